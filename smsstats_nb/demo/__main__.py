@@ -1,0 +1,10 @@
+"""``python -m smsstats_nb.demo``: run the demo SMSC server in the foreground."""
+
+from __future__ import annotations
+
+import sys
+
+from ..cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["serve-demo", *sys.argv[1:]]))

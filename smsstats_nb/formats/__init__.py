@@ -1,0 +1,48 @@
+"""Pure parsers for the four ``get_stat`` answer formats: text in, DataFrame or an exception out.
+
+``parse_response(body, fmt)`` is the one entry point. Each ``fmtN`` module parses its own
+format; :func:`detect_plain_error` recognises the ``ERROR = N (...)`` text that the server may
+send whatever format was asked. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import QueryError
+from . import fmt0, fmt1, fmt2, fmt3
+from ._common import detect_plain_error
+
+__all__ = ["FORMATS", "detect_plain_error", "parse_response"]
+
+#: fmt number -> parser module name, for docs and validation.
+FORMATS: dict[int, str] = {0: "text", 1: "csv", 2: "xml", 3: "json"}
+
+_PARSERS = {0: fmt0.parse, 1: fmt1.parse, 2: fmt2.parse, 3: fmt3.parse}
+
+
+def parse_response(body: str, fmt: int = 3) -> pd.DataFrame:
+    """Parse a ``get_stat`` answer into the stats DataFrame.
+
+    Args:
+        body: the decoded answer text.
+        fmt: the format that was asked: 0 text, 1 comma-separated, 2 XML, 3 JSON.
+
+    Returns:
+        A DataFrame with columns ``login, sms, credit, debit, currency`` (zero rows when the
+        period had no traffic).
+
+    Raises:
+        SmscError: the body is an error answer (a subclass by code: ParameterError, AuthError,
+            IPBlockedError, RateLimitError).
+        ResponseFormatError: the body is neither data nor a known error.
+        QueryError: ``fmt`` is not 0, 1, 2 or 3.
+    """
+    if isinstance(fmt, bool) or fmt not in _PARSERS:
+        raise QueryError(f"fmt must be 0, 1, 2 or 3, not {fmt!r}")
+    if not isinstance(body, str):
+        raise QueryError(f"body must be str, not {type(body).__name__}")
+    plain = detect_plain_error(body)
+    if plain is not None:
+        raise plain
+    return _PARSERS[fmt](body)

@@ -1,0 +1,67 @@
+"""Rows to the one fixed DataFrame schema (pure, no I/O).
+
+Columns ``login, sms, credit, debit, currency`` in that order: ``sms`` is ``int64``, ``credit`` and
+``debit`` are ``float64``, ``login`` and ``currency`` use pandas' ``string`` dtype. A series adds
+``period_start`` and ``period_end`` (``datetime64[ns]`` at midnight) as the first two columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COLUMNS: tuple[str, ...] = ("login", "sms", "credit", "debit", "currency")
+SERIES_COLUMNS: tuple[str, ...] = ("period_start", "period_end", *COLUMNS)
+STRING_DTYPE = pd.StringDtype()
+DTYPES: dict[str, Any] = {
+    "login": STRING_DTYPE,
+    "sms": np.dtype("int64"),
+    "credit": np.dtype("float64"),
+    "debit": np.dtype("float64"),
+    "currency": STRING_DTYPE,
+}
+
+
+def make_frame(
+    login: Sequence[str] | np.ndarray,
+    sms: np.ndarray,
+    credit: np.ndarray,
+    debit: np.ndarray,
+    currency: Sequence[str] | np.ndarray,
+) -> pd.DataFrame:
+    """Build a stats frame from already-typed columns (``sms`` int64, money float64)."""
+    return pd.DataFrame(
+        {
+            "login": pd.array(np.asarray(login, dtype=object), dtype=STRING_DTYPE),
+            "sms": np.asarray(sms, dtype=np.int64),
+            "credit": np.asarray(credit, dtype=np.float64),
+            "debit": np.asarray(debit, dtype=np.float64),
+            "currency": pd.array(np.asarray(currency, dtype=object), dtype=STRING_DTYPE),
+        },
+        columns=list(COLUMNS),
+    )
+
+
+def empty_frame() -> pd.DataFrame:
+    """Zero rows with the stats columns and dtypes."""
+    empty = np.array([], dtype=object)
+    return make_frame(empty, np.array([], dtype=np.int64), np.array([]), np.array([]), empty)
+
+
+def empty_series_frame() -> pd.DataFrame:
+    """Zero rows with the series columns and dtypes."""
+    df = empty_frame()
+    df.insert(0, "period_end", pd.Series([], dtype="datetime64[ns]"))
+    df.insert(0, "period_start", pd.Series([], dtype="datetime64[ns]"))
+    return df
+
+
+def check_schema(df: pd.DataFrame) -> None:
+    """Raise AssertionError when ``df`` does not follow the stats schema (used by tests)."""
+    cols = [c for c in df.columns if c not in ("period_start", "period_end")]
+    assert tuple(cols) == COLUMNS, f"columns {list(df.columns)}"
+    for name, dtype in DTYPES.items():
+        assert df[name].dtype == dtype, f"{name}: {df[name].dtype} != {dtype}"

@@ -1,0 +1,144 @@
+"""Dates and flags: coercion and validation before any request is spent.
+
+Everything here is pure. :class:`StatsQuery` is the validated question; ``to_params()`` gives the
+wire parameters (without credentials).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import QueryError
+
+__all__ = ["MOSCOW", "StatsQuery", "coerce_date", "make_query", "moscow_today"]
+
+#: The SMSC server keeps Moscow time (UTC+3, no daylight saving since 2014).
+MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
+
+_DMY = re.compile(r"\A(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
+_ISO = re.compile(r"\A(\d{4})-(\d{1,2})-(\d{1,2})\Z")
+
+
+def moscow_today() -> dt.date:
+    """Today's date on the server's clock (Moscow)."""
+    return dt.datetime.now(MOSCOW).date()
+
+
+def coerce_date(value: Any, name: str = "date") -> dt.date:
+    """Turn ``'dd.mm.yyyy'``, ``'yyyy-mm-dd'``, date, datetime or pandas.Timestamp into a date.
+
+    Raises:
+        QueryError: for any other type, an unknown string form or an impossible date.
+    """
+    if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime subclass
+        if value != value:  # NaT
+            raise QueryError(f"{name} is missing (NaT)")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise QueryError(f"{name} is missing (NaT)")
+        return coerce_date(value.astype("datetime64[D]").item(), name)
+    if isinstance(value, str):
+        text = value.strip()
+        m = _DMY.match(text)
+        if m:
+            day, month, year = (int(g) for g in m.groups())
+        else:
+            m = _ISO.match(text)
+            if not m:
+                raise QueryError(f"{name} {value!r} is not a date: use 'dd.mm.yyyy' or 'yyyy-mm-dd'")
+            year, month, day = (int(g) for g in m.groups())
+        try:
+            return dt.date(year, month, day)
+        except ValueError as exc:
+            raise QueryError(f"{name} {value!r} is not a real date ({exc})") from None
+    raise QueryError(
+        f"{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a "
+        f"pandas.Timestamp, not {type(value).__name__}"
+    )
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise QueryError(f"{name} must be True or False, not {value!r}")
+
+
+def _fmt(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise QueryError(f"fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value!r}")
+    if int(value) not in (0, 1, 2, 3):
+        raise QueryError(f"fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsQuery:
+    """A validated statistics question (no credentials)."""
+
+    start: dt.date
+    end: dt.date
+    mycur: bool = False
+    balance2: bool = False
+    fmt: int = 3
+
+    def to_params(self) -> dict[str, str]:
+        """The wire parameters of this question, without credentials, in a stable order."""
+        params = {
+            "get_stat": "1",
+            "start": self.start.strftime("%d.%m.%Y"),
+            "end": self.end.strftime("%d.%m.%Y"),
+            "fmt": str(self.fmt),
+            "charset": "utf-8",
+        }
+        if self.mycur:
+            params["mycur"] = "1"
+        if self.balance2:
+            params["balance2"] = "1"
+        return params
+
+    def replace(self, **changes: Any) -> StatsQuery:
+        """A copy with some fields changed (validated again)."""
+        values = {
+            "start": self.start,
+            "end": self.end,
+            "mycur": self.mycur,
+            "balance2": self.balance2,
+            "fmt": self.fmt,
+        }
+        values.update(changes)
+        return make_query(**values)
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period, both ends included."""
+        return (self.end - self.start).days + 1
+
+
+def make_query(
+    start: Any,
+    end: Any = None,
+    *,
+    mycur: Any = False,
+    balance2: Any = False,
+    fmt: Any = 3,
+) -> StatsQuery:
+    """Validate a question; ``end=None`` means the start day only.
+
+    Raises:
+        QueryError: bad dates, start after end, unknown fmt or non-boolean flags.
+    """
+    if start is None:
+        raise QueryError("start is required: the first day of the period, e.g. '01.01.2024'")
+    s = coerce_date(start, "start")
+    e = s if end is None else coerce_date(end, "end")
+    if s > e:
+        raise QueryError(f"start {s:%d.%m.%Y} is after end {e:%d.%m.%Y}")
+    return StatsQuery(s, e, _flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))

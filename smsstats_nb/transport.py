@@ -1,0 +1,696 @@
+"""One ``requests`` session: cache first, then local refusals and the rate limit, then retries.
+
+Order of a request (outermost first)::
+
+    requests-cache (CacheMixin)      a hit returns here: no quota spent, no request made
+    _GuardedSession.send             auth cool-down check, quota acquire, HTTP status, decode,
+                                     parse: an error or malformed body raises *here*, before
+                                     the cache could store it or drop the last good entry
+    HTTPAdapter + _QuotaRetry        urllib3 retries (5xx, resets, timeouts), each retry
+                                     spends a quota token first
+
+Persistent state lives in one directory (``cache``): ``http_cache.sqlite`` (requests-cache),
+``ratelimit.sqlite`` (pyrate-limiter SQLite bucket, one table per login, file lock),
+``state.sqlite`` (error-9 cool-downs and auth cool-downs) and ``salt`` (for the credential hash).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import (
+    AuthError,
+    QueryError,
+    RateLimitError,
+    SmsStatsError,
+    TransportError,
+)
+from .formats import parse_response
+from .query import StatsQuery, moscow_today
+
+__all__ = ["Credentials", "Transport", "default_cache_dir", "redact"]
+
+logger = logging.getLogger(__name__)
+
+WaitHook = Callable[[float], None]
+SECRET_PARAMS = ("psw", "apikey")
+_SECRET_RE = re.compile(r"((?:psw|apikey)=)[^&\s\"']*")
+AUTH_COOLDOWN = 30 * 60.0
+DEFAULT_MARGIN = 0.25
+
+
+def redact(text: str) -> str:
+    """Replace ``psw=...`` and ``apikey=...`` values in a text (URLs, log lines)."""
+    return _SECRET_RE.sub(r"\1***", text)
+
+
+class _RedactFilter(logging.Filter):
+    """Redacts secrets from third-party DEBUG lines that print whole URLs (GET mode)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not ours to fix
+            return True
+        if "psw=" in message or "apikey=" in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "requests_cache", "requests_cache.session", "requests_cache.policy.actions"):
+    logging.getLogger(_name).addFilter(_RedactFilter())
+
+
+def default_cache_dir() -> Path:
+    """``$SMSSTATS_CACHE_DIR`` or the user cache directory of smsstats_nb."""
+    env = os.environ.get("SMSSTATS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("smsstats_nb", appauthor=False))
+
+
+class Credentials:
+    """Login and password, or an apikey. Never shows the secret in a repr or str."""
+
+    __slots__ = ("_apikey", "_psw", "login")
+
+    def __init__(self, login: str | None, psw: str | None, apikey: str | None) -> None:
+        self.login = login
+        self._psw = psw
+        self._apikey = apikey
+
+    @classmethod
+    def resolve(cls, login: str | None, psw: str | None, apikey: str | None) -> Credentials:
+        """Take arguments first, then ``SMSC_LOGIN``/``SMSC_PASSWORD``/``SMSC_APIKEY``.
+
+        Raises:
+            QueryError: no usable credentials, with how to set them.
+        """
+        if apikey is None and login is None and psw is None:
+            apikey = os.environ.get("SMSC_APIKEY") or None
+        if apikey is None:
+            login = login if login is not None else os.environ.get("SMSC_LOGIN") or None
+            psw = psw if psw is not None else os.environ.get("SMSC_PASSWORD") or None
+        for name, value in (("login", login), ("psw", psw), ("apikey", apikey)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise QueryError(f"{name} must be a non-empty string")
+        if apikey is not None:
+            return cls(login, None, apikey)
+        if login is None or psw is None:
+            missing = "login" if login is None else "password"
+            raise QueryError(
+                f"no SMSC {missing}: pass login= and psw= (or apikey=), or set the environment "
+                "variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)"
+            )
+        return cls(login, psw, None)
+
+    @property
+    def kind(self) -> str:
+        """``"apikey"`` or ``"login"``."""
+        return "apikey" if self._apikey is not None else "login"
+
+    def params(self) -> dict[str, str]:
+        """The wire parameters carrying the credentials."""
+        if self._apikey is not None:
+            return {"apikey": self._apikey}
+        assert self.login is not None and self._psw is not None
+        return {"login": self.login, "psw": self._psw}
+
+    def identity(self) -> str:
+        """A public name for quota and logs: the login, or a short hash of the apikey."""
+        if self._apikey is not None:
+            return "apikey:" + hashlib.sha256(self._apikey.encode()).hexdigest()[:12]
+        return f"login:{self.login}"
+
+    def secret_hash(self, salt: bytes) -> str:
+        """A salted, slow one-way hash of the secret (derive once per client)."""
+        secret = (self._apikey if self._apikey is not None else self._psw) or ""
+        material = f"{self.identity()}\x00{secret}".encode()
+        return hashlib.pbkdf2_hmac("sha256", material, salt, 100_000).hex()
+
+    def __repr__(self) -> str:
+        if self._apikey is not None:
+            return "Credentials(apikey='***')"
+        return f"Credentials(login={self.login!r}, psw='***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Credentials cannot be pickled")
+
+
+# --------------------------------------------------------------------------------------------
+# Persistent state: salt, cool-downs, rate-limit bucket
+# --------------------------------------------------------------------------------------------
+
+
+def _read_or_create_salt(directory: Path) -> bytes:
+    path = directory / "salt"
+    with contextlib.suppress(FileNotFoundError):
+        data = path.read_bytes()
+        if len(data) >= 16:
+            return data
+    tmp = directory / f".salt.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_bytes(os.urandom(32))
+    try:
+        os.link(tmp, path)  # atomic: the first writer wins, the others read its salt
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    data = path.read_bytes()
+    if len(data) < 16:  # a damaged salt file: replace it (cached keys are lost, not leaked)
+        path.write_bytes(os.urandom(32))
+        data = path.read_bytes()
+    return data
+
+
+class StateStore:
+    """Cool-downs that must survive restarts: error-9 cool-down per identity, auth per secret."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+            return conn
+        except sqlite3.DatabaseError:
+            _set_aside(self.path)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+            return conn
+
+    def set(self, key: str, seconds: float, reason: str) -> None:
+        """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
+        until = time.time() + seconds
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "until = max(until, excluded.until), reason = excluded.reason",
+                (key, until, reason),
+            )
+
+    def remaining(self, key: str) -> float:
+        """Seconds left in a cool-down (0 when none)."""
+        with self._lock:
+            row = self._conn.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
+        return max(0.0, row[0] - time.time()) if row else 0.0
+
+    def clear(self, key: str | None = None) -> None:
+        """Forget one cool-down, or all of them."""
+        with self._lock:
+            if key is None:
+                self._conn.execute("DELETE FROM cooldown")
+            else:
+                self._conn.execute("DELETE FROM cooldown WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+
+class Quota:
+    """A persistent sliding-window quota on pyrate-limiter's SQLite bucket (file-locked).
+
+    One table per identity in ``ratelimit.sqlite``: every process on the machine that uses the
+    same directory shares it. ``margin`` seconds are added to the window so the server never sees
+    a fourth request inside its own window.
+    """
+
+    def __init__(self, path: Path, identity: str, limit: int, per_seconds: float, margin: float) -> None:
+        from pyrate_limiter import Rate, SQLiteBucket
+
+        self.identity = identity
+        self.limit = limit
+        self.window = per_seconds + margin
+        table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+        rate = Rate(limit, int(round(self.window * 1000)))
+        try:
+            self._bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+        except sqlite3.DatabaseError:
+            _set_aside(path)
+            self._bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+        self._local = threading.Lock()
+
+    def try_take(self) -> float:
+        """Take a token; return 0 on success, else the seconds until one frees up."""
+        from pyrate_limiter import RateItem
+
+        with self._local:
+            item = RateItem(self.identity, self._bucket.now())
+            if self._bucket.put(item):
+                return 0.0
+            wait_ms = self._bucket.waiting(item)
+        return max(0.05, (wait_ms if isinstance(wait_ms, int) and wait_ms > 0 else 50) / 1000.0)
+
+    def fill(self) -> None:
+        """Mark the window as used up now (after the server answered error 9)."""
+        from pyrate_limiter import RateItem
+
+        with self._local:
+            while self._bucket.put(RateItem(self.identity, self._bucket.now())):
+                pass
+
+    def close(self) -> None:
+        """Close the bucket's database."""
+        self._bucket.close()
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a corrupt file out of the way (kept for inspection) so it can be rebuilt."""
+    target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(str(path) + suffix)
+    logger.warning("set aside a corrupt state file as %s; starting a new one", target.name)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# The session
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """What one fetch needs inside ``send`` (requests cannot pass custom arguments down)."""
+
+    query: StatsQuery
+    wait: bool
+    on_wait: WaitHook | None
+    max_wait: float | None
+    requests_sent: int = 0
+
+
+class _QuotaRetry(Retry):
+    """urllib3 Retry whose every retry takes a quota token first (the server counts retries)."""
+
+    before_retry: Callable[[], None] | None = None
+
+    def new(self, **kw: Any) -> _QuotaRetry:
+        other = super().new(**kw)
+        other.before_retry = self.before_retry
+        return other
+
+    def sleep(self, response: Any = None) -> None:
+        super().sleep(response)
+        if self.before_retry is not None:
+            self.before_retry()
+
+
+class _GuardedSession(requests.Session):
+    """The layer under the cache: refusals, quota, status, decoding and validation."""
+
+    transport: Transport
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        t = self.transport
+        call = t._call()
+        t._check_auth_cooldown()
+        t._take_token(call)
+        response = super().send(request, **kwargs)
+        if response.status_code != 200:
+            raise TransportError(
+                f"{t.host} answered HTTP {response.status_code} (after {t.retries + 1} tries at most)"
+            )
+        text = t.decode(response.content)
+        try:
+            frame = parse_response(text, call.query.fmt)
+        except AuthError:
+            t._start_auth_cooldown()
+            raise
+        response._smsstats_frame = frame  # type: ignore[attr-defined]
+        return response
+
+
+def _make_session_classes() -> tuple[type[_GuardedSession], type[_GuardedSession]]:
+    from requests_cache import CacheMixin
+
+    class _CachedGuardedSession(CacheMixin, _GuardedSession):  # type: ignore[misc]
+        """requests-cache first: a hit never reaches the guard."""
+
+    return _GuardedSession, _CachedGuardedSession
+
+
+class Transport:
+    """Owns one session, the persistent quota, cool-downs and (optionally) the HTTP cache."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str,
+        cache_dir: Path | None,
+        state_dir: Path,
+        rate_limit: tuple[int, float],
+        method: str,
+        timeout: float,
+        recent_expiry: float = 900.0,
+        margin: float = DEFAULT_MARGIN,
+        retries: int = 2,
+        backoff: float = 0.5,
+    ) -> None:
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/sys/get.php"
+        self.host = urlsplit(self.base_url).netloc
+        self.method = method
+        self.timeout = timeout
+        self.recent_expiry = recent_expiry
+        self.retries = retries
+        self.cache_dir = cache_dir
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        salt = _read_or_create_salt(state_dir)
+        self.identity = f"{self.host}|{credentials.identity()}"
+        self._secret_key = credentials.secret_hash(salt)
+        self._local = threading.local()
+        self.state = StateStore(state_dir / "state.sqlite")
+        limit, per = rate_limit
+        self.quota = Quota(state_dir / "ratelimit.sqlite", self.identity, limit, per, margin)
+        self.window = per + margin
+        self.session = self._build_session(retries, backoff)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_session(self, retries: int, backoff: float) -> _GuardedSession:
+        plain, cached = _make_session_classes()
+        session: _GuardedSession
+        if self.cache_dir is None:
+            session = plain()
+        else:
+            session = self._open_cached(cached)
+        session.transport = self
+        retry = _QuotaRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            status_forcelist=(500, 502, 503, 504),
+            allowed_methods=None,
+            backoff_factor=backoff,
+            raise_on_status=False,
+            respect_retry_after_header=False,
+        )
+        retry.before_retry = self._retry_token
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = "smsstats_nb"
+        return session
+
+    def _open_cached(self, cls: type[_GuardedSession]) -> _GuardedSession:
+        assert self.cache_dir is not None
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self.cache_dir / "http_cache.sqlite"
+        for attempt in (1, 2):
+            try:
+                from requests_cache import SQLiteCache
+
+                backend = SQLiteCache(path, wal=True, busy_timeout=30_000)
+                len(backend.responses)  # touches the file: a corrupt one fails here
+                break
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                _set_aside(path)
+        return cls(  # type: ignore[call-arg]
+            backend=backend,
+            allowable_methods=("GET", "POST"),
+            allowable_codes=(200,),
+            ignored_parameters=list(SECRET_PARAMS),
+            key_fn=self._cache_key,
+            expire_after=self.recent_expiry,
+            stale_if_error=False,
+        )
+
+    # -- cache key ---------------------------------------------------------------------------
+    def _cache_key(self, request: Any, **_: Any) -> str:
+        """Key = endpoint + sorted non-secret parameters + identity + salted secret hash."""
+        url = urlsplit(request.url or "")
+        pairs = parse_qsl(url.query, keep_blank_values=True)
+        body = request.body
+        if body:
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            pairs += parse_qsl(body, keep_blank_values=True)
+        params = sorted((k, v) for k, v in pairs if k not in SECRET_PARAMS and k != "login")
+        material = json.dumps(
+            [f"{url.scheme}://{url.netloc}{url.path}", params, self.identity, self._secret_key],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:40]
+
+    # -- per-call context ------------------------------------------------------------------------
+    def _call(self) -> _Call:
+        call = getattr(self._local, "call", None)
+        if call is None:
+            raise RuntimeError("Transport.session must be used through Transport.fetch()")
+        return call  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def _in_call(self, call: _Call) -> Iterator[_Call]:
+        self._local.call = call
+        try:
+            yield call
+        finally:
+            self._local.call = None
+
+    # -- guards --------------------------------------------------------------------------------
+    def _auth_key(self) -> str:
+        return "auth:" + self._secret_key
+
+    def _check_auth_cooldown(self) -> None:
+        left = self.state.remaining(self._auth_key())
+        if left > 0:
+            raise AuthError(
+                2,
+                "refused locally",
+                hint=f"these credentials were rejected by the server; not retrying them for "
+                f"{left / 60:.0f} more minutes (five failures would block this IP). Fix the "
+                "password, or clear the cool-down with StatsClient.clear_cache(auth=True)",
+            )
+
+    def _start_auth_cooldown(self) -> None:
+        self.state.set(self._auth_key(), AUTH_COOLDOWN, "auth")
+        logger.warning("authorisation failed for %s; not retrying these credentials for 30 minutes", self.identity)
+
+    def _take_token(self, call: _Call) -> None:
+        """Wait for (or refuse) a quota token, honouring any error-9 cool-down first."""
+        deadline = None if call.max_wait is None else time.monotonic() + call.max_wait
+        announced = False
+        while True:
+            left = self.state.remaining("cool:" + self.identity)
+            if left <= 0:
+                left = self.quota.try_take()
+                if left <= 0:
+                    call.requests_sent += 1
+                    return
+            if not call.wait:
+                raise RateLimitError(
+                    9,
+                    "local rate limit",
+                    hint=f"{self.quota.limit} statistics requests per {self.window:.0f} s on this "
+                    f"login are used up; wait {left:.1f} s",
+                    retry_after=left,
+                )
+            if deadline is not None and time.monotonic() + left > deadline:
+                raise RateLimitError(
+                    9,
+                    "local rate limit",
+                    hint=f"the wait of {left:.1f} s is longer than max_wait={call.max_wait} s",
+                    retry_after=left,
+                )
+            if not announced:
+                logger.info("rate limit for %s: waiting %.1f s", self.identity, left)
+                announced = True
+            if call.on_wait is not None:
+                call.on_wait(left)
+            time.sleep(min(left, 1.0))
+
+    def _retry_token(self) -> None:
+        call = getattr(self._local, "call", None)
+        if call is not None:
+            self._take_token(_Call(call.query, True, call.on_wait, None))
+            call.requests_sent += 1
+
+    # -- decoding --------------------------------------------------------------------------------
+    @staticmethod
+    def decode(content: bytes) -> str:
+        """Decode by the asked charset (utf-8), falling back to the server default windows-1251."""
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            logger.debug("answer is not utf-8; decoding as windows-1251")
+            return content.decode("windows-1251", "replace")
+
+    # -- the one call ------------------------------------------------------------------------------
+    def expire_after(self, query: StatsQuery) -> float:
+        """-1 (never) for periods that ended before yesterday (Moscow), else ``recent_expiry``."""
+        if query.end < moscow_today() - dt.timedelta(days=1):
+            return -1
+        return self.recent_expiry
+
+    def fetch(
+        self,
+        query: StatsQuery,
+        *,
+        refresh: bool = False,
+        wait: bool = True,
+        on_wait: WaitHook | None = None,
+        max_wait: float | None = None,
+        max_cooldowns: int = 2,
+    ) -> tuple[Any, bool, int]:
+        """Answer one question: ``(DataFrame, from_cache, requests_sent)``.
+
+        Raises:
+            SmscError subclasses, ResponseFormatError, TransportError.
+        """
+        params = {**query.to_params(), **self.credentials.params()}
+        call = _Call(query, wait, on_wait, max_wait)
+        cooldowns = 0
+        while True:
+            try:
+                with self._in_call(call):
+                    response = self._send(params, query, refresh)
+                break
+            except RateLimitError as exc:
+                if exc.description == "local rate limit":
+                    raise
+                self.state.set("cool:" + self.identity, self.window, "error 9")
+                self.quota.fill()
+                if cooldowns >= max_cooldowns or not wait:
+                    raise RateLimitError(
+                        9,
+                        exc.description,
+                        hint=f"the server kept answering error 9 (another tool on this login?) "
+                        f"after {cooldowns} cool-down(s) of {self.window:.0f} s; wait a minute",
+                        retry_after=self.window,
+                    ) from None
+                cooldowns += 1
+                logger.warning("server answered error 9; cooling down %.0f s before retry %d", self.window, cooldowns)
+        frame = getattr(response, "_smsstats_frame", None)
+        from_cache = bool(getattr(response, "from_cache", False))
+        if frame is None:
+            frame = parse_response(self.decode(response.content), query.fmt)
+        return frame, from_cache, call.requests_sent
+
+    def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
+        kwargs: dict[str, Any] = {"timeout": self.timeout}
+        if self.cache_dir is not None:
+            kwargs["expire_after"] = self.expire_after(query)
+            kwargs["force_refresh"] = refresh
+        if self.method == "GET":
+            kwargs["params"] = params
+        else:
+            kwargs["data"] = params
+        try:
+            return self.session.request(self.method, self.url, **kwargs)
+        except SmsStatsError:
+            raise
+        except requests.exceptions.Timeout as exc:
+            kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
+            raise TransportError(
+                f"network timeout ({kind}) talking to {self.host} after {self.retries + 1} tries "
+                f"of {self.timeout:g} s"
+            ) from None
+        except requests.exceptions.RetryError:
+            raise TransportError(f"{self.host} kept failing after {self.retries + 1} tries") from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = _root_cause(exc)
+            raise TransportError(
+                f"could not talk to {self.host} after {self.retries + 1} tries ({reason})"
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise TransportError(f"request to {self.host} failed ({type(exc).__name__})") from None
+        except sqlite3.DatabaseError:
+            raise SmsStatsError(
+                "the cache file is damaged; run StatsClient.clear_cache() or `smsstats cache clear`"
+            ) from None
+
+    # -- cache management ----------------------------------------------------------------------
+    def cache_info(self) -> dict[str, Any]:
+        """Where the state lives and how big the HTTP cache is."""
+        info: dict[str, Any] = {
+            "cache_dir": str(self.cache_dir) if self.cache_dir else None,
+            "state_dir": str(self.state_dir),
+            "enabled": self.cache_dir is not None,
+            "entries": 0,
+            "size_bytes": 0,
+            "rate_limit": f"{self.quota.limit} per {self.window:.2f} s",
+        }
+        if self.cache_dir is not None:
+            cache = self.session.cache  # type: ignore[attr-defined]
+            info["entries"] = len(cache.responses)
+            path = self.cache_dir / "http_cache.sqlite"
+            info["size_bytes"] = sum(
+                p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()
+            )
+        info["auth_cooldown_s"] = round(self.state.remaining(self._auth_key()), 1)
+        return info
+
+    def clear_cache(self, *, auth: bool = False) -> int:
+        """Delete every cached answer; with ``auth=True`` also forget the auth cool-down."""
+        removed = 0
+        if self.cache_dir is not None:
+            cache = self.session.cache  # type: ignore[attr-defined]
+            removed = len(cache.responses)
+            cache.clear()
+        if auth:
+            self.state.clear(self._auth_key())
+        return removed
+
+    def close(self) -> None:
+        """Close the session and every database."""
+        self.session.close()
+        self.quota.close()
+        self.state.close()
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost exception's class name (never its text: it may hold a URL)."""
+    seen = exc
+    for _ in range(10):
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None:
+            break
+        seen = nxt
+    for _ in range(3):
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, BaseException):
+            seen = reason
+            continue
+        inner = [a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)]
+        if inner:
+            seen = inner[-1]
+            continue
+        break
+    return type(seen).__name__
+
