@@ -8,7 +8,7 @@ Importing the package is light: matplotlib and ipywidgets load only in ``plottin
 
 from __future__ import annotations
 
-from .client import StatsClient, fetch_stats
+from .client import StatsClient, fetch_stats, fetch_stats_series
 from .errors import (
     AuthError,
     IPBlockedError,
@@ -36,5 +36,6 @@ __all__ = [
     "StatsClient",
     "TransportError",
     "fetch_stats",
+    "fetch_stats_series",
     "parse_response",
 ]

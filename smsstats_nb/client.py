@@ -13,16 +13,75 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from .errors import QueryError
-from .query import StatsQuery, make_query
+from .frames import COLUMNS, empty_frame, empty_series_frame
+from .query import StatsQuery, check_freq, make_query, split_periods
 from .transport import Credentials, Transport, WaitHook, default_cache_dir
 
-__all__ = ["DEFAULT_BASE_URL", "StatsClient", "close_all", "fetch_stats"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SeriesEstimate",
+    "StatsClient",
+    "close_all",
+    "fetch_stats",
+    "fetch_stats_series",
+]
+
+#: A series longer than this wait shows a progress bar by default (``progress=None``).
+PROGRESS_AFTER_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SeriesEstimate:
+    """What a series will cost before any request: periods, cache hits, requests and ETA.
+
+    Attributes:
+        periods: number of periods the range splits into.
+        cached: periods already answered by the cache.
+        requests: requests still needed (one per uncached period).
+        eta_seconds: lower bound of the wait imposed by the rate limit.
+    """
+
+    periods: int
+    cached: int
+    requests: int
+    eta_seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.periods} periods: {self.cached} cached, {self.requests} to fetch, "
+            f"about {_duration(self.eta_seconds)} under the rate limit"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "no wait"
+    minutes, sec = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {sec:02d} s" if minutes else f"{sec} s"
+
+
+def _sum_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Totals of several periods' frames: sms exact, money summed from the server's rounded values."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_frame()
+    both = pd.concat(frames, ignore_index=True)
+    summed = both.groupby(["login", "currency"], sort=False, observed=True, as_index=False)[
+        ["sms", "credit", "debit"]
+    ].sum()
+    summed[["credit", "debit"]] = summed[["credit", "debit"]].round(6)
+    return summed[list(COLUMNS)].reset_index(drop=True)
+
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +240,15 @@ class StatsClient:
         self._check_open()
         if not isinstance(refresh, bool):
             raise QueryError(f"refresh must be True or False, not {refresh!r}")
+        if not refresh:
+            composed = self._compose(query, wait=wait, on_wait=on_wait)
+            if composed is not None:
+                return composed
+        return self._fetch_one(query, refresh=refresh, wait=wait, on_wait=on_wait)
+
+    def _fetch_one(
+        self, query: StatsQuery, *, refresh: bool, wait: bool | None, on_wait: WaitHook | None
+    ) -> pd.DataFrame:
         frame, from_cache, sent = self._transport.fetch(
             query,
             refresh=refresh,
@@ -188,8 +256,223 @@ class StatsClient:
             on_wait=on_wait or self.on_wait,
             max_wait=self.max_wait,
         )
-        frame.attrs = self._attrs(query, from_cache=from_cache, requests=sent)
-        return frame
+        frame.attrs.clear()
+        frame.attrs.update(self._attrs(query, from_cache=from_cache, requests=sent, composed=False))
+        return cast(pd.DataFrame, frame)
+
+    def _compose(self, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None) -> pd.DataFrame | None:
+        """Answer from cached sub-periods when they cover the range (fetching only the gaps).
+
+        Returns None when the exact period is cached (the plain path serves it), when nothing
+        inside is cached, or when the gaps would cost more requests than asking for the whole.
+        """
+        t = self._transport
+        if t.cache_dir is None or query.days < 2:
+            return None
+        pieces = t.cached_periods(query)
+        if not pieces or any(a == query.start and b == query.end for a, b, _ in pieces):
+            return None
+        # Greedy cover: from each day take the longest cached piece starting there.
+        best: dict[dt.date, tuple[dt.date, int]] = {}
+        for a, b, fmt in pieces:
+            if a not in best or b > best[a][0] or (b == best[a][0] and fmt == query.fmt):
+                best[a] = (b, fmt)
+        chosen: list[tuple[dt.date, dt.date, int]] = []
+        gaps: list[tuple[dt.date, dt.date]] = []
+        day = query.start
+        while day <= query.end:
+            if day in best:
+                b, fmt = best[day]
+                chosen.append((day, b, fmt))
+                day = b + dt.timedelta(days=1)
+                continue
+            gap_start = day
+            while day <= query.end and day not in best:
+                day += dt.timedelta(days=1)
+            gaps.append((gap_start, day - dt.timedelta(days=1)))
+        if not chosen or len(gaps) > 1:
+            return None  # one request for the whole period is cheaper than several gap requests
+        frames: list[pd.DataFrame] = []
+        for a, b, fmt in chosen:
+            piece = t.cached_frame(query.replace(start=a, end=b, fmt=fmt))
+            if piece is None:  # expired or cleared meanwhile: ask for the whole period
+                return None
+            frames.append(piece)
+        sent = 0
+        for a, b in gaps:
+            part = self._fetch_one(query.replace(start=a, end=b), refresh=False, wait=wait, on_wait=on_wait)
+            sent += int(part.attrs.get("requests", 0))
+            frames.append(part)
+        result = _sum_frames(frames)
+        result.attrs.clear()
+        result.attrs.update(
+            self._attrs(
+                query,
+                from_cache=sent == 0,
+                requests=sent,
+                composed=True,
+                pieces=len(chosen) + len(gaps),
+            )
+        )
+        logger.info(
+            "composed %s..%s from %d cached piece(s) and %d request(s)", query.start, query.end, len(chosen), sent
+        )
+        return result
+
+    # -- series ------------------------------------------------------------------------------------
+    def estimate_series(
+        self,
+        start: Any,
+        end: Any,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        refresh: bool = False,
+    ) -> SeriesEstimate:
+        """How many requests a series needs and the ETA under the rate limit; sends nothing."""
+        self._check_open()
+        queries = self._series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        cached = 0 if refresh else sum(1 for q in queries if self._transport.cached_frame(q) is not None)
+        need = len(queries) - cached
+        return SeriesEstimate(len(queries), cached, need, self._transport.eta(need))
+
+    def fetch_series(
+        self,
+        start: Any,
+        end: Any,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        refresh: bool = False,
+        progress: bool | None = None,
+        cancel: threading.Event | None = None,
+        on_period: Any = None,
+        wait: bool | None = None,
+        on_wait: WaitHook | None = None,
+    ) -> pd.DataFrame:
+        """One row per period and login: ``period_start, period_end, login, sms, credit, debit, currency``.
+
+        Args:
+            start, end: the range (both required), any form :meth:`fetch` accepts.
+            freq: ``D`` days, ``W`` Monday-based weeks, ``MS``/``M`` months, ``QS`` quarters,
+                ``YS`` years; the first and last period are clipped to the range.
+            progress: show a tqdm bar (None: only when the rate limit will make it wait more
+                than a few seconds).
+            cancel: a ``threading.Event``; when set, stop after the current request and return
+                what was fetched (``df.attrs["complete"]`` is False).
+            on_period: called as ``on_period(done, total, from_cache)`` after each period.
+
+        Every fetched period is cached as soon as it arrives: after an error or Ctrl-C a re-run
+        spends requests only on the rest. The exception carries ``.partial`` (the rows so far).
+        """
+        self._check_open()
+        queries = self._series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        estimate = self.estimate_series(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh)
+        if estimate.requests > 0 and estimate.eta_seconds >= PROGRESS_AFTER_SECONDS:
+            logger.info("series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, estimate)
+        show = progress if progress is not None else estimate.eta_seconds >= PROGRESS_AFTER_SECONDS
+        if not isinstance(show, bool):
+            raise QueryError(f"progress must be True, False or None, not {progress!r}")
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(queries), desc=f"get_stat {freq}", unit="period", leave=True)
+        frames: list[pd.DataFrame] = []
+        counts = {"cached": 0, "fetched": 0, "requests": 0}
+        hook = on_wait or self.on_wait
+
+        def waiting(seconds: float) -> None:
+            if bar is not None:
+                bar.set_postfix_str(
+                    f"cached {counts['cached']}, fetched {counts['fetched']}, rate limit: {seconds:.0f} s"
+                )
+            if hook is not None:
+                hook(seconds)
+
+        complete = True
+        try:
+            for i, q in enumerate(queries):
+                if cancel is not None and cancel.is_set():
+                    complete = False
+                    break
+                df = self.fetch_query(q, refresh=refresh, wait=wait, on_wait=waiting)
+                key = "cached" if df.attrs.get("from_cache") else "fetched"
+                counts[key] += 1
+                counts["requests"] += int(df.attrs.get("requests", 0))
+                frames.append(self._with_period(df, q))
+                if bar is not None:
+                    bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}")
+                    bar.update(1)
+                if on_period is not None:
+                    on_period(i + 1, len(queries), key == "cached")
+        except BaseException as exc:
+            partial = self._series_frame(frames, queries, freq, counts, complete=False)
+            exc.partial = partial  # type: ignore[attr-defined]
+            logger.warning(
+                "series stopped after %d of %d periods (%s); they are cached, a re-run resumes",
+                len(frames),
+                len(queries),
+                type(exc).__name__,
+            )
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return self._series_frame(frames, queries, freq, counts, complete=complete)
+
+    def _series_queries(
+        self, start: Any, end: Any, freq: str, *, mycur: bool, balance2: bool, fmt: int
+    ) -> list[StatsQuery]:
+        if end is None:
+            raise QueryError("a series needs both start and end")
+        whole = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+        return [whole.replace(start=a, end=b) for a, b in split_periods(whole.start, whole.end, check_freq(freq))]
+
+    @staticmethod
+    def _with_period(df: pd.DataFrame, q: StatsQuery) -> pd.DataFrame:
+        out = df.copy()
+        out.insert(0, "period_end", pd.Timestamp(q.end))
+        out.insert(0, "period_start", pd.Timestamp(q.start))
+        return out
+
+    def _series_frame(
+        self,
+        frames: list[pd.DataFrame],
+        queries: list[StatsQuery],
+        freq: str,
+        counts: dict[str, int],
+        *,
+        complete: bool,
+    ) -> pd.DataFrame:
+        nonempty = [f for f in frames if len(f)]
+        if nonempty:
+            df = pd.concat(nonempty, ignore_index=True)
+            for col in ("period_start", "period_end"):
+                df[col] = df[col].astype("datetime64[ns]")
+            df = df.sort_values(["period_start", "login"], kind="stable").reset_index(drop=True)
+        else:
+            df = empty_series_frame()
+        whole = queries[0].replace(end=queries[-1].end)
+        df.attrs.clear()
+        df.attrs.update(
+            self._attrs(
+                whole,
+                freq=check_freq(freq),
+                periods=len(queries),
+                periods_done=len(frames),
+                periods_cached=counts["cached"],
+                periods_fetched=counts["fetched"],
+                requests=counts["requests"],
+                from_cache=counts["fetched"] == 0 and len(frames) == len(queries),
+                complete=complete and len(frames) == len(queries),
+            )
+        )
+        return df
 
     def cache_info(self) -> dict[str, Any]:
         """Cache location, entry count, size, rate limit and any auth cool-down."""
@@ -234,7 +517,7 @@ class StatsClient:
             "balance2": query.balance2,
             "fmt": query.fmt,
             "source": self.base_url,
-            "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             **extra,
         }
 
@@ -273,6 +556,20 @@ def fetch_stats(
     :meth:`StatsClient.fetch`.
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    return client.fetch_query(query, refresh=refresh)
+
+
+def _client_for(
+    login: str | None,
+    psw: str | None,
+    apikey: str | None,
+    base_url: str | None,
+    cache: CacheSpec,
+    rate_limit: tuple[int, float] | None,
+    method: str,
+    timeout: float,
+) -> StatsClient:
     creds = Credentials.resolve(login, psw, apikey)
     limit = (3, 60) if rate_limit is None else rate_limit
     key = _registry_key(
@@ -298,7 +595,38 @@ def fetch_stats(
                 timeout=timeout,
             )
             _REGISTRY[key] = client
-    return client.fetch_query(query, refresh=refresh)
+    return client
+
+
+def fetch_stats_series(
+    start: Any,
+    end: Any,
+    freq: str = "D",
+    *,
+    login: str | None = None,
+    psw: str | None = None,
+    apikey: str | None = None,
+    mycur: bool = False,
+    balance2: bool = False,
+    fmt: int = 3,
+    base_url: str | None = None,
+    cache: CacheSpec = None,
+    rate_limit: tuple[int, float] | None = None,
+    method: str = "POST",
+    timeout: float = 30.0,
+    refresh: bool = False,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """A series: one row per period and login (see :meth:`StatsClient.fetch_series`).
+
+    Uses the same client registry as :func:`fetch_stats`.
+    """
+    make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    check_freq(freq)
+    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    return client.fetch_series(
+        start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh, progress=progress
+    )
 
 
 def close_all() -> None:

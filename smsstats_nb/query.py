@@ -142,3 +142,47 @@ def make_query(
     if s > e:
         raise QueryError(f"start {s:%d.%m.%Y} is after end {e:%d.%m.%Y}")
     return StatsQuery(s, e, _flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))
+
+
+#: Accepted ``freq`` values: pandas-like aliases.
+FREQS = {"D": "day", "W": "week (Monday to Sunday)", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}
+
+
+def _period_end(day: dt.date, freq: str) -> dt.date:
+    if freq == "D":
+        return day
+    if freq == "W":
+        return day + dt.timedelta(days=6 - day.weekday())
+    if freq in ("MS", "M"):
+        nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+    if freq == "QS":
+        q_last_month = (day.month - 1) // 3 * 3 + 3
+        nxt = dt.date(day.year + q_last_month // 12, q_last_month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+    return dt.date(day.year, 12, 31)  # YS
+
+
+def check_freq(freq: Any) -> str:
+    """Validate a series frequency.
+
+    Raises:
+        QueryError: not one of D, W, MS, M, QS, YS.
+    """
+    if not isinstance(freq, str) or freq.upper() not in FREQS:
+        raise QueryError(f"freq must be one of {', '.join(FREQS)}, not {freq!r}")
+    return freq.upper()
+
+
+def split_periods(start: dt.date, end: dt.date, freq: str) -> list[tuple[dt.date, dt.date]]:
+    """Split [start, end] into calendar periods of ``freq``; the first and last are clipped."""
+    freq = check_freq(freq)
+    if start > end:
+        raise QueryError(f"start {start:%d.%m.%Y} is after end {end:%d.%m.%Y}")
+    periods = []
+    day = start
+    while day <= end:
+        last = min(_period_end(day, freq), end)
+        periods.append((day, last))
+        day = last + dt.timedelta(days=1)
+    return periods

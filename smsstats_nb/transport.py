@@ -194,15 +194,58 @@ class StateStore:
         self._conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
-            return conn
-        except sqlite3.DatabaseError:
-            _set_aside(self.path)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
-            return conn
+        for attempt in (1, 2):
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+                conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
+                    "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))"
+                )
+                return conn
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                _set_aside(self.path)
+        raise AssertionError("unreachable")
+
+    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
+        """Remember that the cache holds an answer for this period (for composition)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cred,
+                    int(query.mycur),
+                    int(query.balance2),
+                    query.fmt,
+                    query.start.isoformat(),
+                    query.end.isoformat(),
+                    expires,
+                ),
+            )
+
+    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT start, end, fmt FROM periods WHERE cred = ? AND mycur = ? AND balance2 = ? "
+                "AND start >= ? AND end <= ? AND (expires IS NULL OR expires > ?)",
+                (
+                    cred,
+                    int(query.mycur),
+                    int(query.balance2),
+                    query.start.isoformat(),
+                    query.end.isoformat(),
+                    time.time(),
+                ),
+            ).fetchall()
+        return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b), int(f)) for a, b, f in rows]
+
+    def clear_periods(self) -> None:
+        """Forget the period index (when the HTTP cache is cleared)."""
+        with self._lock:
+            self._conn.execute("DELETE FROM periods")
 
     def set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
@@ -249,7 +292,7 @@ class Quota:
         self.limit = limit
         self.window = per_seconds + margin
         table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
-        rate = Rate(limit, int(round(self.window * 1000)))
+        rate = Rate(limit, round(self.window * 1000))
         try:
             self._bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
         except sqlite3.DatabaseError:
@@ -267,6 +310,16 @@ class Quota:
                 return 0.0
             wait_ms = self._bucket.waiting(item)
         return max(0.05, (wait_ms if isinstance(wait_ms, int) and wait_ms > 0 else 50) / 1000.0)
+
+    def recent(self) -> list[float]:
+        """Epoch seconds of the tokens still inside the window (oldest first)."""
+        now_ms = self._bucket.now()
+        with self._local, self._bucket.lock:
+            rows = self._bucket.conn.execute(
+                f"SELECT item_timestamp FROM '{self._bucket.table}' WHERE item_timestamp >= ? ORDER BY item_timestamp",
+                (now_ms - int(self.window * 1000),),
+            ).fetchall()
+        return [r[0] / 1000.0 for r in rows]
 
     def fill(self) -> None:
         """Mark the window as used up now (after the server answered error 9)."""
@@ -337,9 +390,7 @@ class _GuardedSession(requests.Session):
         t._take_token(call)
         response = super().send(request, **kwargs)
         if response.status_code != 200:
-            raise TransportError(
-                f"{t.host} answered HTTP {response.status_code} (after {t.retries + 1} tries at most)"
-            )
+            raise TransportError(f"{t.host} answered HTTP {response.status_code} (after {t.retries + 1} tries at most)")
         text = t.decode(response.content)
         try:
             frame = parse_response(text, call.query.fmt)
@@ -391,6 +442,7 @@ class Transport:
         salt = _read_or_create_salt(state_dir)
         self.identity = f"{self.host}|{credentials.identity()}"
         self._secret_key = credentials.secret_hash(salt)
+        self._index_key = hashlib.sha256(("index\x00" + self._secret_key).encode()).hexdigest()[:32]
         self._local = threading.local()
         self.state = StateStore(state_dir / "state.sqlite")
         limit, per = rate_limit
@@ -402,10 +454,7 @@ class Transport:
     def _build_session(self, retries: int, backoff: float) -> _GuardedSession:
         plain, cached = _make_session_classes()
         session: _GuardedSession
-        if self.cache_dir is None:
-            session = plain()
-        else:
-            session = self._open_cached(cached)
+        session = plain() if self.cache_dir is None else self._open_cached(cached)
         session.transport = self
         retry = _QuotaRetry(
             total=retries,
@@ -432,7 +481,7 @@ class Transport:
         path = self.cache_dir / "http_cache.sqlite"
         for attempt in (1, 2):
             try:
-                from requests_cache import SQLiteCache
+                from requests_cache.backends.sqlite import SQLiteCache
 
                 backend = SQLiteCache(path, wal=True, busy_timeout=30_000)
                 len(backend.responses)  # touches the file: a corrupt one fails here
@@ -600,7 +649,47 @@ class Transport:
         from_cache = bool(getattr(response, "from_cache", False))
         if frame is None:
             frame = parse_response(self.decode(response.content), query.fmt)
+        if not from_cache and self.cache_dir is not None:
+            expire = self.expire_after(query)
+            self.state.add_period(self._index_key, query, None if expire < 0 else time.time() + expire)
         return frame, from_cache, call.requests_sent
+
+    def cached_frame(self, query: StatsQuery) -> Any | None:
+        """The cached answer for exactly this question, or None; never sends a request."""
+        if self.cache_dir is None:
+            return None
+        params = {**query.to_params(), **self.credentials.params()}
+        kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
+        kwargs["params" if self.method == "GET" else "data"] = params
+        with self._in_call(_Call(query, False, None, 0.0)):
+            response = self.session.request(self.method, self.url, **kwargs)
+        if response.status_code != 200 or not getattr(response, "from_cache", False):
+            return None
+        return parse_response(self.decode(response.content), query.fmt)
+
+    def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached periods inside ``query``'s range with the same flags (any fmt)."""
+        if self.cache_dir is None:
+            return []
+        return self.state.periods_within(self._index_key, query)
+
+    def eta(self, requests_needed: int) -> float:
+        """Seconds until ``requests_needed`` more requests can all have been sent (rate limit only)."""
+        if requests_needed <= 0:
+            return 0.0
+        now = time.time()
+        start = now + self.state.remaining("cool:" + self.identity)
+        sent = self.quota.recent()
+        limit, window = self.quota.limit, self.window
+        times = list(sent)
+        last = start
+        for _ in range(requests_needed):
+            t = start
+            if len(times) >= limit:
+                t = max(t, times[-limit] + window)
+            times.append(t)
+            last = t
+        return max(0.0, last - now)
 
     def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout}
@@ -618,16 +707,13 @@ class Transport:
         except requests.exceptions.Timeout as exc:
             kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
             raise TransportError(
-                f"network timeout ({kind}) talking to {self.host} after {self.retries + 1} tries "
-                f"of {self.timeout:g} s"
+                f"network timeout ({kind}) talking to {self.host} after {self.retries + 1} tries of {self.timeout:g} s"
             ) from None
         except requests.exceptions.RetryError:
             raise TransportError(f"{self.host} kept failing after {self.retries + 1} tries") from None
         except requests.exceptions.ConnectionError as exc:
             reason = _root_cause(exc)
-            raise TransportError(
-                f"could not talk to {self.host} after {self.retries + 1} tries ({reason})"
-            ) from None
+            raise TransportError(f"could not talk to {self.host} after {self.retries + 1} tries ({reason})") from None
         except requests.exceptions.RequestException as exc:
             raise TransportError(f"request to {self.host} failed ({type(exc).__name__})") from None
         except sqlite3.DatabaseError:
@@ -650,9 +736,7 @@ class Transport:
             cache = self.session.cache  # type: ignore[attr-defined]
             info["entries"] = len(cache.responses)
             path = self.cache_dir / "http_cache.sqlite"
-            info["size_bytes"] = sum(
-                p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()
-            )
+            info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
         info["auth_cooldown_s"] = round(self.state.remaining(self._auth_key()), 1)
         return info
 
@@ -663,6 +747,7 @@ class Transport:
             cache = self.session.cache  # type: ignore[attr-defined]
             removed = len(cache.responses)
             cache.clear()
+            self.state.clear_periods()
         if auth:
             self.state.clear(self._auth_key())
         return removed
@@ -694,3 +779,39 @@ def _root_cause(exc: BaseException) -> str:
         break
     return type(seen).__name__
 
+
+def inspect_cache_dir(directory: Path) -> dict[str, Any]:
+    """Entry count and size of the HTTP cache in ``directory``, without credentials."""
+    path = directory / "http_cache.sqlite"
+    info: dict[str, Any] = {"cache_dir": str(directory), "exists": path.exists(), "entries": 0, "size_bytes": 0}
+    if path.exists():
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+                info["entries"] = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+        except sqlite3.DatabaseError:
+            info["entries"] = None
+            info["error"] = "the cache file is damaged; `smsstats cache clear` rebuilds it"
+        info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    return info
+
+
+def clear_cache_dir(directory: Path) -> int:
+    """Delete every cached answer in ``directory`` (a damaged file is set aside); returns the count."""
+    path = directory / "http_cache.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+            count = int(conn.execute("SELECT count(*) FROM responses").fetchone()[0])
+            conn.execute("DELETE FROM responses")
+            conn.execute("DELETE FROM redirects")
+            conn.commit()
+    except sqlite3.DatabaseError:
+        _set_aside(path)
+        count = 0
+    state = directory / "state.sqlite"
+    if state.exists():
+        with contextlib.suppress(sqlite3.DatabaseError), contextlib.closing(sqlite3.connect(state, timeout=30)) as conn:
+            conn.execute("DELETE FROM periods")
+            conn.commit()
+    return count

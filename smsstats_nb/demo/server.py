@@ -6,7 +6,8 @@ parameters, 2 for bad credentials, 4 after five authorisation failures, and 9 wh
 more than ``limit`` times within a sliding ``window`` (seconds, configurable so tests run fast).
 
 Faults can be queued for tests with :meth:`DemoServer.inject`: ``"502"``, ``"reset"``,
-``"slow"``, ``"truncate"``, ``"html"`` and ``"plain_error9"`` (the plain-text error whatever fmt).
+``"slow"``, ``"truncate"``, ``"html"``, ``"plain_error9"`` (the plain-text error whatever fmt) and
+``"errorN"`` (error N in the asked format, e.g. ``"error1"``, ``"error9"``, ``"error7"``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import collections
 import datetime as dt
 import hashlib
 import logging
+import re
 import socket
 import struct
 import threading
@@ -44,10 +46,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Never log request lines: with GET they would carry the password."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._handle(b"")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._handle(self.rfile.read(length) if length else b"")
 
@@ -187,7 +189,7 @@ class DemoServer:
     def inject(self, *faults: str) -> None:
         """Queue faults; each statistics request consumes the next one."""
         for fault in faults:
-            if fault not in FAULTS:
+            if fault not in FAULTS and not re.fullmatch(r"error\d{1,2}", fault):
                 raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
         with self._lock:
             self._faults.extend(faults)
@@ -220,9 +222,15 @@ class DemoServer:
             return 200, _HTML.encode(), "text/html; charset=utf-8", None
         if fault == "slow":
             time.sleep(self.slow_seconds)
-        text, code = self._stat_text(params, ip, fmt if fmt in (0, 1, 2, 3) else 0)
+        if fault is not None and fault.startswith("error"):
+            text, code = "", 0
+        else:
+            text, code = self._stat_text(params, ip, fmt if fmt in (0, 1, 2, 3) else 0)
         if fault == "plain_error9":
             text, code = write_error(9, 0), 9
+        elif fault is not None and fault.startswith("error"):
+            code = int(fault[5:])
+            text = write_error(code, fmt if fmt in (0, 1, 2, 3) else 0)
         with self._lock:
             if code:
                 self.errors[code] += 1

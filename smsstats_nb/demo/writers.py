@@ -35,7 +35,9 @@ def money(value_e4: int, currency: str) -> str:
 
 def write_rows(rows: Sequence[Row], fmt: int, *, xml_declaration: bool = True, crlf: bool = False) -> str:
     """Format data rows in fmt 0..3."""
-    cells = [(r.login, str(r.sms), money(r.credit_e4, r.currency), money(r.debit_e4, r.currency), r.currency) for r in rows]
+    cells = [
+        (r.login, str(r.sms), money(r.credit_e4, r.currency), money(r.debit_e4, r.currency), r.currency) for r in rows
+    ]
     nl = "\r\n" if crlf else "\n"
     if fmt == 0:
         return "".join(

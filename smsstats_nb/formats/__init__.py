@@ -38,7 +38,7 @@ def parse_response(body: str, fmt: int = 3) -> pd.DataFrame:
         ResponseFormatError: the body is neither data nor a known error.
         QueryError: ``fmt`` is not 0, 1, 2 or 3.
     """
-    if isinstance(fmt, bool) or fmt not in _PARSERS:
+    if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt not in _PARSERS:
         raise QueryError(f"fmt must be 0, 1, 2 or 3, not {fmt!r}")
     if not isinstance(body, str):
         raise QueryError(f"body must be str, not {type(body).__name__}")

@@ -31,9 +31,7 @@ def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert message counts (strings or numbers) to int64, refusing anything not a count."""
     arr = np.asarray(values)
     try:
-        if arr.dtype.kind in "US":
-            out = arr.astype(np.int64)
-        elif arr.dtype.kind in "iu":
+        if arr.dtype.kind in "US" or arr.dtype.kind in "iu":
             out = arr.astype(np.int64)
         elif arr.size == 0:
             return np.array([], dtype=np.int64)

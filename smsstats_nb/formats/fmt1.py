@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import warnings
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +16,7 @@ from ._common import bad_body
 
 _ERROR = re.compile(r"\A\s*0\s*,\s*-(\d+)\s*\Z")
 _NAMES = ["login", "sms", "credit", "debit", "currency", "_extra"]
-_DTYPES = {
+_DTYPES: Any = {
     "login": str,
     "sms": "int64",
     "credit": "float64",

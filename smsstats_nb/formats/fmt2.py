@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as safe_et
 import pandas as pd
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
@@ -27,7 +27,7 @@ def parse(body: str) -> pd.DataFrame:
     # The text is already decoded: drop the declaration so its encoding= cannot disagree.
     text = _DECL.sub("", body, count=1)
     try:
-        root = safe_et.fromstring(text)
+        root = safe_fromstring(text)
     except DefusedXmlException:
         raise bad_body("XML with entities or a DTD was refused", body) from None
     except (ParseError, ValueError):

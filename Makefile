@@ -1,0 +1,51 @@
+# smsstats_nb: make demo | make test | make lab | make bench
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck pytest lab bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed-base
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-base
+
+## demo: install, start the embedded demo server, fetch a month, print it, write CSV + PNG
+demo: $(VENV)/.installed-base
+	$(BIN)/smsstats demo
+
+## test: install the test extra, then lint, type check and the whole suite
+test: $(VENV)/.installed-test lint typecheck pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check smsstats_nb tests benchmarks
+	$(BIN)/ruff format --check smsstats_nb tests benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lab: JupyterLab on notebooks/
+lab: $(VENV)/.installed-dev
+	$(BIN)/jupyter lab notebooks/
+
+## bench: print the performance figures
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) smsstats-demo-output .pytest_cache .mypy_cache .ruff_cache

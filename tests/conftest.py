@@ -1,0 +1,57 @@
+"""Shared fixtures: a demo server on 127.0.0.1 with a short window, a fresh cache directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsstats_nb import StatsClient
+from smsstats_nb.demo import DemoServer
+
+#: Rate-limit window used by the integration tests (seconds): short so tests run fast.
+WINDOW = 1.0
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's SMSC_* variables or writes to the real user cache."""
+    for name in list(os.environ):
+        if name.startswith("SMSC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
+
+
+@pytest.fixture
+def server() -> Iterator[DemoServer]:
+    with DemoServer(window=WINDOW, slow_seconds=2.0) as srv:
+        yield srv
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def make_client(server: DemoServer, cache_dir: Path) -> Iterator[Callable[..., StatsClient]]:
+    made: list[StatsClient] = []
+
+    def make(**kwargs: Any) -> StatsClient:
+        kwargs.setdefault("base_url", server.url)
+        kwargs.setdefault("cache", cache_dir)
+        kwargs.setdefault("rate_limit", (3, WINDOW))
+        kwargs.setdefault("timeout", 5.0)
+        if "apikey" not in kwargs:
+            kwargs.setdefault("login", server.login)
+            kwargs.setdefault("psw", server.psw)
+        client = StatsClient(**kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

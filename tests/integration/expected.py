@@ -1,0 +1,28 @@
+"""The demo data as a frame, built independently of the parsers (from the server's own numbers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from smsstats_nb.demo import data
+
+
+def expected_frame(start: dt.date, end: dt.date, *, mycur: bool = False, balance2: bool = False) -> pd.DataFrame:
+    rows = data.period_rows(start, end, mycur=mycur, balance2=balance2)
+    return pd.DataFrame(
+        {
+            "login": pd.array([r.login for r in rows], dtype="string"),
+            "sms": np.array([r.sms for r in rows], dtype="int64"),
+            "credit": np.array([_money(r.credit_e4, r.currency) for r in rows], dtype="float64"),
+            "debit": np.array([_money(r.debit_e4, r.currency) for r in rows], dtype="float64"),
+            "currency": pd.array([r.currency for r in rows], dtype="string"),
+        }
+    )
+
+
+def _money(value_e4: int, currency: str) -> float:
+    # roubles travel with two decimals, other currencies with four
+    return round(value_e4 / 10000, 2 if currency == "RUR" else 4)

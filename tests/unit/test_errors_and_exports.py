@@ -1,0 +1,76 @@
+"""The error table, the exception tree and the public names."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+import smsstats_nb
+from smsstats_nb import errors
+
+
+def test_all_is_sorted_and_exact() -> None:
+    expected = {
+        "fetch_stats",
+        "fetch_stats_series",
+        "parse_response",
+        "StatsClient",
+        "SmsStatsError",
+        "SmscError",
+        "ParameterError",
+        "AuthError",
+        "IPBlockedError",
+        "RateLimitError",
+        "ResponseFormatError",
+        "TransportError",
+        "QueryError",
+    }
+    assert set(smsstats_nb.__all__) == expected
+    assert smsstats_nb.__all__ == sorted(smsstats_nb.__all__)
+    for name in smsstats_nb.__all__:
+        assert getattr(smsstats_nb, name) is not None
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [(1, errors.ParameterError), (2, errors.AuthError), (4, errors.IPBlockedError), (9, errors.RateLimitError)],
+)
+def test_error_table(code: int, cls: type[errors.SmscError]) -> None:
+    err = errors.error_from_code(code, "text")
+    assert type(err) is cls
+    assert err.code == code and err.description == "text"
+    assert issubclass(cls, errors.SmscError) and issubclass(cls, errors.SmsStatsError)
+
+
+@pytest.mark.parametrize("code", [3, 5, 6, 7, 8, 10, 99])
+def test_unknown_codes_keep_their_number(code: int) -> None:
+    err = errors.error_from_code(code, "")
+    assert type(err) is errors.SmscError and err.code == code
+    assert f"error {code}" in str(err)
+
+
+def test_tree() -> None:
+    assert issubclass(errors.QueryError, ValueError)
+    for cls in (errors.QueryError, errors.SmscError, errors.ResponseFormatError, errors.TransportError):
+        assert issubclass(cls, errors.SmsStatsError)
+    assert "SmsStatsError" in (errors.__doc__ or "") and "TransportError" in (errors.__doc__ or "")
+
+
+def test_errors_survive_pickling() -> None:
+    err = errors.error_from_code(2, "authorise error")
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is errors.AuthError and again.code == 2 and str(again) == str(err)
+
+
+def test_messages_tell_what_to_do() -> None:
+    assert "30 minutes" in str(errors.error_from_code(4))
+    assert "password" in str(errors.error_from_code(2))
+
+
+def test_import_is_light() -> None:
+    code = "import sys, smsstats_nb; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

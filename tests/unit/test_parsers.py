@@ -1,0 +1,207 @@
+"""Every parser and error form, from hand-written golden bodies (no I/O)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smsstats_nb import (
+    AuthError,
+    IPBlockedError,
+    ParameterError,
+    QueryError,
+    RateLimitError,
+    ResponseFormatError,
+    SmscError,
+    SmsStatsError,
+    parse_response,
+)
+from smsstats_nb.frames import COLUMNS, check_schema
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+
+EXPECTED = pd.DataFrame(
+    {
+        "login": pd.array(["alex", "алексей_2"], dtype="string"),
+        "sms": np.array([12, 0], dtype="int64"),
+        "credit": [178.10, 0.0],
+        "debit": [3.3, 3215.3097],
+        "currency": pd.array(["RUR", "RUR"], dtype="string"),
+    }
+)
+
+
+def golden(name: str) -> str:
+    return (GOLDEN / name).read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("fmt0_two_rows.txt", 0),
+        ("fmt0_crlf_no_trailing_newline.txt", 0),
+        ("fmt1_two_rows.txt", 1),
+        ("fmt1_crlf.txt", 1),
+        ("fmt2_two_rows.xml", 2),
+        ("fmt2_no_declaration.xml", 2),
+        ("fmt3_two_rows.json", 3),
+        ("fmt3_escaped_crlf.json", 3),
+    ],
+)
+def test_golden_bodies_parse_to_the_same_frame(name: str, fmt: int) -> None:
+    df = parse_response(golden(name), fmt)
+    check_schema(df)
+    pd.testing.assert_frame_equal(df, EXPECTED)
+
+
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+@pytest.mark.parametrize("body", ["", "\n", "  \r\n"])
+def test_empty_bodies_give_zero_rows_with_the_schema(fmt: int, body: str) -> None:
+    df = parse_response(body, fmt)
+    assert len(df) == 0
+    assert tuple(df.columns) == COLUMNS
+    check_schema(df)
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt"), [("[]", 3), ("<list></list>", 2), ("<list/>", 2), ('<?xml version="1.0"?><list>\n</list>', 2)]
+)
+def test_empty_lists_give_zero_rows(body: str, fmt: int) -> None:
+    df = parse_response(body, fmt)
+    assert df.empty
+    check_schema(df)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "cls", "code", "description"),
+    [
+        ("error_fmt0_2.txt", 0, AuthError, 2, "authorise error"),
+        ("error_fmt1_9.txt", 1, RateLimitError, 9, ""),
+        ("error_fmt2_4.xml", 2, IPBlockedError, 4, "ip is blocked"),
+        ("error_fmt3_1.json", 3, ParameterError, 1, "parameters error"),
+    ],
+)
+def test_error_bodies_raise_typed_errors(
+    name: str, fmt: int, cls: type[SmscError], code: int, description: str
+) -> None:
+    with pytest.raises(cls) as info:
+        parse_response(golden(name), fmt)
+    assert info.value.code == code
+    assert info.value.description == description
+    assert isinstance(info.value, SmscError) and isinstance(info.value, SmsStatsError)
+
+
+def test_unknown_code_is_a_plain_smsc_error_with_its_number() -> None:
+    with pytest.raises(SmscError) as info:
+        parse_response(golden("error_fmt3_7.json"), 3)
+    assert type(info.value) is SmscError
+    assert info.value.code == 7
+    assert "7" in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    ("code", "cls"), [(1, ParameterError), (2, AuthError), (4, IPBlockedError), (9, RateLimitError), (5, SmscError)]
+)
+def test_plain_error_text_is_recognised_whatever_fmt(fmt: int, code: int, cls: type[SmscError]) -> None:
+    with pytest.raises(cls) as info:
+        parse_response(f"ERROR = {code} (some text)\r\n", fmt)
+    assert info.value.code == code
+    assert info.value.description == "some text"
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt"),
+    [
+        ('[{"login": "a", "sms": "1", "credit": "1", "debit"', 3),  # truncated JSON
+        ("<!DOCTYPE html><html><body>502</body></html>", 3),
+        ("<!DOCTYPE html><html><body>502</body></html>", 2),
+        ("<html><body>oops</body></html>", 0),
+        ("<html><body>oops</body></html>", 1),
+        ("a,1,2,3\n", 1),  # four fields
+        ("a,1,2,3,RUR,9\n", 1),  # six fields
+        ("a,1,2,3,RUR\nb,1,2,3,RUR,9\n", 1),
+        ("a,x,2,3,RUR\n", 1),  # non-numeric count
+        ("a,1.5,2,3,RUR\n", 1),
+        ("login = a, sms = x, credit = 1, debit = 1, currency = RUR\n", 0),
+        ("login = a, sms = 1, credit = 1, currency = RUR\n", 0),
+        ('[{"login": "a", "sms": "x", "credit": "1", "debit": "1", "currency": "RUR"}]', 3),
+        ('[{"login": "a", "sms": "1", "credit": "1", "currency": "RUR"}]', 3),
+        ('[{"login": "a", "sms": "1", "credit": "nan", "debit": "1", "currency": "RUR"}]', 3),
+        ('[{"login": "a", "sms": "-1", "credit": "1", "debit": "1", "currency": "RUR"}]', 3),
+        ('{"rows": []}', 3),
+        ("42", 3),
+        ('["a", "b"]', 3),
+        ("<list><stat><login>a</login><sms>1</sms></stat></list>", 2),
+        (
+            "<list><stat><login>a</login><sms>one</sms><credit>1</credit><debit>1</debit><currency>R</currency></stat></list>",
+            2,
+        ),
+        ("<list><stat>", 2),
+        ("<other/>", 2),
+    ],
+)
+def test_malformed_bodies_raise_response_format_error_with_a_short_snippet(body: str, fmt: int) -> None:
+    with pytest.raises(ResponseFormatError) as info:
+        parse_response(body, fmt)
+    assert len(info.value.snippet) <= 61
+    assert len(str(info.value)) < 300
+
+
+def test_xml_entity_bomb_is_refused_at_once() -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        "<list><stat><login>&lol3;</login></stat></list>"
+    )
+    with pytest.raises(ResponseFormatError, match="refused"):
+        parse_response(bomb, 2)
+
+
+def test_xml_external_entity_is_refused() -> None:
+    body = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><list>&e;</list>'
+    with pytest.raises(ResponseFormatError):
+        parse_response(body, 2)
+
+
+def test_xml_declaration_with_another_encoding_is_accepted_for_decoded_text() -> None:
+    body = '<?xml version="1.0" encoding="windows-1251"?><list><stat><login>юзер</login><sms>3</sms><credit>1.5</credit><debit>0</debit><currency>RUR</currency></stat></list>'
+    df = parse_response(body, 2)
+    assert df["login"].tolist() == ["юзер"]
+
+
+def test_json_numbers_are_accepted_as_well_as_strings() -> None:
+    df = parse_response('[{"login": "a", "sms": 4, "credit": 1.25, "debit": 0, "currency": "RUR"}]', 3)
+    assert df["sms"].tolist() == [4] and df["credit"].tolist() == [1.25]
+
+
+def test_login_that_looks_like_na_stays_a_string() -> None:
+    df = parse_response("NA,1,2.5,0,RUR\nnull,2,0,0,RUR\n", 1)
+    assert df["login"].tolist() == ["NA", "null"]
+
+
+def test_login_with_comma_and_spaces_in_text_format() -> None:
+    df = parse_response("login = Иван, Петров, sms = 5, credit = 10.5, debit = 0, currency = RUR\n", 0)
+    assert df["login"].tolist() == ["Иван, Петров"]
+    assert df["sms"].tolist() == [5]
+
+
+def test_many_decimals_and_negative_amounts() -> None:
+    df = parse_response("a,1,-0.0001,12345.678901,KZT\n", 1)
+    assert df["credit"].tolist() == [-0.0001]
+    assert df["debit"].tolist() == [12345.678901]
+
+
+@pytest.mark.parametrize("fmt", [-1, 4, "3", 3.0, True, None])
+def test_unknown_fmt_is_a_query_error(fmt: object) -> None:
+    with pytest.raises(QueryError):
+        parse_response("[]", fmt)  # type: ignore[arg-type]
+
+
+def test_query_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        parse_response("[]", 9)
