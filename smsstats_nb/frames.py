@@ -65,3 +65,7 @@ def check_schema(df: pd.DataFrame) -> None:
     assert tuple(cols) == COLUMNS, f"columns {list(df.columns)}"
     for name, dtype in DTYPES.items():
         assert df[name].dtype == dtype, f"{name}: {df[name].dtype} != {dtype}"
+    if "period_start" in df.columns:
+        assert list(df.columns[:2]) == ["period_start", "period_end"], list(df.columns)
+        for name in ("period_start", "period_end"):
+            assert df[name].dtype == np.dtype("datetime64[ns]"), f"{name}: {df[name].dtype}"

@@ -70,13 +70,36 @@ class _RedactFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is not ours to fix
             return True
-        if "psw=" in message or "apikey=" in message:
+        if "psw=" in message or "apikey=" in message or "psw" in str(record.args):
             record.msg, record.args = redact(message), ()
         return True
 
 
-for _name in ("urllib3.connectionpool", "requests_cache", "requests_cache.session", "requests_cache.policy.actions"):
-    logging.getLogger(_name).addFilter(_RedactFilter())
+#: Loggers of our dependencies that may print a whole URL (with GET, it holds the password).
+#: Logger filters do not inherit, so each module logger gets one.
+_URL_LOGGERS = (
+    "requests",
+    "urllib3",
+    "urllib3.connection",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "requests_cache",
+    "requests_cache.session",
+    "requests_cache.cache_keys",
+    "requests_cache.backends",
+    "requests_cache.backends.base",
+    "requests_cache.backends.sqlite",
+    "requests_cache.backends.redis",
+    "requests_cache.models.request",
+    "requests_cache.models.response",
+    "requests_cache.policy.actions",
+    "requests_cache.policy.expiration",
+)
+_REDACTOR = _RedactFilter()
+for _name in _URL_LOGGERS:
+    logging.getLogger(_name).addFilter(_REDACTOR)
 
 
 def default_cache_dir() -> Path:
@@ -602,7 +625,7 @@ class Transport:
 
     # -- the one call ------------------------------------------------------------------------------
     def expire_after(self, query: StatsQuery) -> float:
-        """-1 (never) for periods that ended before yesterday (Moscow), else ``recent_expiry``."""
+        """-1 (never) for periods that ended before yesterday (Moscow), else ``recent_expiry`` seconds."""
         if query.end < moscow_today() - dt.timedelta(days=1):
             return -1
         return self.recent_expiry
@@ -694,32 +717,41 @@ class Transport:
     def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout}
         if self.cache_dir is not None:
-            kwargs["expire_after"] = self.expire_after(query)
+            expire = self.expire_after(query)
+            # a timedelta keeps sub-second expiry (requests-cache truncates plain numbers to int)
+            kwargs["expire_after"] = -1 if expire < 0 else dt.timedelta(seconds=expire)
             kwargs["force_refresh"] = refresh
         if self.method == "GET":
             kwargs["params"] = params
         else:
             kwargs["data"] = params
+        error: SmsStatsError
         try:
             return self.session.request(self.method, self.url, **kwargs)
         except SmsStatsError:
             raise
         except requests.exceptions.Timeout as exc:
             kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
-            raise TransportError(
+            error = TransportError(
                 f"network timeout ({kind}) talking to {self.host} after {self.retries + 1} tries of {self.timeout:g} s"
-            ) from None
+            )
         except requests.exceptions.RetryError:
-            raise TransportError(f"{self.host} kept failing after {self.retries + 1} tries") from None
+            error = TransportError(f"{self.host} kept failing after {self.retries + 1} tries")
         except requests.exceptions.ConnectionError as exc:
             reason = _root_cause(exc)
-            raise TransportError(f"could not talk to {self.host} after {self.retries + 1} tries ({reason})") from None
+            if "Timeout" in reason:
+                error = TransportError(
+                    f"network timeout talking to {self.host} after {self.retries + 1} tries of {self.timeout:g} s"
+                )
+            else:
+                error = TransportError(f"could not talk to {self.host} after {self.retries + 1} tries ({reason})")
         except requests.exceptions.RequestException as exc:
-            raise TransportError(f"request to {self.host} failed ({type(exc).__name__})") from None
+            error = TransportError(f"request to {self.host} failed ({type(exc).__name__})")
         except sqlite3.DatabaseError:
-            raise SmsStatsError(
-                "the cache file is damaged; run StatsClient.clear_cache() or `smsstats cache clear`"
-            ) from None
+            error = SmsStatsError("the cache file is damaged; run StatsClient.clear_cache() or `smsstats cache clear`")
+        # Raised outside the handler on purpose: requests' exceptions carry the URL (with GET, the
+        # password), so they must not ride along as __context__.
+        raise error
 
     # -- cache management ----------------------------------------------------------------------
     def cache_info(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import logging
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +92,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: DemoServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (timeouts, resets) is normal here; anything else is logged."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)):
+            return
+        logger.exception("demo server: error while answering")
 
 
 class DemoServer:

@@ -169,7 +169,10 @@ def test_xml_external_entity_is_refused() -> None:
 
 
 def test_xml_declaration_with_another_encoding_is_accepted_for_decoded_text() -> None:
-    body = '<?xml version="1.0" encoding="windows-1251"?><list><stat><login>юзер</login><sms>3</sms><credit>1.5</credit><debit>0</debit><currency>RUR</currency></stat></list>'
+    body = (
+        '<?xml version="1.0" encoding="windows-1251"?><list><stat><login>юзер</login><sms>3</sms>'
+        "<credit>1.5</credit><debit>0</debit><currency>RUR</currency></stat></list>"
+    )
     df = parse_response(body, 2)
     assert df["login"].tolist() == ["юзер"]
 

@@ -1,0 +1,295 @@
+"""The persistent cache, the cross-process rate limit, cool-downs and retries (issue: cache + rate limit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from smsstats_nb import AuthError, RateLimitError, ResponseFormatError, StatsClient, TransportError
+from smsstats_nb.demo import DemoServer
+from smsstats_nb.query import moscow_today
+
+from ..conftest import WINDOW
+from .expected import expected_frame
+
+Make = Callable[..., StatsClient]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- cache -----------------------------------------------------------------------------------------
+def test_same_question_is_answered_from_the_cache_after_a_restart(make_client: Make, server: DemoServer) -> None:
+    first = make_client().fetch("01.01.2024", "31.01.2024")
+    assert first.attrs["from_cache"] is False and server.stat_requests == 1
+    again = make_client().fetch(dt.date(2024, 1, 1), "2024-01-31")  # a new client: a restarted kernel
+    assert again.attrs["from_cache"] is True and again.attrs["requests"] == 0
+    assert server.stat_requests == 1
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_a_restarted_process_is_served_from_the_cache(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
+    make_client().fetch("2024-01-01")
+    make_client().fetch("2024-01-02")
+    env = {**os.environ, "SMSC_LOGIN": server.login, "SMSC_PASSWORD": server.psw, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.integration.worker", server.url, str(cache_dir), str(WINDOW), "2024-01-01", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    results = json.loads(proc.stdout)
+    assert [r["from_cache"] for r in results] == [True, True]
+    assert server.stat_requests == 2
+
+
+def test_each_format_and_flag_is_its_own_cache_entry(make_client: Make, server: DemoServer) -> None:
+    client = make_client(rate_limit=(3, WINDOW))
+    client.fetch("2024-01-01", fmt=3)
+    client.fetch("2024-01-01", fmt=1)
+    client.fetch("2024-01-01", mycur=True)
+    assert server.stat_requests == 3
+    assert client.fetch("2024-01-01", fmt=1).attrs["from_cache"] is True
+
+
+def test_wrong_password_after_a_cached_good_one_reaches_the_server(make_client: Make, server: DemoServer) -> None:
+    make_client().fetch("2024-01-01")
+    with pytest.raises(AuthError):
+        make_client(psw="not-the-password").fetch("2024-01-01")
+    assert server.stat_requests == 2 and server.errors[2] == 1
+
+
+def test_refresh_refetches(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    client.fetch("2024-01-01")
+    df = client.fetch("2024-01-01", refresh=True)
+    assert df.attrs["from_cache"] is False and server.stat_requests == 2
+    assert client.fetch("2024-01-01").attrs["from_cache"] is True
+
+
+def test_failed_refresh_keeps_the_last_good_entry(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    good = client.fetch("2024-01-01", "2024-01-31")
+    for fault in ("html", "truncate", "error9"):
+        server.inject(*([fault] * 3))
+        with pytest.raises((ResponseFormatError, RateLimitError)):
+            client.fetch("2024-01-01", "2024-01-31", refresh=True)
+        server.reset()
+        kept = client.fetch("2024-01-01", "2024-01-31")
+        assert kept.attrs["from_cache"] is True and server.stat_requests == 0
+        pd.testing.assert_frame_equal(kept, good)
+
+
+def test_recent_periods_expire_and_a_failed_refresh_keeps_the_entry(make_client: Make, server: DemoServer) -> None:
+    client = make_client(recent_expiry=1)  # requests-cache keeps whole seconds
+    today = moscow_today()
+    client.fetch(today)
+    assert client.fetch(today).attrs["from_cache"] is True
+    time.sleep(2.1)
+    server.inject("html")
+    with pytest.raises(ResponseFormatError):
+        client.fetch(today)  # expired: goes to the server, which fails
+    assert client.cache_info()["entries"] == 1  # the stale good entry was not deleted
+    assert client.fetch(today).attrs["from_cache"] is False  # expired, so asked again
+
+
+def test_old_periods_never_expire(make_client: Make, server: DemoServer) -> None:
+    client = make_client(recent_expiry=0.1)
+    client.fetch(moscow_today() - dt.timedelta(days=2))
+    time.sleep(0.3)
+    assert client.fetch(moscow_today() - dt.timedelta(days=2)).attrs["from_cache"] is True
+    assert server.stat_requests == 1
+
+
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+@pytest.mark.parametrize("fault", ["error1", "error4", "error7", "plain_error9", "html", "truncate"])
+def test_error_and_malformed_bodies_are_never_stored(
+    make_client: Make, server: DemoServer, fmt: int, fault: str
+) -> None:
+    client = make_client()
+    server.inject(*([fault] * 3))
+    with pytest.raises(Exception) as info:
+        client.fetch("2024-01-01", fmt=fmt)
+    assert not isinstance(info.value, AssertionError)
+    assert client.cache_info()["entries"] == 0
+
+
+def test_cache_false_disables_the_cache(make_client: Make, server: DemoServer) -> None:
+    client = make_client(cache=False)
+    client.fetch("2024-01-01")
+    df = client.fetch("2024-01-01")
+    assert df.attrs["from_cache"] is False and server.stat_requests == 2
+    assert client.cache_info()["enabled"] is False
+
+
+def test_cache_info_and_clear(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
+    client = make_client()
+    client.fetch("2024-01-01")
+    client.fetch("2024-01-02")
+    info = client.cache_info()
+    assert info["entries"] == 2 and info["size_bytes"] > 0 and info["cache_dir"] == str(cache_dir)
+    assert client.clear_cache() == 2
+    assert client.cache_info()["entries"] == 0
+    assert client.fetch("2024-01-01").attrs["from_cache"] is False
+
+
+def test_corrupted_cache_file_is_set_aside_and_rebuilt(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
+    cache_dir.mkdir(parents=True)
+    (cache_dir / "http_cache.sqlite").write_bytes(b"this is not a database" * 100)
+    df = make_client().fetch("2024-01-01")
+    assert len(df) == 4
+    assert list(cache_dir.glob("http_cache.sqlite.corrupt-*"))
+    assert make_client().fetch("2024-01-01").attrs["from_cache"] is True
+
+
+def test_corrupted_state_files_are_rebuilt(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
+    cache_dir.mkdir(parents=True)
+    for name in ("state.sqlite", "ratelimit.sqlite"):
+        (cache_dir / name).write_bytes(b"garbage" * 500)
+    assert len(make_client().fetch("2024-01-01")) == 4
+
+
+# -- rate limit ------------------------------------------------------------------------------------
+def test_fourth_request_waits_for_the_window_and_the_hook_sees_it(make_client: Make, server: DemoServer) -> None:
+    seen: list[float] = []
+    client = make_client(on_wait=seen.append)
+    t0 = time.monotonic()
+    for day in range(1, 5):
+        client.fetch(dt.date(2024, 1, day))
+    elapsed = time.monotonic() - t0
+    assert elapsed >= WINDOW
+    assert seen and all(s > 0 for s in seen) and max(seen) <= WINDOW + 0.5
+    assert server.errors[9] == 0 and server.stat_requests == 4
+
+
+def test_no_wait_raises_rate_limit_error_with_seconds(make_client: Make, server: DemoServer) -> None:
+    client = make_client(wait=False)
+    for day in range(1, 4):
+        client.fetch(dt.date(2024, 1, day))
+    with pytest.raises(RateLimitError) as info:
+        client.fetch(dt.date(2024, 1, 4))
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= WINDOW + 0.5
+    assert "wait" in str(info.value)
+    assert server.stat_requests == 3
+
+
+def test_limiter_max_wait_is_not_a_network_timeout(make_client: Make, server: DemoServer) -> None:
+    client = make_client(max_wait=0.05)
+    for day in range(1, 4):
+        client.fetch(dt.date(2024, 1, day))
+    with pytest.raises(RateLimitError) as info:
+        client.fetch(dt.date(2024, 1, 4))
+    assert not isinstance(info.value, TransportError)
+    assert "max_wait" in str(info.value)
+
+
+def test_cache_hits_never_spend_the_quota(make_client: Make, server: DemoServer) -> None:
+    client = make_client(wait=False)
+    client.fetch("2024-01-01")
+    for _ in range(10):
+        client.fetch("2024-01-01")
+    client.fetch("2024-01-02")
+    client.fetch("2024-01-03")  # still within 3 per window: the hits spent nothing
+    assert server.stat_requests == 3
+
+
+def test_quota_is_shared_between_clients_in_one_directory(make_client: Make, server: DemoServer) -> None:
+    a, b = make_client(wait=False), make_client(wait=False)
+    a.fetch("2024-01-01")
+    b.fetch("2024-01-02")
+    a.fetch("2024-01-03")
+    with pytest.raises(RateLimitError):
+        b.fetch("2024-01-04")
+    assert server.errors[9] == 0
+
+
+def test_two_processes_at_once_never_trigger_error_9(server: DemoServer, cache_dir: Path) -> None:
+    env = {**os.environ, "SMSC_LOGIN": server.login, "SMSC_PASSWORD": server.psw, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "tests.integration.worker", server.url, str(cache_dir), str(WINDOW)]
+    t0 = time.monotonic()
+    procs = [
+        subprocess.Popen([*cmd, first, "4"], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        for first in ("2024-02-01", "2024-03-01")
+    ]
+    outs = [p.communicate(timeout=90)[0] for p in procs]
+    elapsed = time.monotonic() - t0
+    assert all(p.returncode == 0 for p in procs)
+    assert sum(len(json.loads(o)) for o in outs) == 8
+    assert server.errors[9] == 0
+    assert server.stat_requests == 8
+    assert elapsed >= 2 * WINDOW  # 8 requests at 3 per window need at least two full windows
+
+
+# -- server error 9, auth cool-down, retries -----------------------------------------------------
+def test_server_error_9_cools_down_a_window_then_succeeds(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    server.inject("error9", "plain_error9")
+    t0 = time.monotonic()
+    df = client.fetch("2024-01-01", "2024-01-31")
+    assert time.monotonic() - t0 >= 2 * WINDOW
+    pd.testing.assert_frame_equal(df, expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
+    assert server.stat_requests == 3
+
+
+def test_auth_error_is_not_retried_and_the_credentials_cool_down_across_restarts(
+    make_client: Make, server: DemoServer
+) -> None:
+    with pytest.raises(AuthError):
+        make_client(psw="wrong").fetch("2024-01-01")
+    assert server.stat_requests == 1
+    with pytest.raises(AuthError, match="30 more minutes"):
+        make_client(psw="wrong").fetch("2024-01-02")  # a new client: refused locally
+    assert server.stat_requests == 1
+    assert len(make_client().fetch("2024-01-01")) == 4  # the right password is not blocked
+    info = make_client(psw="wrong").cache_info()
+    assert info["auth_cooldown_s"] > 1700
+
+
+def test_clear_cache_auth_ends_the_cool_down(make_client: Make, server: DemoServer) -> None:
+    with pytest.raises(AuthError):
+        make_client(psw="wrong").fetch("2024-01-01")
+    make_client(psw="wrong").clear_cache(auth=True)
+    with pytest.raises(AuthError, match="authorise error"):
+        make_client(psw="wrong").fetch("2024-01-01")
+    assert server.stat_requests == 2
+
+
+@pytest.mark.parametrize("fault", ["502", "reset"])
+def test_transient_failures_are_retried(make_client: Make, server: DemoServer, fault: str) -> None:
+    server.inject(fault)
+    df = make_client().fetch("2024-01-01")
+    assert len(df) == 4 and server.stat_requests == 2
+
+
+@pytest.mark.parametrize("fault", ["502", "reset"])
+def test_persistent_failures_become_transport_error_after_three_tries(
+    make_client: Make, server: DemoServer, fault: str
+) -> None:
+    server.inject(fault, fault, fault)
+    with pytest.raises(TransportError):
+        make_client().fetch("2024-01-01")
+    assert server.stat_requests == 3
+    assert server.errors[9] == 0
+
+
+def test_slow_answers_time_out_as_transport_error(make_client: Make, server: DemoServer) -> None:
+    server.inject("slow", "slow", "slow")
+    with pytest.raises(TransportError, match="timeout"):
+        make_client(timeout=0.3).fetch("2024-01-01")
+
+
+def test_unreachable_server_is_a_transport_error() -> None:
+    with DemoServer() as srv:
+        url = srv.url
+    with StatsClient("demo", "pw", base_url=url, cache=False, timeout=1) as client, pytest.raises(TransportError):
+        client.fetch("2024-01-01")
