@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import QueryError
 from .frames import COLUMNS, empty_frame, empty_series_frame
 from .query import StatsQuery, check_freq, make_query, split_periods
-from .transport import Credentials, Transport, WaitHook, default_cache_dir
+from .transport import DEFAULT_MARGIN, Credentials, Transport, WaitHook, default_cache_dir
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -133,6 +133,8 @@ class StatsClient:
         wait: wait for the rate limit (True) or raise RateLimitError at once (False).
         on_wait: called with the seconds left while waiting for the rate limit.
         max_wait: longest wait for the rate limit before RateLimitError (None: no bound).
+        rate_margin: seconds added to the rate-limit window so that network jitter never lets
+            the server see one request too many inside its own window (default 0.25).
     """
 
     def __init__(
@@ -150,6 +152,7 @@ class StatsClient:
         wait: bool = True,
         on_wait: WaitHook | None = None,
         max_wait: float | None = None,
+        rate_margin: float = DEFAULT_MARGIN,
     ) -> None:
         credentials = Credentials.resolve(login, psw, apikey)
         base = base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL
@@ -178,6 +181,7 @@ class StatsClient:
             method=method,
             timeout=self.timeout,
             recent_expiry=float(recent_expiry),
+            margin=float(rate_margin),
         )
         self._closed = False
 
@@ -334,7 +338,7 @@ class StatsClient:
         """How many requests a series needs and the ETA under the rate limit; sends nothing."""
         self._check_open()
         queries = self._series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-        cached = 0 if refresh else sum(1 for q in queries if self._transport.cached_frame(q) is not None)
+        cached = 0 if refresh else sum(1 for q in queries if self._transport.is_cached(q))
         need = len(queries) - cached
         return SeriesEstimate(len(queries), cached, need, self._transport.eta(need))
 

@@ -385,6 +385,14 @@ class _Call:
     requests_sent: int = 0
 
 
+@dataclass
+class _Probe:
+    """The two request fields the cache key reads."""
+
+    url: str
+    body: str | None
+
+
 class _QuotaRetry(Retry):
     """urllib3 Retry whose every retry takes a quota token first (the server counts retries)."""
 
@@ -689,6 +697,20 @@ class Transport:
         if response.status_code != 200 or not getattr(response, "from_cache", False):
             return None
         return parse_response(self.decode(response.content), query.fmt)
+
+    def is_cached(self, query: StatsQuery) -> bool:
+        """Whether a fresh cached answer exists for exactly this question (no parsing, no request)."""
+        if self.cache_dir is None:
+            return False
+        from urllib.parse import urlencode
+
+        params = {**query.to_params(), **self.credentials.params()}
+        if self.method == "GET":
+            probe = _Probe(f"{self.url}?{urlencode(params)}", None)
+        else:
+            probe = _Probe(self.url, urlencode(params))
+        cached = self.session.cache.get_response(self._cache_key(probe))  # type: ignore[attr-defined]
+        return cached is not None and not cached.is_expired
 
     def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
         """Cached periods inside ``query``'s range with the same flags (any fmt)."""

@@ -28,18 +28,30 @@ def bad_body(message: str, body: str) -> ResponseFormatError:
 
 
 def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
-    """Convert message counts (strings or numbers) to int64, refusing anything not a count."""
+    """Convert message counts (digit strings or ints) to int64, refusing anything not a count."""
     arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise bad_body("a message count is not a single value", body)
+    if arr.size == 0:
+        return np.array([], dtype=np.int64)
     try:
-        if arr.dtype.kind in "US" or arr.dtype.kind in "iu":
-            out = arr.astype(np.int64)
-        elif arr.size == 0:
-            return np.array([], dtype=np.int64)
-        else:
+        if arr.dtype.kind == "O":
+            kinds = set(map(type, arr))
+            if not kinds <= {str, int}:
+                raise ValueError("not text or int")
+            if kinds != {str, int}:  # all text or all int: one cast
+                return _nonnegative(arr.astype(np.int64), body)
+            arr = arr.astype(str)
+        if arr.dtype.kind not in "USiu":
             raise ValueError(arr.dtype)
+        out = arr.astype(np.int64)
     except (ValueError, TypeError, OverflowError):
         raise bad_body("a message count is not a whole number", body) from None
-    if out.size and int(out.min()) < 0:
+    return _nonnegative(out, body)
+
+
+def _nonnegative(out: np.ndarray, body: str) -> np.ndarray:
+    if int(out.min()) < 0:
         raise bad_body("a message count is negative", body)
     return out
 
@@ -47,10 +59,15 @@ def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
 def to_money(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert money amounts (strings or numbers) to float64, refusing non-finite values."""
     arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise bad_body("an amount is not a single value", body)
     if arr.size == 0:
         return np.array([], dtype=np.float64)
     try:
-        if arr.dtype.kind not in "USiuf":
+        if arr.dtype.kind == "O":
+            if not set(map(type, arr)) <= {str, int, float}:
+                raise ValueError("not text or a number")
+        elif arr.dtype.kind not in "USiuf":
             raise ValueError(arr.dtype)
         out = arr.astype(np.float64)
     except (ValueError, TypeError, OverflowError):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from ..frames import empty_frame, make_frame
-from ._common import bad_body, to_counts, to_money
+from ._common import bad_body
 
 _NUM = r"-?\d+(?:\.\d*)?"
 _ROW = re.compile(
-    r"^[ \t]*login[ \t]*=[ \t]?(.*?)[ \t]*,[ \t]*sms[ \t]*=[ \t]*(\d+)[ \t]*,"
-    rf"[ \t]*credit[ \t]*=[ \t]*({_NUM})[ \t]*,[ \t]*debit[ \t]*=[ \t]*({_NUM})[ \t]*,"
-    r"[ \t]*currency[ \t]*=[ \t]*([^\s,]+)[ \t]*\r?$",
+    rf"^login ?= ?(.*?), ?sms ?= ?(\d+), ?credit ?= ?({_NUM}), ?debit ?= ?({_NUM}), ?currency ?= ?([^\s,]+)[ \t\r]*$",
     re.M,
 )
 
@@ -21,15 +20,26 @@ _ROW = re.compile(
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=0 body (LF or CRLF, blank lines ignored)."""
     rows = _ROW.findall(body)
-    lines = [line for line in body.splitlines() if line.strip()]
-    if len(rows) != len(lines):
-        for line in lines:
-            if not _ROW.match(line):
-                raise bad_body("a line is not a 'login = ..., sms = ...' stats row", line)
-        raise bad_body("unexpected text between stats rows", body)  # pragma: no cover
+    lines = body.splitlines()
+    if len(rows) != len(lines) - lines.count(""):
+        # slow path: whitespace-only lines are blank too; anything else is an error
+        lines = [line for line in lines if line.strip()]
+        if len(rows) != len(lines):
+            for line in lines:
+                if not _ROW.match(line):
+                    raise bad_body("a line is not a 'login = ..., sms = ...' stats row", line)
+            raise bad_body("unexpected text between stats rows", body)  # pragma: no cover
     if not rows:
         return empty_frame()
-    login, sms, credit, debit, currency = zip(*rows, strict=True)
-    if any(not x for x in login):
+    cells = np.array(rows, dtype=object)  # (n, 5); much faster than zip(*rows)
+    login = cells[:, 0]
+    if (login == "").any():
         raise bad_body("a row has an empty login", body)
-    return make_frame(login, to_counts(sms, body), to_money(credit, body), to_money(debit, body), currency)
+    # The pattern admits only digits for sms and a plain decimal for money: the casts cannot fail.
+    return make_frame(
+        login,
+        cells[:, 1].astype(np.int64),
+        cells[:, 2].astype(np.float64),
+        cells[:, 3].astype(np.float64),
+        cells[:, 4],
+    )

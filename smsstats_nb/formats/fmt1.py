@@ -28,7 +28,7 @@ _DTYPES: Any = {
 
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=1 body with pandas' C reader, then check every row had five fields."""
-    if not body.strip():
+    if not body or body.isspace():
         return empty_frame()
     m = _ERROR.match(body)
     if m is not None:
@@ -55,7 +55,7 @@ def parse(body: str) -> pd.DataFrame:
     if (raw["_extra"] != "").any():
         raise bad_body("a line has more than five fields", body)
     login = raw["login"].to_numpy(dtype=object)
-    currency = raw["currency"].str.strip().to_numpy(dtype=object)
+    currency = raw["currency"].to_numpy(dtype=object)
     if (login == "").any() or (currency == "").any():
         raise bad_body("a line has an empty login or currency (fewer than five fields?)", body)
     sms = raw["sms"].to_numpy()

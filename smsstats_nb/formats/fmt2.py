@@ -22,7 +22,7 @@ _DECL = re.compile(r"\A\s*<\?xml[^>]*\?>", re.S)
 
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=2 body (with or without an XML declaration)."""
-    if not body.strip():
+    if not body or body.isspace():
         return empty_frame()
     # The text is already decoded: drop the declaration so its encoding= cannot disagree.
     text = _DECL.sub("", body, count=1)

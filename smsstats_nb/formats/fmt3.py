@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
-from ._common import bad_body, check_texts, to_counts, to_money
+from ._common import bad_body, to_counts, to_money
 
 
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=3 body."""
-    if not body.strip():
+    if not body or body.isspace():
         return empty_frame()
     try:
         data: Any = json.loads(body)
@@ -27,20 +28,28 @@ def parse(body: str) -> pd.DataFrame:
     if not data:
         return empty_frame()
     try:
-        login = [d["login"] for d in data]
-        sms = [d["sms"] for d in data]
-        credit = [d["credit"] for d in data]
-        debit = [d["debit"] for d in data]
-        currency = [d["currency"] for d in data]
+        # one list per field: no per-row tuples to build and free
+        cols = {name: np.array([d[name] for d in data], dtype=object) for name in _FIELDS}
     except (KeyError, TypeError, IndexError):
         raise bad_body("a JSON row is not an object with login, sms, credit, debit, currency", body) from None
-    check_texts(login, "login", body)
-    check_texts(currency, "currency", body)
-    for values in (sms, credit, debit):
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-                raise bad_body("a JSON value is neither a string nor a number", body)
-    return make_frame(login, to_counts(sms, body), to_money(credit, body), to_money(debit, body), currency)
+    if cols["login"].ndim != 1:
+        raise bad_body("JSON rows of an unexpected shape", body)
+    for name in ("login", "currency"):
+        if set(map(type, cols[name])) != {str}:
+            raise bad_body(f"a JSON row's {name!r} is not text", body)
+    login, currency = cols["login"], cols["currency"]
+    if (login == "").any() or (currency == "").any():
+        raise bad_body("a JSON row has an empty login or currency", body)
+    return make_frame(
+        login,
+        to_counts(cols["sms"], body),
+        to_money(cols["credit"], body),
+        to_money(cols["debit"], body),
+        currency,
+    )
+
+
+_FIELDS = ("login", "sms", "credit", "debit", "currency")
 
 
 def _raise_error(data: dict[str, Any], body: str) -> pd.DataFrame:

@@ -1,0 +1,50 @@
+"""``make bench``: every performance figure in one table.
+
+    python benchmarks/run_all.py [--quick]
+
+``--quick`` uses a 3 s window for the scheduling figure (the margin then weighs more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_cached
+import bench_import
+import bench_parse
+import bench_schedule
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args()
+    window = 3.0 if a.quick else 10.0
+    rows: list[tuple[str, str, str]] = []
+    names = {0: "regex", 1: "read_csv", 2: "read_xml", 3: "json.loads+DataFrame"}
+    for r in bench_parse.run():
+        rows.append((f"parse 100k rows fmt {r['fmt']} / {names[int(r['fmt'])]}", f"{r['ratio']:.2f}", "<= 1.5"))
+    for mode in ("series", "fetch"):
+        s = bench_schedule.run(30, window, mode)
+        rows.append(
+            (f"30 uncached periods ({mode}) at 3 per {window:g} s: wall / floor", f"{s['ratio']:.3f}", "<= 1.05")
+        )
+        rows.append((f"  error 9 answers during that ({mode})", str(s["error9"]), "0"))
+    c = bench_cached.run()
+    rows.append(("cached re-run of 365 periods in a new process: requests", str(c["server_requests"]), "0"))
+    rows.append(("  seconds beyond import", f"{c['after_import_s']:.2f}", "small"))
+    i = bench_import.run()
+    rows.append(("import smsstats_nb / import pandas+requests_cache+pyrate_limiter", f"{i['ratio']:.2f}", "<= 1.2"))
+    rows.append(("  matplotlib / ipywidgets / tqdm loaded by the import", str(i["loaded"]), "[]"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'value':>8}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>8}  {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Plots rendered with Agg: the artists, labels and currency are checked."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from smsstats_nb import QueryError
+from smsstats_nb.frames import make_frame
+from smsstats_nb.plotting import plot_series, plot_totals
+
+
+def totals() -> pd.DataFrame:
+    df = make_frame(["a", "b", "c"], np.array([5, 7, 1]), np.array([1.5, 2.5, 0.5]), np.zeros(3), ["RUR"] * 3)
+    df.attrs.update(start="2024-01-01", end="2024-01-31")
+    return df
+
+
+def series() -> pd.DataFrame:
+    rows = []
+    for i, day in enumerate(pd.date_range("2024-01-01", periods=5)):
+        rows.append((day, day, "a", i + 1, 1.0 * i))
+        if i != 2:  # login b has no row on day 3: it must count as zero
+            rows.append((day, day, "b", 10, 2.0))
+    df = pd.DataFrame(rows, columns=["period_start", "period_end", "login", "sms", "credit"])
+    df["debit"] = 0.0
+    df["currency"] = "KZT"
+    df.attrs.update(freq="D")
+    return df
+
+
+@pytest.mark.parametrize("metric", ["sms", "credit", "debit"])
+def test_plot_totals_draws_one_bar_per_login(metric: str) -> None:
+    ax = plot_totals(totals(), metric)
+    assert len(ax.patches) == 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert metric in ax.get_ylabel() and metric in ax.get_title()
+    if metric != "sms":
+        assert "RUR" in ax.get_ylabel()
+    assert "2024-01-01" in ax.get_title()
+
+
+def test_plot_totals_uses_the_given_axes() -> None:
+    fig, ax = plt.subplots()
+    assert plot_totals(totals(), ax=ax) is ax
+    plt.close(fig)
+
+
+def test_plot_series_lines_fill_missing_periods_with_zero() -> None:
+    ax = plot_series(series(), "credit")
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    b = next(line for line in lines if line.get_label() == "b")
+    assert list(b.get_ydata()) == [2.0, 2.0, 0.0, 2.0, 2.0]
+    assert "KZT" in ax.get_ylabel() and "credit" in ax.get_title() and "day" in ax.get_title()
+
+
+def test_plot_series_stacked_and_login_filter() -> None:
+    ax = plot_series(series(), "sms", kind="stacked")
+    assert len(ax.collections) == 2
+    ax = plot_series(series(), "sms", logins=["a"])
+    assert [line.get_label() for line in ax.get_lines()] == ["a"]
+
+
+def test_bad_plot_arguments() -> None:
+    with pytest.raises(QueryError):
+        plot_totals(totals(), "money")
+    with pytest.raises(QueryError):
+        plot_series(totals())
+    with pytest.raises(QueryError):
+        plot_series(series(), kind="pie")
