@@ -132,10 +132,17 @@ def _write_table(df: Any, path: str) -> None:
 def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
     if not path.lower().endswith(".png"):
         raise QueryError(f"--plot must end in .png, not {path!r}")
+    from matplotlib.figure import Figure
+
     from . import plotting
 
-    ax = plotting.plot_series(df, metric) if "period_start" in df.columns else plotting.plot_totals(df, metric)
-    ax.figure.savefig(path, dpi=110)  # type: ignore[union-attr]
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.add_subplot()
+    if "period_start" in df.columns:
+        plotting.plot_series(df, metric, ax=ax)
+    else:
+        plotting.plot_totals(df, metric, ax=ax)
+    fig.savefig(path, dpi=110)
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """matplotlib plots of stats frames. matplotlib is imported here only, when a function is called.
 
-Every function takes ``ax=`` (a new figure when omitted), returns the Axes and never calls
-``plt.show()``.
+Every function takes ``ax=`` (a new pyplot figure when omitted, so Jupyter displays it), returns
+the Axes and never calls ``plt.show()``. Code that runs outside the main thread (the dashboard)
+passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not thread-safe.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def _label(df: pd.DataFrame, metric: str) -> str:
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """The caller's Axes, or a new pyplot figure (so Jupyter shows it; nothing calls show())."""
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
 
-    fig = Figure(figsize=size, layout="constrained")
-    return fig.add_subplot()
+    _, new = plt.subplots(figsize=size, layout="constrained")
+    return new
 
 
 def _period(df: pd.DataFrame) -> str:

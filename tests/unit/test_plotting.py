@@ -75,3 +75,10 @@ def test_bad_plot_arguments() -> None:
         plot_series(totals())
     with pytest.raises(QueryError):
         plot_series(series(), kind="pie")
+
+
+def test_new_figures_are_pyplot_figures_so_jupyter_shows_them() -> None:
+    before = len(plt.get_fignums())
+    ax = plot_totals(totals())
+    assert len(plt.get_fignums()) == before + 1
+    plt.close(ax.figure)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""What a notebook's first cell calls: a client on the real service, or on the embedded demo server.
+
+``session = connect()`` uses SMSC when ``SMSC_LOGIN`` or ``SMSC_APIKEY`` is set; otherwise it
+starts the demo server on 127.0.0.1 with a short rate-limit window and a fresh temporary cache, so
+every run of a notebook starts from the same state (and prints the same thing).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+from .client import StatsClient
+from .demo import DemoServer
+
+__all__ = ["NotebookSession", "connect"]
+
+
+@dataclass
+class NotebookSession:
+    """A client plus, in demo mode, the demo server it talks to.
+
+    Attributes:
+        client: the StatsClient to use.
+        server: the running DemoServer, or None when talking to SMSC.
+    """
+
+    client: StatsClient
+    server: DemoServer | None = None
+    _tmp: str | None = field(default=None, repr=False)
+
+    @property
+    def mode(self) -> str:
+        """``"demo"`` or ``"smsc"``."""
+        return "demo" if self.server is not None else "smsc"
+
+    def describe(self) -> str:
+        """One stable sentence on what this session talks to (no port, path or secret)."""
+        limit, per = self.client.rate_limit
+        if self.server is not None:
+            return (
+                f"Demo mode: no SMSC_LOGIN or SMSC_APIKEY is set, so this notebook talks to the embedded "
+                f"demo server on 127.0.0.1 (login {self.server.login!r}, {limit} requests per {per:g} s, "
+                "a fresh cache for this kernel)."
+            )
+        who = f"login {self.client.login!r}" if self.client.login else "an API key"
+        return f"SMSC mode: {self.client.base_url} as {who}, {limit} requests per {per:g} s, cache in {self.client.cache_dir}."
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def close(self) -> None:
+        """Close the client, stop the demo server and remove the temporary cache."""
+        self.client.close()
+        if self.server is not None:
+            self.server.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def connect(*, demo_window: float = 2.0) -> NotebookSession:
+    """A session on SMSC if credentials are in the environment, else on a fresh demo server.
+
+    Args:
+        demo_window: the demo server's rate-limit window in seconds (3 requests per window), short
+            so the notebooks run quickly; the real service allows 3 per 60 s.
+    """
+    if os.environ.get("SMSC_LOGIN") or os.environ.get("SMSC_APIKEY"):
+        return NotebookSession(StatsClient())
+    server = DemoServer(window=demo_window).start()
+    tmp = tempfile.mkdtemp(prefix="smsstats-nb-")
+    client = StatsClient(server.login, server.psw, base_url=server.url, cache=tmp, rate_limit=(3, demo_window))
+    session = NotebookSession(client, server, tmp)
+    atexit.register(session.close)
+    return session
