@@ -47,7 +47,10 @@ class NotebookSession:
                 "a fresh cache for this kernel)."
             )
         who = f"login {self.client.login!r}" if self.client.login else "an API key"
-        return f"SMSC mode: {self.client.base_url} as {who}, {limit} requests per {per:g} s, cache in {self.client.cache_dir}."
+        return (
+            f"SMSC mode: {self.client.base_url} as {who}, {limit} requests per {per:g} s, "
+            f"cache in {self.client.cache_dir}."
+        )
 
     def __repr__(self) -> str:
         return self.describe()
