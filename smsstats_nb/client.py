@@ -87,10 +87,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://smscentre.com"
 CacheSpec = str | os.PathLike[str] | bool | None
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def _resolve_cache(cache: CacheSpec) -> tuple[Path | None, Path]:
     """(HTTP cache dir or None when disabled, state dir for quota and cool-downs)."""
+    if isinstance(cache, str) and cache.startswith(REDIS_SCHEMES):
+        return None, default_cache_dir()
     if cache is False:
         return None, default_cache_dir()
     if cache is None or cache is True:
@@ -124,7 +127,9 @@ class StatsClient:
         base_url: scheme and host (default: ``$SMSC_BASE_URL`` or ``https://smscentre.com``).
         cache: directory for the HTTP cache and the rate-limit state (default:
             ``$SMSSTATS_CACHE_DIR`` or the user cache directory); ``False`` disables the HTTP
-            cache (the quota still persists in the default directory).
+            cache (the quota still persists in the default directory); ``"redis://host:port/db"``
+            puts the cache, the quota (counted on the Redis server's clock) and the cool-downs on
+            a shared Redis, for a team on several machines.
         rate_limit: ``(max_requests, per_seconds)`` for one login, default ``(3, 60)``.
         method: ``"POST"`` (default: the password never goes into a URL) or ``"GET"``.
         timeout: seconds for each HTTP attempt.
@@ -182,6 +187,7 @@ class StatsClient:
             timeout=self.timeout,
             recent_expiry=float(recent_expiry),
             margin=float(rate_margin),
+            redis_url=cache if isinstance(cache, str) and cache.startswith(REDIS_SCHEMES) else None,
         )
         self._closed = False
 
@@ -271,7 +277,7 @@ class StatsClient:
         inside is cached, or when the gaps would cost more requests than asking for the whole.
         """
         t = self._transport
-        if t.cache_dir is None or query.days < 2:
+        if not t.cache_enabled or query.days < 2:
             return None
         pieces = t.cached_periods(query)
         if not pieces or any(a == query.start and b == query.end for a, b, _ in pieces):
@@ -502,7 +508,11 @@ class StatsClient:
 
     def __repr__(self) -> str:
         who = f"login={self.login!r}" if self.login is not None else "apikey='***'"
-        cache = str(self.cache_dir) if self.cache_dir is not None else False
+        cache: Any = str(self.cache_dir) if self.cache_dir is not None else False
+        if self._transport.redis_url is not None:
+            from .transport import redact_url
+
+            cache = redact_url(self._transport.redis_url)
         return (
             f"StatsClient({who}, base_url={self.base_url!r}, cache={cache!r}, "
             f"rate_limit={self.rate_limit}, method={self.method!r})"

@@ -301,27 +301,71 @@ class StateStore:
 
 
 class Quota:
-    """A persistent sliding-window quota on pyrate-limiter's SQLite bucket (file-locked).
+    """A persistent sliding-window quota on a pyrate-limiter bucket, one per identity.
 
-    One table per identity in ``ratelimit.sqlite``: every process on the machine that uses the
-    same directory shares it. ``margin`` seconds are added to the window so the server never sees
-    a fourth request inside its own window.
+    ``Quota.sqlite``: pyrate-limiter's SQLite bucket in ``ratelimit.sqlite`` (one table per
+    identity, guarded by a file lock), shared by every process on the machine that uses the same
+    directory. ``Quota.redis``: pyrate-limiter's Redis bucket (an atomic Lua script) whose clock is
+    the Redis server's, shared by every machine that uses the same Redis. ``margin`` seconds are
+    added to the window so the server never sees one request too many inside its own window.
     """
 
-    def __init__(self, path: Path, identity: str, limit: int, per_seconds: float, margin: float) -> None:
-        from pyrate_limiter import Rate, SQLiteBucket
-
+    def __init__(
+        self, bucket: Any, identity: str, limit: int, window: float, recent_fn: Callable[[int], list[int]]
+    ) -> None:
+        self._bucket = bucket
         self.identity = identity
         self.limit = limit
-        self.window = per_seconds + margin
+        self.window = window
+        self._recent_fn = recent_fn
+        self._local = threading.Lock()
+
+    @classmethod
+    def sqlite(cls, path: Path, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
+        """A quota in a SQLite file (one machine)."""
+        from pyrate_limiter import Rate, SQLiteBucket
+
+        window = per_seconds + margin
         table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
-        rate = Rate(limit, round(self.window * 1000))
+        rate = Rate(limit, round(window * 1000))
         try:
-            self._bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+            bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
         except sqlite3.DatabaseError:
             _set_aside(path)
-            self._bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
-        self._local = threading.Lock()
+            bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+
+        def recent(since_ms: int) -> list[int]:
+            with bucket.lock:
+                rows = bucket.conn.execute(
+                    f"SELECT item_timestamp FROM '{table}' WHERE item_timestamp >= ? ORDER BY item_timestamp",
+                    (since_ms,),
+                ).fetchall()
+            return [int(r[0]) for r in rows]
+
+        return cls(bucket, identity, limit, window, recent)
+
+    @classmethod
+    def redis(cls, connection: Any, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
+        """A quota in Redis (a team: several machines), counted on the Redis server's clock."""
+        from pyrate_limiter import Rate, RedisBucket
+
+        class ServerClockRedisBucket(RedisBucket):  # type: ignore[misc]
+            def now(self) -> int:
+                seconds, micros = self.redis.time()  # type: ignore[misc]
+                return int(seconds) * 1000 + int(micros) // 1000
+
+        window = per_seconds + margin
+        key = "smsstats:quota:" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+        bucket = ServerClockRedisBucket.init([Rate(limit, round(window * 1000))], connection, key)
+
+        def recent(since_ms: int) -> list[int]:
+            return [int(score) for _, score in connection.zrangebyscore(key, since_ms, "+inf", withscores=True)]
+
+        return cls(bucket, identity, limit, window, recent)
+
+    def now(self) -> float:
+        """The bucket's clock, in epoch seconds."""
+        return float(self._bucket.now()) / 1000.0
 
     def try_take(self) -> float:
         """Take a token; return 0 on success, else the seconds until one frees up."""
@@ -336,25 +380,118 @@ class Quota:
 
     def recent(self) -> list[float]:
         """Epoch seconds of the tokens still inside the window (oldest first)."""
-        now_ms = self._bucket.now()
-        with self._local, self._bucket.lock:
-            rows = self._bucket.conn.execute(
-                f"SELECT item_timestamp FROM '{self._bucket.table}' WHERE item_timestamp >= ? ORDER BY item_timestamp",
-                (now_ms - int(self.window * 1000),),
-            ).fetchall()
-        return [r[0] / 1000.0 for r in rows]
+        since = int(self._bucket.now()) - int(self.window * 1000)
+        with self._local:
+            return [t / 1000.0 for t in self._recent_fn(since)]
 
     def fill(self) -> None:
         """Mark the window as used up now (after the server answered error 9)."""
         from pyrate_limiter import RateItem
 
         with self._local:
-            while self._bucket.put(RateItem(self.identity, self._bucket.now())):
-                pass
+            for _ in range(self.limit):
+                if not self._bucket.put(RateItem(self.identity, self._bucket.now())):
+                    break
 
     def close(self) -> None:
         """Close the bucket's database."""
-        self._bucket.close()
+        with contextlib.suppress(Exception):
+            self._bucket.close()
+
+
+class RedisState:
+    """The StateStore interface on Redis (team mode): cool-downs, the period index and the salt."""
+
+    def __init__(self, connection: Any, prefix: str = "smsstats") -> None:
+        self.redis = connection
+        self.prefix = prefix
+
+    def salt(self) -> bytes:
+        """The shared salt (created once, atomically)."""
+        key = f"{self.prefix}:salt"
+        self.redis.set(key, os.urandom(32), nx=True)
+        return bytes(self.redis.get(key))
+
+    def _now(self) -> float:
+        seconds, micros = self.redis.time()
+        return float(seconds) + float(micros) / 1e6
+
+    def set(self, key: str, seconds: float, reason: str) -> None:
+        """Start (or extend) a cool-down of ``seconds`` from now (the Redis server's clock)."""
+        name = f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+        until = self._now() + seconds
+        old = self.redis.get(name)
+        if old is None or float(old) < until:
+            self.redis.set(name, repr(until), px=max(1, int(seconds * 1000)))
+
+    def remaining(self, key: str) -> float:
+        """Seconds left in a cool-down (0 when none)."""
+        name = f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+        value = self.redis.get(name)
+        return max(0.0, float(value) - self._now()) if value is not None else 0.0
+
+    def clear(self, key: str | None = None) -> None:
+        """Forget one cool-down, or all of them."""
+        if key is None:
+            for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
+                self.redis.delete(name)
+        else:
+            self.redis.delete(f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}")
+
+    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
+        """Remember that the cache holds an answer for this period (for composition)."""
+        field = (
+            f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start.isoformat()}|{query.end.isoformat()}"
+        )
+        self.redis.hset(f"{self.prefix}:periods:{cred}", field, "" if expires is None else repr(expires))
+
+    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
+        now = time.time()
+        out = []
+        for field, expires in self.redis.hgetall(f"{self.prefix}:periods:{cred}").items():
+            mycur, balance2, fmt, start, end = field.decode().split("|")
+            if (int(mycur), int(balance2)) != (int(query.mycur), int(query.balance2)):
+                continue
+            if expires and float(expires) <= now:
+                continue
+            a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+            if query.start <= a and b <= query.end:
+                out.append((a, b, int(fmt)))
+        return out
+
+    def clear_periods(self) -> None:
+        """Forget the period index (when the HTTP cache is cleared)."""
+        for name in self.redis.scan_iter(f"{self.prefix}:periods:*"):
+            self.redis.delete(name)
+
+    def close(self) -> None:
+        """Nothing to close: the connection belongs to the transport."""
+
+
+def redact_url(url: str) -> str:
+    """A Redis URL without its password, for reprs and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return parts._replace(netloc=f"{user}{host}{port}").geturl()
+
+
+def _connect_redis(url: str) -> Any:
+    """A Redis client for team mode; a clear error when redis-py is missing or Redis is down."""
+    try:
+        import redis
+    except ImportError:
+        raise QueryError("cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'") from None
+    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise TransportError(f"cannot reach Redis at {redact_url(url)} ({type(exc).__name__})") from None
+    return client
 
 
 def _set_aside(path: Path) -> Path:
@@ -458,6 +595,7 @@ class Transport:
         margin: float = DEFAULT_MARGIN,
         retries: int = 2,
         backoff: float = 0.5,
+        redis_url: str | None = None,
     ) -> None:
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
@@ -469,15 +607,25 @@ class Transport:
         self.retries = retries
         self.cache_dir = cache_dir
         self.state_dir = state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
-        salt = _read_or_create_salt(state_dir)
+        self.redis_url = redis_url
+        self.cache_enabled = cache_dir is not None or redis_url is not None
         self.identity = f"{self.host}|{credentials.identity()}"
+        limit, per = rate_limit
+        self._redis: Any = None
+        self.state: StateStore | RedisState
+        if redis_url is not None:
+            self._redis = _connect_redis(redis_url)
+            self.state = RedisState(self._redis)
+            salt = self.state.salt()
+            self.quota = Quota.redis(self._redis, self.identity, limit, per, margin)
+        else:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            salt = _read_or_create_salt(state_dir)
+            self.state = StateStore(state_dir / "state.sqlite")
+            self.quota = Quota.sqlite(state_dir / "ratelimit.sqlite", self.identity, limit, per, margin)
         self._secret_key = credentials.secret_hash(salt)
         self._index_key = hashlib.sha256(("index\x00" + self._secret_key).encode()).hexdigest()[:32]
         self._local = threading.local()
-        self.state = StateStore(state_dir / "state.sqlite")
-        limit, per = rate_limit
-        self.quota = Quota(state_dir / "ratelimit.sqlite", self.identity, limit, per, margin)
         self.window = per + margin
         self.session = self._build_session(retries, backoff)
 
@@ -485,7 +633,12 @@ class Transport:
     def _build_session(self, retries: int, backoff: float) -> _GuardedSession:
         plain, cached = _make_session_classes()
         session: _GuardedSession
-        session = plain() if self.cache_dir is None else self._open_cached(cached)
+        if self.redis_url is not None:
+            session = self._open_redis_cached(cached)
+        elif self.cache_dir is not None:
+            session = self._open_cached(cached)
+        else:
+            session = plain()
         session.transport = self
         retry = _QuotaRetry(
             total=retries,
@@ -506,6 +659,22 @@ class Transport:
         session.headers["User-Agent"] = "smsstats_nb"
         return session
 
+    def _cached_session(self, cls: type[_GuardedSession], backend: Any) -> _GuardedSession:
+        return cls(  # type: ignore[call-arg]
+            backend=backend,
+            allowable_methods=("GET", "POST"),
+            allowable_codes=(200,),
+            ignored_parameters=list(SECRET_PARAMS),
+            key_fn=self._cache_key,
+            expire_after=self.recent_expiry,
+            stale_if_error=False,
+        )
+
+    def _open_redis_cached(self, cls: type[_GuardedSession]) -> _GuardedSession:
+        from requests_cache.backends.redis import RedisCache
+
+        return self._cached_session(cls, RedisCache(namespace="smsstats:http", connection=self._redis))
+
     def _open_cached(self, cls: type[_GuardedSession]) -> _GuardedSession:
         assert self.cache_dir is not None
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -521,15 +690,7 @@ class Transport:
                 if attempt == 2:
                     raise
                 _set_aside(path)
-        return cls(  # type: ignore[call-arg]
-            backend=backend,
-            allowable_methods=("GET", "POST"),
-            allowable_codes=(200,),
-            ignored_parameters=list(SECRET_PARAMS),
-            key_fn=self._cache_key,
-            expire_after=self.recent_expiry,
-            stale_if_error=False,
-        )
+        return self._cached_session(cls, backend)
 
     # -- cache key ---------------------------------------------------------------------------
     def _cache_key(self, request: Any, **_: Any) -> str:
@@ -680,14 +841,14 @@ class Transport:
         from_cache = bool(getattr(response, "from_cache", False))
         if frame is None:
             frame = parse_response(self.decode(response.content), query.fmt)
-        if not from_cache and self.cache_dir is not None:
+        if not from_cache and self.cache_enabled:
             expire = self.expire_after(query)
             self.state.add_period(self._index_key, query, None if expire < 0 else time.time() + expire)
         return frame, from_cache, call.requests_sent
 
     def cached_frame(self, query: StatsQuery) -> Any | None:
         """The cached answer for exactly this question, or None; never sends a request."""
-        if self.cache_dir is None:
+        if not self.cache_enabled:
             return None
         params = {**query.to_params(), **self.credentials.params()}
         kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
@@ -700,7 +861,7 @@ class Transport:
 
     def is_cached(self, query: StatsQuery) -> bool:
         """Whether a fresh cached answer exists for exactly this question (no parsing, no request)."""
-        if self.cache_dir is None:
+        if not self.cache_enabled:
             return False
         from urllib.parse import urlencode
 
@@ -714,7 +875,7 @@ class Transport:
 
     def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
         """Cached periods inside ``query``'s range with the same flags (any fmt)."""
-        if self.cache_dir is None:
+        if not self.cache_enabled:
             return []
         return self.state.periods_within(self._index_key, query)
 
@@ -722,7 +883,7 @@ class Transport:
         """Seconds until ``requests_needed`` more requests can all have been sent (rate limit only)."""
         if requests_needed <= 0:
             return 0.0
-        now = time.time()
+        now = self.quota.now()
         start = now + self.state.remaining("cool:" + self.identity)
         sent = self.quota.recent()
         limit, window = self.quota.limit, self.window
@@ -738,7 +899,7 @@ class Transport:
 
     def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout}
-        if self.cache_dir is not None:
+        if self.cache_enabled:
             expire = self.expire_after(query)
             # a timedelta keeps sub-second expiry (requests-cache truncates plain numbers to int)
             kwargs["expire_after"] = -1 if expire < 0 else dt.timedelta(seconds=expire)
@@ -780,12 +941,15 @@ class Transport:
         """Where the state lives and how big the HTTP cache is."""
         info: dict[str, Any] = {
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
-            "state_dir": str(self.state_dir),
-            "enabled": self.cache_dir is not None,
+            "state_dir": redact_url(self.redis_url) if self.redis_url else str(self.state_dir),
+            "enabled": self.cache_enabled,
             "entries": 0,
             "size_bytes": 0,
             "rate_limit": f"{self.quota.limit} per {self.window:.2f} s",
         }
+        if self.redis_url is not None:
+            info["redis"] = redact_url(self.redis_url)
+            info["entries"] = len(self.session.cache.responses)  # type: ignore[attr-defined]
         if self.cache_dir is not None:
             cache = self.session.cache  # type: ignore[attr-defined]
             info["entries"] = len(cache.responses)
@@ -797,7 +961,7 @@ class Transport:
     def clear_cache(self, *, auth: bool = False) -> int:
         """Delete every cached answer; with ``auth=True`` also forget the auth cool-down."""
         removed = 0
-        if self.cache_dir is not None:
+        if self.cache_enabled:
             cache = self.session.cache  # type: ignore[attr-defined]
             removed = len(cache.responses)
             cache.clear()
@@ -811,6 +975,9 @@ class Transport:
         self.session.close()
         self.quota.close()
         self.state.close()
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                self._redis.close()
 
 
 def _root_cause(exc: BaseException) -> str:

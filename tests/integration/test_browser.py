@@ -46,11 +46,19 @@ def voila(tmp_path: Path) -> Iterator[str]:
     env["SMSSTATS_CACHE_DIR"] = str(tmp_path / "cache")
     proc = subprocess.Popen(
         [
-            str(voila_bin), str(ROOT / "notebooks" / "04_dashboard.ipynb"), "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", "--MappingKernelManager.cull_interval=10",
-            "--MappingKernelManager.cull_idle_timeout=60", "--MappingKernelManager.cull_connected=True",
+            str(voila_bin),
+            str(ROOT / "notebooks" / "04_dashboard.ipynb"),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "--MappingKernelManager.cull_interval=10",
+            "--MappingKernelManager.cull_idle_timeout=60",
+            "--MappingKernelManager.cull_connected=True",
         ],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
@@ -96,8 +104,15 @@ def test_dashboard_in_a_real_browser(voila: str, tmp_path: Path) -> None:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})

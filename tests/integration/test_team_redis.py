@@ -1,0 +1,191 @@
+"""Team mode: the cache, the quota and the cool-downs on a real redis-server (127.0.0.1, free port).
+
+Skipped with a reason when redis-server is not installed, unless SMSSTATS_REQUIRE_REDIS=1 (CI sets
+it after `apt-get install redis-server`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from smsstats_nb import AuthError, StatsClient
+from smsstats_nb.demo import DemoServer
+
+from ..conftest import WINDOW
+from .expected import expected_frame
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = os.environ.get("SMSSTATS_REQUIRE_REDIS") == "1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if REQUIRED:
+            pytest.fail("SMSSTATS_REQUIRE_REDIS=1 but redis-server is not installed")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def team(server: DemoServer, redis_url: str) -> Iterator[Callable[..., StatsClient]]:
+    made: list[StatsClient] = []
+
+    def make(**kw: object) -> StatsClient:
+        kw.setdefault("login", server.login)
+        kw.setdefault("psw", server.psw)
+        kw.setdefault("rate_limit", (3, WINDOW))
+        client = StatsClient(base_url=server.url, cache=redis_url, **kw)  # type: ignore[arg-type]
+        made.append(client)
+        return client
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def _worker(server: DemoServer, cache: str, first: str, count: int, home: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "SMSC_LOGIN": server.login,
+        "SMSC_PASSWORD": server.psw,
+        "PYTHONPATH": str(ROOT),
+        "SMSSTATS_CACHE_DIR": str(home),
+    }  # each "machine" has its own local directory
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.worker", server.url, cache, str(WINDOW), first, str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def test_two_processes_share_the_cache(server: DemoServer, redis_url: str, tmp_path: Path) -> None:
+    first = _worker(server, redis_url, "2024-01-01", 3, tmp_path / "machine-a")
+    assert first.communicate(timeout=60)[0] and first.returncode == 0
+    second = _worker(server, redis_url, "2024-01-01", 3, tmp_path / "machine-b")
+    out = json.loads(second.communicate(timeout=60)[0])
+    assert [r["from_cache"] for r in out] == [True, True, True]
+    assert server.stat_requests == 3  # zero duplicate requests
+
+
+def test_two_processes_share_the_quota(server: DemoServer, redis_url: str, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    procs = [
+        _worker(server, redis_url, first, 4, tmp_path / name)
+        for first, name in (("2024-02-01", "machine-a"), ("2024-03-01", "machine-b"))
+    ]
+    outs = [p.communicate(timeout=90)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sum(len(json.loads(o)) for o in outs) == 8
+    assert server.errors[9] == 0 and server.stat_requests == 8
+    assert time.monotonic() - t0 >= 2 * WINDOW
+
+
+def test_no_secret_is_stored_in_redis(team: Callable[..., StatsClient], server: DemoServer, redis_url: str) -> None:
+    import redis
+
+    team().fetch("2024-01-01", "2024-01-31")
+    team(method="GET").fetch("2024-02-01")
+    team(login=None, psw=None, apikey=server.apikey).fetch("2024-03-01")
+    team().fetch_series("2024-04-01", "2024-04-03", "D", progress=False)
+    with pytest.raises(AuthError):
+        team(psw="typo-" + server.psw).fetch("2024-01-01")
+    r = redis.Redis.from_url(redis_url)
+    blob = b""
+    for key in r.scan_iter("*"):
+        kind = r.type(key)
+        blob += key
+        if kind == b"string":
+            blob += r.get(key) or b""
+        elif kind == b"hash":
+            blob += b"".join(k + v for k, v in r.hgetall(key).items())
+        elif kind == b"zset":
+            blob += b"".join(m for m, _ in r.zrange(key, 0, -1, withscores=True))
+        elif kind == b"set":
+            blob += b"".join(r.smembers(key))
+        elif kind == b"list":
+            blob += b"".join(r.lrange(key, 0, -1))
+    assert len(blob) > 5000  # the answers really are there
+    for secret in (server.psw, server.apikey, "typo-" + server.psw):
+        assert secret.encode() not in blob
+
+
+def test_team_mode_composes_and_cools_down_like_local_mode(
+    team: Callable[..., StatsClient], server: DemoServer
+) -> None:
+    client = team(rate_limit=(10, WINDOW))
+    server.limit = 10
+    client.fetch_series("2024-01-01", "2024-01-07", "D", progress=False)
+    week = team(rate_limit=(10, WINDOW)).fetch("2024-01-01", "2024-01-07")
+    assert week.attrs["composed"] is True and server.stat_requests == 7
+    pd.testing.assert_frame_equal(
+        week, expected_frame(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-01-07").date())
+    )
+    with pytest.raises(AuthError):
+        team(psw="wrong").fetch("2024-01-01")
+    with pytest.raises(AuthError, match="refused locally"):
+        team(psw="wrong").fetch("2024-01-01")
+    assert server.errors[2] == 1
+    info = client.cache_info()
+    assert info["enabled"] is True and info["entries"] == 7 and "redis://" in info["redis"]
+    assert client.clear_cache() == 7 and client.cache_info()["entries"] == 0
+
+
+def test_unreachable_redis_is_a_clear_error(server: DemoServer) -> None:
+    from smsstats_nb import TransportError
+
+    port = _free_port()
+    with pytest.raises(TransportError, match="Redis"):
+        StatsClient(server.login, server.psw, base_url=server.url, cache=f"redis://:pw@127.0.0.1:{port}/0")
