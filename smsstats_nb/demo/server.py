@@ -13,6 +13,7 @@ Faults can be queued for tests with :meth:`DemoServer.inject`: ``"502"``, ``"res
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -43,6 +44,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "smsstats-demo"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.conn_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.conn_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Never log request lines: with GET they would carry the password."""
@@ -92,6 +103,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: DemoServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """Drop every open keep-alive connection (a stopped server answers nobody)."""
+        with self.conn_lock:
+            conns, self.connections = list(self.connections), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                conn.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (timeouts, resets) is normal here; anything else is logged."""
@@ -179,6 +205,7 @@ class DemoServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+            httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from pandas.api.types import infer_dtype
 
 from ..errors import ResponseFormatError, SmscError, error_from_code, snippet_of
 
@@ -36,11 +37,11 @@ def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
         return np.array([], dtype=np.int64)
     try:
         if arr.dtype.kind == "O":
-            kinds = set(map(type, arr))
-            if not kinds <= {str, int}:
-                raise ValueError("not text or int")
-            if kinds != {str, int}:  # all text or all int: one cast
+            kind = infer_dtype(arr, skipna=False)  # C speed; "string" means every item is a str
+            if kind in ("string", "integer"):
                 return _nonnegative(arr.astype(np.int64), body)
+            if kind != "mixed-integer" or not set(map(type, arr)) <= {str, int}:
+                raise ValueError(kind)
             arr = arr.astype(str)
         if arr.dtype.kind not in "USiu":
             raise ValueError(arr.dtype)
@@ -65,8 +66,11 @@ def to_money(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
         return np.array([], dtype=np.float64)
     try:
         if arr.dtype.kind == "O":
-            if not set(map(type, arr)) <= {str, int, float}:
-                raise ValueError("not text or a number")
+            kind = infer_dtype(arr, skipna=False)
+            if kind not in ("string", "integer", "floating", "mixed-integer-float") and not (
+                set(map(type, arr)) <= {str, int, float}
+            ):
+                raise ValueError(kind)
         elif arr.dtype.kind not in "USiuf":
             raise ValueError(arr.dtype)
         out = arr.astype(np.float64)

@@ -10,23 +10,32 @@ import pandas as pd
 from ..frames import empty_frame, make_frame
 from ._common import bad_body
 
-_NUM = r"-?\d+(?:\.\d*)?"
-_ROW = re.compile(
-    rf"^login ?= ?(.*?), ?sms ?= ?(\d+), ?credit ?= ?({_NUM}), ?debit ?= ?({_NUM}), ?currency ?= ?([^\s,]+)[ \t\r]*$",
+#: The form the service writes (single spaces): tried first, it is the fast path.
+_STRICT = re.compile(
+    r"^login = (.*?), sms = (\d+), credit = ([-\d.]+), debit = ([-\d.]+), currency = ([^\s,]+)\r?$",
+    re.M,
+)
+#: A tolerant form (spaces optional, trailing blanks) for bodies the strict one does not cover.
+_TOLERANT = re.compile(
+    r"^[ \t]*login ?= ?(.*?) ?, ?sms ?= ?(\d+) ?, ?credit ?= ?([-\d.]+) ?, ?debit ?= ?([-\d.]+) ?,"
+    r" ?currency ?= ?([^\s,]+)[ \t\r]*$",
     re.M,
 )
 
 
+def _line_count(body: str) -> int:
+    return body.count("\n") + (0 if body.endswith("\n") else 1)
+
+
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=0 body (LF or CRLF, blank lines ignored)."""
-    rows = _ROW.findall(body)
-    lines = body.splitlines()
-    if len(rows) != len(lines) - lines.count(""):
-        # slow path: whitespace-only lines are blank too; anything else is an error
-        lines = [line for line in lines if line.strip()]
+    rows = _STRICT.findall(body)
+    if len(rows) != _line_count(body):
+        rows = _TOLERANT.findall(body)
+        lines = [line for line in body.splitlines() if line.strip()]
         if len(rows) != len(lines):
             for line in lines:
-                if not _ROW.match(line):
+                if not _TOLERANT.match(line):
                     raise bad_body("a line is not a 'login = ..., sms = ...' stats row", line)
             raise bad_body("unexpected text between stats rows", body)  # pragma: no cover
     if not rows:
@@ -35,11 +44,12 @@ def parse(body: str) -> pd.DataFrame:
     login = cells[:, 0]
     if (login == "").any():
         raise bad_body("a row has an empty login", body)
-    # The pattern admits only digits for sms and a plain decimal for money: the casts cannot fail.
-    return make_frame(
-        login,
-        cells[:, 1].astype(np.int64),
-        cells[:, 2].astype(np.float64),
-        cells[:, 3].astype(np.float64),
-        cells[:, 4],
-    )
+    try:
+        sms = cells[:, 1].astype(np.int64)  # the pattern admits digits only
+        credit = cells[:, 2].astype(np.float64)
+        debit = cells[:, 3].astype(np.float64)
+    except (ValueError, OverflowError):
+        raise bad_body("an amount is not a number", body) from None
+    if not (np.isfinite(credit).all() and np.isfinite(debit).all()):
+        raise bad_body("an amount is not a finite number", body)
+    return make_frame(login, sms, credit, debit, cells[:, 4])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
@@ -27,16 +27,17 @@ def parse(body: str) -> pd.DataFrame:
         raise bad_body("JSON is neither a list of rows nor an error object", body)
     if not data:
         return empty_frame()
+    if set(map(type, data)) != {dict}:
+        raise bad_body("a JSON row is not an object", body)
     try:
-        # one list per field: no per-row tuples to build and free
-        cols = {name: np.array([d[name] for d in data], dtype=object) for name in _FIELDS}
-    except (KeyError, TypeError, IndexError):
-        raise bad_body("a JSON row is not an object with login, sms, credit, debit, currency", body) from None
-    if cols["login"].ndim != 1:
-        raise bad_body("JSON rows of an unexpected shape", body)
+        # pandas builds the columns from the dicts in one pass (missing keys become NaN)
+        table = pd.DataFrame(data, columns=list(_FIELDS))
+    except (ValueError, TypeError):
+        raise bad_body("JSON rows of an unexpected shape", body) from None
+    cols = {name: table[name].to_numpy(dtype=object) for name in _FIELDS}
     for name in ("login", "currency"):
-        if set(map(type, cols[name])) != {str}:
-            raise bad_body(f"a JSON row's {name!r} is not text", body)
+        if infer_dtype(cols[name], skipna=False) != "string":
+            raise bad_body(f"a JSON row's {name!r} is missing or not text", body)
     login, currency = cols["login"], cols["currency"]
     if (login == "").any() or (currency == "").any():
         raise bad_body("a JSON row has an empty login or currency", body)

@@ -208,3 +208,23 @@ def test_unknown_fmt_is_a_query_error(fmt: object) -> None:
 def test_query_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         parse_response("[]", 9)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "login=alex,sms=12,credit=178.10,debit=3.3,currency=RUR\n",
+        "login = alex , sms = 12 , credit = 178.10 , debit = 3.3 , currency = RUR   \r\n\r\n",
+        "\n\nlogin = alex, sms = 12, credit = 178.10, debit = 3.3, currency = RUR\n   \n",
+    ],
+)
+def test_text_format_tolerates_spacing_and_blank_lines(body: str) -> None:
+    df = parse_response(body, 0)
+    assert df["login"].tolist() == ["alex"] and df["sms"].tolist() == [12]
+    assert df["credit"].tolist() == [178.10] and df["debit"].tolist() == [3.3]
+
+
+@pytest.mark.parametrize("amount", ["-", "1.2.3", "..", "1-2"])
+def test_text_format_refuses_malformed_amounts(amount: str) -> None:
+    with pytest.raises(ResponseFormatError):
+        parse_response(f"login = a, sms = 1, credit = {amount}, debit = 0, currency = RUR\n", 0)

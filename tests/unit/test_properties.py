@@ -1,0 +1,99 @@
+"""Property-based: whatever the demo writers emit parses back to the same frame; junk only ever
+raises a SmsStatsError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smsstats_nb import SmsStatsError, parse_response
+from smsstats_nb.demo.data import Row
+from smsstats_nb.demo.writers import money, write_error, write_rows
+from smsstats_nb.frames import check_schema
+from smsstats_nb.transport import Transport
+
+LOGIN_ALPHABET = st.sampled_from(
+    list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЯ")
+)
+rows_strategy = st.lists(
+    st.builds(
+        Row,
+        login=st.text(LOGIN_ALPHABET, min_size=1, max_size=24),
+        sms=st.integers(0, 10**9),
+        credit_e4=st.integers(-(10**10), 10**12),
+        debit_e4=st.integers(0, 10**12),
+        currency=st.sampled_from(["RUR", "KZT", "USD", "EUR"]),
+    ),
+    max_size=30,
+)
+
+
+def expected(rows: list[Row]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "login": pd.array([r.login for r in rows], dtype="string"),
+            "sms": np.array([r.sms for r in rows], dtype="int64"),
+            "credit": np.array([float(money(r.credit_e4, r.currency)) for r in rows], dtype="float64"),
+            "debit": np.array([float(money(r.debit_e4, r.currency)) for r in rows], dtype="float64"),
+            "currency": pd.array([r.currency for r in rows], dtype="string"),
+        }
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=rows_strategy, fmt=st.sampled_from([0, 1, 2, 3]), decl=st.booleans(), crlf=st.booleans())
+def test_writer_output_parses_back_to_the_same_frame(rows: list[Row], fmt: int, decl: bool, crlf: bool) -> None:
+    body = write_rows(rows, fmt, xml_declaration=decl, crlf=crlf)
+    df = parse_response(body, fmt)
+    check_schema(df)
+    pd.testing.assert_frame_equal(df, expected(rows))
+
+
+@settings(max_examples=60, deadline=None)
+@given(code=st.integers(1, 99), fmt=st.sampled_from([0, 1, 2, 3]), asked=st.sampled_from([0, 1, 2, 3]))
+def test_every_error_form_gives_its_code(code: int, fmt: int, asked: int) -> None:
+    body = write_error(code, fmt)
+    if fmt not in (0, asked):
+        return  # a fmt-specific error form is only promised in its own format (and the plain one everywhere)
+    try:
+        parse_response(body, asked)
+    except SmsStatsError as exc:
+        assert getattr(exc, "code", None) == code
+    else:
+        raise AssertionError("an error body parsed as data")
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=300), fmt=st.sampled_from([0, 1, 2, 3]))
+def test_arbitrary_text_never_raises_anything_but_smsstats_error(text: str, fmt: int) -> None:
+    try:
+        df = parse_response(text, fmt)
+    except SmsStatsError:
+        return
+    check_schema(df)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.binary(max_size=300), fmt=st.sampled_from([0, 1, 2, 3]))
+def test_arbitrary_bytes_never_raise_anything_but_smsstats_error(data: bytes, fmt: int) -> None:
+    try:
+        df = parse_response(Transport.decode(data), fmt)
+    except SmsStatsError:
+        return
+    check_schema(df)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(["[", "<list>", "login = ", "a,1,", '{"error_code": ', "<result><error_code>", "ERROR = "]),
+    tail=st.text(max_size=80),
+    fmt=st.sampled_from([0, 1, 2, 3]),
+)
+def test_near_misses_never_raise_anything_but_smsstats_error(prefix: str, tail: str, fmt: int) -> None:
+    try:
+        df = parse_response(prefix + tail, fmt)
+    except SmsStatsError:
+        return
+    check_schema(df)
