@@ -216,6 +216,8 @@ def _cmd_serve(a: argparse.Namespace) -> int:
 def _cmd_cache(a: argparse.Namespace) -> int:
     from .transport import clear_cache_dir, default_cache_dir, inspect_cache_dir
 
+    if a.cache_dir and a.cache_dir.startswith(("redis://", "rediss://", "unix://")):
+        return _redis_cache(a.action, a.cache_dir)
     directory = Path(a.cache_dir).expanduser() if a.cache_dir else default_cache_dir()
     if a.action == "info":
         info = inspect_cache_dir(directory)
@@ -223,6 +225,28 @@ def _cmd_cache(a: argparse.Namespace) -> int:
             _out(f"{key:>11}: {value}")
     else:
         _out(f"removed {clear_cache_dir(directory)} cached answers from {directory}")
+    return 0
+
+
+def _redis_cache(action: str, url: str) -> int:
+    from requests_cache.backends.redis import RedisCache
+
+    from .transport import _connect_redis, redact_url
+
+    connection = _connect_redis(url)
+    try:
+        cache = RedisCache(namespace="smsstats:http", connection=connection)
+        count = len(cache.responses)
+        if action == "info":
+            _out(f"      redis: {redact_url(url)}")
+            _out(f"    entries: {count}")
+        else:
+            cache.clear()
+            for name in connection.scan_iter("smsstats:periods:*"):
+                connection.delete(name)
+            _out(f"removed {count} cached answers from {redact_url(url)}")
+    finally:
+        connection.close()
     return 0
 
 

@@ -189,3 +189,17 @@ def test_unreachable_redis_is_a_clear_error(server: DemoServer) -> None:
     port = _free_port()
     with pytest.raises(TransportError, match="Redis"):
         StatsClient(server.login, server.psw, base_url=server.url, cache=f"redis://:pw@127.0.0.1:{port}/0")
+
+
+def test_cli_cache_info_and_clear_on_redis(
+    team: Callable[..., StatsClient], redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smsstats_nb.cli import main
+
+    team().fetch("2024-01-01")
+    team().fetch("2024-01-02")
+    assert main(["cache", "info", "--cache-dir", redis_url]) == 0
+    assert "entries: 2" in capsys.readouterr().out
+    assert main(["cache", "clear", "--cache-dir", redis_url]) == 0
+    assert "removed 2" in capsys.readouterr().out
+    assert team().cache_info()["entries"] == 0
