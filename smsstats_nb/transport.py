@@ -599,7 +599,8 @@ class Transport:
     ) -> None:
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
-        self.url = self.base_url + "/sys/get.php"
+        # a base URL may be given with the endpoint already on it (…/sys/get.php)
+        self.url = self.base_url if self.base_url.endswith("get.php") else self.base_url + "/sys/get.php"
         self.host = urlsplit(self.base_url).netloc
         self.method = method
         self.timeout = timeout

@@ -162,3 +162,22 @@ def test_rate_limit_error_from_server_after_two_cooldowns(make_client: Make, ser
         client.fetch("2024-01-01")
     assert server.stat_requests == 3
     assert info.value.retry_after is not None and info.value.retry_after > 0
+
+
+def test_base_url_may_include_the_endpoint(make_client: Make, server: DemoServer) -> None:
+    df = make_client(base_url=server.url + "/sys/get.php").fetch("2024-01-01")
+    assert len(df) == 4 and server.stat_requests == 1
+
+
+def test_bad_client_settings_are_query_errors(server: DemoServer) -> None:
+    for kwargs in (
+        {"base_url": "ftp://x"},
+        {"method": "PUT"},
+        {"timeout": 0},
+        {"rate_limit": (0, 60)},
+        {"rate_limit": (3,)},
+        {"cache": 42},
+    ):
+        with pytest.raises(QueryError):
+            StatsClient(server.login, server.psw, **{"base_url": server.url, **kwargs})  # type: ignore[arg-type]
+    assert server.stat_requests == 0
