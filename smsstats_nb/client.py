@@ -259,7 +259,7 @@ class StatsClient:
     def _fetch_one(
         self, query: StatsQuery, *, refresh: bool, wait: bool | None, on_wait: WaitHook | None
     ) -> pd.DataFrame:
-        frame, from_cache, sent = self._transport.fetch(
+        frame, from_cache, sent, fetched_at = self._transport.fetch(
             query,
             refresh=refresh,
             wait=self.wait if wait is None else wait,
@@ -267,7 +267,9 @@ class StatsClient:
             max_wait=self.max_wait,
         )
         frame.attrs.clear()
-        frame.attrs.update(self._attrs(query, from_cache=from_cache, requests=sent, composed=False))
+        frame.attrs.update(
+            self._attrs(query, from_cache=from_cache, requests=sent, composed=False, fetched_at=fetched_at)
+        )
         return cast(pd.DataFrame, frame)
 
     def _compose(self, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None) -> pd.DataFrame | None:
@@ -531,8 +533,8 @@ class StatsClient:
             "balance2": query.balance2,
             "fmt": query.fmt,
             "source": self.base_url,
-            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             **extra,
+            "fetched_at": (extra.get("fetched_at") or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         }
 
 

@@ -809,8 +809,10 @@ class Transport:
         on_wait: WaitHook | None = None,
         max_wait: float | None = None,
         max_cooldowns: int = 2,
-    ) -> tuple[Any, bool, int]:
-        """Answer one question: ``(DataFrame, from_cache, requests_sent)``.
+    ) -> tuple[Any, bool, int, dt.datetime]:
+        """Answer one question: ``(DataFrame, from_cache, requests_sent, fetched_at)``.
+
+        ``fetched_at`` is when the server gave the answer (for a cache hit, when it was stored).
 
         Raises:
             SmscError subclasses, ResponseFormatError, TransportError.
@@ -845,7 +847,11 @@ class Transport:
         if not from_cache and self.cache_enabled:
             expire = self.expire_after(query)
             self.state.add_period(self._index_key, query, None if expire < 0 else time.time() + expire)
-        return frame, from_cache, call.requests_sent
+        created = getattr(response, "created_at", None) if from_cache else None
+        fetched_at = created if isinstance(created, dt.datetime) else dt.datetime.now(dt.UTC)
+        if fetched_at.tzinfo is None:  # requests-cache keeps naive UTC
+            fetched_at = fetched_at.replace(tzinfo=dt.UTC)
+        return frame, from_cache, call.requests_sent, fetched_at
 
     def cached_frame(self, query: StatsQuery) -> Any | None:
         """The cached answer for exactly this question, or None; never sends a request."""

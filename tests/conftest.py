@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,13 @@ from smsstats_nb.demo import DemoServer
 
 #: Rate-limit window used by the integration tests (seconds): short so tests run fast.
 WINDOW = 1.0
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ..conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SMSSTATS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("SMSSTATS_REQUIRE_BROWSER") == "1"
@@ -30,18 +32,12 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def voila(tmp_path: Path) -> Iterator[str]:
     voila_bin = Path(sys.executable).with_name("voila")
     if not voila_bin.exists():
         _skip_or_fail("voila is not installed")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMSC_")}
     env["SMSSTATS_CACHE_DIR"] = str(tmp_path / "cache")
     proc = subprocess.Popen(

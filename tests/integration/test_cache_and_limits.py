@@ -29,10 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_same_question_is_answered_from_the_cache_after_a_restart(make_client: Make, server: DemoServer) -> None:
     first = make_client().fetch("01.01.2024", "31.01.2024")
     assert first.attrs["from_cache"] is False and server.stat_requests == 1
+    time.sleep(1.1)
     again = make_client().fetch(dt.date(2024, 1, 1), "2024-01-31")  # a new client: a restarted kernel
     assert again.attrs["from_cache"] is True and again.attrs["requests"] == 0
     assert server.stat_requests == 1
     pd.testing.assert_frame_equal(first, again)
+    # fetched_at says when the server answered, not when the cache was read
+    t1, t2 = (dt.datetime.fromisoformat(df.attrs["fetched_at"]) for df in (first, again))
+    assert abs((t2 - t1).total_seconds()) < 1.0
 
 
 def test_a_restarted_process_is_served_from_the_cache(make_client: Make, server: DemoServer, cache_dir: Path) -> None:

@@ -22,17 +22,11 @@ import pytest
 from smsstats_nb import AuthError, StatsClient
 from smsstats_nb.demo import DemoServer
 
-from ..conftest import WINDOW
+from ..conftest import WINDOW, free_port
 from .expected import expected_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("SMSSTATS_REQUIRE_REDIS") == "1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         if REQUIRED:
             pytest.fail("SMSSTATS_REQUIRE_REDIS=1 but redis-server is not installed")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             binary,
@@ -186,7 +180,7 @@ def test_team_mode_composes_and_cools_down_like_local_mode(
 def test_unreachable_redis_is_a_clear_error(server: DemoServer) -> None:
     from smsstats_nb import TransportError
 
-    port = _free_port()
+    port = free_port()
     with pytest.raises(TransportError, match="Redis"):
         StatsClient(server.login, server.psw, base_url=server.url, cache=f"redis://:pw@127.0.0.1:{port}/0")
 
