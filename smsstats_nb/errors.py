@@ -102,6 +102,7 @@ class RateLimitError(SmscError):
 
     Attributes:
         retry_after: seconds to wait before the next attempt can succeed (``None`` if unknown).
+        local: True when the client refused to wait (its own quota), False for the server's 9.
     """
 
     default_code = 9
@@ -113,8 +114,10 @@ class RateLimitError(SmscError):
         *,
         hint: str = "",
         retry_after: float | None = None,
+        local: bool = False,
     ) -> None:
         self.retry_after = retry_after
+        self.local = local
         super().__init__(code, description, hint=hint)
 
 

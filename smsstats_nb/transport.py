@@ -762,6 +762,7 @@ class Transport:
                     hint=f"{self.quota.limit} statistics requests per {self.window:.0f} s on this "
                     f"login are used up; wait {left:.1f} s",
                     retry_after=left,
+                    local=True,
                 )
             if deadline is not None and time.monotonic() + left > deadline:
                 raise RateLimitError(
@@ -769,6 +770,7 @@ class Transport:
                     "local rate limit",
                     hint=f"the wait of {left:.1f} s is longer than max_wait={call.max_wait} s",
                     retry_after=left,
+                    local=True,
                 )
             if not announced:
                 logger.info("rate limit for %s: waiting %.1f s", self.identity, left)
@@ -826,7 +828,7 @@ class Transport:
                     response = self._send(params, query, refresh)
                 break
             except RateLimitError as exc:
-                if exc.description == "local rate limit":
+                if exc.local:
                     raise
                 self.state.set("cool:" + self.identity, self.window, "error 9")
                 self.quota.fill()

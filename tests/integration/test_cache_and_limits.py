@@ -297,3 +297,17 @@ def test_unreachable_server_is_a_transport_error() -> None:
         url = srv.url
     with StatsClient("demo", "pw", base_url=url, cache=False, timeout=1) as client, pytest.raises(TransportError):
         client.fetch("2024-01-01")
+
+
+def test_local_and_server_rate_limit_errors_are_told_apart(make_client: Make, server: DemoServer) -> None:
+    client = make_client(wait=False)
+    for day in range(1, 4):
+        client.fetch(dt.date(2024, 1, day))
+    with pytest.raises(RateLimitError) as local:
+        client.fetch(dt.date(2024, 1, 4))
+    assert local.value.local is True
+    time.sleep(WINDOW + 0.3)
+    server.inject("error9")
+    with pytest.raises(RateLimitError) as remote:
+        client.fetch(dt.date(2024, 1, 5))  # wait=False: no cool-down retry
+    assert remote.value.local is False and server.errors[9] == 1
