@@ -26,6 +26,13 @@ _DTYPES: Any = {
 }
 
 
+def _padded(raw: pd.DataFrame) -> bool:
+    """Whether the text fields carry spaces at their ends (a server pads all rows alike, so the
+    first and last rows tell; leading spaces are already skipped by the reader)."""
+    ends = (raw["login"].iat[0], raw["login"].iat[-1], raw["currency"].iat[0], raw["currency"].iat[-1])
+    return any(str(v) != str(v).strip() for v in ends)
+
+
 def parse(body: str) -> pd.DataFrame:
     """Parse a fmt=1 body with pandas' C reader, then check every row had five fields."""
     if not body or body.isspace():
@@ -46,6 +53,7 @@ def parse(body: str) -> pd.DataFrame:
                 na_filter=False,
                 quoting=csv.QUOTE_NONE,
                 skip_blank_lines=True,
+                skipinitialspace=True,
                 engine="c",
             )
     except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, OverflowError):
@@ -54,6 +62,9 @@ def parse(body: str) -> pd.DataFrame:
         return empty_frame()
     if (raw["_extra"] != "").any():
         raise bad_body("a line has more than five fields", body)
+    if _padded(raw):  # spaces around fields (rare): trim the text columns, numbers parse anyway
+        raw["login"] = raw["login"].str.strip()
+        raw["currency"] = raw["currency"].str.strip()
     login = raw["login"].to_numpy(dtype=object)
     currency = raw["currency"].to_numpy(dtype=object)
     if (login == "").any() or (currency == "").any():

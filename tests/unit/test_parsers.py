@@ -228,3 +228,12 @@ def test_text_format_tolerates_spacing_and_blank_lines(body: str) -> None:
 def test_text_format_refuses_malformed_amounts(amount: str) -> None:
     with pytest.raises(ResponseFormatError):
         parse_response(f"login = a, sms = 1, credit = {amount}, debit = 0, currency = RUR\n", 0)
+
+
+@pytest.mark.parametrize(
+    "body", ["alex, 12, 178.10, 3.3, RUR\n", " alex ,12 ,178.10,3.3, RUR \r\n", "alex,12,178.10,3.3,RUR \n"]
+)
+def test_csv_format_trims_spaces_around_fields(body: str) -> None:
+    df = parse_response(body, 1)
+    assert df["login"].tolist() == ["alex"] and df["currency"].tolist() == ["RUR"]
+    assert df["sms"].tolist() == [12] and df["credit"].tolist() == [178.10]
