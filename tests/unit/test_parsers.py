@@ -237,3 +237,13 @@ def test_csv_format_trims_spaces_around_fields(body: str) -> None:
     df = parse_response(body, 1)
     assert df["login"].tolist() == ["alex"] and df["currency"].tolist() == ["RUR"]
     assert df["sms"].tolist() == [12] and df["credit"].tolist() == [178.10]
+
+
+def test_xml_undeclared_entity_and_comments() -> None:
+    with pytest.raises(ResponseFormatError):
+        parse_response("<list><stat><login>&lol;</login></stat></list>", 2)
+    body = (
+        "<!-- a comment --><list><stat><login>a</login><sms>1</sms><credit>1</credit>"
+        "<debit>0</debit><currency>RUR</currency></stat></list>"
+    )
+    assert parse_response(body, 2)["login"].tolist() == ["a"]

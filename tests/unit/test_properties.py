@@ -15,7 +15,9 @@ from smsstats_nb.frames import check_schema
 from smsstats_nb.transport import Transport
 
 LOGIN_ALPHABET = st.sampled_from(
-    list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЯ")
+    list(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@&<>'\"абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЯ"
+    )
 )
 rows_strategy = st.lists(
     st.builds(
