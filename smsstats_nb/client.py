@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from .errors import QueryError
@@ -394,7 +395,7 @@ class StatsClient:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(queries), desc=f"get_stat {freq}", unit="period", leave=True)
-        frames: list[pd.DataFrame] = []
+        frames: list[tuple[StatsQuery, pd.DataFrame]] = []
         counts = {"cached": 0, "fetched": 0, "requests": 0}
         hook = on_wait or self.on_wait
 
@@ -416,7 +417,7 @@ class StatsClient:
                 key = "cached" if df.attrs.get("from_cache") else "fetched"
                 counts[key] += 1
                 counts["requests"] += int(df.attrs.get("requests", 0))
-                frames.append(self._with_period(df, q))
+                frames.append((q, df))
                 if bar is not None:
                     bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}")
                     bar.update(1)
@@ -445,27 +446,24 @@ class StatsClient:
         whole = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
         return [whole.replace(start=a, end=b) for a, b in split_periods(whole.start, whole.end, check_freq(freq))]
 
-    @staticmethod
-    def _with_period(df: pd.DataFrame, q: StatsQuery) -> pd.DataFrame:
-        out = df.copy()
-        out.insert(0, "period_end", pd.Timestamp(q.end))
-        out.insert(0, "period_start", pd.Timestamp(q.start))
-        return out
-
     def _series_frame(
         self,
-        frames: list[pd.DataFrame],
+        frames: list[tuple[StatsQuery, pd.DataFrame]],
         queries: list[StatsQuery],
         freq: str,
         counts: dict[str, int],
         *,
         complete: bool,
     ) -> pd.DataFrame:
-        nonempty = [f for f in frames if len(f)]
+        nonempty = [(q, f) for q, f in frames if len(f)]
         if nonempty:
-            df = pd.concat(nonempty, ignore_index=True)
-            for col in ("period_start", "period_end"):
-                df[col] = df[col].astype("datetime64[ns]")
+            # one concat, then the period columns for all rows at once (not a copy per period)
+            df = pd.concat([f for _, f in nonempty], ignore_index=True)
+            sizes = [len(f) for _, f in nonempty]
+            starts = np.array([q.start for q, _ in nonempty], dtype="datetime64[D]")
+            ends = np.array([q.end for q, _ in nonempty], dtype="datetime64[D]")
+            df.insert(0, "period_end", np.repeat(ends, sizes).astype("datetime64[ns]"))
+            df.insert(0, "period_start", np.repeat(starts, sizes).astype("datetime64[ns]"))
             df = df.sort_values(["period_start", "login"], kind="stable").reset_index(drop=True)
         else:
             df = empty_series_frame()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
@@ -29,12 +30,19 @@ def parse(body: str) -> pd.DataFrame:
         return empty_frame()
     if set(map(type, data)) != {dict}:
         raise bad_body("a JSON row is not an object", body)
-    try:
-        # pandas builds the columns from the dicts in one pass (missing keys become NaN)
-        table = pd.DataFrame(data, columns=list(_FIELDS))
-    except (ValueError, TypeError):
-        raise bad_body("JSON rows of an unexpected shape", body) from None
-    cols = {name: table[name].to_numpy(dtype=object) for name in _FIELDS}
+    if len(data) < _SMALL:
+        # a few rows (the usual answer): plain lookups beat building an intermediate DataFrame
+        try:
+            cols = {name: np.array([d[name] for d in data], dtype=object) for name in _FIELDS}
+        except KeyError:
+            raise bad_body("a JSON row lacks login, sms, credit, debit or currency", body) from None
+    else:
+        try:
+            # pandas builds the columns from the dicts in one pass (missing keys become NaN)
+            table = pd.DataFrame(data, columns=list(_FIELDS))
+        except (ValueError, TypeError):
+            raise bad_body("JSON rows of an unexpected shape", body) from None
+        cols = {name: table[name].to_numpy(dtype=object) for name in _FIELDS}
     for name in ("login", "currency"):
         if infer_dtype(cols[name], skipna=False) != "string":
             raise bad_body(f"a JSON row's {name!r} is missing or not text", body)
@@ -51,6 +59,7 @@ def parse(body: str) -> pd.DataFrame:
 
 
 _FIELDS = ("login", "sms", "credit", "debit", "currency")
+_SMALL = 2000
 
 
 def _raise_error(data: dict[str, Any], body: str) -> pd.DataFrame:
