@@ -21,11 +21,11 @@ FORMATS: dict[int, str] = {0: "text", 1: "csv", 2: "xml", 3: "json"}
 _PARSERS = {0: fmt0.parse, 1: fmt1.parse, 2: fmt2.parse, 3: fmt3.parse}
 
 
-def parse_response(body: str, fmt: int = 3) -> pd.DataFrame:
+def parse_response(body: str | bytes, fmt: int = 3) -> pd.DataFrame:
     """Parse a ``get_stat`` answer into the stats DataFrame.
 
     Args:
-        body: the decoded answer text.
+        body: the answer text (bytes are decoded as UTF-8, else windows-1251; a BOM is ignored).
         fmt: the format that was asked: 0 text, 1 comma-separated, 2 XML, 3 JSON.
 
     Returns:
@@ -40,8 +40,16 @@ def parse_response(body: str, fmt: int = 3) -> pd.DataFrame:
     """
     if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt not in _PARSERS:
         raise QueryError(f"fmt must be 0, 1, 2 or 3, not {fmt!r}")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        raw = bytes(body)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:  # the service's default charset
+            body = raw.decode("windows-1251", "replace")
     if not isinstance(body, str):
-        raise QueryError(f"body must be str, not {type(body).__name__}")
+        raise QueryError(f"body must be str or bytes, not {type(body).__name__}")
+    if body.startswith("\ufeff"):  # a byte-order mark is not part of any format
+        body = body[1:]
     plain = detect_plain_error(body)
     if plain is not None:
         raise plain

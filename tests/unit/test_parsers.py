@@ -247,3 +247,12 @@ def test_xml_undeclared_entity_and_comments() -> None:
         "<debit>0</debit><currency>RUR</currency></stat></list>"
     )
     assert parse_response(body, 2)["login"].tolist() == ["a"]
+
+
+def test_bytes_in_utf8_or_windows_1251_and_a_bom() -> None:
+    text = golden("fmt1_two_rows.txt")
+    pd.testing.assert_frame_equal(parse_response(text.encode("utf-8"), 1), EXPECTED)
+    pd.testing.assert_frame_equal(parse_response(text.encode("windows-1251"), 1), EXPECTED)
+    pd.testing.assert_frame_equal(parse_response("\ufeff" + golden("fmt3_two_rows.json"), 3), EXPECTED)
+    with pytest.raises(QueryError):
+        parse_response(123, 3)  # type: ignore[arg-type]
