@@ -132,17 +132,9 @@ def _write_table(df: Any, path: str) -> None:
 def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
     if not path.lower().endswith(".png"):
         raise QueryError(f"--plot must end in .png, not {path!r}")
-    from matplotlib.figure import Figure
+    from .plotting import render_png
 
-    from . import plotting
-
-    fig = Figure(figsize=(9, 4), layout="constrained")
-    ax = fig.add_subplot()
-    if "period_start" in df.columns:
-        plotting.plot_series(df, metric, ax=ax)
-    else:
-        plotting.plot_totals(df, metric, ax=ax)
-    fig.savefig(path, dpi=110)
+    Path(path).write_bytes(render_png(df, metric, dpi=110))
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:
@@ -231,9 +223,9 @@ def _cmd_cache(a: argparse.Namespace) -> int:
 def _redis_cache(action: str, url: str) -> int:
     from requests_cache.backends.redis import RedisCache
 
-    from .transport import _connect_redis, redact_url
+    from .transport import connect_redis, redact_url
 
-    connection = _connect_redis(url)
+    connection = connect_redis(url)
     try:
         cache = RedisCache(namespace="smsstats:http", connection=connection)
         count = len(cache.responses)

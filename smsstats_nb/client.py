@@ -347,6 +347,9 @@ class StatsClient:
         """How many requests a series needs and the ETA under the rate limit; sends nothing."""
         self._check_open()
         queries = self._series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        return self._estimate(queries, refresh=refresh)
+
+    def _estimate(self, queries: list[StatsQuery], *, refresh: bool) -> SeriesEstimate:
         cached = 0 if refresh else sum(1 for q in queries if self._transport.is_cached(q))
         need = len(queries) - cached
         return SeriesEstimate(len(queries), cached, need, self._transport.eta(need))
@@ -384,7 +387,7 @@ class StatsClient:
         """
         self._check_open()
         queries = self._series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-        estimate = self.estimate_series(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh)
+        estimate = self._estimate(queries, refresh=refresh)
         if estimate.requests > 0 and estimate.eta_seconds >= PROGRESS_AFTER_SECONDS:
             logger.info("series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, estimate)
         show = progress if progress is not None else estimate.eta_seconds >= PROGRESS_AFTER_SECONDS

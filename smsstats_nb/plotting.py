@@ -16,7 +16,7 @@ from .errors import QueryError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["METRICS", "plot_series", "plot_totals"]
+__all__ = ["METRICS", "plot_series", "plot_totals", "render_png"]
 
 METRICS = {"sms": "messages", "credit": "credit", "debit": "debit"}
 
@@ -116,6 +116,24 @@ def plot_series(
         ax.legend(loc="upper left", fontsize="small", ncols=min(4, len(wide.columns)))
     ax.grid(alpha=0.3)
     return ax
+
+
+def render_png(df: pd.DataFrame, metric: str = "sms", *, size: tuple[float, float] = (9, 4), dpi: int = 100) -> bytes:
+    """The fitting plot as PNG bytes: a series over time when there are several periods, else
+    totals per login. Uses a plain ``Figure`` (not pyplot), so it is safe outside the main thread."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.add_subplot()
+    if "period_start" in df.columns and df["period_start"].nunique() > 1:
+        plot_series(df, metric, ax=ax)
+    else:
+        plot_totals(df, metric, ax=ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 
 _FREQ_WORD = {"D": "day", "W": "week", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}

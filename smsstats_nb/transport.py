@@ -480,7 +480,7 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=f"{user}{host}{port}").geturl()
 
 
-def _connect_redis(url: str) -> Any:
+def connect_redis(url: str) -> Any:
     """A Redis client for team mode; a clear error when redis-py is missing or Redis is down."""
     try:
         import redis
@@ -615,7 +615,7 @@ class Transport:
         self._redis: Any = None
         self.state: StateStore | RedisState
         if redis_url is not None:
-            self._redis = _connect_redis(redis_url)
+            self._redis = connect_redis(redis_url)
             self.state = RedisState(self._redis)
             salt = self.state.salt()
             self.quota = Quota.redis(self._redis, self.identity, limit, per, margin)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 import logging
 import threading
 from typing import Any
@@ -275,23 +274,13 @@ class StatsDashboard:
     def _show_plot(self, df: pd.DataFrame) -> None:
         from IPython.display import Image
 
-        from . import plotting
+        from .plotting import render_png
 
-        metric = self.metric_dropdown.value
         self.plot_output.clear_output()
         if not len(df):
             return
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(8, 4), layout="constrained")  # not pyplot: this runs in a thread
-        ax = fig.add_subplot()
-        if "period_start" in df.columns and df["period_start"].nunique() > 1:
-            plotting.plot_series(df, metric, ax=ax)
-        else:
-            plotting.plot_totals(df, metric, ax=ax)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        self.plot_output.append_display_data(Image(data=buf.getvalue(), format="png"))
+        png = render_png(df, self.metric_dropdown.value, size=(8, 4), dpi=90)  # thread-safe: no pyplot
+        self.plot_output.append_display_data(Image(data=png, format="png"))
 
     def _set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         body = text if raw else html.escape(text)

@@ -82,3 +82,10 @@ def test_new_figures_are_pyplot_figures_so_jupyter_shows_them() -> None:
     ax = plot_totals(totals())
     assert len(plt.get_fignums()) == before + 1
     plt.close(ax.figure)  # type: ignore[arg-type]
+
+
+def test_render_png_picks_series_or_totals() -> None:
+    from smsstats_nb.plotting import render_png
+
+    for df in (series(), totals()):
+        assert render_png(df)[:8] == b"\x89PNG\r\n\x1a\n"
