@@ -2,13 +2,14 @@
 
     >>> df = fetch_stats("01.01.2024", "31.01.2024")   # doctest: +SKIP
 
-Importing the package is light: matplotlib and ipywidgets load only in ``plotting`` and
-``widgets``.
+Importing the package is light and has no side effects: matplotlib, ipywidgets and tqdm load only
+when ``plotting``, ``widgets`` or a series progress bar is used, and the log redaction filter is
+installed when the first client is built.
 """
 
 from __future__ import annotations
 
-from .client import StatsClient, fetch_stats, fetch_stats_series
+from .client import StatsClient
 from .errors import (
     AuthError,
     IPBlockedError,
@@ -21,6 +22,8 @@ from .errors import (
     TransportError,
 )
 from .formats import parse_response
+from .registry import close_all, fetch_stats, fetch_stats_series
+from .series import SeriesEstimate
 
 __version__ = "0.1.0"
 
@@ -31,10 +34,12 @@ __all__ = [
     "QueryError",
     "RateLimitError",
     "ResponseFormatError",
+    "SeriesEstimate",
     "SmsStatsError",
     "SmscError",
     "StatsClient",
     "TransportError",
+    "close_all",
     "fetch_stats",
     "fetch_stats_series",
     "parse_response",

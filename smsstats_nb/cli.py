@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .demo.console import add_arguments as add_demo_arguments
 from .errors import (
     AuthError,
     IPBlockedError,
@@ -87,12 +88,7 @@ def _parser() -> _Parser:
     d.add_argument("--cache-dir", help="default: a 'cache' folder inside --out")
 
     s = sub.add_parser("serve-demo", help="run the demo SMSC server on 127.0.0.1 until Ctrl-C")
-    s.add_argument("--port", type=int, default=8765)
-    s.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds (default 60)")
-    s.add_argument("--limit", type=int, default=3, help="requests per window (default 3)")
-    s.add_argument(
-        "--fault", action="append", default=[], help="queue a fault (502, reset, slow, truncate, html, plain_error9)"
-    )
+    add_demo_arguments(s)
 
     c = sub.add_parser("cache", help="show or clear the HTTP cache")
     c.add_argument("action", choices=["info", "clear"])
@@ -109,8 +105,6 @@ def _err(text: str) -> None:
 
 
 def _password(login: str | None) -> str | None:
-    if os.environ.get("SMSC_APIKEY") and not login:
-        return None
     psw = os.environ.get("SMSC_PASSWORD")
     if psw:
         return psw
@@ -185,60 +179,34 @@ def _cmd_demo(a: argparse.Namespace) -> int:
 
 
 def _cmd_serve(a: argparse.Namespace) -> int:
-    from .demo import DemoServer
+    from .demo.console import serve_forever
 
-    server = DemoServer(port=a.port, window=a.window, limit=a.limit)
-    with server:
-        if a.fault:
-            server.inject(*a.fault)
-        _out(
-            f"demo SMSC server on {server.url}/sys/get.php  login={server.login}  "
-            f"limit={a.limit} per {a.window:g} s  (Ctrl-C to stop)"
-        )
-        _out(f"  export SMSC_BASE_URL={server.url} SMSC_LOGIN={server.login} SMSC_PASSWORD=<see README>")
+    def echo(text: str) -> None:
+        _out(text)
         sys.stdout.flush()
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            _out("stopped")
-    return 0
+
+    return serve_forever(port=a.port, window=a.window, limit=a.limit, faults=a.fault, echo=echo)
 
 
 def _cmd_cache(a: argparse.Namespace) -> int:
-    from .transport import clear_cache_dir, default_cache_dir, inspect_cache_dir
+    from .store import default_cache_dir, is_redis_url, open_store
 
-    if a.cache_dir and a.cache_dir.startswith(("redis://", "rediss://", "unix://")):
-        return _redis_cache(a.action, a.cache_dir)
-    directory = Path(a.cache_dir).expanduser() if a.cache_dir else default_cache_dir()
-    if a.action == "info":
-        info = inspect_cache_dir(directory)
-        for key, value in info.items():
-            _out(f"{key:>11}: {value}")
-    else:
-        _out(f"removed {clear_cache_dir(directory)} cached answers from {directory}")
-    return 0
-
-
-def _redis_cache(action: str, url: str) -> int:
-    from requests_cache.backends.redis import RedisCache
-
-    from .transport import connect_redis, redact_url
-
-    connection = connect_redis(url)
+    spec: Any = a.cache_dir
+    if spec and not is_redis_url(spec):
+        spec = Path(spec).expanduser()
+    where = spec if spec else default_cache_dir()
+    if not is_redis_url(where) and not Path(where).exists():
+        _out(f"no cache in {where}")
+        return 0
+    store = open_store(spec)
     try:
-        cache = RedisCache(namespace="smsstats:http", connection=connection)
-        count = len(cache.responses)
-        if action == "info":
-            _out(f"      redis: {redact_url(url)}")
-            _out(f"    entries: {count}")
+        if a.action == "info":
+            for key, value in store.info().items():
+                _out(f"{key:>11}: {value}")
         else:
-            cache.clear()
-            for name in connection.scan_iter("smsstats:periods:*"):
-                connection.delete(name)
-            _out(f"removed {count} cached answers from {redact_url(url)}")
+            _out(f"removed {store.clear()} cached answers from {store.description}")
     finally:
-        connection.close()
+        store.close()
     return 0
 
 

@@ -51,9 +51,6 @@ class SmscError(SmsStatsError):
         description: the server's description text, possibly empty.
     """
 
-    #: The server code this class stands for (``None`` for the generic class).
-    default_code: int | None = None
-
     def __init__(self, code: int, description: str = "", *, hint: str = "") -> None:
         self.code = code
         self.description = description
@@ -78,8 +75,6 @@ def _rebuild_smsc_error(cls: type[SmscError], code: int, description: str, hint:
 class ParameterError(SmscError):
     """Raised on server error 1: the server found an error in the request parameters."""
 
-    default_code = 1
-
 
 class AuthError(SmscError):
     """Raised on server error 2 (invalid login, password or apikey, or IP not on the allow-list).
@@ -88,13 +83,9 @@ class AuthError(SmscError):
     cool-down after a server ``AuthError`` (five failures would block the IP).
     """
 
-    default_code = 2
-
 
 class IPBlockedError(SmscError):
     """Raised on server error 4: the caller's IP address is temporarily blocked (up to 30 minutes)."""
-
-    default_code = 4
 
 
 class RateLimitError(SmscError):
@@ -104,8 +95,6 @@ class RateLimitError(SmscError):
         retry_after: seconds to wait before the next attempt can succeed (``None`` if unknown).
         local: True when the client refused to wait (its own quota), False for the server's 9.
     """
-
-    default_code = 9
 
     def __init__(
         self,

@@ -57,15 +57,3 @@ def empty_series_frame() -> pd.DataFrame:
     df.insert(0, "period_end", pd.Series([], dtype="datetime64[ns]"))
     df.insert(0, "period_start", pd.Series([], dtype="datetime64[ns]"))
     return df
-
-
-def check_schema(df: pd.DataFrame) -> None:
-    """Raise AssertionError when ``df`` does not follow the stats schema (used by tests)."""
-    cols = [c for c in df.columns if c not in ("period_start", "period_end")]
-    assert tuple(cols) == COLUMNS, f"columns {list(df.columns)}"
-    for name, dtype in DTYPES.items():
-        assert df[name].dtype == dtype, f"{name}: {df[name].dtype} != {dtype}"
-    if "period_start" in df.columns:
-        assert list(df.columns[:2]) == ["period_start", "period_end"], list(df.columns)
-        for name in ("period_start", "period_end"):
-            assert df[name].dtype == np.dtype("datetime64[ns]"), f"{name}: {df[name].dtype}"

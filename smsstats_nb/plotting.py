@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import QueryError
+from .query import FREQS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -111,7 +112,7 @@ def plot_series(
     ax.set_ylabel(label)
     ax.set_xlabel("period start")
     freq = df.attrs.get("freq")
-    ax.set_title(f"{label} per {'period' if not freq else _FREQ_WORD.get(freq, freq)}{_period(df)}")
+    ax.set_title(f"{label} per {'period' if not freq else FREQS.get(freq, freq)}{_period(df)}")
     if len(wide.columns):
         ax.legend(loc="upper left", fontsize="small", ncols=min(4, len(wide.columns)))
     ax.grid(alpha=0.3)
@@ -134,6 +135,3 @@ def render_png(df: pd.DataFrame, metric: str = "sms", *, size: tuple[float, floa
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-
-_FREQ_WORD = {"D": "day", "W": "week", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}

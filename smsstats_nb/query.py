@@ -15,7 +15,21 @@ import numpy as np
 
 from .errors import QueryError
 
-__all__ = ["MOSCOW", "StatsQuery", "coerce_date", "make_query", "moscow_today"]
+__all__ = [
+    "FREQS",
+    "MOSCOW",
+    "DateLike",
+    "StatsQuery",
+    "check_freq",
+    "coerce_date",
+    "make_query",
+    "moscow_today",
+    "split_periods",
+]
+
+#: What a date argument may be: ``'dd.mm.yyyy'``, ``'yyyy-mm-dd'``, a date, a datetime (pandas
+#: Timestamps included) or a numpy datetime64.
+DateLike = str | dt.date | dt.datetime | np.datetime64
 
 #: The SMSC server keeps Moscow time (UTC+3, no daylight saving since 2014).
 MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
@@ -29,7 +43,7 @@ def moscow_today() -> dt.date:
     return dt.datetime.now(MOSCOW).date()
 
 
-def coerce_date(value: Any, name: str = "date") -> dt.date:
+def coerce_date(value: DateLike, name: str = "date") -> dt.date:
     """Turn ``'dd.mm.yyyy'``, ``'yyyy-mm-dd'``, date, datetime or pandas.Timestamp into a date.
 
     Raises:
@@ -144,8 +158,9 @@ def make_query(
     return StatsQuery(s, e, _flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))
 
 
-#: Accepted ``freq`` values: pandas-like aliases.
-FREQS = {"D": "day", "W": "week (Monday to Sunday)", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}
+#: Accepted ``freq`` values (pandas-like aliases) and the word for one period. Weeks run Monday
+#: to Sunday.
+FREQS = {"D": "day", "W": "week", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}
 
 
 def _period_end(day: dt.date, freq: str) -> dt.date:

@@ -13,12 +13,18 @@ from ..errors import QueryError
 from . import fmt0, fmt1, fmt2, fmt3
 from ._common import detect_plain_error
 
-__all__ = ["FORMATS", "detect_plain_error", "parse_response"]
-
-#: fmt number -> parser module name, for docs and validation.
-FORMATS: dict[int, str] = {0: "text", 1: "csv", 2: "xml", 3: "json"}
+__all__ = ["decode_body", "detect_plain_error", "parse_response"]
 
 _PARSERS = {0: fmt0.parse, 1: fmt1.parse, 2: fmt2.parse, 3: fmt3.parse}
+
+
+def decode_body(content: bytes) -> str:
+    """Decode an answer by the charset the client asks for (utf-8), falling back to the service's
+    default windows-1251 (the Content-Type header is not trusted: the service mislabels it)."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("windows-1251", "replace")
 
 
 def parse_response(body: str | bytes, fmt: int = 3) -> pd.DataFrame:
@@ -41,11 +47,7 @@ def parse_response(body: str | bytes, fmt: int = 3) -> pd.DataFrame:
     if isinstance(fmt, bool) or not isinstance(fmt, int) or fmt not in _PARSERS:
         raise QueryError(f"fmt must be 0, 1, 2 or 3, not {fmt!r}")
     if isinstance(body, (bytes, bytearray, memoryview)):
-        raw = bytes(body)
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:  # the service's default charset
-            body = raw.decode("windows-1251", "replace")
+        body = decode_body(bytes(body))
     if not isinstance(body, str):
         raise QueryError(f"body must be str or bytes, not {type(body).__name__}")
     if body.startswith("\ufeff"):  # a byte-order mark is not part of any format

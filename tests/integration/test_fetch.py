@@ -17,12 +17,12 @@ from smsstats_nb import (
     RateLimitError,
     SmscError,
     StatsClient,
+    close_all,
     fetch_stats,
 )
-from smsstats_nb.client import close_all
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.frames import check_schema
 
+from ..schema import check_schema
 from .expected import expected_frame
 
 JAN = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))

@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from smsstats_nb import IPBlockedError, QueryError, StatsClient, fetch_stats_series
-from smsstats_nb.client import close_all
+from smsstats_nb import IPBlockedError, QueryError, StatsClient, close_all, fetch_stats_series
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.frames import SERIES_COLUMNS, check_schema
+from smsstats_nb.frames import SERIES_COLUMNS
 from smsstats_nb.query import split_periods
 
 from ..conftest import WINDOW
+from ..schema import check_schema
 from .expected import expected_frame
 
 Make = Callable[..., StatsClient]

@@ -27,6 +27,8 @@ def test_all_is_sorted_and_exact() -> None:
         "ResponseFormatError",
         "TransportError",
         "QueryError",
+        "SeriesEstimate",
+        "close_all",
     }
     assert set(smsstats_nb.__all__) == expected
     assert smsstats_nb.__all__ == sorted(smsstats_nb.__all__)
@@ -70,7 +72,29 @@ def test_messages_tell_what_to_do() -> None:
     assert "password" in str(errors.error_from_code(2))
 
 
-def test_import_is_light() -> None:
-    code = "import sys, smsstats_nb; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+def test_import_is_light_and_has_no_side_effects() -> None:
+    code = (
+        "import logging, sys, smsstats_nb\n"
+        "from smsstats_nb.redaction import URL_LOGGERS, log_redaction_installed\n"
+        "heavy = [m for m in ('matplotlib', 'ipywidgets', 'tqdm') if m in sys.modules]\n"
+        "filters = sum(len(logging.getLogger(n).filters) for n in URL_LOGGERS)\n"
+        "print(heavy, filters, log_redaction_installed())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False"]
+    assert out.strip() == "[] 0 False"
+
+
+def test_log_redaction_is_installed_once_by_the_first_client(tmp_path: object) -> None:
+    code = (
+        "import logging, smsstats_nb\n"
+        "from smsstats_nb.redaction import URL_LOGGERS\n"
+        "a = smsstats_nb.StatsClient('u', 'p', cache=False)\n"
+        "b = smsstats_nb.StatsClient('u', 'p', cache=False)\n"
+        "print(sorted({len(logging.getLogger(n).filters) for n in URL_LOGGERS}))\n"
+        "logging.basicConfig(level=logging.DEBUG, format='%(message)s')\n"
+        "logging.getLogger('urllib3.connectionpool').debug('GET /sys/get.php?login=u&psw=%s&fmt=3', 'p4ss')\n"
+    )
+    env = {**__import__("os").environ, "SMSSTATS_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert proc.stdout.strip() == "[1]"
+    assert "p4ss" not in proc.stderr and "psw=***" in proc.stderr

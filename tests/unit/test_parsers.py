@@ -19,7 +19,9 @@ from smsstats_nb import (
     SmsStatsError,
     parse_response,
 )
-from smsstats_nb.frames import COLUMNS, check_schema
+from smsstats_nb.frames import COLUMNS
+
+from ..schema import check_schema
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 

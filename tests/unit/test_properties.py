@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from smsstats_nb import SmsStatsError, parse_response
 from smsstats_nb.demo.data import Row
 from smsstats_nb.demo.writers import money, write_error, write_rows
-from smsstats_nb.frames import check_schema
-from smsstats_nb.transport import Transport
+from smsstats_nb.formats import decode_body
+
+from ..schema import check_schema
 
 LOGIN_ALPHABET = st.sampled_from(
     list(
@@ -81,7 +82,7 @@ def test_arbitrary_text_never_raises_anything_but_smsstats_error(text: str, fmt:
 @given(data=st.binary(max_size=300), fmt=st.sampled_from([0, 1, 2, 3]))
 def test_arbitrary_bytes_never_raise_anything_but_smsstats_error(data: bytes, fmt: int) -> None:
     try:
-        df = parse_response(Transport.decode(data), fmt)
+        df = parse_response(decode_body(data), fmt)
     except SmsStatsError:
         return
     check_schema(df)

@@ -1,0 +1,103 @@
+"""Credentials and identity: who is asking, under which public name, and the secret's one-way hash.
+
+:class:`Credentials` holds a login and password, or an API key, and never shows the secret in a
+repr, a str or a pickle. :meth:`Credentials.identity` is the public name of the account (the
+login, or a short hash of the API key) that the quota, the cool-downs and log lines use;
+:func:`account_identity` adds the service host to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import QueryError
+
+__all__ = ["Credentials", "account_identity", "service_host"]
+
+
+class Credentials:
+    """Login and password, or an apikey. Never shows the secret in a repr or str."""
+
+    __slots__ = ("_apikey", "_psw", "login")
+
+    def __init__(self, login: str | None, psw: str | None, apikey: str | None) -> None:
+        self.login = login
+        self._psw = psw
+        self._apikey = apikey
+
+    @classmethod
+    def resolve(cls, login: str | None, psw: str | None, apikey: str | None) -> Credentials:
+        """Take arguments first, then ``SMSC_LOGIN``/``SMSC_PASSWORD``/``SMSC_APIKEY``.
+
+        Raises:
+            QueryError: no usable credentials, with how to set them.
+        """
+        if apikey is None and login is None and psw is None:
+            apikey = os.environ.get("SMSC_APIKEY") or None
+        if apikey is None:
+            login = login if login is not None else os.environ.get("SMSC_LOGIN") or None
+            psw = psw if psw is not None else os.environ.get("SMSC_PASSWORD") or None
+        for name, value in (("login", login), ("psw", psw), ("apikey", apikey)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise QueryError(f"{name} must be a non-empty string")
+        if apikey is not None:
+            return cls(login, None, apikey)
+        if login is None or psw is None:
+            missing = "login" if login is None else "password"
+            raise QueryError(
+                f"no SMSC {missing}: pass login= and psw= (or apikey=), or set the environment "
+                "variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)"
+            )
+        return cls(login, psw, None)
+
+    @property
+    def kind(self) -> str:
+        """``"apikey"`` or ``"login"``."""
+        return "apikey" if self._apikey is not None else "login"
+
+    def params(self) -> dict[str, str]:
+        """The wire parameters carrying the credentials."""
+        if self._apikey is not None:
+            return {"apikey": self._apikey}
+        assert self.login is not None and self._psw is not None
+        return {"login": self.login, "psw": self._psw}
+
+    def identity(self) -> str:
+        """A public name for quota and logs: the login, or a short hash of the apikey."""
+        if self._apikey is not None:
+            return "apikey:" + hashlib.sha256(self._apikey.encode()).hexdigest()[:12]
+        return f"login:{self.login}"
+
+    def fingerprint(self) -> str:
+        """A fast, unsalted hash of everything that identifies these credentials (for in-memory
+        registries only; never written anywhere)."""
+        return hashlib.sha256("\x00".join(self.params().values()).encode()).hexdigest()
+
+    def secret_hash(self, salt: bytes) -> str:
+        """A salted, slow one-way hash of the secret (derive once per client)."""
+        secret = (self._apikey if self._apikey is not None else self._psw) or ""
+        material = f"{self.identity()}\x00{secret}".encode()
+        return hashlib.pbkdf2_hmac("sha256", material, salt, 100_000).hex()
+
+    def __repr__(self) -> str:
+        if self._apikey is not None:
+            return "Credentials(apikey='***')"
+        return f"Credentials(login={self.login!r}, psw='***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Credentials cannot be pickled")
+
+
+def service_host(base_url: str) -> str:
+    """The host part of a base URL, as the quota and cool-downs name the service."""
+    return urlsplit(base_url).netloc
+
+
+def account_identity(base_url: str, credentials: Credentials) -> str:
+    """The public name of one account on one service: ``host|login:NAME`` (or the apikey hash)."""
+    return f"{service_host(base_url)}|{credentials.identity()}"

@@ -1,0 +1,112 @@
+"""The quota: three statistics requests a minute per account, and its pure schedule.
+
+:class:`Quota` wraps a pyrate-limiter bucket (SQLite or Redis, made by the store) for one
+account identity: :meth:`Quota.try_take` takes a token or says how long until one frees up,
+:meth:`Quota.fill` marks the window used up after the server's error 9. :func:`schedule_eta`
+is the pure rule for "when can N more requests all have been sent", used for estimates and
+progress bars. The window carries ``margin`` extra seconds so network jitter never lets the
+server see one request too many inside its own window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["DEFAULT_MARGIN", "DEFAULT_RATE_LIMIT", "Quota", "schedule_eta"]
+
+#: The service's limit: three statistics requests per 60 seconds per login.
+DEFAULT_RATE_LIMIT: tuple[int, float] = (3, 60.0)
+#: Seconds added to the window (several processes at once overshot by ~50 ms without it).
+DEFAULT_MARGIN = 0.25
+
+
+def schedule_eta(recent: Sequence[float], limit: int, window: float, count: int, *, now: float, start: float) -> float:
+    """Seconds from ``now`` until ``count`` more requests can all have been sent.
+
+    Args:
+        recent: epoch seconds of the requests already sent inside the window (oldest first).
+        limit: requests allowed per ``window``.
+        window: the window in seconds (margin included).
+        count: requests still to send.
+        now: the current time (epoch seconds, the bucket's clock).
+        start: the earliest time the next request may go (``now``, or later during a cool-down).
+
+    Returns:
+        0 when ``count <= 0``; otherwise the wait until the last of them may be sent.
+    """
+    if count <= 0:
+        return 0.0
+    times = list(recent)
+    last = start
+    for _ in range(count):
+        t = start
+        if len(times) >= limit:
+            t = max(t, times[-limit] + window)
+        times.append(t)
+        last = t
+    return max(0.0, last - now)
+
+
+class Quota:
+    """A persistent sliding-window quota on a pyrate-limiter bucket for one account identity.
+
+    Args:
+        bucket: a pyrate-limiter bucket with one ``Rate(limit, window)``.
+        identity: the account's public name (the bucket's item name).
+        limit: requests per window.
+        window: the window in seconds, margin included.
+        recent_fn: ``recent_fn(since_ms)`` gives the epoch milliseconds of tokens since then.
+    """
+
+    def __init__(
+        self, bucket: Any, identity: str, limit: int, window: float, recent_fn: Callable[[int], list[int]]
+    ) -> None:
+        self._bucket = bucket
+        self.identity = identity
+        self.limit = limit
+        self.window = window
+        self._recent_fn = recent_fn
+        self._local = threading.Lock()
+
+    def now(self) -> float:
+        """The bucket's clock, in epoch seconds."""
+        return float(self._bucket.now()) / 1000.0
+
+    def try_take(self) -> float:
+        """Take a token; return 0 on success, else the seconds until one frees up."""
+        from pyrate_limiter import RateItem
+
+        with self._local:
+            item = RateItem(self.identity, self._bucket.now())
+            if self._bucket.put(item):
+                return 0.0
+            wait_ms = self._bucket.waiting(item)
+        return max(0.05, (wait_ms if isinstance(wait_ms, int) and wait_ms > 0 else 50) / 1000.0)
+
+    def recent(self) -> list[float]:
+        """Epoch seconds of the tokens still inside the window (oldest first)."""
+        since = int(self._bucket.now()) - int(self.window * 1000)
+        with self._local:
+            return [t / 1000.0 for t in self._recent_fn(since)]
+
+    def fill(self) -> None:
+        """Mark the window as used up now (after the server answered error 9)."""
+        from pyrate_limiter import RateItem
+
+        with self._local:
+            for _ in range(self.limit):
+                if not self._bucket.put(RateItem(self.identity, self._bucket.now())):
+                    break
+
+    def eta(self, count: int, *, cooldown: float = 0.0) -> float:
+        """Seconds until ``count`` more requests can all have been sent (see :func:`schedule_eta`)."""
+        now = self.now()
+        return schedule_eta(self.recent(), self.limit, self.window, count, now=now, start=now + cooldown)
+
+    def close(self) -> None:
+        """Close the bucket's database."""
+        with contextlib.suppress(Exception):
+            self._bucket.close()

@@ -1,0 +1,134 @@
+"""The module-level calls ``fetch_stats`` / ``fetch_stats_series`` and their explicit client registry.
+
+One :class:`~smsstats_nb.client.StatsClient` is kept per distinct configuration (credentials, base
+URL, cache, limits, method, timeout), so repeated calls in a notebook do not re-derive the
+credential hash or reopen the cache. The registry is keyed by an in-memory hash of the
+credentials, never written anywhere; :func:`close_all` closes and forgets every kept client.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import pandas as pd
+
+from .client import DEFAULT_BASE_URL, StatsClient
+from .credentials import Credentials
+from .query import DateLike, check_freq, make_query
+from .quota import DEFAULT_RATE_LIMIT
+from .store import CacheSpec
+
+__all__ = ["close_all", "fetch_stats", "fetch_stats_series"]
+
+_REGISTRY: dict[tuple[Any, ...], StatsClient] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _client_for(
+    login: str | None,
+    psw: str | None,
+    apikey: str | None,
+    base_url: str | None,
+    cache: CacheSpec,
+    rate_limit: tuple[int, float] | None,
+    method: str,
+    timeout: float,
+) -> StatsClient:
+    creds = Credentials.resolve(login, psw, apikey)
+    limit = DEFAULT_RATE_LIMIT if rate_limit is None else rate_limit
+    config = {
+        "base_url": base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL,
+        "cache": str(cache),
+        "cache_env": os.environ.get("SMSSTATS_CACHE_DIR"),
+        "rate_limit": tuple(limit) if isinstance(limit, (tuple, list)) else limit,
+        "method": method,
+        "timeout": timeout,
+    }
+    key = (creds.fingerprint(), tuple(sorted(config.items())))
+    with _REGISTRY_LOCK:
+        client = _REGISTRY.get(key)
+        if client is None:
+            params = creds.params()
+            client = StatsClient(
+                creds.login,
+                params.get("psw"),
+                apikey=params.get("apikey"),
+                base_url=base_url,
+                cache=cache,
+                rate_limit=limit,
+                method=method,
+                timeout=timeout,
+            )
+            _REGISTRY[key] = client
+    return client
+
+
+def fetch_stats(
+    start: DateLike,
+    end: DateLike | None = None,
+    *,
+    login: str | None = None,
+    psw: str | None = None,
+    apikey: str | None = None,
+    mycur: bool = False,
+    balance2: bool = False,
+    fmt: int = 3,
+    base_url: str | None = None,
+    cache: CacheSpec = None,
+    rate_limit: tuple[int, float] | None = None,
+    method: str = "POST",
+    timeout: float = 30.0,
+    refresh: bool = False,
+) -> pd.DataFrame:
+    """``df = fetch_stats("01.01.2024", "31.01.2024")``: statistics for one period.
+
+    The query is validated first (``QueryError`` before any request). A :class:`StatsClient` is
+    then reused from this module's registry keyed by the credentials and every other setting, or
+    built and kept there; call :func:`close_all` to close them. Same arguments and errors as
+    :meth:`StatsClient.fetch`.
+    """
+    query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    return client.fetch_query(query, refresh=refresh)
+
+
+def fetch_stats_series(
+    start: DateLike,
+    end: DateLike,
+    freq: str = "D",
+    *,
+    login: str | None = None,
+    psw: str | None = None,
+    apikey: str | None = None,
+    mycur: bool = False,
+    balance2: bool = False,
+    fmt: int = 3,
+    base_url: str | None = None,
+    cache: CacheSpec = None,
+    rate_limit: tuple[int, float] | None = None,
+    method: str = "POST",
+    timeout: float = 30.0,
+    refresh: bool = False,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """A series: one row per period and login (see :meth:`StatsClient.fetch_series`).
+
+    Uses the same client registry as :func:`fetch_stats`.
+    """
+    make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    check_freq(freq)
+    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    return client.fetch_series(
+        start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh, progress=progress
+    )
+
+
+def close_all() -> None:
+    """Close every client that :func:`fetch_stats` kept."""
+    with _REGISTRY_LOCK:
+        clients = list(_REGISTRY.values())
+        _REGISTRY.clear()
+    for client in clients:
+        client.close()

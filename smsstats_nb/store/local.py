@@ -1,0 +1,255 @@
+"""The local store: SQLite files in one directory, shared by every process on this machine.
+
+``http_cache.sqlite`` (requests-cache), ``ratelimit.sqlite`` (pyrate-limiter's SQLite bucket, one
+table per account, guarded by a file lock), ``state.sqlite`` (cool-downs and the period index) and
+``salt``. A file that SQLite reports as corrupt is set aside (renamed, kept for inspection) and
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..query import StatsQuery
+from ..quota import Quota
+
+__all__ = ["LocalStore"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+HTTP_CACHE = "http_cache.sqlite"
+STATE = "state.sqlite"
+RATELIMIT = "ratelimit.sqlite"
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a corrupt file out of the way (kept for inspection) so it can be rebuilt."""
+    target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(str(path) + suffix)
+    logger.warning("set aside a corrupt state file as %s; starting a new one", target.name)
+    return target
+
+
+def _open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
+    """Run ``opener``; if the file is corrupt, set it aside and run it once more."""
+    try:
+        return opener()
+    except sqlite3.DatabaseError:
+        _set_aside(path)
+    return opener()
+
+
+def _read_or_create_salt(directory: Path) -> bytes:
+    path = directory / "salt"
+    with contextlib.suppress(FileNotFoundError):
+        data = path.read_bytes()
+        if len(data) >= 16:
+            return data
+    tmp = directory / f".salt.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_bytes(os.urandom(32))
+    try:
+        os.link(tmp, path)  # atomic: the first writer wins, the others read its salt
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    data = path.read_bytes()
+    if len(data) < 16:  # a damaged salt file: replace it (cached keys are lost, not leaked)
+        path.write_bytes(os.urandom(32))
+        data = path.read_bytes()
+    return data
+
+
+class LocalStore:
+    """SQLite state in ``state_dir``; the HTTP cache in ``cache_dir`` (None: no HTTP cache)."""
+
+    def __init__(self, cache_dir: Path | None, state_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self.state_dir = state_dir
+        self.description = str(cache_dir) if cache_dir is not None else f"no HTTP cache (state in {state_dir})"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._state_path = state_dir / STATE
+        self._conn = _open_or_rebuild(self._state_path, self._connect_state)
+        self._backend: Any = None
+        self._quotas: list[Quota] = []
+
+    # -- state database ---------------------------------------------------------------------------
+    def _connect_state(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._state_path, timeout=30, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
+                "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))"
+            )
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    # -- the protocol ---------------------------------------------------------------------------------
+    @property
+    def http_cache_enabled(self) -> bool:
+        """Whether answers are cached."""
+        return self.cache_dir is not None
+
+    def http_backend(self) -> Any:
+        """requests-cache's SQLite backend in ``cache_dir/http_cache.sqlite`` (opened once)."""
+        if self.cache_dir is None:
+            return None
+        if self._backend is None:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            path = self.cache_dir / HTTP_CACHE
+
+            def open_backend() -> Any:
+                from requests_cache.backends.sqlite import SQLiteCache
+
+                backend = SQLiteCache(path, wal=True, busy_timeout=30_000)
+                len(backend.responses)  # touches the file: a corrupt one fails here
+                return backend
+
+            self._backend = _open_or_rebuild(path, open_backend)
+        return self._backend
+
+    def salt(self) -> bytes:
+        """The salt file's bytes (created atomically by the first process)."""
+        return _read_or_create_salt(self.state_dir)
+
+    def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
+        """A quota in ``ratelimit.sqlite``: one table per identity, a file lock across processes."""
+        from pyrate_limiter import Rate, SQLiteBucket
+
+        path = self.state_dir / RATELIMIT
+        window = per_seconds + margin
+        table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+        rate = Rate(limit, round(window * 1000))
+
+        def open_bucket() -> Any:
+            return SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+
+        bucket = _open_or_rebuild(path, open_bucket)
+
+        def recent(since_ms: int) -> list[int]:
+            with bucket.lock:
+                rows = bucket.conn.execute(
+                    f"SELECT item_timestamp FROM '{table}' WHERE item_timestamp >= ? ORDER BY item_timestamp",
+                    (since_ms,),
+                ).fetchall()
+            return [int(r[0]) for r in rows]
+
+        quota = Quota(bucket, identity, limit, window, recent)
+        self._quotas.append(quota)
+        return quota
+
+    def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
+        """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
+        until = time.time() + seconds
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "until = max(until, excluded.until), reason = excluded.reason",
+                (key, until, reason),
+            )
+
+    def cooldown_remaining(self, key: str) -> float:
+        """Seconds left in a cool-down (0 when none)."""
+        with self._lock:
+            row = self._conn.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
+        return max(0.0, row[0] - time.time()) if row else 0.0
+
+    def cooldown_clear(self, key: str | None = None) -> None:
+        """Forget one cool-down, or all of them."""
+        with self._lock:
+            if key is None:
+                self._conn.execute("DELETE FROM cooldown")
+            else:
+                self._conn.execute("DELETE FROM cooldown WHERE key = ?", (key,))
+
+    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
+        """Remember that the cache holds an answer for this period (for composition)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cred,
+                    int(query.mycur),
+                    int(query.balance2),
+                    query.fmt,
+                    query.start.isoformat(),
+                    query.end.isoformat(),
+                    expires,
+                ),
+            )
+
+    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT start, end, fmt FROM periods WHERE cred = ? AND mycur = ? AND balance2 = ? "
+                "AND start >= ? AND end <= ? AND (expires IS NULL OR expires > ?)",
+                (
+                    cred,
+                    int(query.mycur),
+                    int(query.balance2),
+                    query.start.isoformat(),
+                    query.end.isoformat(),
+                    time.time(),
+                ),
+            ).fetchall()
+        return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b), int(f)) for a, b, f in rows]
+
+    def info(self) -> dict[str, Any]:
+        """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""
+        info: dict[str, Any] = {
+            "cache_dir": str(self.cache_dir) if self.cache_dir is not None else None,
+            "state_dir": str(self.state_dir),
+            "enabled": self.http_cache_enabled,
+            "entries": 0,
+            "size_bytes": 0,
+        }
+        backend = self.http_backend()
+        if backend is not None and self.cache_dir is not None:
+            info["entries"] = len(backend.responses)
+            path = self.cache_dir / HTTP_CACHE
+            info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        return info
+
+    def clear(self, *, cooldowns: bool = False) -> int:
+        """Delete every cached answer and the period index; ``cooldowns=True`` also ends cool-downs."""
+        removed = 0
+        backend = self.http_backend()
+        if backend is not None:
+            removed = len(backend.responses)
+            backend.clear()
+        with self._lock:
+            self._conn.execute("DELETE FROM periods")
+        if cooldowns:
+            self.cooldown_clear()
+        return removed
+
+    def close(self) -> None:
+        """Close the state database, the quota buckets and the HTTP cache."""
+        for quota in self._quotas:
+            quota.close()
+        if self._backend is not None:
+            with contextlib.suppress(Exception):
+                self._backend.close()
+        with self._lock:
+            self._conn.close()

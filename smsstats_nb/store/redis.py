@@ -1,0 +1,164 @@
+"""The Redis store: a team on several machines shares one cache, one quota and one set of cool-downs.
+
+Keys (all under ``smsstats:``): ``http`` (requests-cache's Redis backend namespace), ``quota:*``
+(pyrate-limiter's Redis bucket, counted on the Redis server's clock), ``cool:*`` (cool-downs, with
+a TTL), ``periods:*`` (the period index) and ``salt``. No key or value holds a password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import time
+from typing import Any
+
+from ..errors import QueryError, TransportError
+from ..query import StatsQuery
+from ..quota import Quota
+from ..redaction import redact_url
+
+__all__ = ["PREFIX", "RedisStore", "connect_redis"]
+
+PREFIX = "smsstats"
+
+
+def connect_redis(url: str) -> Any:
+    """A Redis client for team mode; a clear error when redis-py is missing or Redis is down."""
+    try:
+        import redis
+    except ImportError:
+        raise QueryError("cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'") from None
+    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise TransportError(f"cannot reach Redis at {redact_url(url)} ({type(exc).__name__})") from None
+    return client
+
+
+class RedisStore:
+    """All state on one Redis server."""
+
+    def __init__(self, url: str, prefix: str = PREFIX) -> None:
+        self.url = url
+        self.description = redact_url(url)
+        self.prefix = prefix
+        self.redis = connect_redis(url)
+        self._backend: Any = None
+
+    @property
+    def http_cache_enabled(self) -> bool:
+        """Always True: a Redis store is a shared cache."""
+        return True
+
+    def http_backend(self) -> Any:
+        """requests-cache's Redis backend in the ``smsstats:http`` namespace."""
+        if self._backend is None:
+            from requests_cache.backends.redis import RedisCache
+
+            self._backend = RedisCache(namespace=f"{self.prefix}:http", connection=self.redis)
+        return self._backend
+
+    def salt(self) -> bytes:
+        """The shared salt (created once, atomically)."""
+        key = f"{self.prefix}:salt"
+        self.redis.set(key, os.urandom(32), nx=True)
+        return bytes(self.redis.get(key))
+
+    def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
+        """A quota in Redis (pyrate-limiter's Lua-scripted bucket) on the Redis server's clock."""
+        from pyrate_limiter import Rate, RedisBucket
+
+        class ServerClockRedisBucket(RedisBucket):  # type: ignore[misc]
+            def now(self) -> int:
+                seconds, micros = self.redis.time()  # type: ignore[misc]
+                return int(seconds) * 1000 + int(micros) // 1000
+
+        window = per_seconds + margin
+        key = f"{self.prefix}:quota:" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+        bucket = ServerClockRedisBucket.init([Rate(limit, round(window * 1000))], self.redis, key)
+        connection = self.redis
+
+        def recent(since_ms: int) -> list[int]:
+            return [int(score) for _, score in connection.zrangebyscore(key, since_ms, "+inf", withscores=True)]
+
+        return Quota(bucket, identity, limit, window, recent)
+
+    def _now(self) -> float:
+        seconds, micros = self.redis.time()
+        return float(seconds) + float(micros) / 1e6
+
+    def _cool(self, key: str) -> str:
+        return f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+    def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
+        """Start (or extend) a cool-down of ``seconds`` from now (the Redis server's clock)."""
+        name = self._cool(key)
+        until = self._now() + seconds
+        old = self.redis.get(name)
+        if old is None or float(old) < until:
+            self.redis.set(name, repr(until), px=max(1, int(seconds * 1000)))
+
+    def cooldown_remaining(self, key: str) -> float:
+        """Seconds left in a cool-down (0 when none)."""
+        value = self.redis.get(self._cool(key))
+        return max(0.0, float(value) - self._now()) if value is not None else 0.0
+
+    def cooldown_clear(self, key: str | None = None) -> None:
+        """Forget one cool-down, or all of them."""
+        if key is None:
+            for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
+                self.redis.delete(name)
+        else:
+            self.redis.delete(self._cool(key))
+
+    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
+        """Remember that the cache holds an answer for this period (for composition)."""
+        field = (
+            f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start.isoformat()}|{query.end.isoformat()}"
+        )
+        self.redis.hset(f"{self.prefix}:periods:{cred}", field, "" if expires is None else repr(expires))
+
+    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
+        now = time.time()
+        out = []
+        for field, expires in self.redis.hgetall(f"{self.prefix}:periods:{cred}").items():
+            mycur, balance2, fmt, start, end = field.decode().split("|")
+            if (int(mycur), int(balance2)) != (int(query.mycur), int(query.balance2)):
+                continue
+            if expires and float(expires) <= now:
+                continue
+            a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+            if query.start <= a and b <= query.end:
+                out.append((a, b, int(fmt)))
+        return out
+
+    def info(self) -> dict[str, Any]:
+        """The Redis URL (without password) and the number of cached answers."""
+        return {
+            "cache_dir": None,
+            "state_dir": self.description,
+            "redis": self.description,
+            "enabled": True,
+            "entries": len(self.http_backend().responses),
+            "size_bytes": 0,
+        }
+
+    def clear(self, *, cooldowns: bool = False) -> int:
+        """Delete every cached answer and the period index (and cool-downs if asked)."""
+        backend = self.http_backend()
+        removed = len(backend.responses)
+        backend.clear()
+        for name in self.redis.scan_iter(f"{self.prefix}:periods:*"):
+            self.redis.delete(name)
+        if cooldowns:
+            self.cooldown_clear()
+        return removed
+
+    def close(self) -> None:
+        """Close the Redis connection."""
+        with contextlib.suppress(Exception):
+            self.redis.close()
