@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import threading
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 import pandas as pd
 
 from . import series as _series
+from .adapter import DEFAULT_MAX_BODY
 from .compose import plan_cover, sum_frames
-from .credentials import Credentials
+from .credentials import Credentials, check_base_url
 from .errors import QueryError
 from .guard import WaitHook
 from .query import DateLike, StatsQuery, make_query
@@ -43,9 +45,19 @@ def _check_rate_limit(rate_limit: Any) -> tuple[int, float]:
         raise QueryError("rate_limit must be a pair (max_requests, per_seconds), e.g. (3, 60)") from None
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise QueryError(f"rate_limit max_requests must be a positive integer, not {count!r}")
-    if isinstance(per, bool) or not isinstance(per, (int, float)) or not per > 0:
-        raise QueryError(f"rate_limit per_seconds must be a positive number, not {per!r}")
+    if isinstance(per, bool) or not isinstance(per, (int, float)) or not (per > 0 and math.isfinite(per)):
+        raise QueryError(f"rate_limit per_seconds must be a positive, finite number, not {per!r}")
     return count, float(per)
+
+
+def _positive(value: Any, name: str, *, allow_none: bool = False, zero: bool = False) -> float | None:
+    """A finite positive number of seconds (or None where allowed), else QueryError."""
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not zero):
+        raise QueryError(f"{name} must be a {'non-negative' if zero else 'positive'}, finite number, not {value!r}")
+    return float(value)
 
 
 class StatsClient:
@@ -71,6 +83,8 @@ class StatsClient:
         max_wait: longest wait for the rate limit before RateLimitError (None: no bound).
         rate_margin: seconds added to the rate-limit window so that network jitter never lets
             the server see one request too many inside its own window (default 0.25).
+        max_body: largest answer accepted, in bytes (default 32 MiB); a larger one is a
+            ResponseFormatError and is not stored.
     """
 
     def __init__(
@@ -89,23 +103,23 @@ class StatsClient:
         on_wait: WaitHook | None = None,
         max_wait: float | None = None,
         rate_margin: float = DEFAULT_MARGIN,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         credentials = Credentials.resolve(login, psw, apikey)
-        base = base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL
-        if not isinstance(base, str) or not base.startswith(("https://", "http://")):
-            raise QueryError(f"base_url must start with https:// or http://, not {base!r}")
+        self.base_url = check_base_url(base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL)
         method = method.upper() if isinstance(method, str) else method
         if method not in ("GET", "POST"):
             raise QueryError(f"method must be 'POST' or 'GET', not {method!r}")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise QueryError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        self.base_url = base.rstrip("/")
+        self.timeout = _positive(timeout, "timeout") or 0.0
+        recent = _positive(recent_expiry, "recent_expiry") or 0.0
+        margin = _positive(rate_margin, "rate_margin", zero=True) or 0.0
+        self.max_wait = _positive(max_wait, "max_wait", allow_none=True, zero=True)
+        if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
+            raise QueryError(f"max_body must be a positive number of bytes, not {max_body!r}")
         self.rate_limit = _check_rate_limit(rate_limit)
         self.method = method
-        self.timeout = float(timeout)
         self.wait = bool(wait)
         self.on_wait = on_wait
-        self.max_wait = max_wait
         self._credentials = credentials
         store = open_store(cache)
         try:
@@ -116,8 +130,9 @@ class StatsClient:
                 rate_limit=self.rate_limit,
                 method=method,
                 timeout=self.timeout,
-                recent_expiry=float(recent_expiry),
-                margin=float(rate_margin),
+                recent_expiry=recent,
+                margin=margin,
+                max_body=max_body,
             )
         except BaseException:
             store.close()
@@ -145,6 +160,7 @@ class StatsClient:
         balance2: bool = False,
         fmt: int = 3,
         refresh: bool = False,
+        compose: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
     ) -> pd.DataFrame:
@@ -157,6 +173,10 @@ class StatsClient:
             balance2: statistics of messages paid from the electronic balance.
             fmt: wire format to ask for: 0 text, 1 csv, 2 xml, 3 json (same frame either way).
             refresh: skip the cache and ask the server again (the answer replaces the cached one).
+            compose: answer from cached sub-periods when they cover the period (at most one
+                request for the one missing stretch); ``df.attrs["composed"]`` says so. Off by
+                default: the server rounds money once per period, so a sum of cached days can
+                differ by kopecks from the server's own figure for the period.
             wait: override the client's ``wait`` for this call.
             on_wait: override the client's ``on_wait`` for this call.
 
@@ -170,21 +190,23 @@ class StatsClient:
             TransportError: network or HTTP failure after retries.
         """
         query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
-        return self.fetch_query(query, refresh=refresh, wait=wait, on_wait=on_wait)
+        return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait)
 
     def fetch_query(
         self,
         query: StatsQuery,
         *,
         refresh: bool = False,
+        compose: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
     ) -> pd.DataFrame:
         """Like :meth:`fetch` for an already validated :class:`~smsstats_nb.query.StatsQuery`."""
         self._check_open()
-        if not isinstance(refresh, bool):
-            raise QueryError(f"refresh must be True or False, not {refresh!r}")
-        if not refresh:
+        for name, flag in (("refresh", refresh), ("compose", compose)):
+            if not isinstance(flag, bool):
+                raise QueryError(f"{name} must be True or False, not {flag!r}")
+        if compose and not refresh:
             composed = self._compose(query, wait=wait, on_wait=on_wait)
             if composed is not None:
                 return composed
@@ -324,7 +346,8 @@ class StatsClient:
         return self._transport.cache_info()
 
     def clear_cache(self, *, auth: bool = False) -> int:
-        """Delete all cached answers (returns how many); ``auth=True`` also ends an auth cool-down."""
+        """Delete all cached answers (returns how many); ``auth=True`` also ends every cool-down and
+        local refusal: known-bad passwords, the failed-login budget, the IP-block refusal."""
         self._check_open()
         return self._transport.clear_cache(auth=auth)
 

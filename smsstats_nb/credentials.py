@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from .errors import QueryError
 
-__all__ = ["Credentials", "account_identity", "service_host"]
+__all__ = ["Credentials", "account_identity", "check_base_url", "service_host", "service_name"]
 
 
 class Credentials:
@@ -93,11 +93,60 @@ class Credentials:
         raise TypeError("Credentials cannot be pickled")
 
 
+#: SMSC's domains (and their ``www.`` / ``www2.`` backups) are one service with one quota.
+SMSC_DOMAINS = ("smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def service_host(base_url: str) -> str:
-    """The host part of a base URL, as the quota and cool-downs name the service."""
-    return urlsplit(base_url).netloc
+    """The host as people read it in messages (``smscentre.com``, ``127.0.0.1:8765``)."""
+    return urlsplit(base_url).netloc.rsplit("@", 1)[-1]
+
+
+def service_name(base_url: str) -> str:
+    """The service a base URL reaches, for the quota: every SMSC domain and backup is ``smsc``,
+    every loopback spelling is ``loopback:PORT``; other hosts are their lowercase name (and port)."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    for prefix in ("www2.", "www."):
+        if host.startswith(prefix):
+            host = host[len(prefix) :]
+    if host in SMSC_DOMAINS:
+        return "smsc"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if host in _LOOPBACK:
+        return f"loopback:{port or (443 if parts.scheme == 'https' else 80)}"
+    return f"{host}:{port}" if port else host
 
 
 def account_identity(base_url: str, credentials: Credentials) -> str:
-    """The public name of one account on one service: ``host|login:NAME`` (or the apikey hash)."""
-    return f"{service_host(base_url)}|{credentials.identity()}"
+    """The public name of one account on one service: ``service|login:NAME`` (or the apikey hash)."""
+    return f"{service_name(base_url)}|{credentials.identity()}"
+
+
+def check_base_url(value: object) -> str:
+    """Validate a base URL: http(s), a host, and no user name or password in it.
+
+    Raises:
+        QueryError: anything else (the URL is not repeated: it might hold a password).
+    """
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise QueryError("base_url must start with https:// or http://")
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise QueryError(
+            "base_url must not carry a user name or password (user:password@host); "
+            "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise QueryError("base_url has an invalid port") from None
+    if not parts.hostname:
+        raise QueryError("base_url has no host")
+    if parts.query or parts.fragment:
+        raise QueryError("base_url must not have a query or fragment")
+    return value.rstrip("/")

@@ -10,7 +10,8 @@ Every exception the package raises on purpose derives from :class:`SmsStatsError
     │   ├── IPBlockedError               code 4: the caller's IP is temporarily blocked
     │   └── RateLimitError               code 9: too many statistics requests (or a local wait refused)
     ├── ResponseFormatError              a body that is neither data nor a known error
-    └── TransportError                   network failure, timeout or HTTP status other than 200
+    ├── TransportError                   network failure, timeout, redirect or HTTP status other than 200
+    └── StorageError                     the cache/state directory is busy, full, read-only or unusable
 
 Server error codes map to classes in one place, :data:`ERROR_CLASSES`; an unknown code gives a
 plain :class:`SmscError` that still carries its number.
@@ -30,6 +31,7 @@ __all__ = [
     "ResponseFormatError",
     "SmsStatsError",
     "SmscError",
+    "StorageError",
     "TransportError",
     "error_from_code",
 ]
@@ -85,7 +87,22 @@ class AuthError(SmscError):
 
 
 class IPBlockedError(SmscError):
-    """Raised on server error 4: the caller's IP address is temporarily blocked (up to 30 minutes)."""
+    """Raised on server error 4: the caller's IP address is temporarily blocked (up to 30 minutes).
+
+    Also raised locally, without a request, for 30 minutes after the server answered error 4
+    (every request could prolong the block).
+
+    Attributes:
+        retry_after: seconds until the local refusal ends (``None`` when the server answered).
+    """
+
+    retry_after: float | None = None
+
+    def __init__(
+        self, code: int = 4, description: str = "", *, hint: str = "", retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(code, description, hint=hint)
 
 
 class RateLimitError(SmscError):
@@ -95,6 +112,9 @@ class RateLimitError(SmscError):
         retry_after: seconds to wait before the next attempt can succeed (``None`` if unknown).
         local: True when the client refused to wait (its own quota), False for the server's 9.
     """
+
+    retry_after: float | None = None
+    local: bool = False
 
     def __init__(
         self,
@@ -123,7 +143,13 @@ class ResponseFormatError(SmsStatsError):
 
 
 class TransportError(SmsStatsError):
-    """Raised when the server cannot be reached, times out, or answers with an HTTP error status."""
+    """Raised when the server cannot be reached, times out, redirects, or answers with an HTTP error status."""
+
+
+class StorageError(SmsStatsError):
+    """Raised when the cache or state directory cannot be used: busy past the lock timeout, disk full,
+    read-only or not accessible. The message names the directory and the cause; nothing is thrown
+    away (only a file SQLite reports as corrupt is set aside and rebuilt)."""
 
 
 #: The one table from server error code to exception class.

@@ -1,17 +1,13 @@
-"""The guarded HTTP path: a ``requests`` adapter under the cache that spends quota and checks answers.
+"""The guard: the rules every request that would reach the network must pass, and what its answer means.
 
-Order of a request (outermost first)::
+Before a request: a local IP-block refusal (30 minutes after the server's error 4), a known-bad
+secret's refusal (30 minutes after its error 2), the machine-wide budget of failed logins (at most
+four in any 30 minutes, whatever the credentials; SMSC blocks the IP at five), and a quota token
+(waiting, or refusing when the caller will not wait). After it: the server's error 9, 429 or 503
+with Retry-After become a shared cool-down; error 2 and 4 start their refusals.
 
-    requests-cache (CacheMixin)   a hit returns here: no quota spent, no request made
-    GuardedAdapter.send           local refusals, a quota token, the HTTP status, decoding and
-                                  parsing: an error or malformed body raises *here*, before the
-                                  cache could store it or drop the last good entry
-    urllib3 + QuotaRetry          retries (5xx, resets, timeouts), each taking a quota token first
-
-:class:`Guard` holds the rules and its collaborators (the store's cool-downs, the quota); the
-adapter only calls it. What one fetch needs inside the adapter (the asked format, whether to wait)
-travels in a :class:`CallContext` set with :meth:`Guard.call`, since ``requests`` cannot pass
-custom arguments down.
+The wire-level code that calls these rules is :mod:`smsstats_nb.adapter`; what one fetch needs
+travels in a :class:`CallContext` set with :meth:`Guard.call`.
 """
 
 from __future__ import annotations
@@ -19,71 +15,114 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from .errors import AuthError, RateLimitError, TransportError
+from .errors import AuthError, IPBlockedError, RateLimitError
 from .formats import decode_body, parse_response
 from .quota import Quota
 from .store import Store
 
-__all__ = ["AUTH_COOLDOWN", "CallContext", "Guard", "GuardedAdapter", "QuotaRetry", "WaitHook"]
+__all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "WaitHook"]
 
 logger = logging.getLogger(__name__)
 
 WaitHook = Callable[[float], None]
-#: Seconds the same credentials are refused locally after the server rejected them.
+#: Seconds a known-bad secret, and the IP after error 4, are refused locally.
 AUTH_COOLDOWN = 30 * 60.0
+IP_BLOCK_COOLDOWN = 30 * 60.0
+#: Failed logins allowed to reach the server in any ``AUTH_COOLDOWN`` seconds (SMSC blocks at 5).
+LOGIN_BUDGET = 4
+#: How long a secret that got data stays "known good" (it then skips the failed-login budget).
+VERIFIED_FOR = 7 * 24 * 3600.0
+CLEAR_HINT = "clear it deliberately with `smsstats cache clear --cooldowns` or StatsClient.clear_cache(auth=True)"
 
 
 @dataclass
 class CallContext:
-    """What one fetch needs below the cache: the asked format and how to wait for the quota."""
+    """What one fetch needs below the cache.
+
+    Attributes:
+        fmt: the asked format (to parse the answer).
+        wait, on_wait, max_wait: how to wait for the quota.
+        timeout: seconds one attempt may take, from sending to the last byte.
+        requests_sent: attempts that went on the wire (each spent a token).
+        deadline_hit: set when an attempt ran past ``timeout`` and was cut.
+    """
 
     fmt: int
     wait: bool
     on_wait: WaitHook | None
     max_wait: float | None
+    timeout: float = 30.0
     requests_sent: int = 0
+    deadline_hit: bool = False
+    started: float = field(default_factory=time.monotonic)
+    guard: Guard | None = None
+    _watchdog: threading.Timer | None = None
+
+    def arm(self, sock: Any) -> None:
+        """Cut ``sock`` if this attempt is not over within ``timeout`` seconds."""
+        self.disarm()
+        timer = threading.Timer(self.timeout, self._cut, (sock,))
+        timer.daemon = True
+        self._watchdog = timer
+        timer.start()
+
+    def disarm(self) -> None:
+        """The attempt is over (answered or failed): stop its watchdog."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _cut(self, sock: Any) -> None:
+        self.deadline_hit = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(2)  # SHUT_RDWR: a blocked read returns at once
 
 
 _CURRENT: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("smsstats_call", default=None)
+
+
+def current_call() -> CallContext | None:
+    """The call being served in this thread, if any."""
+    return _CURRENT.get()
 
 
 class Guard:
     """The rules applied to every request that reaches the network.
 
     Args:
-        store: where cool-downs persist.
+        store: where cool-downs, refusals and the failed-login budget persist.
         quota: the account's quota.
         host: the service host (for messages).
-        secret_key: the salted hash of the secret (keys the auth cool-down).
-        retries: retries after the first attempt (for messages).
+        secret_key: the salted hash of the secret (keys the per-secret refusal).
     """
 
-    def __init__(self, store: Store, quota: Quota, *, host: str, secret_key: str, retries: int) -> None:
+    def __init__(self, store: Store, quota: Quota, *, host: str, secret_key: str) -> None:
         self.store = store
         self.quota = quota
         self.host = host
-        self.retries = retries
         self.auth_key = "auth:" + secret_key
+        self.verified_key = "ok:" + secret_key
         self.cool_key = "cool:" + quota.identity
+        self.ip_key = "ipblock"
 
     # -- per-call context ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def call(self, context: CallContext) -> Iterator[CallContext]:
         """Make ``context`` the current call for requests sent inside the block."""
+        context.guard = self
         token = _CURRENT.set(context)
         try:
             yield context
         finally:
+            context.disarm()
             _CURRENT.reset(token)
 
     @staticmethod
@@ -94,131 +133,116 @@ class Guard:
             raise RuntimeError("the guarded session must be used through Transport.fetch()")
         return context
 
-    # -- refusals and the quota ---------------------------------------------------------------------
+    # -- refusals -------------------------------------------------------------------------------------
     def check_refusals(self) -> None:
-        """Refuse locally while these credentials are in their auth cool-down."""
+        """Refuse locally during an IP-block refusal or while this secret is known to be bad."""
+        left = self.store.cooldown_remaining(self.ip_key)
+        if left > 0:
+            raise IPBlockedError(
+                4,
+                "refused locally",
+                hint=f"SMSC blocked this IP address; not asking again for {_minutes(left)} (every request "
+                f"could prolong the block, which also stops SMS sending from this IP); {CLEAR_HINT}",
+                retry_after=left,
+            )
         left = self.store.cooldown_remaining(self.auth_key)
         if left > 0:
             raise AuthError(
                 2,
                 "refused locally",
-                hint=f"these credentials were rejected by the server; not retrying them for "
-                f"{left / 60:.0f} more minutes (five failures would block this IP). Fix the "
-                "password, or clear the cool-down with StatsClient.clear_cache(auth=True)",
+                hint=f"the server rejected these credentials; not trying them again for {_minutes(left)} "
+                f"(five failures in 30 minutes block this IP). Fix the password, or {CLEAR_HINT}",
             )
 
-    def start_auth_cooldown(self) -> None:
-        """The server rejected these credentials: refuse them locally for 30 minutes."""
-        self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, "auth")
-        logger.warning(
-            "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
-        )
+    def begin_login(self) -> str | None:
+        """Reserve a slot in the failed-login budget unless this secret is known to be good.
 
-    def server_rate_limited(self) -> None:
-        """The server answered error 9: cool down one window, shared by every process."""
-        self.store.cooldown_set(self.cool_key, self.quota.window, "error 9")
-        self.quota.fill()
+        Raises:
+            AuthError: four failed (or pending) logins from this machine or team in 30 minutes.
+        """
+        if self.store.cooldown_remaining(self.verified_key) > 0:
+            return None
+        ticket, wait = self.store.login_reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+        if ticket is None:
+            raise AuthError(
+                2,
+                "refused locally",
+                hint=f"{LOGIN_BUDGET} logins failed from this machine in the last 30 minutes and SMSC blocks "
+                f"the IP at five; new credentials may be tried in {_minutes(wait)}, or {CLEAR_HINT}",
+            )
+        return ticket
+
+    def end_login(self, ticket: str | None, *, failed: bool, verified: bool) -> None:
+        """Settle a reserved login slot and remember what the server said of this secret."""
+        if ticket is not None:
+            self.store.login_settle(ticket, failed=failed)
+        if failed:
+            self.store.cooldown_clear(self.verified_key)
+            self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, "auth")
+            logger.warning(
+                "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
+            )
+        elif verified and ticket is not None:
+            self.store.cooldown_set(self.verified_key, VERIFIED_FOR, "verified")
+
+    def ip_blocked(self) -> None:
+        """The server answered error 4: refuse every request from this machine (or team) for 30 minutes."""
+        self.store.cooldown_set(self.ip_key, IP_BLOCK_COOLDOWN, "error 4")
+        logger.warning("SMSC answered error 4 (IP blocked); refusing requests locally for 30 minutes")
+
+    # -- the quota --------------------------------------------------------------------------------------
+    def pause(self, seconds: float, *, fill: bool) -> None:
+        """The server asked for a pause (error 9, 429, 503 + Retry-After): a cool-down every process honours."""
+        self.store.cooldown_set(self.cool_key, seconds, "server pause")
+        if fill:
+            self.quota.fill()
 
     def cooldown_left(self) -> float:
-        """Seconds left in an error-9 cool-down."""
+        """Seconds left in a server-requested pause."""
         return self.store.cooldown_remaining(self.cool_key)
 
-    def take_token(self, call: CallContext) -> None:
-        """Wait for (or refuse) a quota token, honouring any error-9 cool-down first."""
-        deadline = None if call.max_wait is None else time.monotonic() + call.max_wait
-        announced = False
-        while True:
-            left = self.cooldown_left()
-            if left <= 0:
-                left = self.quota.try_take()
-                if left <= 0:
-                    call.requests_sent += 1
-                    return
-            if not call.wait:
-                raise RateLimitError(
-                    9,
-                    "local rate limit",
-                    hint=f"{self.quota.limit} statistics requests per {self.quota.window:.0f} s on this "
-                    f"login are used up; wait {left:.1f} s",
-                    retry_after=left,
-                    local=True,
-                )
-            if deadline is not None and time.monotonic() + left > deadline:
-                raise RateLimitError(
-                    9,
-                    "local rate limit",
-                    hint=f"the wait of {left:.1f} s is longer than max_wait={call.max_wait} s",
-                    retry_after=left,
-                    local=True,
-                )
-            if not announced:
-                logger.info("rate limit for %s: waiting %.1f s", self.quota.identity, left)
-                announced = True
-            if call.on_wait is not None:
-                call.on_wait(left)
-            time.sleep(min(left, 1.0))
+    def try_token(self) -> float:
+        """Take a token now (0) or say how many seconds until one can be taken."""
+        left = self.cooldown_left()
+        return left if left > 0 else self.quota.try_take()
 
-    def before_retry(self) -> None:
-        """A retry is about to go out: it spends a token like any request (the server counts it)."""
-        context = _CURRENT.get()
-        if context is not None:
-            self.take_token(CallContext(context.fmt, True, context.on_wait, None))
-            context.requests_sent += 1
+    def quota_wait_logged(self, left: float) -> None:
+        """Say once per request that it waits for the quota."""
+        logger.info("rate limit for %s: waiting %.1f s", self.quota.identity, left)
+
+    def wait_or_refuse(self, left: float, call: CallContext, deadline: float | None) -> None:
+        """Sleep a little towards a token, or raise RateLimitError when the caller will not wait."""
+        if not call.wait:
+            raise RateLimitError(
+                9,
+                "local rate limit",
+                hint=f"{self.quota.limit} statistics requests per {self.quota.window:.0f} s on this "
+                f"login are used up; wait {left:.1f} s",
+                retry_after=left,
+                local=True,
+            )
+        if deadline is not None and time.monotonic() + left > deadline:
+            raise RateLimitError(
+                9,
+                "local rate limit",
+                hint=f"the wait of {left:.1f} s is longer than max_wait={call.max_wait} s",
+                retry_after=left,
+                local=True,
+            )
+        if call.on_wait is not None:
+            call.on_wait(left)
+        time.sleep(min(left, 1.0))
 
     # -- the answer -------------------------------------------------------------------------------------
-    def check_answer(self, response: requests.Response, call: CallContext) -> pd.DataFrame:
-        """The parsed frame of a 200 answer; raises for any other status or an error body."""
-        if response.status_code != 200:
-            raise TransportError(
-                f"{self.host} answered HTTP {response.status_code} (after {self.retries + 1} tries at most)"
-            )
+    def parse(self, content: bytes, call: CallContext) -> pd.DataFrame:
+        """The frame of a 200 answer; error bodies raise (and start their refusals)."""
         try:
-            return parse_response(decode_body(response.content), call.fmt)
-        except AuthError:
-            self.start_auth_cooldown()
+            return parse_response(decode_body(content), call.fmt)
+        except IPBlockedError:
+            self.ip_blocked()
             raise
 
 
-class QuotaRetry(Retry):
-    """urllib3 Retry whose every retry takes a quota token first (the server counts retries)."""
-
-    before_retry: Callable[[], None] | None = None
-
-    def new(self, **kw: Any) -> QuotaRetry:
-        other = super().new(**kw)
-        other.before_retry = self.before_retry
-        return other
-
-    def sleep(self, response: Any = None) -> None:
-        super().sleep(response)
-        if self.before_retry is not None:
-            self.before_retry()
-
-
-class GuardedAdapter(HTTPAdapter):
-    """The HTTP adapter under the cache: every request it sends goes through the :class:`Guard`."""
-
-    def __init__(self, guard: Guard, *, retries: int, backoff: float) -> None:
-        retry = QuotaRetry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            other=0,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=None,
-            backoff_factor=backoff,
-            raise_on_status=False,
-            respect_retry_after_header=False,
-        )
-        retry.before_retry = guard.before_retry
-        super().__init__(max_retries=retry)
-        self.guard = guard
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        call = self.guard.current()
-        self.guard.check_refusals()
-        self.guard.take_token(call)
-        response = super().send(request, *args, **kwargs)
-        response._smsstats_frame = self.guard.check_answer(response, call)  # type: ignore[attr-defined]
-        return response
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} more minute{'s' if minutes != 1 else ''}"

@@ -34,6 +34,11 @@ DateLike = str | dt.date | dt.datetime | np.datetime64
 #: The SMSC server keeps Moscow time (UTC+3, no daylight saving since 2014).
 MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
 
+#: The earliest and latest day a question may name (SMSC has no statistics before 2000; later than
+#: 2099 is a typo, and year 9999 would overflow a period's end).
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
+
 _DMY = re.compile(r"\A(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 _ISO = re.compile(r"\A(\d{4})-(\d{1,2})-(\d{1,2})\Z")
 
@@ -46,19 +51,38 @@ def moscow_today() -> dt.date:
 def coerce_date(value: DateLike, name: str = "date") -> dt.date:
     """Turn ``'dd.mm.yyyy'``, ``'yyyy-mm-dd'``, date, datetime or pandas.Timestamp into a date.
 
+    A timezone-aware datetime becomes its date in Moscow (the server's calendar); a naive one
+    keeps its own date.
+
     Raises:
-        QueryError: for any other type, an unknown string form or an impossible date.
+        QueryError: for any other type, an unknown string form, an impossible date, or a day
+            outside ``MIN_DATE .. MAX_DATE``.
     """
+    day = _coerce(value, name)
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise QueryError(f"{name} {day.isoformat()} is outside {MIN_DATE:%d.%m.%Y} .. {MAX_DATE:%d.%m.%Y}")
+    return day
+
+
+def _coerce(value: DateLike, name: str) -> dt.date:
     if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime subclass
         if value != value:  # NaT
             raise QueryError(f"{name} is missing (NaT)")
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.astimezone(MOSCOW).date()
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, np.datetime64):
         if np.isnat(value):
             raise QueryError(f"{name} is missing (NaT)")
-        return coerce_date(value.astype("datetime64[D]").item(), name)
+        try:
+            item = value.astype("datetime64[D]").item()
+        except (OverflowError, ValueError):
+            item = None
+        if not isinstance(item, dt.date):
+            raise QueryError(f"{name} {value!r} is outside the supported dates") from None
+        return item
     if isinstance(value, str):
         text = value.strip()
         m = _DMY.match(text)

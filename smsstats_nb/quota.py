@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 __all__ = ["DEFAULT_MARGIN", "DEFAULT_RATE_LIMIT", "Quota", "schedule_eta"]
@@ -59,16 +60,25 @@ class Quota:
         limit: requests per window.
         window: the window in seconds, margin included.
         recent_fn: ``recent_fn(since_ms)`` gives the epoch milliseconds of tokens since then.
+        guard: a context manager factory that turns the backend's errors into StorageError.
     """
 
     def __init__(
-        self, bucket: Any, identity: str, limit: int, window: float, recent_fn: Callable[[int], list[int]]
+        self,
+        bucket: Any,
+        identity: str,
+        limit: int,
+        window: float,
+        recent_fn: Callable[[int], list[int]],
+        *,
+        guard: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         self._bucket = bucket
         self.identity = identity
         self.limit = limit
         self.window = window
         self._recent_fn = recent_fn
+        self._guard = guard
         self._local = threading.Lock()
 
     def now(self) -> float:
@@ -79,7 +89,7 @@ class Quota:
         """Take a token; return 0 on success, else the seconds until one frees up."""
         from pyrate_limiter import RateItem
 
-        with self._local:
+        with self._guard(), self._local:
             item = RateItem(self.identity, self._bucket.now())
             if self._bucket.put(item):
                 return 0.0
@@ -89,14 +99,14 @@ class Quota:
     def recent(self) -> list[float]:
         """Epoch seconds of the tokens still inside the window (oldest first)."""
         since = int(self._bucket.now()) - int(self.window * 1000)
-        with self._local:
+        with self._guard(), self._local:
             return [t / 1000.0 for t in self._recent_fn(since)]
 
     def fill(self) -> None:
         """Mark the window as used up now (after the server answered error 9)."""
         from pyrate_limiter import RateItem
 
-        with self._local:
+        with self._guard(), self._local:
             for _ in range(self.limit):
                 if not self._bucket.put(RateItem(self.identity, self._bucket.now())):
                     break

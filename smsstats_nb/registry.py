@@ -81,6 +81,7 @@ def fetch_stats(
     method: str = "POST",
     timeout: float = 30.0,
     refresh: bool = False,
+    compose: bool = False,
 ) -> pd.DataFrame:
     """``df = fetch_stats("01.01.2024", "31.01.2024")``: statistics for one period.
 
@@ -91,7 +92,7 @@ def fetch_stats(
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
-    return client.fetch_query(query, refresh=refresh)
+    return client.fetch_query(query, refresh=refresh, compose=compose)
 
 
 def fetch_stats_series(

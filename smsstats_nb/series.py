@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: A series longer than this wait shows a progress bar by default (``progress=None``).
 PROGRESS_AFTER_SECONDS = 5.0
+#: A series whose estimate is longer than this says so with a WARNING before it starts.
+WARN_AFTER_SECONDS = 600.0
 #: ``on_period(done, total, from_cache)`` after each period.
 PeriodHook = Callable[[int, int, bool], None]
 
@@ -101,7 +103,9 @@ def fetch_series(
 ) -> pd.DataFrame:
     """Ask every query in order through ``client``; see :meth:`StatsClient.fetch_series`."""
     cost = estimate(client, queries, refresh=refresh)
-    if cost.requests > 0 and cost.eta_seconds >= PROGRESS_AFTER_SECONDS:
+    if cost.requests > 0 and cost.eta_seconds > WARN_AFTER_SECONDS:
+        logger.warning("long series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
+    elif cost.requests > 0 and cost.eta_seconds >= PROGRESS_AFTER_SECONDS:
         logger.info("series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
     show = progress if progress is not None else cost.eta_seconds >= PROGRESS_AFTER_SECONDS
     if not isinstance(show, bool):
@@ -110,14 +114,29 @@ def fetch_series(
     if show:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(queries), desc=f"get_stat {freq}", unit="period", leave=True)
+        # tqdm's own ETA extrapolates from the first (fast, cached) periods; ours comes from the
+        # quota schedule, so the bar shows it in its postfix instead.
+        bar = tqdm(
+            total=len(queries),
+            desc=f"get_stat {freq}",
+            unit="period",
+            leave=True,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
+        )
     frames: list[tuple[StatsQuery, pd.DataFrame]] = []
     counts = {"cached": 0, "fetched": 0, "requests": 0}
     hook = on_wait or client.on_wait
 
+    left = [cost.requests]
+
+    def eta() -> str:
+        return format_duration(client._transport.eta(max(0, left[0])))
+
     def waiting(seconds: float) -> None:
         if bar is not None:
-            bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}, rate limit: {seconds:.0f} s")
+            bar.set_postfix_str(
+                f"cached {counts['cached']}, fetched {counts['fetched']}, next in {seconds:.0f} s, about {eta()} left"
+            )
         if hook is not None:
             hook(seconds)
 
@@ -132,8 +151,10 @@ def fetch_series(
             counts[key] += 1
             counts["requests"] += int(df.attrs.get("requests", 0))
             frames.append((q, df))
+            if key == "fetched":
+                left[0] -= 1
             if bar is not None:
-                bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}")
+                bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}, about {eta()} left")
                 bar.update(1)
             if on_period is not None:
                 on_period(i + 1, len(queries), key == "cached")

@@ -21,11 +21,12 @@ from typing import Any
 import pandas as pd
 import requests
 
-from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire_after
+from .adapter import DEFAULT_MAX_BODY, GuardedAdapter, ServerBusyError
+from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire_after, is_short_lived
 from .credentials import Credentials, account_identity, service_host
 from .errors import RateLimitError, SmsStatsError
 from .formats import decode_body, parse_response
-from .guard import CallContext, Guard, GuardedAdapter, WaitHook
+from .guard import CallContext, Guard, WaitHook
 from .http_errors import translate_request_error
 from .query import StatsQuery
 from .quota import DEFAULT_MARGIN
@@ -70,6 +71,7 @@ class Transport:
         margin: float = DEFAULT_MARGIN,
         retries: int = 2,
         backoff: float = 0.5,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         install_log_redaction()
         self.credentials = credentials
@@ -88,10 +90,11 @@ class Transport:
         self.window = self.quota.window
         secret_key = credentials.secret_hash(store.salt())
         self._index_key = hashlib.sha256(("index\x00" + secret_key).encode()).hexdigest()[:32]
-        self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key, retries=retries)
+        self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key)
         self.cache_enabled = store.http_cache_enabled
         self._keyer = CacheKeyer(self.identity, secret_key)
-        self.session = self._build_session(GuardedAdapter(self.guard, retries=retries, backoff=backoff))
+        adapter = GuardedAdapter(self.guard, host=self.host, retries=retries, backoff=backoff, max_body=max_body)
+        self.session = self._build_session(adapter)
 
     def _build_session(self, adapter: GuardedAdapter) -> requests.Session:
         session: requests.Session
@@ -107,6 +110,7 @@ class Transport:
                 allowable_codes=(200,),
                 ignored_parameters=list(SECRET_PARAMS),  # only redacts the stored request; the key is ours
                 key_fn=self._keyer,
+                filter_fn=_store_now,
                 expire_after=self.recent_expiry,
                 stale_if_error=False,
             )
@@ -136,39 +140,55 @@ class Transport:
             SmscError subclasses, ResponseFormatError, TransportError.
         """
         params = {**query.to_params(), **self.credentials.params()}
-        call = CallContext(query.fmt, wait, on_wait, max_wait)
-        cooldowns = 0
+        call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.timeout)
+        pauses = 0
         while True:
             try:
                 with self.guard.call(call):
                     response = self._send(params, query, refresh)
                 break
-            except RateLimitError as exc:
-                if exc.local:
+            except (RateLimitError, ServerBusyError) as exc:
+                if isinstance(exc, RateLimitError) and exc.local:
                     raise
-                self.guard.server_rate_limited()
-                if cooldowns >= max_cooldowns or not wait:
-                    raise RateLimitError(
-                        9,
-                        exc.description,
-                        hint=f"the server kept answering error 9 (another tool on this login?) "
-                        f"after {cooldowns} cool-down(s) of {self.window:.0f} s; wait a minute",
-                        retry_after=self.window,
-                    ) from None
-                cooldowns += 1
-                logger.warning("server answered error 9; cooling down %.0f s before retry %d", self.window, cooldowns)
+                pause = exc.retry_after if exc.retry_after is not None else self.window
+                self.guard.pause(pause, fill=isinstance(exc, RateLimitError))
+                too_long = max_wait is not None and pause > max_wait
+                if pauses >= max_cooldowns or not wait or too_long:
+                    raise self._gave_up(exc, pauses, pause) from None
+                pauses += 1
+                logger.warning("the server asked for a pause; waiting %.0f s before retry %d", pause, pauses)
         frame = getattr(response, "_smsstats_frame", None)
         from_cache = bool(getattr(response, "from_cache", False))
         if frame is None:
             frame = parse_response(decode_body(response.content), query.fmt)
         if not from_cache and self.cache_enabled:
             expire = self.expire_after(query)
+            if is_short_lived(query.fmt, len(frame)):
+                expire = self.recent_expiry
+                self._save_short_lived(response, expire)
             self.store.add_period(self._index_key, query, None if expire == NEVER else time.time() + expire)
         created = getattr(response, "created_at", None) if from_cache else None
         fetched_at = created if isinstance(created, dt.datetime) else dt.datetime.now(dt.UTC)
         if fetched_at.tzinfo is None:  # requests-cache keeps naive UTC
             fetched_at = fetched_at.replace(tzinfo=dt.UTC)
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
+
+    def _gave_up(self, exc: RateLimitError | ServerBusyError, pauses: int, pause: float) -> SmsStatsError:
+        if isinstance(exc, ServerBusyError):
+            return ServerBusyError(f"{exc} (after {pauses} pause(s))", pause)
+        what = "error 9 (another tool on this login?)" if exc.retry_after is None else exc.description
+        return RateLimitError(
+            9,
+            exc.description,
+            hint=f"the server kept answering {what} after {pauses} pause(s); wait {pause:.0f} s",
+            retry_after=pause,
+        )
+
+    def _save_short_lived(self, response: requests.Response, seconds: float) -> None:
+        """Store a zero-row fmt 0/1 answer with the short expiry only (the filter kept it out)."""
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+        cache = self.session.cache  # type: ignore[attr-defined]
+        cache.save_response(response, self._keyer(response.request), expires.replace(tzinfo=None))
 
     def cached_frame(self, query: StatsQuery) -> pd.DataFrame | None:
         """The cached answer for exactly this question, or None; never sends a request."""
@@ -203,7 +223,7 @@ class Transport:
         return self.quota.eta(requests_needed, cooldown=self.guard.cooldown_left())
 
     def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
-        kwargs: dict[str, Any] = {"timeout": self.timeout}
+        kwargs: dict[str, Any] = {"timeout": self.timeout, "allow_redirects": False}
         if self.cache_enabled:
             expire = self.expire_after(query)
             # a timedelta keeps sub-second expiry (requests-cache truncates plain numbers to int)
@@ -217,8 +237,8 @@ class Transport:
             raise
         except requests.exceptions.RequestException as exc:
             error = translate_request_error(exc, self.host, self.retries + 1, self.timeout)
-        except sqlite3.DatabaseError:
-            error = SmsStatsError("the cache file is damaged; run StatsClient.clear_cache() or `smsstats cache clear`")
+        except (sqlite3.Error, OSError) as exc:
+            error = self.store.storage_error(exc)
         # Raised outside the handler on purpose: requests' exceptions carry the URL (with GET, the
         # password), so they must not ride along as __context__.
         raise error
@@ -232,13 +252,20 @@ class Transport:
         return info
 
     def clear_cache(self, *, auth: bool = False) -> int:
-        """Delete every cached answer; with ``auth=True`` also forget the auth cool-down."""
+        """Delete every cached answer; with ``auth=True`` also end every cool-down and refusal
+        (known-bad secrets, the failed-login budget, the IP-block refusal, server pauses)."""
         removed = self.store.clear() if self.cache_enabled else 0
         if auth:
-            self.store.cooldown_clear(self.guard.auth_key)
+            self.store.cooldown_clear()
         return removed
 
     def close(self) -> None:
         """Close the session and the store."""
         self.session.close()
         self.store.close()
+
+
+def _store_now(response: Any) -> bool:
+    """requests-cache's filter: a zero-row fmt 0/1 answer is not stored with the request's expiry
+    (the transport stores it with the short one)."""
+    return not getattr(response, "_smsstats_short", False)

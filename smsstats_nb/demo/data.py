@@ -2,8 +2,9 @@
 
 A reseller-like account ``demo`` with several logins (one Cyrillic), a weekly rhythm (weekends are
 quiet, ``demo_support`` sends nothing on weekends), amounts in RUR, a second currency for
-``mycur=1`` and a separate electronic balance for ``balance2=1``. Money is computed per day in
-whole ten-thousandths, so a period's total equals the sum of its days exactly.
+``mycur=1`` and a separate electronic balance for ``balance2=1``. Like the service, messages are
+billed at a price with four decimals and money is rounded once per period (to two decimals for
+roubles), so a period's total can differ by kopecks from the sum of its days' totals.
 """
 
 from __future__ import annotations
@@ -21,19 +22,20 @@ RUB_TO_OWN = 5.3125
 
 @dataclass(frozen=True)
 class DemoLogin:
-    """One login of the demo account: its weekday volume and price per message in kopecks."""
+    """One login of the demo account: its weekday volume and price per message in ten-thousandths
+    of a rouble (``21537`` is 2.1537 RUR)."""
 
     name: str
     weekday_volume: int
-    price_kopecks: int
+    price_e4: int
     weekends: bool = True
 
 
 LOGINS: tuple[DemoLogin, ...] = (
-    DemoLogin("demo", 120, 215),
-    DemoLogin("demo_shop", 340, 198),
-    DemoLogin("demo_support", 45, 230, weekends=False),
-    DemoLogin("демо_маркет", 80, 205),
+    DemoLogin("demo", 120, 21537),
+    DemoLogin("demo_shop", 340, 19843),
+    DemoLogin("demo_support", 45, 23071, weekends=False),
+    DemoLogin("демо_маркет", 80, 20519),
 )
 
 
@@ -56,7 +58,7 @@ def day_counts(day: dt.date, login: DemoLogin, balance2: bool = False) -> tuple[
         sms = sms // 5  # a fifth of the messages are paid from the electronic balance
     topup = 0
     if day.day == 1 and not balance2:
-        topup = (login.weekday_volume * login.price_kopecks * 30) // 100 * 100
+        topup = (login.weekday_volume * (login.price_e4 // 100) * 30) // 100 * 100
     return sms, topup
 
 
@@ -75,21 +77,22 @@ def period_rows(start: dt.date, end: dt.date, *, mycur: bool = False, balance2: 
     """Rows for a period (both ends included); logins without traffic are left out."""
     rows: list[Row] = []
     for login in LOGINS:
-        sms_total = credit = debit = 0
+        sms_total = topup_kop = 0
         day = start
         while day <= end:
-            sms, topup_kop = day_counts(day, login, balance2)
+            sms, topup = day_counts(day, login, balance2)
             sms_total += sms
-            credit += _convert(sms * login.price_kopecks, mycur)
-            debit += _convert(topup_kop, mycur)
+            topup_kop += topup
             day += dt.timedelta(days=1)
+        credit = _convert(sms_total * login.price_e4, mycur)  # billed per message, converted once
+        debit = _convert(topup_kop * 100, mycur)
         if sms_total or credit or debit:
             rows.append(Row(login.name, sms_total, credit, debit, OWN_CURRENCY if mycur else "RUR"))
     return rows
 
 
-def _convert(kopecks: int, mycur: bool) -> int:
-    """Kopecks to ten-thousandths of the reporting currency (exact integer arithmetic)."""
+def _convert(rub_e4: int, mycur: bool) -> int:
+    """Ten-thousandths of a rouble to ten-thousandths of the reporting currency."""
     if not mycur:
-        return kopecks * 100
-    return round(kopecks * 100 * RUB_TO_OWN)
+        return rub_e4
+    return round(rub_e4 * RUB_TO_OWN)

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import QueryError
+from ..errors import QueryError, StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 
@@ -75,7 +75,14 @@ class Store(Protocol):
         """Seconds left in a cool-down (0 when none)."""
 
     def cooldown_clear(self, key: str | None = None) -> None:
-        """Forget one cool-down, or all of them."""
+        """Forget one cool-down, or all of them (all: the failed-login budget too)."""
+
+    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
+        """Atomically reserve one of ``limit`` login attempts per ``window`` seconds (failed and
+        pending attempts of every credential count): ``(ticket, 0)`` or ``(None, seconds to wait)``."""
+
+    def login_settle(self, ticket: str, *, failed: bool) -> None:
+        """End a reserved attempt: a failure stays in the window, a success frees the slot."""
 
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the HTTP cache holds an answer for this period (``expires``: epoch seconds)."""
@@ -89,6 +96,9 @@ class Store(Protocol):
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and all cool-downs if asked); returns
         how many answers were removed."""
+
+    def storage_error(self, exc: BaseException) -> StorageError:
+        """The StorageError for a backend failure (names where the state lives and the cause)."""
 
     def close(self) -> None:
         """Close every connection."""

@@ -3,7 +3,8 @@
 ``http_cache.sqlite`` (requests-cache), ``ratelimit.sqlite`` (pyrate-limiter's SQLite bucket, one
 table per account, guarded by a file lock), ``state.sqlite`` (cool-downs and the period index) and
 ``salt``. A file that SQLite reports as corrupt is set aside (renamed, kept for inspection) and
-rebuilt.
+rebuilt; a busy, full or read-only file is never touched: it becomes a :class:`StorageError` that
+names the directory and the cause.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 
@@ -32,6 +35,54 @@ T = TypeVar("T")
 HTTP_CACHE = "http_cache.sqlite"
 STATE = "state.sqlite"
 RATELIMIT = "ratelimit.sqlite"
+
+
+#: Seconds every SQLite connection here waits for another process's lock before "busy".
+BUSY_TIMEOUT = 10.0
+_CORRUPT = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+_CAUSES = {
+    5: "busy: another process held its lock for more than {t:g} s",
+    6: "busy: another process held its lock for more than {t:g} s",
+    8: "read-only: the files cannot be written",
+    13: "the disk is full",
+    14: "cannot open the files (missing directory or no permission)",
+    3: "no permission to use the files",
+    10: "a disk I/O error",
+}
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """Whether SQLite reported the file as corrupt or not a database (and only then)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and (code & 0xFF) in _CORRUPT
+
+
+def storage_error(exc: BaseException, directory: Path | str) -> StorageError:
+    """The StorageError for a SQLite or OS failure in ``directory`` (no secret can be in either)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _CAUSES:
+        cause = _CAUSES[code & 0xFF].format(t=BUSY_TIMEOUT)
+    elif isinstance(exc, PermissionError):
+        cause = "no permission to write there (read-only?)"
+    elif isinstance(exc, OSError) and exc.errno == 28:
+        cause = "the disk is full"
+    elif isinstance(exc, OSError) and exc.errno == 30:
+        cause = "read-only file system"
+    else:
+        cause = type(exc).__name__
+    return StorageError(f"cannot use the smsstats state in {directory}: {cause}")
+
+
+@contextlib.contextmanager
+def storage_errors(directory: Path | str) -> Iterator[None]:
+    """Turn sqlite3 and OS errors inside the block into one StorageError naming ``directory``."""
+    error: StorageError | None = None
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        error = storage_error(exc, directory)
+    if error is not None:
+        raise error
 
 
 def _set_aside(path: Path) -> Path:
@@ -47,12 +98,16 @@ def _set_aside(path: Path) -> Path:
 
 
 def _open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
-    """Run ``opener``; if the file is corrupt, set it aside and run it once more."""
-    try:
-        return opener()
-    except sqlite3.DatabaseError:
+    """Run ``opener``; if SQLite says the file is corrupt, set it aside and run it once more.
+    Any other failure (busy, full, read-only) is a StorageError and leaves the file alone."""
+    with storage_errors(path.parent):
+        try:
+            return opener()
+        except sqlite3.DatabaseError as exc:
+            if not is_corrupt(exc):
+                raise
         _set_aside(path)
-    return opener()
+        return opener()
 
 
 def _read_or_create_salt(directory: Path) -> bytes:
@@ -83,7 +138,8 @@ class LocalStore:
         self.cache_dir = cache_dir
         self.state_dir = state_dir
         self.description = str(cache_dir) if cache_dir is not None else f"no HTTP cache (state in {state_dir})"
-        state_dir.mkdir(parents=True, exist_ok=True)
+        with storage_errors(state_dir):
+            state_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._state_path = state_dir / STATE
         self._conn = _open_or_rebuild(self._state_path, self._connect_state)
@@ -91,10 +147,17 @@ class LocalStore:
         self._quotas: list[Quota] = []
 
     # -- state database ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The state connection under the thread lock, with SQLite errors made StorageErrors."""
+        with storage_errors(self.state_dir), self._lock:
+            yield self._conn
+
     def _connect_state(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._state_path, timeout=30, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(self._state_path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None)
         try:
             conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+            conn.execute("CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
                 "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))"
@@ -121,7 +184,7 @@ class LocalStore:
             def open_backend() -> Any:
                 from requests_cache.backends.sqlite import SQLiteCache
 
-                backend = SQLiteCache(path, wal=True, busy_timeout=30_000)
+                backend = SQLiteCache(path, wal=True, busy_timeout=int(BUSY_TIMEOUT * 1000), timeout=BUSY_TIMEOUT)
                 len(backend.responses)  # touches the file: a corrupt one fails here
                 return backend
 
@@ -130,7 +193,8 @@ class LocalStore:
 
     def salt(self) -> bytes:
         """The salt file's bytes (created atomically by the first process)."""
-        return _read_or_create_salt(self.state_dir)
+        with storage_errors(self.state_dir):
+            return _read_or_create_salt(self.state_dir)
 
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in ``ratelimit.sqlite``: one table per identity, a file lock across processes."""
@@ -142,7 +206,9 @@ class LocalStore:
         rate = Rate(limit, round(window * 1000))
 
         def open_bucket() -> Any:
-            return SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+            bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
+            bucket.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")  # its own default is 5 s
+            return bucket
 
         bucket = _open_or_rebuild(path, open_bucket)
 
@@ -154,15 +220,15 @@ class LocalStore:
                 ).fetchall()
             return [int(r[0]) for r in rows]
 
-        quota = Quota(bucket, identity, limit, window, recent)
+        quota = Quota(bucket, identity, limit, window, recent, guard=lambda: storage_errors(self.state_dir))
         self._quotas.append(quota)
         return quota
 
     def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
         until = time.time() + seconds
-        with self._lock:
-            self._conn.execute(
+        with self._db() as db:
+            db.execute(
                 "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                 "until = max(until, excluded.until), reason = excluded.reason",
                 (key, until, reason),
@@ -170,22 +236,23 @@ class LocalStore:
 
     def cooldown_remaining(self, key: str) -> float:
         """Seconds left in a cool-down (0 when none)."""
-        with self._lock:
-            row = self._conn.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
+        with self._db() as db:
+            row = db.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
         return max(0.0, row[0] - time.time()) if row else 0.0
 
     def cooldown_clear(self, key: str | None = None) -> None:
         """Forget one cool-down, or all of them."""
-        with self._lock:
+        with self._db() as db:
             if key is None:
-                self._conn.execute("DELETE FROM cooldown")
+                db.execute("DELETE FROM cooldown")
+                db.execute("DELETE FROM logins")
             else:
-                self._conn.execute("DELETE FROM cooldown WHERE key = ?", (key,))
+                db.execute("DELETE FROM cooldown WHERE key = ?", (key,))
 
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the cache holds an answer for this period (for composition)."""
-        with self._lock:
-            self._conn.execute(
+        with self._db() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     cred,
@@ -200,8 +267,8 @@ class LocalStore:
 
     def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
         """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._db() as db:
+            rows = db.execute(
                 "SELECT start, end, fmt FROM periods WHERE cred = ? AND mycur = ? AND balance2 = ? "
                 "AND start >= ? AND end <= ? AND (expires IS NULL OR expires > ?)",
                 (
@@ -215,6 +282,34 @@ class LocalStore:
             ).fetchall()
         return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b), int(f)) for a, b, f in rows]
 
+    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
+        """Reserve one of ``limit`` login attempts per ``window`` seconds, shared by every process.
+
+        Returns ``(ticket, 0)``, or ``(None, seconds until a slot frees)`` when failed and pending
+        attempts already fill the window.
+        """
+        now = time.time()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM logins WHERE t <= ?", (now - window,))
+                count, oldest = db.execute("SELECT count(*), min(t) FROM logins").fetchone()
+                if count >= limit:
+                    return None, max(1.0, float(oldest) + window - now)
+                ticket = uuid.uuid4().hex
+                db.execute("INSERT INTO logins VALUES (?, ?, 0)", (ticket, now))
+                return ticket, 0.0
+            finally:
+                db.execute("COMMIT")
+
+    def login_settle(self, ticket: str, *, failed: bool) -> None:
+        """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
+        with self._db() as db:
+            if failed:
+                db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (time.time(), ticket))
+            else:
+                db.execute("DELETE FROM logins WHERE id = ?", (ticket,))
+
     def info(self) -> dict[str, Any]:
         """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""
         info: dict[str, Any] = {
@@ -226,7 +321,8 @@ class LocalStore:
         }
         backend = self.http_backend()
         if backend is not None and self.cache_dir is not None:
-            info["entries"] = len(backend.responses)
+            with storage_errors(self.cache_dir):
+                info["entries"] = len(backend.responses)
             path = self.cache_dir / HTTP_CACHE
             info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
         return info
@@ -236,13 +332,18 @@ class LocalStore:
         removed = 0
         backend = self.http_backend()
         if backend is not None:
-            removed = len(backend.responses)
-            backend.clear()
-        with self._lock:
-            self._conn.execute("DELETE FROM periods")
+            with storage_errors(self.cache_dir or self.state_dir):
+                removed = len(backend.responses)
+                backend.clear()
+        with self._db() as db:
+            db.execute("DELETE FROM periods")
         if cooldowns:
             self.cooldown_clear()
         return removed
+
+    def storage_error(self, exc: BaseException) -> StorageError:
+        """The StorageError for a failure of the HTTP cache or state files."""
+        return storage_error(exc, self.cache_dir or self.state_dir)
 
     def close(self) -> None:
         """Close the state database, the quota buckets and the HTTP cache."""

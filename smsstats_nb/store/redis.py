@@ -12,9 +12,10 @@ import datetime as dt
 import hashlib
 import os
 import time
+import uuid
 from typing import Any
 
-from ..errors import QueryError, TransportError
+from ..errors import QueryError, StorageError, TransportError
 from ..query import StatsQuery
 from ..quota import Quota
 from ..redaction import redact_url
@@ -22,6 +23,26 @@ from ..redaction import redact_url
 __all__ = ["PREFIX", "RedisStore", "connect_redis"]
 
 PREFIX = "smsstats"
+
+# Atomic "reserve one of LIMIT login attempts per WINDOW seconds" on the Redis server's clock.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tostring(tonumber(oldest[2]) + window - now)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
+return 'ok'
+"""
+_FAIL = """
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) + tonumber(t[2]) / 1e6, ARGV[1])
+return 1
+"""
 
 
 def connect_redis(url: str) -> Any:
@@ -111,8 +132,25 @@ class RedisStore:
         if key is None:
             for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
                 self.redis.delete(name)
+            self.redis.delete(f"{self.prefix}:logins")
         else:
             self.redis.delete(self._cool(key))
+
+    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
+        """Reserve one of ``limit`` login attempts per ``window`` seconds for the whole team."""
+        ticket = uuid.uuid4().hex
+        answer = self.redis.eval(_RESERVE, 1, f"{self.prefix}:logins", limit, window, ticket)
+        text = answer.decode() if isinstance(answer, bytes) else str(answer)
+        if text == "ok":
+            return ticket, 0.0
+        return None, max(1.0, float(text))
+
+    def login_settle(self, ticket: str, *, failed: bool) -> None:
+        """A failure stays in the window from now; anything else frees the slot."""
+        if failed:
+            self.redis.eval(_FAIL, 1, f"{self.prefix}:logins", ticket)
+        else:
+            self.redis.zrem(f"{self.prefix}:logins", ticket)
 
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the cache holds an answer for this period (for composition)."""
@@ -157,6 +195,10 @@ class RedisStore:
         if cooldowns:
             self.cooldown_clear()
         return removed
+
+    def storage_error(self, exc: BaseException) -> StorageError:
+        """The StorageError for a Redis failure."""
+        return StorageError(f"cannot use the smsstats state on {self.description}: {type(exc).__name__}")
 
     def close(self) -> None:
         """Close the Redis connection."""

@@ -23,6 +23,17 @@ def expected_frame(start: dt.date, end: dt.date, *, mycur: bool = False, balance
     )
 
 
+def expected_sum(periods: list[tuple[dt.date, dt.date]], **flags: bool) -> pd.DataFrame:
+    """What composing ``periods`` must give: the sum of the server's rounded figures per period."""
+    frames = [expected_frame(a, b, **flags) for a, b in periods]
+    both = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    summed = both.groupby(["login", "currency"], sort=False, observed=True, as_index=False)[
+        ["sms", "credit", "debit"]
+    ].sum()
+    summed[["credit", "debit"]] = summed[["credit", "debit"]].round(6)
+    return summed[["login", "sms", "credit", "debit", "currency"]].reset_index(drop=True)
+
+
 def _money(value_e4: int, currency: str) -> float:
     # roubles travel with two decimals, other currencies with four
     return round(value_e4 / 10000, 2 if currency == "RUR" else 4)

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,7 +17,7 @@ from smsstats_nb.query import split_periods
 
 from ..conftest import WINDOW
 from ..schema import check_schema
-from .expected import expected_frame
+from .expected import expected_frame, expected_sum
 
 Make = Callable[..., StatsClient]
 
@@ -155,23 +156,46 @@ def test_fetch_stats_series_module_function(server: DemoServer, tmp_path: pytest
 
 
 # -- composition ---------------------------------------------------------------------------------------
+def _days(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    return [(d, d) for d in (start + dt.timedelta(days=i) for i in range((end - start).days + 1))]
+
+
+JAN = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+
+
 def test_a_month_composed_from_cached_days_makes_zero_requests(make_client: Make, server: DemoServer) -> None:
     client = make_client(rate_limit=(40, WINDOW))
     server.limit = 40
     client.fetch_series("2024-01-01", "2024-01-31", "D", progress=False)
     assert server.stat_requests == 31
-    month = client.fetch("01.01.2024", "31.01.2024")
+    month = client.fetch("01.01.2024", "31.01.2024", compose=True)
     assert server.stat_requests == 31
     assert month.attrs["composed"] is True and month.attrs["from_cache"] is True and month.attrs["requests"] == 0
-    pd.testing.assert_frame_equal(month, expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
+    pd.testing.assert_frame_equal(month, expected_sum(_days(*JAN)))
+
+
+def test_a_period_asked_for_is_the_servers_own_answer(make_client: Make, server: DemoServer) -> None:
+    # The server rounds money once per period: the sum of 31 rounded days is not January's figure.
+    client = make_client(rate_limit=(40, WINDOW))
+    server.limit = 40
+    client.fetch_series("2024-01-01", "2024-01-31", "D", progress=False)
+    composed = client.fetch("01.01.2024", "31.01.2024", compose=True)
+    assert composed.attrs["composed"] is True and server.stat_requests == 31
+    month = client.fetch("01.01.2024", "31.01.2024")
+    assert month.attrs["composed"] is False and month.attrs["requests"] == 1 and server.stat_requests == 32
+    pd.testing.assert_frame_equal(month, expected_frame(*JAN))
+    assert not np.allclose(composed["credit"], month["credit"], rtol=0, atol=1e-9)  # kopecks apart
+    assert (composed["credit"] - month["credit"]).abs().max() < 1.0
+    pd.testing.assert_frame_equal(composed[["login", "sms"]], month[["login", "sms"]])
 
 
 def test_a_quarter_composed_from_cached_months(make_client: Make, server: DemoServer) -> None:
     client = make_client()
     client.fetch_series("2024-01-01", "2024-03-31", "MS", progress=False)
-    quarter = client.fetch("2024-01-01", "2024-03-31", fmt=0)
+    quarter = client.fetch("2024-01-01", "2024-03-31", fmt=0, compose=True)
     assert server.stat_requests == 3 and quarter.attrs["composed"] is True
-    pd.testing.assert_frame_equal(quarter, expected_frame(dt.date(2024, 1, 1), dt.date(2024, 3, 31)))
+    months = [(dt.date(2024, m, 1), dt.date(2024, m, 1) + pd.offsets.MonthEnd(0)) for m in (1, 2, 3)]
+    pd.testing.assert_frame_equal(quarter, expected_sum([(a, b.date()) for a, b in months]))
 
 
 def test_partly_covered_period_fetches_only_the_missing_stretch(make_client: Make, server: DemoServer) -> None:
@@ -179,11 +203,12 @@ def test_partly_covered_period_fetches_only_the_missing_stretch(make_client: Mak
     server.limit = 20
     client.fetch_series("2024-01-01", "2024-01-10", "D", progress=False)
     server.reset()
-    month = client.fetch("2024-01-01", "2024-01-31")
+    month = client.fetch("2024-01-01", "2024-01-31", compose=True)
     assert server.stat_requests == 1 and month.attrs["requests"] == 1 and month.attrs["composed"] is True
     assert server.log[0]["code"] == 0
-    pd.testing.assert_frame_equal(month, expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
-    again = client.fetch("2024-01-01", "2024-01-31")  # the stretch is cached now
+    expected = expected_sum([*_days(dt.date(2024, 1, 1), dt.date(2024, 1, 10)), (dt.date(2024, 1, 11), JAN[1])])
+    pd.testing.assert_frame_equal(month, expected)
+    again = client.fetch("2024-01-01", "2024-01-31", compose=True)  # the stretch is cached now
     assert server.stat_requests == 1 and again.attrs["from_cache"] is True
 
 
@@ -191,7 +216,7 @@ def test_flags_are_never_mixed_when_composing(make_client: Make, server: DemoSer
     client = make_client(rate_limit=(40, WINDOW))
     server.limit = 40
     client.fetch_series("2024-01-01", "2024-01-31", "D", progress=False)
-    mine = client.fetch("2024-01-01", "2024-01-31", mycur=True)
+    mine = client.fetch("2024-01-01", "2024-01-31", mycur=True, compose=True)
     assert mine.attrs["composed"] is False and set(mine["currency"]) == {"KZT"}
     assert server.stat_requests == 32
 
@@ -199,5 +224,5 @@ def test_flags_are_never_mixed_when_composing(make_client: Make, server: DemoSer
 def test_refresh_never_composes(make_client: Make, server: DemoServer) -> None:
     client = make_client()
     client.fetch_series("2024-01-01", "2024-01-02", "D", progress=False)
-    df = client.fetch("2024-01-01", "2024-01-02", refresh=True)
+    df = client.fetch("2024-01-01", "2024-01-02", refresh=True, compose=True)
     assert df.attrs["composed"] is False and server.stat_requests == 3

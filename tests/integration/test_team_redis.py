@@ -23,7 +23,7 @@ from smsstats_nb import AuthError, StatsClient
 from smsstats_nb.demo import DemoServer
 
 from ..conftest import WINDOW, free_port
-from .expected import expected_frame
+from .expected import expected_sum
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("SMSSTATS_REQUIRE_REDIS") == "1"
@@ -162,11 +162,10 @@ def test_team_mode_composes_and_cools_down_like_local_mode(
     client = team(rate_limit=(10, WINDOW))
     server.limit = 10
     client.fetch_series("2024-01-01", "2024-01-07", "D", progress=False)
-    week = team(rate_limit=(10, WINDOW)).fetch("2024-01-01", "2024-01-07")
+    week = team(rate_limit=(10, WINDOW)).fetch("2024-01-01", "2024-01-07", compose=True)
     assert week.attrs["composed"] is True and server.stat_requests == 7
-    pd.testing.assert_frame_equal(
-        week, expected_frame(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-01-07").date())
-    )
+    days = [(d.date(), d.date()) for d in pd.date_range("2024-01-01", "2024-01-07")]
+    pd.testing.assert_frame_equal(week, expected_sum(days))
     with pytest.raises(AuthError):
         team(psw="wrong").fetch("2024-01-01")
     with pytest.raises(AuthError, match="refused locally"):
