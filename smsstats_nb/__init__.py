@@ -19,6 +19,7 @@ from .errors import (
     ResponseFormatError,
     SmscError,
     SmsStatsError,
+    StorageError,
     TransportError,
 )
 from .formats import parse_response
@@ -38,6 +39,7 @@ __all__ = [
     "SmsStatsError",
     "SmscError",
     "StatsClient",
+    "StorageError",
     "TransportError",
     "close_all",
     "fetch_stats",

@@ -43,9 +43,9 @@ _DMY = re.compile(r"\A(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 _ISO = re.compile(r"\A(\d{4})-(\d{1,2})-(\d{1,2})\Z")
 
 
-def moscow_today() -> dt.date:
-    """Today's date on the server's clock (Moscow)."""
-    return dt.datetime.now(MOSCOW).date()
+def moscow_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date on the server's clock (Moscow), at ``now`` (an aware datetime; default: now)."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(MOSCOW).date()
 
 
 def coerce_date(value: DateLike, name: str = "date") -> dt.date:

@@ -28,9 +28,29 @@ def bad_body(message: str, body: str) -> ResponseFormatError:
     return ResponseFormatError(message, snippet_of(body))
 
 
+def _ascii_numbers(arr: np.ndarray, body: str, what: str) -> None:
+    """Refuse numbers written with non-ASCII digits ("١٠") or underscores, which Python would accept."""
+    if arr.dtype.kind == "U" or (arr.dtype.kind == "O" and arr.size and isinstance(arr.flat[0], str)):
+        texts = [v for v in arr.tolist() if isinstance(v, str)]
+        joined = "".join(texts)
+        if not joined.isascii() or "_" in joined or any(not t.strip() for t in texts):
+            raise bad_body(f"{what} is not written in plain ASCII digits", body)
+
+
+def clean_texts(values: Sequence[object] | np.ndarray, what: str, body: str) -> np.ndarray:
+    """Strip every login or currency alike (so one login has one spelling) and refuse blank ones."""
+    out = np.asarray(values, dtype=object)
+    stripped = [v.strip() if isinstance(v, str) else v for v in out.tolist()]
+    for v in stripped:
+        if not isinstance(v, str) or not v:
+            raise bad_body(f"a row has an empty, blank or non-text {what}", body)
+    return np.array(stripped, dtype=object)
+
+
 def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert message counts (digit strings or ints) to int64, refusing anything not a count."""
     arr = np.asarray(values)
+    _ascii_numbers(arr, body, "a message count")
     if arr.ndim != 1:
         raise bad_body("a message count is not a single value", body)
     if arr.size == 0:
@@ -60,6 +80,7 @@ def _nonnegative(out: np.ndarray, body: str) -> np.ndarray:
 def to_money(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert money amounts (strings or numbers) to float64, refusing non-finite values."""
     arr = np.asarray(values)
+    _ascii_numbers(arr, body, "an amount")
     if arr.ndim != 1:
         raise bad_body("an amount is not a single value", body)
     if arr.size == 0:
@@ -79,10 +100,3 @@ def to_money(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     if not np.isfinite(out).all():
         raise bad_body("an amount is not a finite number", body)
     return out
-
-
-def check_texts(values: Sequence[str], what: str, body: str) -> None:
-    """Refuse empty logins or currencies."""
-    for v in values:
-        if not isinstance(v, str) or not v:
-            raise bad_body(f"a row has an empty or non-text {what}", body)

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 
 from ..frames import empty_frame, make_frame
-from ._common import bad_body
+from ._common import bad_body, clean_texts
 
 #: The form the service writes (single spaces): tried first, it is the fast path.
 _STRICT = re.compile(
-    r"^login = (.*?), sms = (\d+), credit = ([-\d.]+), debit = ([-\d.]+), currency = ([^\s,]+)\r?$",
+    r"^login = (.*?), sms = ([0-9]+), credit = ([-0-9.]+), debit = ([-0-9.]+), currency = ([^\s,]+)\r?$",
     re.M,
 )
 #: A tolerant form (spaces optional, trailing blanks) for bodies the strict one does not cover.
 _TOLERANT = re.compile(
-    r"^[ \t]*login ?= ?(.*?) ?, ?sms ?= ?(\d+) ?, ?credit ?= ?([-\d.]+) ?, ?debit ?= ?([-\d.]+) ?,"
+    r"^[ \t]*login ?= ?(.*?) ?, ?sms ?= ?([0-9]+) ?, ?credit ?= ?([-0-9.]+) ?, ?debit ?= ?([-0-9.]+) ?,"
     r" ?currency ?= ?([^\s,]+)[ \t\r]*$",
     re.M,
 )
@@ -41,9 +41,7 @@ def parse(body: str) -> pd.DataFrame:
     if not rows:
         return empty_frame()
     cells = np.array(rows, dtype=object)  # (n, 5); much faster than zip(*rows)
-    login = cells[:, 0]
-    if (login == "").any():
-        raise bad_body("a row has an empty login", body)
+    login = clean_texts(cells[:, 0], "login", body)
     try:
         sms = cells[:, 1].astype(np.int64)  # the pattern admits digits only
         credit = cells[:, 2].astype(np.float64)
@@ -52,4 +50,4 @@ def parse(body: str) -> pd.DataFrame:
         raise bad_body("an amount is not a number", body) from None
     if not (np.isfinite(credit).all() and np.isfinite(debit).all()):
         raise bad_body("an amount is not a finite number", body)
-    return make_frame(login, sms, credit, debit, cells[:, 4])
+    return make_frame(login, sms, credit, debit, clean_texts(cells[:, 4], "currency", body))

@@ -12,9 +12,11 @@ import pandas as pd
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
-from ._common import bad_body
+from ._common import bad_body, clean_texts
 
 _ERROR = re.compile(r"\A\s*0\s*,\s*-(\d+)\s*\Z")
+#: A field of the numeric columns holding a non-ASCII digit (Python's int() would accept it).
+_NON_ASCII_NUMBER = re.compile(r"^[^,\n]*,[^,\n]*[^\x00-\x7f][^,\n]*,|^(?:[^,\n]*,){2}[^,\n]*[^\x00-\x7f]", re.M)
 _NAMES = ["login", "sms", "credit", "debit", "currency", "_extra"]
 _DTYPES: Any = {
     "login": str,
@@ -24,13 +26,6 @@ _DTYPES: Any = {
     "currency": str,
     "_extra": str,
 }
-
-
-def _padded(raw: pd.DataFrame) -> bool:
-    """Whether the text fields carry spaces at their ends (a server pads all rows alike, so the
-    first and last rows tell; leading spaces are already skipped by the reader)."""
-    ends = (raw["login"].iat[0], raw["login"].iat[-1], raw["currency"].iat[0], raw["currency"].iat[-1])
-    return any(str(v) != str(v).strip() for v in ends)
 
 
 def parse(body: str) -> pd.DataFrame:
@@ -62,13 +57,11 @@ def parse(body: str) -> pd.DataFrame:
         return empty_frame()
     if (raw["_extra"] != "").any():
         raise bad_body("a line has more than five fields", body)
-    if _padded(raw):  # spaces around fields (rare): trim the text columns, numbers parse anyway
-        raw["login"] = raw["login"].str.strip()
-        raw["currency"] = raw["currency"].str.strip()
-    login = raw["login"].to_numpy(dtype=object)
-    currency = raw["currency"].to_numpy(dtype=object)
-    if (login == "").any() or (currency == "").any():
-        raise bad_body("a line has an empty login or currency (fewer than five fields?)", body)
+    if not body.isascii() and _NON_ASCII_NUMBER.search(body):
+        raise bad_body("a number is not written in plain ASCII digits", body)
+    # every row alike: one login, one spelling (the reader already skipped leading spaces)
+    login = clean_texts(raw["login"].to_numpy(dtype=object), "login (fewer than five fields?)", body)
+    currency = clean_texts(raw["currency"].to_numpy(dtype=object), "currency (fewer than five fields?)", body)
     sms = raw["sms"].to_numpy()
     if len(sms) and sms.min() < 0:
         raise bad_body("a message count is negative", body)

@@ -19,7 +19,7 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
-from ._common import bad_body, check_texts, to_counts, to_money
+from ._common import bad_body, clean_texts, to_counts, to_money
 
 _FIELDS = ("login", "sms", "credit", "debit", "currency")
 _DECL = re.compile(r"\A\s*<\?xml[^>]*\?>", re.S)
@@ -34,9 +34,10 @@ _DOC_RE = re.compile(r"\s*<list>\s*(?:" + _STAT.replace("([^<&]*?)", "[^<&]*?") 
 
 
 def parse(body: str) -> pd.DataFrame:
-    """Parse a fmt=2 body (with or without an XML declaration)."""
+    """Parse a fmt=2 body (with or without an XML declaration). An empty body is malformed (no
+    traffic is ``<list></list>`` or ``<list/>``)."""
     if not body or body.isspace():
-        return empty_frame()
+        raise bad_body("an empty answer is not XML (a period without traffic is <list></list>)", body)
     # The text is already decoded: drop the declaration so its encoding= cannot disagree.
     text = _DECL.sub("", body, count=1)
     if "&" not in text and "<!" not in text and _DOC_RE.match(text):
@@ -63,19 +64,18 @@ def parse(body: str) -> pd.DataFrame:
     for stat in root:
         if stat.tag != "stat":
             raise bad_body(f"unexpected element <{stat.tag}> in <list>", body)
+        tags = [child.tag for child in stat]
+        if sorted(tags) != sorted(_FIELDS):
+            raise bad_body("a <stat> must hold login, sms, credit, debit and currency once each", body)
         for f in _FIELDS:
-            value = stat.findtext(f)
-            if value is None:
-                raise bad_body(f"a <stat> has no <{f}>", body)
-            cols[f].append(value.strip())
+            cols[f].append((stat.findtext(f) or "").strip())
     if not cols["login"]:
         return empty_frame()
     return _frame(cols["login"], cols["sms"], cols["credit"], cols["debit"], cols["currency"], body=body)
 
 
 def _frame(login: Any, sms: Any, credit: Any, debit: Any, currency: Any, *, body: str) -> pd.DataFrame:
-    check_texts(login, "login", body)
-    check_texts(currency, "currency", body)
+    login, currency = clean_texts(login, "login", body), clean_texts(currency, "currency", body)
     return make_frame(login, to_counts(sms, body), to_money(credit, body), to_money(debit, body), currency)
 
 

@@ -11,13 +11,20 @@ from pandas.api.types import infer_dtype
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
-from ._common import bad_body, to_counts, to_money
+from ._common import bad_body, clean_texts, to_counts, to_money
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
 
 
 def parse(body: str) -> pd.DataFrame:
-    """Parse a fmt=3 body."""
+    """Parse a fmt=3 body. An empty body is malformed (no traffic is ``[]``)."""
     if not body or body.isspace():
-        return empty_frame()
+        raise bad_body("an empty answer is not JSON (a period without traffic is [])", body)
     try:
         data: Any = json.loads(body)
     except (ValueError, RecursionError):
@@ -30,6 +37,13 @@ def parse(body: str) -> pd.DataFrame:
         return empty_frame()
     if set(map(type, data)) != {dict}:
         raise bad_body("a JSON row is not an object", body)
+    # A duplicated key would silently keep its last value. Each key must then appear more often
+    # than there are rows; only in that (rare) case, or with escapes, parse again to find out.
+    if "\\u" in body or any(body.count(f'"{k}"') != len(data) for k in _FIELDS):
+        try:
+            json.loads(body, object_pairs_hook=_no_duplicate_keys)
+        except ValueError:
+            raise bad_body("a JSON row repeats a key", body) from None
     if len(data) < _SMALL:
         # a few rows (the usual answer): plain lookups beat building an intermediate DataFrame
         try:
@@ -46,9 +60,7 @@ def parse(body: str) -> pd.DataFrame:
     for name in ("login", "currency"):
         if infer_dtype(cols[name], skipna=False) != "string":
             raise bad_body(f"a JSON row's {name!r} is missing or not text", body)
-    login, currency = cols["login"], cols["currency"]
-    if (login == "").any() or (currency == "").any():
-        raise bad_body("a JSON row has an empty login or currency", body)
+    login, currency = clean_texts(cols["login"], "login", body), clean_texts(cols["currency"], "currency", body)
     return make_frame(
         login,
         to_counts(cols["sms"], body),

@@ -14,7 +14,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smsstats_nb import AuthError, RateLimitError, ResponseFormatError, StatsClient, TransportError
+from smsstats_nb import (
+    AuthError,
+    IPBlockedError,
+    ParameterError,
+    RateLimitError,
+    ResponseFormatError,
+    SmscError,
+    StatsClient,
+    TransportError,
+)
 from smsstats_nb.demo import DemoServer
 from smsstats_nb.query import moscow_today
 
@@ -107,24 +116,45 @@ def test_recent_periods_expire_and_a_failed_refresh_keeps_the_entry(make_client:
     assert client.fetch(today).attrs["from_cache"] is False  # expired, so asked again
 
 
-def test_old_periods_never_expire(make_client: Make, server: DemoServer) -> None:
-    client = make_client(recent_expiry=0.1)
-    client.fetch(moscow_today() - dt.timedelta(days=2))
-    time.sleep(0.3)
-    assert client.fetch(moscow_today() - dt.timedelta(days=2)).attrs["from_cache"] is True
-    assert server.stat_requests == 1
+def test_old_periods_are_stored_forever_and_recent_ones_briefly(make_client: Make, server: DemoServer) -> None:
+    client = make_client(recent_expiry=60)
+    today = moscow_today()
+    client.fetch(today - dt.timedelta(days=2))  # closed: never expires
+    client.fetch(today - dt.timedelta(days=1))  # yesterday: still open
+    stored = {
+        r.request.body: r.expires
+        for r in client._transport.session.cache.responses.values()  # type: ignore[attr-defined]
+    }
+    assert len(stored) == 2
+    closed = next(v for k, v in stored.items() if (today - dt.timedelta(days=2)).strftime("%d.%m.%Y") in str(k))
+    recent = next(v for k, v in stored.items() if (today - dt.timedelta(days=1)).strftime("%d.%m.%Y") in str(k))
+    assert closed is None
+    assert recent is not None
+    aware = recent if recent.tzinfo is not None else recent.replace(tzinfo=dt.UTC)
+    assert 50 < (aware - dt.datetime.now(dt.UTC)).total_seconds() <= 61
+
+
+EXPECTED_ERRORS: dict[str, type[Exception]] = {
+    "error1": ParameterError,
+    "error4": IPBlockedError,
+    "error7": SmscError,
+    "plain_error9": RateLimitError,
+    "html": ResponseFormatError,
+    "truncate": ResponseFormatError,
+}
 
 
 @pytest.mark.parametrize("fmt", [0, 1, 2, 3])
-@pytest.mark.parametrize("fault", ["error1", "error4", "error7", "plain_error9", "html", "truncate"])
+@pytest.mark.parametrize("fault", list(EXPECTED_ERRORS))
 def test_error_and_malformed_bodies_are_never_stored(
     make_client: Make, server: DemoServer, fmt: int, fault: str
 ) -> None:
     client = make_client()
     server.inject(*([fault] * 3))
-    with pytest.raises(Exception) as info:
+    with pytest.raises(EXPECTED_ERRORS[fault]) as info:
         client.fetch("2024-01-01", fmt=fmt)
-    assert not isinstance(info.value, AssertionError)
+    if fault == "error7":
+        assert info.value.code == 7
     assert client.cache_info()["entries"] == 0
 
 

@@ -28,12 +28,14 @@ def test_all_is_sorted_and_exact() -> None:
         "TransportError",
         "QueryError",
         "SeriesEstimate",
+        "StorageError",
         "close_all",
     }
     assert set(smsstats_nb.__all__) == expected
     assert smsstats_nb.__all__ == sorted(smsstats_nb.__all__)
     for name in smsstats_nb.__all__:
-        assert getattr(smsstats_nb, name) is not None
+        obj = getattr(smsstats_nb, name)
+        assert obj.__name__ == name and obj.__module__.startswith("smsstats_nb.")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsstats_nb import SmsStatsError, parse_response
+from smsstats_nb import ResponseFormatError, SmsStatsError, parse_response
 from smsstats_nb.demo.data import Row
 from smsstats_nb.demo.writers import money, write_error, write_rows
 from smsstats_nb.formats import decode_body
@@ -73,7 +73,8 @@ def test_every_error_form_gives_its_code(code: int, fmt: int, asked: int) -> Non
 def test_arbitrary_text_never_raises_anything_but_smsstats_error(text: str, fmt: int) -> None:
     try:
         df = parse_response(text, fmt)
-    except SmsStatsError:
+    except SmsStatsError as exc:
+        _check_error(exc)
         return
     check_schema(df)
 
@@ -83,7 +84,8 @@ def test_arbitrary_text_never_raises_anything_but_smsstats_error(text: str, fmt:
 def test_arbitrary_bytes_never_raise_anything_but_smsstats_error(data: bytes, fmt: int) -> None:
     try:
         df = parse_response(decode_body(data), fmt)
-    except SmsStatsError:
+    except SmsStatsError as exc:
+        _check_error(exc)
         return
     check_schema(df)
 
@@ -97,6 +99,14 @@ def test_arbitrary_bytes_never_raise_anything_but_smsstats_error(data: bytes, fm
 def test_near_misses_never_raise_anything_but_smsstats_error(prefix: str, tail: str, fmt: int) -> None:
     try:
         df = parse_response(prefix + tail, fmt)
-    except SmsStatsError:
+    except SmsStatsError as exc:
+        _check_error(exc)
         return
     check_schema(df)
+
+
+def _check_error(exc: SmsStatsError) -> None:
+    """A refusal a person can read: a message, and for a bad body a short snippet."""
+    assert str(exc)
+    if isinstance(exc, ResponseFormatError):
+        assert len(exc.snippet) <= 61

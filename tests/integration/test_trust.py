@@ -1,0 +1,330 @@
+"""Hostile servers written here (stdlib http.server on 127.0.0.1) for what the demo server cannot do:
+redirects, empty, trickled and huge bodies, 429/503 with Retry-After, a dead port, error 4."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsstats_nb import (
+    AuthError,
+    IPBlockedError,
+    RateLimitError,
+    ResponseFormatError,
+    StatsClient,
+    StorageError,
+    TransportError,
+)
+from smsstats_nb.demo import DemoServer
+
+from ..conftest import WINDOW, free_port
+
+SECRET = "hostile-s3cret-pw"
+GOOD = '[{"login":"a","sms":"1","credit":"2.50","debit":"0","currency":"RUR"}]'
+Reply = Callable[[BaseHTTPRequestHandler, int], None]
+Make = Callable[..., StatsClient]
+
+
+class Hostile:
+    """A server whose every answer is ``reply(handler, n)`` for the n-th request (from 0)."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                n, outer.requests = outer.requests, outer.requests + 1
+                reply(self, n)
+
+            do_GET = do_POST  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+HostileMaker = Callable[[Reply], Hostile]
+
+
+def send(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> None:
+    handler.send_response(status)
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Reply], Hostile]]:
+    made: list[Hostile] = []
+
+    def make(reply: Reply) -> Hostile:
+        made.append(Hostile(reply))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.close()
+
+
+@pytest.fixture
+def client_for(tmp_path: Path) -> Iterator[Callable[..., StatsClient]]:
+    made: list[StatsClient] = []
+
+    def make(url: str, **kwargs: Any) -> StatsClient:
+        kwargs.setdefault("cache", tmp_path / "cache")
+        kwargs.setdefault("rate_limit", (3, WINDOW))
+        kwargs.setdefault("timeout", 5.0)
+        made.append(StatsClient("hostile-login", SECRET, base_url=url, **kwargs))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def seconds_until(when: dt.datetime) -> float:
+    """Seconds from now until ``when`` (requests-cache keeps naive UTC)."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return (aware - dt.datetime.now(dt.UTC)).total_seconds()
+
+
+def files_hold(directory: Path, needle: str) -> bool:
+    return any(needle.encode() in p.read_bytes() for p in directory.rglob("*") if p.is_file())
+
+
+# -- 1. redirects ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed(
+    hostile: HostileMaker,
+    client_for: Make,
+    tmp_path: Path,
+    status: int,
+    method: str,
+) -> None:
+    elsewhere = hostile(lambda h, n: send(h, 200, GOOD.encode()))
+    port = int(elsewhere.url.rsplit(":", 1)[1])
+    redirecting = hostile(lambda h, n: send(h, status, headers={"Location": f"http://localhost:{port}/sys/get.php"}))
+    client = client_for(redirecting.url, method=method)
+    with pytest.raises(TransportError, match=f"HTTP {status}, a redirect to localhost") as info:
+        client.fetch("2024-01-01")
+    assert SECRET not in str(info.value) and "psw" not in str(info.value)
+    assert elsewhere.requests == 0 and redirecting.requests == 1
+    assert client.cache_info()["entries"] == 0
+    assert len(client._transport.quota.recent()) == 1  # the redirect spent its token
+    assert not files_hold(tmp_path, SECRET)
+
+
+# -- 2. nothing wrong in the permanent cache --------------------------------------------------------------
+@pytest.mark.parametrize("fmt", [2, 3])
+@pytest.mark.parametrize("body", [b"", b"  \r\n"])
+def test_an_empty_xml_or_json_body_is_malformed_and_not_stored(
+    hostile: HostileMaker, client_for: Make, fmt: int, body: bytes
+) -> None:
+    client = client_for(hostile(lambda h, n: send(h, 200, body)).url)
+    with pytest.raises(ResponseFormatError, match="empty answer"):
+        client.fetch("2024-01-01", fmt=fmt)
+    assert client.cache_info()["entries"] == 0
+
+
+@pytest.mark.parametrize("fmt", [0, 1])
+def test_an_empty_text_or_csv_answer_is_kept_only_briefly(hostile: HostileMaker, client_for: Make, fmt: int) -> None:
+    server = hostile(lambda h, n: send(h, 200, b""))
+    client = client_for(server.url, recent_expiry=60)
+    assert len(client.fetch("2024-01-01", fmt=fmt)) == 0  # a closed period
+    assert client.fetch("2024-01-01", fmt=fmt).attrs["from_cache"] is True and server.requests == 1
+    [stored] = list(client._transport.session.cache.responses.values())  # type: ignore[attr-defined]
+    assert stored.expires is not None  # not forever
+    assert 50 < seconds_until(stored.expires) <= 61
+
+
+def test_a_body_over_the_cap_is_refused_and_not_stored(hostile: HostileMaker, client_for: Make) -> None:
+    row = b'{"login":"a","sms":"1","credit":"2.50","debit":"0","currency":"RUR"},'
+    big = b"[" + row * 20_000 + row[:-1] + b"]"  # about 1.4 MB
+
+    def chunked_no_length(h: BaseHTTPRequestHandler, n: int) -> None:
+        h.send_response(200)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(big)
+
+    for reply in (lambda h, n: send(h, 200, big), chunked_no_length):
+        client = client_for(hostile(reply).url, max_body=1_000_000)
+        with pytest.raises(ResponseFormatError, match="max_body"):
+            client.fetch("2024-01-01")
+        assert client.cache_info()["entries"] == 0
+
+
+# -- 3. the account's IP is never blocked by the client -------------------------------------------------
+def test_after_error_4_every_request_is_refused_locally_for_30_minutes(make_client: Any, server: DemoServer) -> None:
+    server.inject("error4")
+    with pytest.raises(IPBlockedError):
+        make_client().fetch("2024-01-01")
+    for kwargs in ({}, {"psw": "another"}, {"login": "other", "psw": "x"}):
+        with pytest.raises(IPBlockedError, match="refused locally") as info:
+            make_client(**kwargs).fetch("2024-01-02")
+        assert info.value.retry_after is not None and info.value.retry_after > 1700
+    assert server.stat_requests == 1
+
+
+# -- 5. time and quota are honest ------------------------------------------------------------------------
+def test_a_trickled_body_is_cut_at_the_timeout(hostile: HostileMaker, client_for: Make) -> None:
+    def trickle(h: BaseHTTPRequestHandler, n: int) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        for _ in range(200):
+            try:
+                h.wfile.write(b" ")
+                h.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    client = client_for(hostile(trickle).url, timeout=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(TransportError, match=r"within 1 s") as info:
+        client.fetch("2024-01-01")
+    assert time.monotonic() - t0 < 3.0
+    assert "s in all" in str(info.value)
+    assert len(client._transport.quota.recent()) == 1  # sent, so it spent a token
+
+
+def test_trickled_headers_are_cut_at_the_timeout_each_try(hostile: HostileMaker, client_for: Make) -> None:
+    def slow_headers(h: BaseHTTPRequestHandler, n: int) -> None:
+        for ch in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+            try:
+                h.wfile.write(bytes([ch]))
+                h.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    server = hostile(slow_headers)
+    client = client_for(server.url, timeout=1.0, rate_limit=(10, WINDOW))
+    t0 = time.monotonic()
+    with pytest.raises(TransportError, match=r"within 1 s \(3 attempt\(s\)") as info:
+        client.fetch("2024-01-01")
+    spent = time.monotonic() - t0
+    assert spent < 8.0, spent
+    assert (server.requests == 3 and f"{spent:.0f}" in str(info.value)) or "s in all" in str(info.value)
+
+
+def test_a_refused_connection_spends_no_token_and_waits_for_nothing(client_for: Make) -> None:
+    client = client_for(f"http://127.0.0.1:{free_port()}", rate_limit=(1, 60), timeout=1.0)
+    t0 = time.monotonic()
+    for _ in range(2):
+        with pytest.raises(TransportError, match="could not talk"):
+            client.fetch("2024-01-01")
+    assert time.monotonic() - t0 < 10 and client._transport.quota.recent() == []
+
+
+def test_retries_respect_wait_false(hostile: HostileMaker, client_for: Make) -> None:
+    server = hostile(lambda h, n: send(h, 502, b"bad gateway"))
+    client = client_for(server.url, rate_limit=(1, 60), wait=False)
+    t0 = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        client.fetch("2024-01-01")
+    assert info.value.local is True and time.monotonic() - t0 < 5 and server.requests == 1
+
+
+def test_429_with_retry_after_is_honoured_within_max_wait(hostile: HostileMaker, client_for: Make) -> None:
+    server = hostile(lambda h, n: send(h, 429, b"", {"Retry-After": "1"}) if n == 0 else send(h, 200, GOOD.encode()))
+    t0 = time.monotonic()
+    df = client_for(server.url).fetch("2024-01-01")
+    assert len(df) == 1 and server.requests == 2 and time.monotonic() - t0 >= 1.0
+
+
+def test_429_beyond_max_wait_is_a_rate_limit_error_with_retry_after(hostile: HostileMaker, client_for: Make) -> None:
+    server = hostile(lambda h, n: send(h, 429, b"", {"Retry-After": "30"}))
+    t0 = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        client_for(server.url, max_wait=2).fetch("2024-01-01")
+    assert info.value.retry_after == 30 and info.value.local is False
+    assert server.requests == 1 and time.monotonic() - t0 < 5
+
+
+def test_503_with_retry_after_is_honoured(hostile: HostileMaker, client_for: Make) -> None:
+    server = hostile(lambda h, n: send(h, 503, b"", {"Retry-After": "1"}) if n == 0 else send(h, 200, GOOD.encode()))
+    assert len(client_for(server.url).fetch("2024-01-01")) == 1 and server.requests == 2
+    busy = hostile(lambda h, n: send(h, 503, b"", {"Retry-After": "30"}))
+    with pytest.raises(TransportError, match="503"):
+        client_for(busy.url, max_wait=1).fetch("2024-01-01")
+    assert busy.requests == 1
+
+
+def test_localhost_and_127_0_0_1_share_one_quota(server: DemoServer, tmp_path: Path) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    kwargs: dict[str, Any] = {"cache": tmp_path / "c", "rate_limit": (3, 60), "wait": False}
+    with (
+        StatsClient(server.login, server.psw, base_url=f"http://127.0.0.1:{port}", **kwargs) as a,
+        StatsClient(server.login, server.psw, base_url=f"http://localhost:{port}", **kwargs) as b,
+    ):
+        a.fetch("2024-01-01")
+        b.fetch("2024-01-02")
+        a.fetch("2024-01-03")
+        with pytest.raises(RateLimitError):
+            b.fetch("2024-01-04")
+    assert server.stat_requests == 3
+
+
+def test_a_long_series_warns_with_its_estimate(make_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    cancel = threading.Event()
+    cancel.set()  # estimate and warn, then stop before any request
+    with caplog.at_level("WARNING", logger="smsstats_nb"):
+        make_client(rate_limit=(3, 60)).fetch_series("2024-01-01", "2024-01-31", "D", cancel=cancel, progress=False)
+    assert any("long series" in r.getMessage() and "31 to fetch" in r.getMessage() for r in caplog.records)
+
+
+# -- 4. state is never thrown away by mistake ---------------------------------------------------------------
+def test_a_busy_state_file_is_a_clear_error_and_is_not_set_aside(
+    make_client: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from smsstats_nb.store import local
+
+    make_client().fetch("2024-01-01")
+    monkeypatch.setattr(local, "BUSY_TIMEOUT", 0.2)
+    holder = sqlite3.connect(cache_dir / "state.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="busy") as info:
+            make_client().fetch("2024-01-02")
+        assert str(cache_dir) in str(info.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(cache_dir.glob("*.corrupt-*"))
+    assert make_client().fetch("2024-01-01").attrs["from_cache"] is True  # nothing was lost
+
+
+def test_known_bad_secret_is_still_refused_at_once(make_client: Any, server: DemoServer) -> None:
+    with pytest.raises(AuthError, match="authorise error"):
+        make_client(psw="typo").fetch("2024-01-01")
+    with pytest.raises(AuthError, match="refused locally"):
+        make_client(psw="typo").fetch("2024-01-01")
+    assert server.stat_requests == 1
