@@ -92,6 +92,11 @@ def _parser() -> _Parser:
 
     c = sub.add_parser("cache", help="show or clear the HTTP cache")
     c.add_argument("action", choices=["info", "clear"])
+    c.add_argument(
+        "--cooldowns",
+        action="store_true",
+        help="with clear: also end every cool-down and local refusal (failed logins, IP block)",
+    )
     c.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR or the user cache directory")
     return p
 
@@ -204,7 +209,9 @@ def _cmd_cache(a: argparse.Namespace) -> int:
             for key, value in store.info().items():
                 _out(f"{key:>11}: {value}")
         else:
-            _out(f"removed {store.clear()} cached answers from {store.description}")
+            _out(f"removed {store.clear(cooldowns=a.cooldowns)} cached answers from {store.description}")
+            if a.cooldowns:
+                _out("ended every cool-down and local refusal (failed logins, IP block, server pauses)")
     finally:
         store.close()
     return 0
