@@ -230,7 +230,7 @@ def test_trickled_headers_are_cut_at_the_timeout_each_try(hostile: HostileMaker,
         client.fetch("2024-01-01")
     spent = time.monotonic() - t0
     assert spent < 8.0, spent
-    assert (server.requests == 3 and f"{spent:.0f}" in str(info.value)) or "s in all" in str(info.value)
+    assert server.requests == 3 and "s in all" in str(info.value)
 
 
 def test_a_refused_connection_spends_no_token_and_waits_for_nothing(client_for: Make) -> None:
