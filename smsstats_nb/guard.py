@@ -135,7 +135,9 @@ class Guard:
 
     # -- refusals -------------------------------------------------------------------------------------
     def check_refusals(self) -> None:
-        """Refuse locally during an IP-block refusal or while this secret is known to be bad."""
+        """Refuse locally during an IP-block refusal, while this secret is known to be bad, or
+        when the quota cannot record a token (a read-only store)."""
+        self.quota.check_usable()
         left = self.store.cooldown_remaining(self.ip_key)
         if left > 0:
             raise IPBlockedError(

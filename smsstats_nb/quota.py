@@ -85,6 +85,9 @@ class Quota:
         """The bucket's clock, in epoch seconds."""
         return float(self._bucket.now()) / 1000.0
 
+    def check_usable(self) -> None:
+        """Raise (a StorageError) when no token could be recorded; a read-only store's quota does."""
+
     def try_take(self) -> float:
         """Take a token; return 0 on success, else the seconds until one frees up."""
         from pyrate_limiter import RateItem

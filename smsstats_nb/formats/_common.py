@@ -29,18 +29,45 @@ def bad_body(message: str, body: str) -> ResponseFormatError:
 
 
 def _ascii_numbers(arr: np.ndarray, body: str, what: str) -> None:
-    """Refuse numbers written with non-ASCII digits ("١٠") or underscores, which Python would accept."""
-    if arr.dtype.kind == "U" or (arr.dtype.kind == "O" and arr.size and isinstance(arr.flat[0], str)):
-        texts = [v for v in arr.tolist() if isinstance(v, str)]
-        joined = "".join(texts)
-        if not joined.isascii() or "_" in joined or any(not t.strip() for t in texts):
-            raise bad_body(f"{what} is not written in plain ASCII digits", body)
+    """Refuse numbers written with non-ASCII digits ("١٠") or underscores, which Python would accept.
+    (Blank strings need no check here: int() and float() refuse them.)"""
+    if arr.dtype.kind not in "UO" or not arr.size:
+        return
+    items = arr.tolist()
+    try:
+        joined = "".join(items)  # C speed; fails only when some items are not text (JSON numbers)
+    except TypeError:
+        joined = "".join(v for v in items if isinstance(v, str))
+    if not joined.isascii() or "_" in joined:
+        raise bad_body(f"{what} is not written in plain ASCII digits", body)
+
+
+#: Every character str.strip() removes (str.isspace() is true for exactly these).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _needs_cleaning(items: list[object]) -> bool:
+    """Whether some item is not text, is empty, or holds any whitespace (a few C-speed scans)."""
+    try:
+        joined = "\x00".join(items)  # type: ignore[arg-type]
+    except TypeError:
+        return True
+    if not items or "\x00\x00" in joined or joined.startswith("\x00") or joined.endswith("\x00") or not joined:
+        return True
+    spaces = _WHITESPACE[:10] if joined.isascii() else _WHITESPACE
+    return any(c in joined for c in spaces)
 
 
 def clean_texts(values: Sequence[object] | np.ndarray, what: str, body: str) -> np.ndarray:
     """Strip every login or currency alike (so one login has one spelling) and refuse blank ones."""
     out = np.asarray(values, dtype=object)
-    stripped = [v.strip() if isinstance(v, str) else v for v in out.tolist()]
+    items = out.tolist()
+    if not _needs_cleaning(items):
+        return out  # the usual answer: nothing to strip, nothing blank
+    stripped = [v.strip() if isinstance(v, str) else v for v in items]
     for v in stripped:
         if not isinstance(v, str) or not v:
             raise bad_body(f"a row has an empty, blank or non-text {what}", body)

@@ -5,6 +5,11 @@ table per account, guarded by a file lock), ``state.sqlite`` (cool-downs and the
 ``salt``. A file that SQLite reports as corrupt is set aside (renamed, kept for inspection) and
 rebuilt; a busy, full or read-only file is never touched: it becomes a :class:`StorageError` that
 names the directory and the cause.
+
+A directory that cannot be written (a read-only mount, a cache copied from a colleague without
+write permission) is opened **read-only**: every cached answer stays readable, and anything that
+would write (a request, which must take a token, or a cool-down) is a StorageError before any
+request is sent.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from ..errors import StorageError
 from ..query import StatsQuery
@@ -85,6 +91,71 @@ def storage_errors(directory: Path | str) -> Iterator[None]:
         raise error
 
 
+class ReadOnlyQuota(Quota):
+    """The quota of a read-only store: it reports no recent requests and refuses every token."""
+
+    def __init__(
+        self, bucket: Any, identity: str, limit: int, window: float, error: Callable[[], StorageError]
+    ) -> None:
+        super().__init__(bucket, identity, limit, window, lambda since: [])
+        self._error = error
+
+    def check_usable(self) -> None:
+        raise self._error()
+
+    def try_take(self) -> float:
+        raise self._error()
+
+    def fill(self) -> None:
+        raise self._error()
+
+
+def _read_only_backend(path: Path, error: Callable[[], StorageError]) -> Any:
+    """requests-cache's SQLite backend over ``path`` opened immutable: reads work, any write is
+    ``error()`` at once (requests-cache would otherwise retry a refused write lock forever)."""
+    from requests_cache.backends.base import BaseCache
+    from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
+
+    class ReadOnlyDict(SQLiteDict):  # type: ignore[misc]
+        def init_db(self) -> None:
+            self.close()
+
+        @contextlib.contextmanager
+        def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+            if commit:
+                raise error()
+            with self._lock:
+                if not self._connection:
+                    if not path.exists():
+                        self._connection = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+                        self._connection.execute(
+                            f"CREATE TABLE {self.table_name} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+                        )
+                    else:
+                        self._connection = sqlite3.connect(
+                            _read_only_uri(path), uri=True, check_same_thread=False, isolation_level=None
+                        )
+            yield self._connection
+
+        @contextlib.contextmanager
+        def bulk_commit(self) -> Iterator[None]:
+            raise error()
+            yield  # pragma: no cover
+
+    class ReadOnlyCache(SQLiteCache):  # type: ignore[misc]
+        def __init__(self) -> None:
+            BaseCache.__init__(self, cache_name=str(path))
+            self.responses = ReadOnlyDict(path, table_name="responses")
+            self.redirects = ReadOnlyDict(path, table_name="redirects", lock=self.responses._lock, serializer=None)
+
+        def clear(self) -> None:
+            raise error()
+
+    backend = ReadOnlyCache()
+    len(backend.responses)  # a corrupt file fails here
+    return backend
+
+
 def _set_aside(path: Path) -> Path:
     """Move a corrupt file out of the way (kept for inspection) so it can be rebuilt."""
     target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
@@ -108,6 +179,21 @@ def _open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
                 raise
         _set_aside(path)
         return opener()
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether ``directory`` and its existing state files can be written (a read-only mount says
+    no even to root)."""
+    if not directory.exists():
+        return True  # it will be created (or fail with a StorageError naming why)
+    if not os.access(directory, os.W_OK):
+        return False
+    return all(os.access(p, os.W_OK) for p in (directory / STATE, directory / HTTP_CACHE) if p.exists())
+
+
+def _read_only_uri(path: Path) -> str:
+    """A SQLite URI that opens ``path`` without ever writing (no journal, no lock files)."""
+    return f"file:{quote(str(path))}?immutable=1"
 
 
 def _read_or_create_salt(directory: Path) -> bytes:
@@ -138,11 +224,18 @@ class LocalStore:
         self.cache_dir = cache_dir
         self.state_dir = state_dir
         self.description = str(cache_dir) if cache_dir is not None else f"no HTTP cache (state in {state_dir})"
-        with storage_errors(state_dir):
-            state_dir.mkdir(parents=True, exist_ok=True)
+        self.read_only = not is_writable(state_dir)
+        if not self.read_only:
+            with storage_errors(state_dir):
+                state_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.description += " (read-only: cached answers only)"
         self._lock = threading.Lock()
         self._state_path = state_dir / STATE
-        self._conn = _open_or_rebuild(self._state_path, self._connect_state)
+        if self.read_only:
+            self._conn = _open_or_rebuild(self._state_path, self._connect_state_read_only)
+        else:
+            self._conn = _open_or_rebuild(self._state_path, self._connect_state)
         self._backend: Any = None
         self._quotas: list[Quota] = []
 
@@ -167,6 +260,26 @@ class LocalStore:
             raise
         return conn
 
+    def _connect_state_read_only(self) -> sqlite3.Connection:
+        if self._state_path.exists():
+            conn = sqlite3.connect(_read_only_uri(self._state_path), uri=True, check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here
+            return conn
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        conn.execute("CREATE TABLE cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
+        conn.execute("CREATE TABLE logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
+        conn.execute(
+            "CREATE TABLE periods (cred TEXT, mycur INT, balance2 INT, fmt INT, start TEXT, end TEXT, expires REAL)"
+        )
+        return conn
+
+    def read_only_error(self) -> StorageError:
+        """What a write in a read-only store says."""
+        return StorageError(
+            f"cannot use the smsstats state in {self.state_dir}: read-only (cached answers can be read; "
+            "a new request needs a writable cache directory)"
+        )
+
     # -- the protocol ---------------------------------------------------------------------------------
     @property
     def http_cache_enabled(self) -> bool:
@@ -177,6 +290,8 @@ class LocalStore:
         """requests-cache's SQLite backend in ``cache_dir/http_cache.sqlite`` (opened once)."""
         if self.cache_dir is None:
             return None
+        if self._backend is None and self.read_only:
+            self._backend = _read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
         if self._backend is None:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             path = self.cache_dir / HTTP_CACHE
@@ -194,14 +309,20 @@ class LocalStore:
     def salt(self) -> bytes:
         """The salt file's bytes (created atomically by the first process)."""
         with storage_errors(self.state_dir):
+            if self.read_only:
+                return (self.state_dir / "salt").read_bytes()
             return _read_or_create_salt(self.state_dir)
 
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in ``ratelimit.sqlite``: one table per identity, a file lock across processes."""
-        from pyrate_limiter import Rate, SQLiteBucket
+        from pyrate_limiter import InMemoryBucket, Rate, SQLiteBucket
 
         path = self.state_dir / RATELIMIT
         window = per_seconds + margin
+        if self.read_only:  # nothing may be sent: a token can't be recorded for the other processes
+            return ReadOnlyQuota(
+                InMemoryBucket([Rate(limit, round(window * 1000))]), identity, limit, window, self.read_only_error
+            )
         table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
         rate = Rate(limit, round(window * 1000))
 
@@ -226,6 +347,8 @@ class LocalStore:
 
     def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
+        if self.read_only:
+            raise self.read_only_error()
         until = time.time() + seconds
         with self._db() as db:
             db.execute(
@@ -242,6 +365,8 @@ class LocalStore:
 
     def cooldown_clear(self, key: str | None = None) -> None:
         """Forget one cool-down, or all of them."""
+        if self.read_only:
+            raise self.read_only_error()
         with self._db() as db:
             if key is None:
                 db.execute("DELETE FROM cooldown")
@@ -251,6 +376,8 @@ class LocalStore:
 
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the cache holds an answer for this period (for composition)."""
+        if self.read_only:
+            raise self.read_only_error()
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -288,6 +415,8 @@ class LocalStore:
         Returns ``(ticket, 0)``, or ``(None, seconds until a slot frees)`` when failed and pending
         attempts already fill the window.
         """
+        if self.read_only:
+            raise self.read_only_error()
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -304,6 +433,8 @@ class LocalStore:
 
     def login_settle(self, ticket: str, *, failed: bool) -> None:
         """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
+        if self.read_only:
+            raise self.read_only_error()
         with self._db() as db:
             if failed:
                 db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (time.time(), ticket))

@@ -19,11 +19,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smsstats_nb import AuthError, StatsClient
+from smsstats_nb import AuthError, StatsClient, TransportError
 from smsstats_nb.demo import DemoServer
 
 from ..conftest import WINDOW, free_port
 from .expected import expected_sum
+from .test_trust import Hostile, send
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("SMSSTATS_REQUIRE_REDIS") == "1"
@@ -127,15 +128,10 @@ def test_two_processes_share_the_quota(server: DemoServer, redis_url: str, tmp_p
     assert time.monotonic() - t0 >= 2 * WINDOW
 
 
-def test_no_secret_is_stored_in_redis(team: Callable[..., StatsClient], server: DemoServer, redis_url: str) -> None:
+def _redis_blob(redis_url: str) -> bytes:
+    """Every key and value in the Redis database, concatenated."""
     import redis
 
-    team().fetch("2024-01-01", "2024-01-31")
-    team(method="GET").fetch("2024-02-01")
-    team(login=None, psw=None, apikey=server.apikey).fetch("2024-03-01")
-    team().fetch_series("2024-04-01", "2024-04-03", "D", progress=False)
-    with pytest.raises(AuthError):
-        team(psw="typo-" + server.psw).fetch("2024-01-01")
     r = redis.Redis.from_url(redis_url)
     blob = b""
     for key in r.scan_iter("*"):
@@ -151,6 +147,37 @@ def test_no_secret_is_stored_in_redis(team: Callable[..., StatsClient], server: 
             blob += b"".join(r.smembers(key))
         elif kind == b"list":
             blob += b"".join(r.lrange(key, 0, -1))
+    return blob
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_redirect_in_team_mode_stores_nothing_in_redis(redis_url: str, method: str) -> None:
+    secret = "team-redirect-s3cret"
+    plain = Hostile(lambda h, n: send(h, 200, b'[{"login":"a","sms":"1","credit":"1","debit":"0","currency":"RUR"}]'))
+    moved = Hostile(lambda h, n: send(h, 307, headers={"Location": f"{plain.url}/sys/get.php"}))
+    client = StatsClient(
+        "team-login", secret, base_url=moved.url, cache=redis_url, rate_limit=(3, WINDOW), method=method
+    )
+    try:
+        with pytest.raises(TransportError, match=r"HTTP 307, a redirect to 127\.0\.0\.1"):
+            client.fetch("2024-01-01")
+        assert moved.requests == 1 and plain.requests == 0
+        assert client.cache_info()["entries"] == 0
+        assert secret.encode() not in _redis_blob(redis_url)
+    finally:
+        client.close()
+        plain.close()
+        moved.close()
+
+
+def test_no_secret_is_stored_in_redis(team: Callable[..., StatsClient], server: DemoServer, redis_url: str) -> None:
+    team().fetch("2024-01-01", "2024-01-31")
+    team(method="GET").fetch("2024-02-01")
+    team(login=None, psw=None, apikey=server.apikey).fetch("2024-03-01")
+    team().fetch_series("2024-04-01", "2024-04-03", "D", progress=False)
+    with pytest.raises(AuthError):
+        team(psw="typo-" + server.psw).fetch("2024-01-01")
+    blob = _redis_blob(redis_url)
     assert len(blob) > 5000  # the answers really are there
     for secret in (server.psw, server.apikey, "typo-" + server.psw):
         assert secret.encode() not in blob

@@ -4,6 +4,13 @@ redirects, empty, trickled and huge bodies, 429/503 with Retry-After, a dead por
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import shlex
+import shutil
+import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from smsstats_nb import (
     AuthError,
@@ -35,7 +43,7 @@ Make = Callable[..., StatsClient]
 class Hostile:
     """A server whose every answer is ``reply(handler, n)`` for the n-th request (from 0)."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, tls: ssl.SSLContext | None = None) -> None:
         self.requests = 0
         outer = self
 
@@ -54,8 +62,11 @@ class Hostile:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -136,6 +147,32 @@ def test_a_redirect_is_never_followed(
     assert client.cache_info()["entries"] == 0
     assert len(client._transport.quota.recent()) == 1  # the redirect spent its token
     assert not files_hold(tmp_path, SECRET)
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_an_https_redirect_to_http_sends_nothing_there(
+    client_for: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(tls)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # the client trusts this test CA, over real TLS
+    plain = Hostile(lambda h, n: send(h, 200, GOOD.encode()))
+    secure = Hostile(lambda h, n: send(h, status, headers={"Location": f"{plain.url}/sys/get.php"}), tls=tls)
+    try:
+        client = client_for(secure.url)
+        with pytest.raises(TransportError, match=f"HTTP {status}, a redirect to 127.0.0.1") as info:
+            client.fetch("2024-01-01")
+        assert SECRET not in str(info.value)
+        assert secure.requests == 1  # the TLS handshake worked and the one request was answered
+        assert plain.requests == 0  # nothing, least of all the password, went to the plain-HTTP host
+        assert client.cache_info()["entries"] == 0
+        assert not files_hold(tmp_path, SECRET)
+    finally:
+        plain.close()
+        secure.close()
 
 
 # -- 2. nothing wrong in the permanent cache --------------------------------------------------------------
@@ -320,6 +357,69 @@ def test_a_busy_state_file_is_a_clear_error_and_is_not_set_aside(
         holder.close()
     assert not list(cache_dir.glob("*.corrupt-*"))
     assert make_client().fetch("2024-01-01").attrs["from_cache"] is True  # nothing was lost
+
+
+READ_ONLY_READER = """
+import json, sys
+from smsstats_nb import StatsClient, StorageError
+url, cache = sys.argv[1], sys.argv[2]
+client = StatsClient("demo", "demo-password", base_url=url, cache=cache, rate_limit=(3, 1.0), timeout=5.0)
+out = {"hit": client.fetch("2024-01-01", "2024-01-31").to_dict("records")}
+for name, call in (("miss", lambda: client.fetch("2024-02-01")), ("clear", client.clear_cache)):
+    try:
+        call()
+        out[name] = "no error"
+    except StorageError as exc:
+        out[name] = str(exc)
+print(json.dumps(out))
+"""
+
+
+def _run_read_only(directory: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """Run the reader on ``directory`` made read-only: by permissions for a normal user, by a
+    read-only bind mount in a private mount namespace for root (permissions do not stop root)."""
+    if os.geteuid() != 0:
+        paths = [directory, *directory.iterdir()]
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            return subprocess.run(
+                [sys.executable, "-c", READ_ONLY_READER, url, str(directory)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            for p in paths:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+    if shutil.which("unshare") is None:
+        pytest.skip("root without unshare(1): no way to make a read-only directory here")
+    view = directory.with_name("read-only-view")
+    view.mkdir()
+    mount = f'mount --bind {shlex.quote(str(directory))} {view} && mount -o remount,bind,ro {view} && exec "$@"'
+    command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, "sh"]
+    command += [sys.executable, "-c", READ_ONLY_READER, url, str(view)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0 and ("mount:" in result.stderr or "unshare:" in result.stderr):
+        pytest.skip(f"cannot make a read-only mount here: {result.stderr.strip()[:200]}")
+    return result
+
+
+def test_cached_answers_stay_readable_from_a_read_only_cache(
+    make_client: Any, server: DemoServer, cache_dir: Path
+) -> None:
+    writer = make_client()
+    expected = writer.fetch("2024-01-01", "2024-01-31").to_dict("records")
+    writer.close()
+    sent = server.stat_requests
+    result = _run_read_only(cache_dir, server.url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout)
+    assert out["hit"] == expected
+    for name in ("miss", "clear"):
+        assert "read-only" in out[name] and "cached answers can be read" in out[name], out
+    assert server.stat_requests == sent  # the miss was refused before any request
+    assert make_client().fetch("2024-01-01", "2024-01-31").attrs["from_cache"] is True  # nothing was lost
 
 
 def test_known_bad_secret_is_still_refused_at_once(make_client: Any, server: DemoServer) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smsstats_nb import (
     AuthError,
@@ -344,3 +346,20 @@ def test_padding_in_some_rows_only_never_gives_two_spellings(body: str, fmt: int
     df = parse_response(body, fmt)
     assert set(df["login"]) <= {"a", "b", "c"} and set(df["currency"]) == {"RUR"}
     assert df.groupby("login")["sms"].sum()["a"] == 3
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab д_\t\r\x00\x85\u3000\xa0")), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=8))
+def test_clean_texts_strips_exactly_like_str_strip_and_refuses_blanks(values: list[str]) -> None:
+    """The fast path (no whitespace anywhere) and the slow path must agree with str.strip()."""
+    from smsstats_nb.formats._common import clean_texts
+
+    expected = [v.strip() for v in values]
+    if any(not v for v in expected):
+        with pytest.raises(ResponseFormatError, match="blank"):
+            clean_texts(values, "login", "body")
+    else:
+        assert clean_texts(values, "login", "body").tolist() == expected
