@@ -153,8 +153,10 @@ def fetch_series(
             frames.append((q, df))
             if key == "fetched":
                 left[0] -= 1
-            if bar is not None:
-                bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}, about {eta()} left")
+            if bar is not None:  # postfix first without a redraw, so the count and the text agree
+                bar.set_postfix_str(
+                    f"cached {counts['cached']}, fetched {counts['fetched']}, about {eta()} left", False
+                )
                 bar.update(1)
             if on_period is not None:
                 on_period(i + 1, len(queries), key == "cached")

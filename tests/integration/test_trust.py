@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shlex
 import shutil
 import ssl
@@ -334,6 +335,25 @@ def test_a_long_series_warns_with_its_estimate(make_client: Any, caplog: pytest.
     with caplog.at_level("WARNING", logger="smsstats_nb"):
         make_client(rate_limit=(3, 60)).fetch_series("2024-01-01", "2024-01-31", "D", cancel=cancel, progress=False)
     assert any("long series" in r.getMessage() and "31 to fetch" in r.getMessage() for r in caplog.records)
+
+
+def test_the_progress_bar_eta_comes_from_the_quota_schedule(
+    make_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three of five periods fetched at once fill a 10-minute window: the two left need about
+    10 minutes. tqdm's own extrapolation from the first three quick periods would say seconds."""
+    cancel = threading.Event()
+
+    def stop_after_three(done: int, total: int, cached: bool) -> None:
+        if done == 3:
+            cancel.set()
+
+    client = make_client(rate_limit=(3, 600))
+    df = client.fetch_series("2024-01-01", "2024-01-05", "D", progress=True, cancel=cancel, on_period=stop_after_three)
+    assert df["period_start"].nunique() == 3
+    err = capsys.readouterr().err
+    # the bar's count and its postfix agree, and the ETA is the schedule's
+    assert re.search(r"3/5 \[[^]]*fetched 3, about (9 min [45]\d|10 min 0\d) s left\]", err), err[-500:]
 
 
 # -- 4. state is never thrown away by mistake ---------------------------------------------------------------
