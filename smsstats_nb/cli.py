@@ -1,7 +1,10 @@
 """The ``smsstats`` command: fetch, demo, serve-demo, cache info|clear.
 
-The password comes from ``$SMSC_PASSWORD`` or a prompt, never from an argument. Errors print one
-line, no traceback, and exit with a code per family (see ``EXIT_CODES``).
+The password comes from ``$SMSC_PASSWORD`` or a prompt, never from an argument. Everything that
+can be checked (dates, file suffixes, folders, credentials) is checked before a request is
+spent. On a terminal it says on stderr what it waits for, and a series longer than ten minutes
+asks first (``--yes`` skips the question). Errors print one line, no traceback, and exit with a
+code per family (see ``EXIT_CODES``).
 """
 
 from __future__ import annotations
@@ -60,12 +63,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"smsstats: error: {message}\n")
 
 
+#: A series whose rate-limit wait is longer than this (seconds) asks before it starts.
+CONFIRM_ABOVE = 600.0
+#: The port ``smsstats demo`` prefers, so that its cache is reused from one run to the next.
+DEMO_PORT = 18765
+
+
 def _parser() -> _Parser:
+    from . import __version__
+
     p = _Parser(prog="smsstats", description="SMSC usage statistics as tables, CSV and plots.")
+    p.add_argument("--version", action="version", version=f"smsstats {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress and rate-limit waits to stderr")
+    # -v is accepted after the subcommand too; SUPPRESS keeps a subcommand from resetting it
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    f = sub.add_parser("fetch", help="fetch statistics for a period (password from SMSC_PASSWORD or a prompt)")
+    f = sub.add_parser(
+        "fetch", parents=[common], help="fetch statistics for a period (password from SMSC_PASSWORD or a prompt)"
+    )
     f.add_argument("--start", required=True, help="first day, dd.mm.yyyy or yyyy-mm-dd")
     f.add_argument("--end", help="last day (default: the start day only)")
     f.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help="wire format (default 3, JSON)")
@@ -74,6 +91,10 @@ def _parser() -> _Parser:
     f.add_argument("--freq", help="split into periods: D, W, MS (or M), QS, YS; prints a series")
     f.add_argument("--output", "-o", help="write the table to FILE.csv or FILE.json")
     f.add_argument("--plot", help="write a PNG plot to FILE.png")
+    f.add_argument(
+        "--metric", default="sms", choices=["sms", "credit", "debit"], help="what --plot draws (default: sms)"
+    )
+    f.add_argument("--yes", "-y", action="store_true", help="do not ask before a series longer than 10 minutes")
     f.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
     f.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
     f.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR or the user cache directory")
@@ -81,16 +102,18 @@ def _parser() -> _Parser:
     f.add_argument("--refresh", action="store_true", help="ask the server again even if cached")
     f.add_argument("--no-wait", action="store_true", help="fail instead of waiting for the rate limit")
 
-    d = sub.add_parser("demo", help="the main job against the embedded demo server: table, CSV and PNG")
+    d = sub.add_parser(
+        "demo", parents=[common], help="the main job against the embedded demo server: table, CSV and PNG"
+    )
     d.add_argument("--out", default="smsstats-demo-output", help="folder for the CSV and PNG")
     d.add_argument("--start", default="01.01.2024")
     d.add_argument("--end", default="31.01.2024")
     d.add_argument("--cache-dir", help="default: a 'cache' folder inside --out")
 
-    s = sub.add_parser("serve-demo", help="run the demo SMSC server on 127.0.0.1 until Ctrl-C")
+    s = sub.add_parser("serve-demo", parents=[common], help="run the demo SMSC server on 127.0.0.1 until Ctrl-C")
     add_demo_arguments(s)
 
-    c = sub.add_parser("cache", help="show or clear the HTTP cache")
+    c = sub.add_parser("cache", parents=[common], help="show or clear the HTTP cache (and the cool-downs)")
     c.add_argument("action", choices=["info", "clear"])
     c.add_argument(
         "--cooldowns",
@@ -118,59 +141,135 @@ def _password(login: str | None) -> str | None:
     return getpass.getpass(f"SMSC password for {login or os.environ.get('SMSC_LOGIN') or '?'}: ") or None
 
 
+def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:
+    """Refuse an output file before any request: wrong suffix or a folder that does not exist."""
+    if path is None:
+        return
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in suffixes:
+        raise QueryError(f"{option} must end in {' or '.join(suffixes)}, not {target.name!r}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise QueryError(f"{option}: the folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise QueryError(f"{option}: {str(target)!r} is a folder")
+
+
 def _write_table(df: Any, path: str) -> None:
-    target = Path(path)
+    target = Path(path).expanduser()
     if target.suffix.lower() == ".csv":
         df.to_csv(target, index=False)
-    elif target.suffix.lower() == ".json":
-        df.to_json(target, orient="records", force_ascii=False, date_format="iso", indent=1)
     else:
-        raise QueryError(f"--output must end in .csv or .json, not {target.name!r}")
+        df.to_json(target, orient="records", force_ascii=False, date_format="iso", indent=1)
 
 
 def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
-    if not path.lower().endswith(".png"):
-        raise QueryError(f"--plot must end in .png, not {path!r}")
     from .plotting import render_png
 
-    Path(path).write_bytes(render_png(df, metric, dpi=110))
+    Path(path).expanduser().write_bytes(render_png(df, metric, dpi=110))
+
+
+class _WaitLine:
+    """On a terminal, one stderr line that says what the rate limit makes us wait for."""
+
+    def __init__(self, limit: tuple[int, float]) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.text = f"rate limit: {limit[0]} requests per {limit[1]:g} s"
+        self.shown = -1
+
+    def __call__(self, seconds: float) -> None:
+        if not self.enabled:
+            return
+        left = max(1, round(seconds))
+        if left != self.shown:
+            self.shown = left
+            sys.stderr.write(f"\r{self.text}; next in {left} s   ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.shown >= 0:
+            sys.stderr.write("\r" + " " * (len(self.text) + 20) + "\r")
+            sys.stderr.flush()
+        self.shown = -1
+
+
+def _confirm(question: str, assume_yes: bool) -> None:
+    """Ask on a terminal; without one (and without --yes) refuse, so nothing long starts unasked."""
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise QueryError(f"{question}; pass --yes to run it without a terminal to ask on")
+    answer = input(f"{question}. Continue? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise KeyboardInterrupt
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:
     from .client import StatsClient
+    from .query import make_query
+    from .series import format_duration, series_queries
 
+    _check_output(a.output, (".csv", ".json"), "--output")
+    _check_output(a.plot, (".png",), "--plot")
+    if a.freq:
+        series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
+    else:
+        make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     login = a.login or os.environ.get("SMSC_LOGIN")
     apikey = os.environ.get("SMSC_APIKEY") if not login else None
+    if not login and not apikey:
+        raise QueryError("no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
     psw = None if apikey else _password(login)
     cache: Any = False if a.no_cache else a.cache_dir
     with StatsClient(login, psw, apikey=apikey, base_url=a.base_url, cache=cache, wait=not a.no_wait) as client:
-        if a.freq:
-            df = client.fetch_series(
-                a.start, a.end, freq=a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
-            )
-        else:
-            df = client.fetch(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh)
+        waiting = _WaitLine(client.rate_limit)
+        try:
+            if a.freq:
+                cost = client.estimate_series(
+                    a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
+                )
+                if cost.requests and sys.stderr.isatty():
+                    _err(f"series: {cost}")
+                if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
+                    _confirm(f"this series needs about {format_duration(cost.eta_seconds)}", a.yes)
+                df = client.fetch_series(
+                    a.start,
+                    a.end,
+                    freq=a.freq,
+                    mycur=a.mycur,
+                    balance2=a.balance2,
+                    fmt=a.fmt,
+                    refresh=a.refresh,
+                    on_wait=waiting,
+                )
+            else:
+                df = client.fetch(
+                    a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh, on_wait=waiting
+                )
+        finally:
+            waiting.done()
     if a.output:
         _write_table(df, a.output)
         _err(f"wrote {len(df)} rows to {a.output}")
     else:
         _out(df.to_string(index=False) if len(df) else "(no traffic in this period)")
     if a.plot:
-        _save_plot(df, a.plot)
-        _err(f"wrote plot to {a.plot}")
+        _save_plot(df, a.plot, a.metric)
+        _err(f"wrote plot of {a.metric} to {a.plot}")
     return 0
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
     from .client import StatsClient
-    from .demo import DemoServer
 
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(a.cache_dir) if a.cache_dir else out / "cache"
     t0 = time.perf_counter()
-    with DemoServer() as server, StatsClient(server.login, server.psw, base_url=server.url, cache=cache) as client:
+    with _demo_server() as server, StatsClient(server.login, server.psw, base_url=server.url, cache=cache) as client:
         _out(f"demo SMSC server on {server.url} (login {server.login!r}, local only)")
+        if not server.url.endswith(f":{DEMO_PORT}"):
+            _out(f"(port {DEMO_PORT} was busy: this run cannot reuse answers cached by an earlier one)")
         df = client.fetch(a.start, a.end)
         source = "cache" if df.attrs["from_cache"] else "server"
         _out(f"statistics {df.attrs['start']} .. {df.attrs['end']} ({len(df)} logins, from the {source}):")
@@ -181,6 +280,17 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         _save_plot(df, str(png_path))
     _out(f"wrote {csv_path} and {png_path} in {time.perf_counter() - t0:.2f} s")
     return 0
+
+
+def _demo_server() -> Any:
+    """The demo server on :data:`DEMO_PORT` (the cache key names the server, so a fixed port lets
+    a second ``smsstats demo`` answer from the cache), or on any free port when that one is busy."""
+    from .demo import DemoServer
+
+    try:
+        return DemoServer(port=DEMO_PORT).start()
+    except OSError:
+        return DemoServer().start()
 
 
 def _cmd_serve(a: argparse.Namespace) -> int:
@@ -206,8 +316,7 @@ def _cmd_cache(a: argparse.Namespace) -> int:
     store = open_store(spec)
     try:
         if a.action == "info":
-            for key, value in store.info().items():
-                _out(f"{key:>11}: {value}")
+            _print_info(store)
         else:
             _out(f"removed {store.clear(cooldowns=a.cooldowns)} cached answers from {store.description}")
             if a.cooldowns:
@@ -217,11 +326,51 @@ def _cmd_cache(a: argparse.Namespace) -> int:
     return 0
 
 
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+def _print_info(store: Any) -> None:
+    """``cache info`` in words and units."""
+    import datetime as dt
+
+    from .quota import DEFAULT_MARGIN, DEFAULT_RATE_LIMIT
+    from .series import format_duration
+    from .store import COOLDOWN_WORDS
+
+    info = store.info()
+    limit, per = DEFAULT_RATE_LIMIT
+    window = per + DEFAULT_MARGIN
+    activity = store.activity(window)
+    if info.get("cache_dir"):
+        _out(f"cache:          {info['cache_dir']}")
+    else:
+        _out(f"state:          {info.get('redis') or info.get('state_dir')}")
+    _out(f"answers cached: {info['entries']} ({_size(int(info.get('size_bytes') or 0))} on disk)")
+    _out(f"rate limit:     {activity.recent_requests} request(s) in the last {per:g} s (SMSC allows {limit})")
+    _out(f"failed logins:  {activity.failed_logins} in the last 30 min (SMSC blocks the IP at 5; we stop at 4)")
+    if not activity.cooldowns:
+        _out("cool-downs:     none")
+    now = dt.datetime.now().astimezone()
+    for reason, left in activity.cooldowns:
+        until = (now + dt.timedelta(seconds=left)).strftime("%H:%M:%S %Z")
+        words = COOLDOWN_WORDS.get(reason, reason)
+        _out(f"cool-down:      {words}: {format_duration(left)} left (until {until})")
+    if activity.cooldowns:
+        _out("                end them deliberately with: smsstats cache clear --cooldowns")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = _parser().parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    else:  # the one error line says it all: no log line before it (Python's last-resort handler)
+        logging.getLogger("smsstats_nb").addHandler(logging.NullHandler())
     commands = {"fetch": _cmd_fetch, "demo": _cmd_demo, "serve-demo": _cmd_serve, "cache": _cmd_cache}
     try:
         return commands[args.command](args)

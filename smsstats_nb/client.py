@@ -138,6 +138,7 @@ class StatsClient:
             store.close()
             raise
         self._store = store
+        self._cache_spec = cache
         self._closed = False
 
     # -- public API ------------------------------------------------------------------------------
@@ -223,6 +224,13 @@ class StatsClient:
             max_wait=self.max_wait,
         )
         frame = result.frame
+        logger.info(
+            "%s..%s: %d row(s) %s",
+            query.start,
+            query.end,
+            len(frame),
+            "from the cache" if result.from_cache else f"from the server ({result.requests} request(s))",
+        )
         frame.attrs.clear()
         frame.attrs.update(
             self._attrs(
@@ -276,6 +284,33 @@ class StatsClient:
             "composed %s..%s from %d cached piece(s) and %d request(s)", query.start, query.end, len(plan.pieces), sent
         )
         return result
+
+    def cached(
+        self,
+        start: DateLike,
+        end: DateLike | None = None,
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int | None = None,
+    ) -> pd.DataFrame | None:
+        """The cached answer for exactly this period (any format unless ``fmt`` is given), or
+        None; never sends a request."""
+        self._check_open()
+        formats = (3, 0, 1, 2) if fmt is None else (fmt,)
+        for f in formats:
+            query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=f)
+            frame = self._transport.cached_frame(query)
+            if frame is not None:
+                frame.attrs.update(self._attrs(query, from_cache=True, requests=0, composed=False))
+                return frame
+        return None
+
+    def eta(self, requests: int) -> float:
+        """Seconds until ``requests`` more requests can all have been sent under the rate limit
+        (and any server-requested pause); sends nothing."""
+        self._check_open()
+        return self._transport.eta(max(0, int(requests)))
 
     # -- series ------------------------------------------------------------------------------------
     def estimate_series(

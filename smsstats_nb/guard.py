@@ -181,7 +181,8 @@ class Guard:
         if failed:
             self.store.cooldown_clear(self.verified_key)
             self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, "auth")
-            logger.warning(
+            # INFO, not WARNING: the AuthError the caller gets says it all (a notebook showed both)
+            logger.info(
                 "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
             )
         elif verified and ticket is not None:

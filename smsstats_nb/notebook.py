@@ -3,11 +3,15 @@
 ``session = connect()`` uses SMSC when ``SMSC_LOGIN`` or ``SMSC_APIKEY`` is set; otherwise it
 starts the demo server on 127.0.0.1 with a short rate-limit window and a fresh temporary cache, so
 every run of a notebook starts from the same state (and prints the same thing).
+
+The session also picks the dates a notebook asks about: January 2024 on the demo server (so the
+stored outputs stay comparable), the last full month on SMSC (recent figures, not a fixed year).
 """
 
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 
 from .client import StatsClient
 from .demo import DemoServer
+from .query import last_full_month
 
 __all__ = ["NotebookSession", "connect"]
 
@@ -54,6 +59,25 @@ class NotebookSession:
 
     def __repr__(self) -> str:
         return self.describe()
+
+    def month(self) -> tuple[str, str]:
+        """First and last day (ISO) of the month a notebook looks at: January 2024 on the demo
+        server, the last full month (Moscow calendar) on SMSC."""
+        if self.server is not None:
+            return "2024-01-01", "2024-01-31"
+        start, end = last_full_month()
+        return start.isoformat(), end.isoformat()
+
+    def first_days(self, days: int) -> tuple[str, str]:
+        """The first ``days`` days of :meth:`month` (ISO)."""
+        start = dt.date.fromisoformat(self.month()[0])
+        return start.isoformat(), (start + dt.timedelta(days=days - 1)).isoformat()
+
+    @property
+    def progress(self) -> bool | None:
+        """What to pass as ``progress=``: no bar on the demo server (its waits are short and the
+        stored outputs stay the same), a bar on SMSC whenever the wait is long."""
+        return False if self.server is not None else None
 
     def close(self) -> None:
         """Close the client, stop the demo server and remove the temporary cache."""

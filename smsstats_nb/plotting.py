@@ -17,9 +17,10 @@ from .query import FREQS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["METRICS", "plot_series", "plot_totals", "render_png"]
+__all__ = ["METRICS", "partial_periods", "plot_series", "plot_totals", "render_png"]
 
-METRICS = {"sms": "messages", "credit": "credit", "debit": "debit"}
+#: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
+METRICS = {"sms": "messages", "credit": "spent on messages", "debit": "paid in"}
 
 
 def _check(df: Any, metric: str) -> None:
@@ -36,7 +37,29 @@ def _label(df: pd.DataFrame, metric: str) -> str:
     if metric == "sms":
         return "messages (sms)"
     currencies = sorted({str(c) for c in df["currency"].dropna().unique()}) if "currency" in df else []
-    return f"{metric} ({', '.join(currencies) or 'no currency'})"
+    return f"{METRICS[metric]}, {', '.join(currencies) or 'no currency'} ({metric})"
+
+
+def partial_periods(df: pd.DataFrame) -> pd.DatetimeIndex:
+    """Starts of the periods of a series frame clipped by the range (a partial first or last week,
+    month, quarter or year), which are not comparable with whole periods."""
+    freq = df.attrs.get("freq")
+    if "period_end" not in df.columns or not freq or str(freq).upper() == "D":
+        return pd.DatetimeIndex([])
+    code = str(freq).upper()
+    spans = df[["period_start", "period_end"]].drop_duplicates()
+    partial = []
+    for start, end in zip(spans["period_start"], spans["period_end"], strict=True):
+        if code == "W":  # weeks run Monday to Sunday
+            whole_start = start - pd.Timedelta(days=start.weekday())
+            whole_end = whole_start + pd.Timedelta(days=6)
+        else:
+            offset = pd.tseries.frequencies.to_offset("MS" if code == "M" else code)
+            whole_start = offset.rollback(start)
+            whole_end = whole_start + offset - pd.Timedelta(days=1)
+        if start != whole_start or end != whole_end:
+            partial.append(start)
+    return pd.DatetimeIndex(sorted(partial))
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -106,22 +129,55 @@ def plot_series(
             ax.plot(x, wide[column].to_numpy(), marker="o" if len(x) < 40 else None, label=str(column))
     import matplotlib.dates as mdates
 
+    partial = partial_periods(df)
+    if len(partial):
+        ends = df.drop_duplicates("period_start").set_index("period_start")["period_end"]
+        for i, start in enumerate(partial):
+            end = pd.Timestamp(ends[start]) + pd.Timedelta(days=1)
+            ax.axvspan(
+                start.to_pydatetime(),  # type: ignore[arg-type]  # matplotlib's dates converter takes datetimes
+                end.to_pydatetime(),  # type: ignore[arg-type]
+                color="0.85",
+                alpha=0.5,
+                zorder=0,
+                label="partial period" if i == 0 else None,
+            )
+            ax.annotate(
+                f"partial: {start:%d %b}–{end - pd.Timedelta(days=1):%d %b}",
+                (start, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -12),
+                textcoords="offset points",
+                fontsize="x-small",
+                color="0.35",
+            )
     locator = mdates.AutoDateLocator(maxticks=10)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    # no offset text: it named the month after the last tick ("2024-Feb" for January data);
+    # the title carries the period instead
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     ax.set_ylabel(label)
     ax.set_xlabel("period start")
     freq = df.attrs.get("freq")
     ax.set_title(f"{label} per {'period' if not freq else FREQS.get(freq, freq)}{_period(df)}")
-    if len(wide.columns):
-        ax.legend(loc="upper left", fontsize="small", ncols=min(4, len(wide.columns)))
+    if len(wide.columns) or len(partial):
+        # outside the axes, so it never covers data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
     ax.grid(alpha=0.3)
     return ax
 
 
-def render_png(df: pd.DataFrame, metric: str = "sms", *, size: tuple[float, float] = (9, 4), dpi: int = 100) -> bytes:
-    """The fitting plot as PNG bytes: a series over time when there are several periods, else
-    totals per login. Uses a plain ``Figure`` (not pyplot), so it is safe outside the main thread."""
+def render_png(
+    df: pd.DataFrame,
+    metric: str = "sms",
+    *,
+    size: tuple[float, float] = (9, 4),
+    dpi: int = 100,
+    logins: list[str] | None = None,
+) -> bytes:
+    """The fitting plot as PNG bytes: a series over time when there are several periods (only
+    ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
+    safe outside the main thread."""
     import io
 
     from matplotlib.figure import Figure
@@ -129,7 +185,7 @@ def render_png(df: pd.DataFrame, metric: str = "sms", *, size: tuple[float, floa
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     if "period_start" in df.columns and df["period_start"].nunique() > 1:
-        plot_series(df, metric, ax=ax)
+        plot_series(df, metric, logins, ax=ax)
     else:
         plot_totals(df, metric, ax=ax)
     buf = io.BytesIO()

@@ -22,6 +22,7 @@ __all__ = [
     "StatsQuery",
     "check_freq",
     "coerce_date",
+    "last_full_month",
     "make_query",
     "moscow_today",
     "split_periods",
@@ -225,3 +226,10 @@ def split_periods(start: dt.date, end: dt.date, freq: str) -> list[tuple[dt.date
         periods.append((day, last))
         day = last + dt.timedelta(days=1)
     return periods
+
+
+def last_full_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """First and last day of the month before ``today`` (default: today in Moscow)."""
+    today = today or moscow_today()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return last.replace(day=1), last

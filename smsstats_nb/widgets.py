@@ -1,8 +1,11 @@
 """StatsDashboard: an ipywidgets 8 dashboard (ipywidgets and matplotlib are imported here only).
 
-Pick a period, flags, format, granularity and metric, click Fetch: the fetch runs in a background
-thread (the kernel stays responsive), a progress bar shows periods and the rate-limit countdown,
-errors become one friendly status line, and the table, the plot and a CSV download appear. The
+Pick a period, flags, format, granularity and metric, click Fetch: a fetch that would wait more
+than a minute under the rate limit asks first; the fetch runs in a background thread (the kernel
+stays responsive) with periods done / to go and the ETA from the quota schedule; errors become one
+friendly status line; the summary figures, the table, the plot and a CSV download of the answer
+*replace* the previous answer (one question, one answer on the page). Without credentials it asks
+for them, and after a failed login it asks again (the local refusal rules still apply). The
 dashboard never fetches on load. Every control is an attribute, so tests drive it headlessly::
 
     dash = StatsDashboard(client)
@@ -18,12 +21,14 @@ import base64
 import datetime as dt
 import html
 import logging
+import os
 import threading
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
+from .analysis import LABELS, format_money, previous_period, summarize
 from .client import StatsClient
 from .errors import (
     AuthError,
@@ -35,27 +40,25 @@ from .errors import (
     SmsStatsError,
     TransportError,
 )
-from .query import moscow_today
+from .query import last_full_month, make_query
+from .series import format_duration, series_queries
 
-__all__ = ["StatsDashboard", "friendly_error", "last_full_month"]
+__all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
 
 logger = logging.getLogger(__name__)
 
 GRANULARITY = {"total": None, "daily": "D", "weekly": "W", "monthly": "MS"}
 
 
-def last_full_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """First and last day of the month before ``today`` (default: today in Moscow)."""
-    today = today or moscow_today()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    return last.replace(day=1), last
-
-
 def friendly_error(exc: BaseException) -> str:
-    """One line a person can act on, for any error a fetch can raise."""
+    """One line a person can act on, for any error a fetch can raise (each fact said once)."""
     if isinstance(exc, AuthError):
-        return f"Login failed: check the login and password (SMSC_LOGIN / SMSC_PASSWORD). {exc.hint or ''}".strip()
+        if exc.description == "refused locally" and exc.hint:
+            return f"Not sent: {exc.hint}."
+        return "Login failed: SMSC rejected the login or password. Enter them again below."
     if isinstance(exc, IPBlockedError):
+        if exc.retry_after:
+            return f"SMSC has blocked this IP address; not asking again for {format_duration(exc.retry_after)}."
         return "SMSC has blocked this IP address for up to 30 minutes; wait before trying again."
     if isinstance(exc, RateLimitError):
         wait = f"wait {exc.retry_after:.0f} s" if exc.retry_after else "wait a minute"
@@ -73,6 +76,34 @@ def friendly_error(exc: BaseException) -> str:
     return f"Unexpected {type(exc).__name__}: {exc}"
 
 
+#: A fetch whose rate-limit wait is longer than this (seconds) asks to be confirmed first.
+CONFIRM_ABOVE = 60.0
+
+
+def dashboard(*, today: dt.date | None = None) -> StatsDashboard:
+    """The dashboard for a notebook or Voilà, in every credential state.
+
+    With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
+    ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
+    neither it starts the embedded demo server. It never raises for missing credentials.
+    """
+    if os.environ.get("SMSC_LOGIN") or os.environ.get("SMSC_APIKEY"):
+        try:
+            return StatsDashboard(StatsClient(), today=today)
+        except QueryError:  # a login without a password: ask for it in the page
+            return StatsDashboard(None, today=today, login=os.environ.get("SMSC_LOGIN"))
+    from .notebook import connect
+
+    session = connect()
+    dash = StatsDashboard(session.client, today=today)
+    dash.session = session
+    dash._set_status(
+        "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
+        "Pick a period and click Fetch."
+    )
+    return dash
+
+
 class StatsDashboard:
     """A widget dashboard over a :class:`StatsClient`.
 
@@ -81,18 +112,33 @@ class StatsDashboard:
             credentials there, the dashboard asks for them with a ``Password`` widget whose value
             is cleared as soon as it is read (so it is never saved with the notebook).
         today: the day "last full month" is counted from (default: today in Moscow).
+        login: the login to fill in the form when credentials are asked for.
+        confirm_above: a fetch whose rate-limit wait exceeds this many seconds asks first.
     """
 
-    def __init__(self, client: StatsClient | None = None, *, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        client: StatsClient | None = None,
+        *,
+        today: dt.date | None = None,
+        login: str | None = None,
+        confirm_above: float = CONFIRM_ABOVE,
+    ) -> None:
         self.client = client
+        self.session: Any = None
         self.result: pd.DataFrame | None = None
+        self.summary: Any = None
         self.error: BaseException | None = None
+        self.confirm_above = confirm_above
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._pending: dict[str, Any] | None = None
+        self._plan = {"total": 0, "requests": 0, "fetched": 0}
         start, end = last_full_month(today)
-        style = {"description_width": "90px"}
-        self.start_picker = w.DatePicker(description="Start", value=start, style=style)
-        self.end_picker = w.DatePicker(description="End", value=end, style=style)
+        style = {"description_width": "80px"}
+        narrow = w.Layout(width="240px")
+        self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
+        self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
         self.mycur_box = w.Checkbox(description="own currency (mycur)", value=False, indent=False)
         self.balance2_box = w.Checkbox(description="electronic balance (balance2)", value=False, indent=False)
         self.fmt_dropdown = w.Dropdown(
@@ -100,51 +146,78 @@ class StatsDashboard:
             options=[("JSON (3)", 3), ("text (0)", 0), ("CSV (1)", 1), ("XML (2)", 2)],
             value=3,
             style=style,
+            layout=narrow,
         )
         self.granularity_dropdown = w.Dropdown(
-            description="Granularity", options=list(GRANULARITY), value="total", style=style
+            description="Granularity", options=list(GRANULARITY), value="total", style=style, layout=narrow
         )
         self.metric_dropdown = w.Dropdown(
-            description="Metric", options=["sms", "credit", "debit"], value="sms", style=style
+            description="Metric",
+            options=[(f"{LABELS[m]} ({m})", m) for m in ("sms", "credit", "debit")],
+            value="sms",
+            style=style,
+            layout=w.Layout(width="300px"),
+        )
+        self.login_filter = w.SelectMultiple(
+            description="Logins", options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
         )
         self.fetch_button = w.Button(description="Fetch", button_style="primary", icon="download")
         self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="260px"))
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="200px"))
         self.progress_label = w.Label(value="")
+        self.confirm_text = w.HTML(value="")
+        self.confirm_button = w.Button(description="Fetch anyway", button_style="warning")
+        self.decline_button = w.Button(description="Not now")
+        self.confirm_box = w.VBox(
+            [self.confirm_text, w.HBox([self.confirm_button, self.decline_button])], layout=w.Layout(display="none")
+        )
         self.status = w.HTML(value="Pick a period and click <b>Fetch</b>.")
-        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto"))
-        self.plot_output = w.Output()
+        self.summary_html = w.HTML(value="")
+        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
+        self.plot_output = w.Output(layout=w.Layout(width="100%"))
         self.download = w.HTML(value="")
-        self.login_text = w.Text(description="Login", style=style)
-        self.password = w.Password(description="Password", style=style)
+        self.login_text = w.Text(description="Login", value=login or "", style=style, layout=narrow)
+        self.password = w.Password(description="Password", style=style, layout=narrow)
         self.connect_button = w.Button(description="Connect")
+        self.credentials_note = w.HTML(
+            value="No SMSC password in the environment: enter the login and password here (they are not saved)."
+        )
         self.credentials_box = w.VBox(
-            [
-                w.HTML("No SMSC credentials in the environment: enter them here (they are not saved)."),
-                w.HBox([self.login_text, self.password, self.connect_button]),
-            ]
+            [self.credentials_note, w.HBox([self.login_text, self.password, self.connect_button], layout=_WRAP)]
         )
         self.fetch_button.on_click(self._on_fetch)
         self.cancel_button.on_click(self._on_cancel)
         self.connect_button.on_click(self._on_connect)
-        self.metric_dropdown.observe(self._on_metric, names="value")
-        if self.client is None:
+        self.confirm_button.on_click(self._on_confirm)
+        self.decline_button.on_click(self._on_decline)
+        self.metric_dropdown.observe(self._on_redraw, names="value")
+        self.login_filter.observe(self._on_redraw, names="value")
+        if self.client is None and login is None:
             try:
                 self.client = StatsClient()
             except QueryError:
                 self.client = None
-        self.credentials_box.layout.display = "none" if self.client is not None else None
-        self.fetch_button.disabled = self.client is None
+        self._ask_credentials(self.client is None)
         controls = w.VBox(
             [
-                w.HBox([self.start_picker, self.end_picker]),
-                w.HBox([self.granularity_dropdown, self.metric_dropdown, self.fmt_dropdown]),
-                w.HBox([self.mycur_box, self.balance2_box]),
-                w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label]),
+                w.HBox([self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP),
+                w.HBox([self.metric_dropdown, self.fmt_dropdown, self.mycur_box, self.balance2_box], layout=_WRAP),
+                w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label], layout=_WRAP),
             ]
         )
         self.widget = w.VBox(
-            [self.credentials_box, controls, self.status, self.download, w.HBox([self.table_output, self.plot_output])]
+            [
+                self.credentials_box,
+                controls,
+                self.confirm_box,
+                self.status,
+                self.summary_html,
+                self.download,
+                self.login_filter,
+                self.table_output,
+                self.plot_output,
+            ],
+            layout=w.Layout(max_width="980px"),
         )
 
     # -- display -----------------------------------------------------------------------------------
@@ -157,30 +230,108 @@ class StatsDashboard:
     def __repr__(self) -> str:
         return "StatsDashboard()"
 
-    # -- callbacks ---------------------------------------------------------------------------------
+    # -- credentials ---------------------------------------------------------------------------------
+    def _ask_credentials(self, ask: bool, note: str | None = None) -> None:
+        if note is not None:
+            self.credentials_note.value = html.escape(note)
+        self.credentials_box.layout.display = None if ask else "none"
+        self.fetch_button.disabled = self.client is None
+
     def _on_connect(self, _: Any = None) -> None:
         login, psw = self.login_text.value.strip() or None, self.password.value or None
         self.password.value = ""  # never keep the secret in the widget state
+        old = self.client
+        options: dict[str, Any] = {}
+        if old is not None:  # keep where and how the old client talked (server, cache, limit)
+            options = {"base_url": old.base_url, "cache": old._cache_spec, "rate_limit": old.rate_limit}
         try:
-            self.client = StatsClient(login, psw)
+            client = StatsClient(login, psw, **options)
         except SmsStatsError as exc:
             self._set_status(friendly_error(exc), error=True)
             return
-        self.credentials_box.layout.display = "none"
-        self.fetch_button.disabled = False
+        if old is not None and self._thread is None:
+            old.close()
+        self.client = client
+        self._ask_credentials(False)
         self._set_status(f"Connected as {html.escape(login or '')}. Pick a period and click <b>Fetch</b>.", raw=True)
 
+    # -- callbacks ---------------------------------------------------------------------------------
     def _on_cancel(self, _: Any = None) -> None:
         self._cancel.set()
         self._set_status("Cancelling after the current request…")
 
-    def _on_metric(self, _: Any = None) -> None:
+    def _on_redraw(self, _: Any = None) -> None:
+        """A metric or login-filter change redraws from the answer already fetched (no request)."""
         if self.result is not None and self._thread is None:
             self._show_plot(self.result)
+
+    def _read_inputs(self) -> dict[str, Any]:
+        start, end = self.start_picker.value, self.end_picker.value
+        if start is None or end is None:
+            raise QueryError("pick both a start and an end date")
+        params = {
+            "start": start,
+            "end": end,
+            "mycur": bool(self.mycur_box.value),
+            "balance2": bool(self.balance2_box.value),
+            "fmt": int(self.fmt_dropdown.value),
+            "freq": GRANULARITY[self.granularity_dropdown.value],
+        }
+        flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
+        if params["freq"] is None:
+            make_query(start, end, **flags)  # validates (QueryError) before anything else
+        else:
+            series_queries(start, end, params["freq"], **flags)
+        return params
 
     def _on_fetch(self, _: Any = None) -> None:
         if self._thread is not None or self.client is None:
             return
+        self.confirm_box.layout.display = "none"
+        try:
+            params = self._read_inputs()
+            requests, eta = self._estimate(params)
+        except SmsStatsError as exc:
+            self._clear_answer()
+            self._set_status(friendly_error(exc), error=True)
+            return
+        self._plan = {"total": 1, "requests": requests, "fetched": 0}
+        if eta > self.confirm_above:
+            self._pending = params
+            self.confirm_text.value = (
+                f"This needs <b>{requests} request(s)</b>: about <b>{html.escape(format_duration(eta))}</b> "
+                "under SMSC's limit of 3 statistics requests a minute. What is fetched is cached, and "
+                "Cancel keeps it."
+            )
+            self.confirm_box.layout.display = None
+            self._set_status("Waiting for your confirmation.")
+            return
+        self._start(params)
+
+    def _on_confirm(self, _: Any = None) -> None:
+        params, self._pending = self._pending, None
+        self.confirm_box.layout.display = "none"
+        if params is not None and self._thread is None:
+            self._start(params)
+
+    def _on_decline(self, _: Any = None) -> None:
+        self._pending = None
+        self.confirm_box.layout.display = "none"
+        self._set_status("Not fetched. Pick a shorter period or a coarser granularity.")
+
+    def _estimate(self, params: dict[str, Any]) -> tuple[int, float]:
+        """Requests needed and seconds of rate-limit wait for this fetch (sends nothing)."""
+        client = self.client
+        assert client is not None
+        flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
+        if params["freq"] is None:
+            cached = client.cached(params["start"], params["end"], **flags)
+            need = 0 if cached is not None else 1
+            return need, client.eta(need)
+        cost = client.estimate_series(params["start"], params["end"], params["freq"], **flags)
+        return cost.requests, cost.eta_seconds
+
+    def _start(self, params: dict[str, Any]) -> None:
         self._cancel.clear()
         self.error = None
         self.fetch_button.disabled = True
@@ -188,14 +339,6 @@ class StatsDashboard:
         self.progress.value, self.progress.max = 0, 1
         self.progress_label.value = ""
         self._set_status("Fetching…")
-        params = {
-            "start": self.start_picker.value,
-            "end": self.end_picker.value,
-            "mycur": bool(self.mycur_box.value),
-            "balance2": bool(self.balance2_box.value),
-            "fmt": int(self.fmt_dropdown.value),
-            "freq": GRANULARITY[self.granularity_dropdown.value],
-        }
         self._thread = threading.Thread(target=self._run, args=(params,), name="smsstats-dashboard", daemon=True)
         self._thread.start()
 
@@ -212,8 +355,6 @@ class StatsDashboard:
         client = self.client
         assert client is not None
         try:
-            if params["start"] is None or params["end"] is None:
-                raise QueryError("pick both a start and an end date")
             freq = params.pop("freq")
             if freq is None:
                 df = client.fetch(**params, on_wait=self._on_wait)
@@ -229,18 +370,22 @@ class StatsDashboard:
                     on_period=self._on_period,
                     on_wait=self._on_wait,
                 )
-            self.result = df
             self._show(df)
         except BaseException as exc:  # noqa: BLE001 - every error goes to the status line
             self.error = exc
             partial = getattr(exc, "partial", None)
             if isinstance(partial, pd.DataFrame) and len(partial):
-                self.result = partial
-                self._show(partial, note=" (partial: what was fetched before the error is kept and cached)")
+                self._show(partial, note=" Partial: what was fetched before the error is shown and cached.")
+            else:
+                self._clear_answer()
             self._set_status(friendly_error(exc), error=True)
+            if isinstance(exc, AuthError):
+                self._ask_credentials(True, "Enter the login and password again (they are not saved).")
+                if client.login:
+                    self.login_text.value = client.login
             logger.info("dashboard fetch failed: %s", type(exc).__name__)
         finally:
-            self.fetch_button.disabled = False
+            self.fetch_button.disabled = self.client is None
             self.cancel_button.disabled = True
             self.progress_label.value = ""
             self._thread = None
@@ -248,39 +393,82 @@ class StatsDashboard:
     def _on_period(self, done: int, total: int, cached: bool) -> None:
         self.progress.max = total
         self.progress.value = done
-        self.progress_label.value = f"{done}/{total} periods"
+        if not cached:
+            self._plan["fetched"] += 1
+        left = max(0, self._plan["requests"] - self._plan["fetched"])
+        eta = ""
+        if left and self.client is not None:
+            eta = f", about {format_duration(self.client.eta(left))} left"
+        self.progress_label.value = f"{done} of {total} periods done, {total - done} to go{eta}"
 
     def _on_wait(self, seconds: float) -> None:
-        self.progress_label.value = f"rate limit: next request in {seconds:.0f} s"
+        self.progress_label.value = f"rate limit: 3 requests a minute; next in {seconds:.0f} s"
 
     # -- output --------------------------------------------------------------------------------------------
+    def _clear_answer(self) -> None:
+        """Remove the previous answer (its figures no longer match the inputs)."""
+        self.result = None
+        self.summary = None
+        self.table_output.outputs = ()
+        self.plot_output.outputs = ()
+        self.download.value = ""
+        self.summary_html.value = ""
+        self.login_filter.layout.display = "none"
+
     def _show(self, df: pd.DataFrame, note: str = "") -> None:
-        self.table_output.clear_output()
-        self.table_output.append_display_data(_html_table(df))
+        """Replace the answer on the page: summary, table, plot, download and status."""
+        self.result = df
+        client = self.client
+        previous = None
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if client is not None and start and end:
+            a, b = previous_period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+            try:  # the previous period of the same length, only when it is cached (no request)
+                previous = client.cached(
+                    a, b, mycur=df.attrs.get("mycur", False), balance2=df.attrs.get("balance2", False)
+                )
+            except SmsStatsError:
+                previous = None
+        self.summary = summarize(df, previous)
+        compared = f" Change against {a} – {b} (cached)." if previous is not None else ""
+        self.summary_html.value = (
+            '<div class="smsstats-summary" style="font-size:110%">'
+            + self.summary._repr_html_()
+            + f"<br><small>{html.escape(compared)}</small></div>"
+        )
+        _replace(self.table_output, {"text/html": _html_table(df), "text/plain": f"{len(df)} rows"})
+        series = "period_start" in df.columns
+        logins = sorted(str(x) for x in df["login"].unique())
+        self.login_filter.unobserve(self._on_redraw, names="value")
+        self.login_filter.options = logins if series else []
+        self.login_filter.value = ()
+        self.login_filter.observe(self._on_redraw, names="value")
+        self.login_filter.layout.display = None if series and len(logins) > 1 else "none"
         self._show_plot(df)
         csv = df.to_csv(index=False).encode("utf-8")
         b64 = base64.b64encode(csv).decode("ascii")
+        granularity = self.granularity_dropdown.value if series else "total"
+        name = f"smsstats_{start}_{end}_{granularity}.csv"
         self.download.value = (
-            f'<a download="smsstats.csv" href="data:text/csv;charset=utf-8;base64,{b64}" '
-            f'class="smsstats-download">Download CSV ({len(df)} rows)</a>'
+            f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{b64}" '
+            f'class="smsstats-download">Download {html.escape(name)} ({len(df)} rows)</a>'
         )
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
-        complete = df.attrs.get("complete", True)
-        extra = "" if complete else " (cancelled: the periods fetched so far are shown and cached)"
-        self._set_status(
-            f"{len(df)} rows for {df.attrs.get('start')} – {df.attrs.get('end')} from {source}{extra}{note}."
-        )
+        extra = ""
+        if not df.attrs.get("complete", True):
+            got = df["period_start"].nunique() if series else 0
+            extra = f" Cancelled: {got} of {self.progress.max} periods were fetched (cached; Fetch again resumes)."
+        self._set_status(f"{len(df)} rows for {start} – {end} from {source}.{extra}{note}")
 
     def _show_plot(self, df: pd.DataFrame) -> None:
-        from IPython.display import Image
-
         from .plotting import render_png
 
-        self.plot_output.clear_output()
         if not len(df):
+            self.plot_output.outputs = ()
             return
-        png = render_png(df, self.metric_dropdown.value, size=(8, 4), dpi=90)  # thread-safe: no pyplot
-        self.plot_output.append_display_data(Image(data=png, format="png"))
+        logins = list(self.login_filter.value) or None
+        png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90, logins=logins)  # no pyplot: thread-safe
+        _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
 
     def _set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         body = text if raw else html.escape(text)
@@ -288,13 +476,40 @@ class StatsDashboard:
         self.status.value = f'<span class="smsstats-status" style="color:{color}">{body}</span>'
 
 
-def _html_table(df: pd.DataFrame) -> Any:
-    from IPython.display import HTML
+_WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 
+
+def _replace(out: w.Output, data: dict[str, str]) -> None:
+    """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
+    ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    """The answer as an HTML table: money with two decimals and thousands separators, the
+    currency in the headers, the wire names explained."""
     shown = df.copy()
     for col in ("period_start", "period_end"):
         if col in shown.columns:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
-    return HTML(
-        shown.to_html(index=False, classes="smsstats-table", float_format=lambda x: f"{x:.4f}".rstrip("0").rstrip("."))
+    currencies = sorted({str(c) for c in df["currency"].unique()})
+    cur = f", {currencies[0]}" if len(currencies) == 1 else ""
+    shown["sms"] = [f"{int(v):,}" for v in df["sms"]]
+    for col in ("credit", "debit"):
+        shown[col] = [format_money(float(v)) for v in df[col]]
+    if len(currencies) == 1:
+        shown = shown.drop(columns=["currency"])
+    shown = shown.rename(
+        columns={
+            "period_start": "from",
+            "period_end": "to",
+            "sms": "messages (sms)",
+            "credit": f"spent on messages{cur} (credit)",
+            "debit": f"paid in{cur} (debit)",
+        }
     )
+    style = (
+        "<style>.smsstats-table td{text-align:right;padding:2px 8px}"
+        ".smsstats-table td:first-child{text-align:left}</style>"
+    )
+    return style + shown.to_html(index=False, classes="smsstats-table", escape=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,7 +28,16 @@ from ..errors import QueryError, StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 
-__all__ = ["REDIS_SCHEMES", "CacheSpec", "Store", "default_cache_dir", "is_redis_url", "open_store"]
+__all__ = [
+    "COOLDOWN_WORDS",
+    "REDIS_SCHEMES",
+    "Activity",
+    "CacheSpec",
+    "Store",
+    "default_cache_dir",
+    "is_redis_url",
+    "open_store",
+]
 
 CacheSpec = str | os.PathLike[str] | bool | None
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -46,6 +56,29 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("smsstats_nb", appauthor=False))
+
+
+#: Plain words for the reasons cool-downs are kept under.
+COOLDOWN_WORDS = {
+    "auth": "known-bad credentials refused locally",
+    "error 4": "IP-block refusal (SMSC answered error 4)",
+    "server pause": "pause the server asked for (error 9, 429 or 503)",
+}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What ``smsstats cache info`` reports about use of the rate limit and the refusals.
+
+    Attributes:
+        recent_requests: requests sent in the window (every account in this store).
+        cooldowns: ``(reason, seconds left)`` of each active refusal or pause.
+        failed_logins: failed (or pending) logins counted in the 30-minute login budget.
+    """
+
+    recent_requests: int
+    cooldowns: list[tuple[str, float]] = field(default_factory=list)
+    failed_logins: int = 0
 
 
 @runtime_checkable
@@ -92,6 +125,10 @@ class Store(Protocol):
 
     def info(self) -> dict[str, Any]:
         """Where the state lives, how many answers are cached and how big the cache is."""
+
+    def activity(self, window: float) -> Activity:
+        """Requests sent in the last ``window`` seconds (every account), active refusals and
+        cool-downs, and failed logins in the login budget's window."""
 
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and all cool-downs if asked); returns

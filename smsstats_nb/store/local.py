@@ -31,6 +31,7 @@ from urllib.parse import quote
 from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
+from . import Activity
 
 __all__ = ["LocalStore"]
 
@@ -457,6 +458,29 @@ class LocalStore:
             path = self.cache_dir / HTTP_CACHE
             info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
         return info
+
+    def activity(self, window: float) -> Activity:
+        """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
+        now = time.time()
+        with self._db() as db:
+            cool = db.execute(
+                "SELECT reason, until FROM cooldown WHERE until > ? AND reason != 'verified' ORDER BY until", (now,)
+            ).fetchall()
+            failed = db.execute("SELECT count(*) FROM logins WHERE failed = 1").fetchone()[0]
+        recent = 0
+        path = self.state_dir / RATELIMIT
+        if path.exists():
+            with storage_errors(self.state_dir):
+                conn = sqlite3.connect(_read_only_uri(path) if self.read_only else str(path), uri=self.read_only)
+                try:
+                    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'q_%'")]
+                    since = int((now - window) * 1000)
+                    for table in tables:
+                        query = f"SELECT count(*) FROM '{table}' WHERE item_timestamp >= ?"
+                        recent += int(conn.execute(query, (since,)).fetchone()[0])
+                finally:
+                    conn.close()
+        return Activity(recent, [(str(r), float(u) - now) for r, u in cool], int(failed))
 
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index; ``cooldowns=True`` also ends cool-downs."""

@@ -19,6 +19,7 @@ from ..errors import QueryError, StorageError, TransportError
 from ..query import StatsQuery
 from ..quota import Quota
 from ..redaction import redact_url
+from . import Activity
 
 __all__ = ["PREFIX", "RedisStore", "connect_redis"]
 
@@ -121,6 +122,7 @@ class RedisStore:
         old = self.redis.get(name)
         if old is None or float(old) < until:
             self.redis.set(name, repr(until), px=max(1, int(seconds * 1000)))
+            self.redis.set(name + ":reason", reason, px=max(1, int(seconds * 1000)))
 
     def cooldown_remaining(self, key: str) -> float:
         """Seconds left in a cool-down (0 when none)."""
@@ -134,7 +136,7 @@ class RedisStore:
                 self.redis.delete(name)
             self.redis.delete(f"{self.prefix}:logins")
         else:
-            self.redis.delete(self._cool(key))
+            self.redis.delete(self._cool(key), self._cool(key) + ":reason")
 
     def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
         """Reserve one of ``limit`` login attempts per ``window`` seconds for the whole team."""
@@ -184,6 +186,26 @@ class RedisStore:
             "entries": len(self.http_backend().responses),
             "size_bytes": 0,
         }
+
+    def activity(self, window: float) -> Activity:
+        """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
+        now = self._now()
+        recent = 0
+        for key in self.redis.scan_iter(f"{self.prefix}:quota:*"):
+            if self.redis.type(key) == b"zset":
+                recent += int(self.redis.zcount(key, int((now - window) * 1000), "+inf"))
+        cooldowns = []
+        for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
+            if name.endswith(b":reason"):
+                continue
+            value = self.redis.get(name)
+            reason = self.redis.get(name + b":reason") if isinstance(name, bytes) else None
+            if value is not None and float(value) > now:
+                text = reason.decode() if isinstance(reason, bytes) else "cool-down"
+                if text != "verified":
+                    cooldowns.append((text, float(value) - now))
+        failed = int(self.redis.zcard(f"{self.prefix}:logins"))
+        return Activity(recent, sorted(cooldowns, key=lambda c: c[1]), failed)
 
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and cool-downs if asked)."""

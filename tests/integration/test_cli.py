@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -111,11 +115,195 @@ def test_cache_info_and_clear(env: DemoServer, capsys: pytest.CaptureFixture[str
     main(["fetch", "--start", "2024-01-02"])
     capsys.readouterr()
     assert main(["cache", "info"]) == 0
-    assert "entries: 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "answers cached: 2 (" in out and "KiB on disk)" in out
+    assert "2 request(s) in the last 60 s (SMSC allows 3)" in out
+    assert "cool-downs:     none" in out
     assert main(["cache", "clear", "--cache-dir", str(cache_dir)]) == 0
     assert "removed 2" in capsys.readouterr().out
     main(["cache", "info"])
-    assert "entries: 0" in capsys.readouterr().out
+    assert "answers cached: 0" in capsys.readouterr().out
+
+
+def test_cache_info_names_active_refusals_and_when_they_end(
+    env: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMSC_PASSWORD", "wrong-one")
+    assert main(["fetch", "--start", "2024-01-01"]) == 3
+    capsys.readouterr()
+    assert main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "failed logins:  1 in the last 30 min" in out
+    assert re.search(r"known-bad credentials refused locally: (29|30) min 0?\d+ s left \(until \d\d:\d\d:\d\d", out), (
+        out
+    )
+    assert "smsstats cache clear --cooldowns" in out and "wrong-one" not in out
+    assert main(["cache", "clear", "--cooldowns"]) == 0
+    capsys.readouterr()
+    main(["cache", "info"])
+    out = capsys.readouterr().out
+    assert "cool-downs:     none" in out and "failed logins:  0" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--plot", "out.jpg"], "--plot must end in .png"),
+        (["--output", "out.xlsx"], "--output must end in .csv or .json"),
+        (["--output", "no-such-folder/out.csv"], "the folder 'no-such-folder' does not exist"),
+        (["--plot", "no-such-folder/out.png"], "the folder 'no-such-folder' does not exist"),
+    ],
+)
+def test_files_are_checked_before_any_request(
+    env: DemoServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["fetch", "--start", "2024-01-01", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert env.stat_requests == 0
+
+
+def test_verbose_after_the_subcommand_and_version(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
+    from smsstats_nb import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"smsstats {__version__}"
+    for args in (["-v", "fetch", "--start", "2024-01-01"], ["fetch", "--start", "2024-01-02", "-v"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "smsstats_nb.cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "INFO smsstats_nb" in proc.stderr and env.psw not in proc.stderr
+
+
+def test_without_login_the_message_names_the_options(
+    env: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SMSC_LOGIN")
+    assert main(["fetch", "--start", "2024-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "--login" in err and "SMSC_LOGIN" in err and "login=" not in err
+
+
+def test_a_long_series_without_a_terminal_needs_yes(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smsstats_nb.cli",
+            "fetch",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-02-29",
+            "--freq",
+            "D",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "pass --yes" in proc.stderr and "about 19 min" in proc.stderr
+    assert env.stat_requests == 0
+
+
+def _pty_run(args: list[str], until: str, answer: str | None = None, timeout: float = 30.0) -> str:
+    """Run the CLI on a pseudo-terminal, answer a prompt if asked, read until ``until`` appears,
+    then interrupt it (Ctrl-C); returns everything it wrote."""
+    import pty
+    import select
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(
+            sys.executable, [sys.executable, "-m", "smsstats_nb.cli", *args], {**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+    out = b""
+    deadline = time.monotonic() + timeout
+    answered = answer is None
+    try:
+        while time.monotonic() < deadline and until.encode() not in out:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if not answered and b"[y/N]" in out:
+                    os.write(fd, answer.encode() + b"\n")  # type: ignore[union-attr]
+                    answered = True
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return out.decode("utf-8", "replace")
+
+
+def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer) -> None:
+    text = _pty_run(["fetch", "--start", "2024-01-01", "--end", "2024-01-04", "--freq", "D"], until="next in 5")
+    assert "series: 4 periods: 0 cached, 4 to fetch, about 1 min 00 s under the rate limit" in text
+    assert re.search(r"rate limit: 3 requests per 60 s; next in 5\d s", text), text
+    assert "interrupted (what was fetched is cached)" in text
+    assert env.stat_requests == 3
+
+
+def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
+    text = _pty_run(
+        ["fetch", "--start", "2024-01-01", "--end", "2024-02-29", "--freq", "D"], until="interrupted", answer="n"
+    )
+    assert "this series needs about 19 min" in text and "Continue? [y/N]" in text
+    assert env.stat_requests == 0
+
+
+def test_demo_answers_from_the_cache_on_its_second_run(tmp_path: Path) -> None:
+    from smsstats_nb.cli import DEMO_PORT
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", DEMO_PORT)) == 0:
+            pytest.skip(f"port {DEMO_PORT} is in use here")
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-m", "smsstats_nb.cli", "demo", "--out", str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        runs.append(proc.stdout)
+    assert "from the server" in runs[0] and "from the cache" in runs[1]
 
 
 def test_demo_command_writes_csv_and_png(tmp_path: Path) -> None:

@@ -68,12 +68,13 @@ def test_cancel_keeps_what_was_fetched(make_client: Make, server: DemoServer) ->
     assert dash.wait(30)
     assert isinstance(dash.result, pd.DataFrame) and dash.result.attrs["complete"] is False
     assert 1 <= dash.result["period_start"].nunique() < 9
-    assert "cancelled" in dash.status.value
+    got = dash.result["period_start"].nunique()
+    assert f"Cancelled: {got} of 9 periods were fetched" in dash.status.value
 
 
 @pytest.mark.parametrize(
     ("setup", "expected"),
-    [("wrong_password", "check the login and password"), ("error9", "wait"), ("error4", "30 minutes")],
+    [("wrong_password", "SMSC rejected the login or password"), ("error9", "wait"), ("error4", "30 minutes")],
 )
 def test_errors_become_one_friendly_status_line(
     make_client: Make, server: DemoServer, setup: str, expected: str
@@ -100,3 +101,124 @@ def test_asks_for_credentials_and_clears_the_password(server: DemoServer, monkey
     assert dash.password.value == ""  # the secret does not stay in the widget state
     assert dash.client is not None and dash.fetch_button.disabled is False
     assert server.psw not in repr(dash.widget.get_state())
+
+
+def _png(dash: StatsDashboard) -> str:
+    assert len(dash.plot_output.outputs) == 1
+    return str(dash.plot_output.outputs[0]["data"]["image/png"])
+
+
+def test_a_new_answer_replaces_the_old_one(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    first_png = _png(dash)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2023, 1, 1), dt.date(2023, 12, 31)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert len(dash.table_output.outputs) == 1 and len(dash.plot_output.outputs) == 1
+    table = dash.table_output.outputs[0]["data"]["text/html"]
+    assert "2023-01-01 – 2023-12-31" in dash.status.value
+    expected = expected_frame(dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    shop = int(expected.set_index("login").loc["demo_shop", "sms"])
+    assert f"{shop:,}" in table and _png(dash) != first_png
+    assert "smsstats_2023-01-01_2023-12-31_total.csv" in dash.download.value
+
+
+def test_switching_the_metric_redraws_from_the_fetched_answer(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    sent, before = server.stat_requests, _png(dash)
+    for metric in ("credit", "debit", "sms"):
+        dash.metric_dropdown.value = metric
+        assert len(dash.plot_output.outputs) == 1  # redrawn, never blank, never stacked
+    dash.metric_dropdown.value = "credit"
+    assert _png(dash) != before and server.stat_requests == sent
+
+
+def test_an_input_error_removes_the_stale_answer(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 3, 1), dt.date(2024, 2, 1)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert "Check the inputs" in dash.status.value and "#b00020" in dash.status.value
+    assert dash.result is None and dash.download.value == "" and dash.summary_html.value == ""
+    assert dash.table_output.outputs == () and dash.plot_output.outputs == ()
+
+
+def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(rate_limit=(3, 2.0)), today=dt.date(2024, 2, 10), confirm_above=1.0)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 5)
+    dash.granularity_dropdown.value = "daily"
+    dash.fetch_button.click()
+    assert dash.confirm_box.layout.display is None and "5 request(s)" in dash.confirm_text.value
+    assert server.stat_requests == 0 and dash._thread is None
+    dash.decline_button.click()
+    assert dash.confirm_box.layout.display == "none" and server.stat_requests == 0
+    labels: list[str] = []
+    dash.progress_label.observe(lambda change: labels.append(change["new"]), names="value")
+    dash.fetch_button.click()
+    dash.confirm_button.click()
+    assert dash.wait(30)
+    assert server.stat_requests == 5 and dash.result is not None
+    assert "1 of 5 periods done, 4 to go, about" in " | ".join(labels)
+
+
+def test_a_wrong_password_can_be_corrected_in_the_page(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(psw="typo"), today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert dash.credentials_box.layout.display is None and dash.login_text.value == server.login
+    assert dash.status.value.count("Login failed") == 1
+    dash.password.value = "typo"
+    dash.connect_button.click()
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert "refused locally" not in dash.status.value and "Not sent" in dash.status.value  # no second request
+    assert server.stat_requests == 1
+    dash.password.value = server.psw
+    dash.connect_button.click()
+    assert dash.password.value == ""
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert dash.result is not None and len(dash.result) == 4 and server.stat_requests == 2
+    assert dash.credentials_box.layout.display == "none"
+
+
+def test_summary_table_format_and_login_filter(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    client.fetch("2023-12-01", "2023-12-31")  # the previous period of the same length is cached
+    dash = StatsDashboard(client, today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    jan, dec = (
+        expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)),
+        expected_frame(dt.date(2023, 12, 1), dt.date(2023, 12, 31)),
+    )
+    change = (jan["sms"].sum() - dec["sms"].sum()) / dec["sms"].sum() * 100
+    assert f"{int(jan['sms'].sum()):,} messages ({change:+.1f}%)" in dash.summary_html.value
+    assert "per message" in dash.summary_html.value and "2023-12-01 – 2023-12-31 (cached)" in dash.summary_html.value
+    table = dash.table_output.outputs[0]["data"]["text/html"]
+    shop = jan.set_index("login").loc["demo_shop"]
+    assert f"{shop['credit']:,.2f}" in table and "spent on messages, RUR (credit)" in table
+    assert "paid in, RUR (debit)" in table and dash.login_filter.layout.display == "none"  # totals: no filter
+    dash.granularity_dropdown.value = "weekly"
+    dash.fetch_button.click()
+    assert dash.wait(60)
+    assert dash.login_filter.layout.display is None and "demo_shop" in dash.login_filter.options
+    before = _png(dash)
+    dash.login_filter.value = ("demo_shop",)
+    assert _png(dash) != before
+
+
+def test_dashboard_helper_asks_for_a_missing_password(server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smsstats_nb.widgets import dashboard
+
+    monkeypatch.setenv("SMSC_LOGIN", server.login)
+    monkeypatch.setenv("SMSC_BASE_URL", server.url)
+    dash = dashboard(today=dt.date(2024, 2, 10))
+    assert dash.client is None and dash.credentials_box.layout.display is None
+    assert dash.login_text.value == server.login and dash.fetch_button.disabled is True

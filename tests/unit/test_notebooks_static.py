@@ -66,3 +66,27 @@ def test_plots_are_stored_as_images() -> None:
     for name in ("01_quickstart.ipynb", "03_series_caching_rate_limits.ipynb"):
         outputs = [o for c in load(NOTEBOOKS[NAMES.index(name)])["cells"] for o in c.get("outputs", [])]
         assert any("image/png" in o.get("data", {}) for o in outputs), name
+
+
+@pytest.mark.parametrize(
+    "name", ["01_quickstart.ipynb", "02_formats_and_errors.ipynb", "03_series_caching_rate_limits.ipynb"]
+)
+def test_the_first_plot_comes_within_five_cells(name: str) -> None:
+    cells = load(NOTEBOOKS[NAMES.index(name)])["cells"]
+    first = next(i for i, c in enumerate(cells) for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert first < 5, f"{name}: first plot in cell {first + 1}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_no_log_noise_and_no_fixed_dates_on_the_wire(path: Path) -> None:
+    """Nothing on stderr (a pink log line), and no cell asks the server for a hard-coded date: on
+    SMSC the notebooks look at recent periods (session.month()); a fixed date may appear only where
+    nothing is sent (an estimate, or the invalid date of the QueryError example)."""
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        assert not [o for o in cell["outputs"] if o.get("name") == "stderr"], cell["source"]
+        src = "".join(cell["source"])
+        if re.search(r"\.fetch(_series)?\(", src):
+            dates = re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4}", src)
+            assert dates in ([], ["31.02.2024"]), src

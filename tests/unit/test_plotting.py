@@ -89,3 +89,51 @@ def test_render_png_picks_series_or_totals() -> None:
 
     for df in (series(), totals()):
         assert render_png(df)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def january_daily() -> pd.DataFrame:
+    days = pd.date_range("2024-01-01", "2024-01-31")
+    df = pd.DataFrame(
+        {"period_start": days, "period_end": days, "login": "a", "sms": np.arange(31), "credit": 1.0, "debit": 0.0}
+    )
+    df["currency"] = "RUR"
+    df.attrs.update(freq="D", start="2024-01-01", end="2024-01-31")
+    return df
+
+
+def test_the_date_axis_has_no_misleading_offset_and_the_legend_sits_outside() -> None:
+    ax = plot_series(january_daily(), "sms")
+    ax.figure.canvas.draw()
+    assert ax.xaxis.get_offset_text().get_text() == ""  # it said "2024-Feb" for January data
+    legend = ax.get_legend()
+    box = legend.get_window_extent().transformed(ax.transAxes.inverted())
+    assert box.x0 >= 1.0  # right of the axes: it covers no data
+    assert "2024-01-01 – 2024-01-31" in ax.get_title()
+    plt.close("all")
+
+
+def test_a_clipped_last_week_is_marked_not_drawn_as_a_cliff() -> None:
+    starts = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"])
+    ends = pd.to_datetime(["2024-01-07", "2024-01-14", "2024-01-21", "2024-01-28", "2024-01-31"])
+    df = pd.DataFrame({"period_start": starts, "period_end": ends, "login": "a", "sms": [70, 70, 70, 70, 30]})
+    df["credit"], df["debit"], df["currency"] = 1.0, 0.0, "RUR"
+    df.attrs.update(freq="W")
+    from smsstats_nb.plotting import partial_periods
+
+    assert list(partial_periods(df)) == [pd.Timestamp("2024-01-29")]
+    ax = plot_series(df, "sms")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "partial period" in labels
+    assert any("partial: 29 Jan–31 Jan" in t.get_text() for t in ax.texts)
+    whole = df.copy()
+    whole.loc[4, "period_end"] = pd.Timestamp("2024-02-04")
+    assert len(partial_periods(whole)) == 0
+    plt.close("all")
+
+
+def test_labels_explain_the_wire_names() -> None:
+    ax = plot_totals(totals(), "credit")
+    assert ax.get_ylabel() == "spent on messages, RUR (credit)"
+    ax = plot_totals(totals(), "debit")
+    assert ax.get_ylabel() == "paid in, RUR (debit)"
+    plt.close("all")

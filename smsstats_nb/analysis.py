@@ -1,0 +1,132 @@
+"""Summary figures of a stats frame (pure pandas, no I/O): what an analyst reads first.
+
+:func:`summarize` gives total messages, total spent (``credit``), total paid in (``debit``) and the
+average cost per message, per currency, and the change against a previous period when one is
+given. :func:`previous_period` names the period of the same length just before a period. The
+wire names are kept in the frames; :data:`LABELS` explains them (``credit`` is what was spent
+on messages, ``debit`` what was paid in; the vendor's page swaps the words).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .errors import QueryError
+
+__all__ = ["LABELS", "Summary", "format_money", "previous_period", "summarize"]
+
+#: Plain words for the wire names.
+LABELS = {
+    "sms": "messages",
+    "credit": "spent on messages",
+    "debit": "paid in",
+}
+
+
+def format_money(value: float, currency: str = "") -> str:
+    """``12345.6`` → ``"12,345.60"`` (two decimals, thousands separators), currency appended."""
+    text = f"{value:,.2f}"
+    return f"{text} {currency}".rstrip()
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same number of days that ends the day before ``start``."""
+    if end < start:
+        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def _change(now: float, before: float) -> float | None:
+    """Relative change in percent (None when the earlier figure is zero)."""
+    return None if before == 0 else (now - before) / before * 100.0
+
+
+@dataclass(frozen=True, repr=False)
+class Summary:
+    """Headline figures of one answer.
+
+    Attributes:
+        messages: messages sent in the period (all logins).
+        spent: money spent on messages (``credit``) per currency.
+        paid_in: money paid in (``debit``) per currency.
+        cost_per_message: ``spent / messages`` per currency (None without messages).
+        logins: logins with a row.
+        messages_change: percent change of messages against the previous period (None when no
+            previous period was given or it had none).
+        spent_change: percent change of spending per currency against the previous period.
+    """
+
+    messages: int
+    spent: dict[str, float]
+    paid_in: dict[str, float]
+    cost_per_message: dict[str, float | None]
+    logins: int
+    messages_change: float | None = None
+    spent_change: dict[str, float | None] = field(default_factory=dict)
+    compared: bool = False
+
+    def lines(self) -> list[str]:
+        """The figures as short lines of text."""
+        change = ""
+        if self.compared:
+            change = " (no messages before)" if self.messages_change is None else f" ({self.messages_change:+.1f}%)"
+        out = [f"{self.messages:,} messages{change} from {self.logins} login(s)"]
+        for cur, spent in self.spent.items():
+            pct = self.spent_change.get(cur) if self.compared else None
+            delta = f" ({pct:+.1f}%)" if pct is not None else ""
+            cost = self.cost_per_message.get(cur)
+            per = f", {format_money(cost, cur)} per message" if cost is not None else ""
+            out.append(f"{format_money(spent, cur)} spent{delta}{per}; {format_money(self.paid_in[cur], cur)} paid in")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return "<br>".join(html.escape(line) for line in self.lines())
+
+
+def summarize(df: pd.DataFrame, previous: pd.DataFrame | None = None) -> Summary:
+    """Headline figures of a totals or series frame, and the change against ``previous``.
+
+    Args:
+        df: a frame from ``fetch`` or ``fetch_series`` (columns ``login, sms, credit, debit,
+            currency``).
+        previous: the same question for an earlier period (see :func:`previous_period`), or None.
+
+    Raises:
+        QueryError: ``df`` is not a stats frame.
+    """
+    for frame, name in ((df, "df"), (previous, "previous")):
+        if frame is None and name == "previous":
+            continue
+        if not isinstance(frame, pd.DataFrame) or not {"login", "sms", "credit", "debit", "currency"} <= set(
+            frame.columns
+        ):
+            raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
+    by_cur = df.groupby("currency", observed=True, sort=True)[["sms", "credit", "debit"]].sum()
+    spent = {str(c): float(v) for c, v in by_cur["credit"].items()}
+    paid = {str(c): float(v) for c, v in by_cur["debit"].items()}
+    cost = {str(c): (float(r.credit) / int(r.sms) if int(r.sms) else None) for c, r in by_cur.iterrows()}
+    messages = int(df["sms"].sum())
+    if previous is None:
+        return Summary(messages, spent, paid, cost, int(df["login"].nunique()))
+    before = previous.groupby("currency", observed=True)["credit"].sum()
+    spent_change = {cur: _change(v, float(before.get(cur, 0.0))) for cur, v in spent.items()}
+    return Summary(
+        messages,
+        spent,
+        paid,
+        cost,
+        int(df["login"].nunique()),
+        messages_change=_change(messages, int(previous["sms"].sum())),
+        spent_change=spent_change,
+        compared=True,
+    )

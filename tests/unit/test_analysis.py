@@ -1,0 +1,57 @@
+"""summarize, previous_period and format_money on hand-made frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smsstats_nb import QueryError
+from smsstats_nb.analysis import format_money, previous_period, summarize
+from smsstats_nb.frames import make_frame
+
+
+def frame(rows: list[tuple[str, int, float, float, str]]) -> pd.DataFrame:
+    login, sms, credit, debit, cur = zip(*rows, strict=True)
+    return make_frame(list(login), np.array(sms), np.array(credit), np.array(debit), list(cur))
+
+
+def test_totals_cost_per_message_and_currencies() -> None:
+    s = summarize(frame([("a", 100, 250.0, 0.0, "RUR"), ("b", 300, 500.5, 1000.0, "RUR"), ("c", 10, 7.0, 0.0, "KZT")]))
+    assert s.messages == 410 and s.logins == 3
+    assert s.spent == {"KZT": 7.0, "RUR": 750.5} and s.paid_in == {"KZT": 0.0, "RUR": 1000.0}
+    assert s.cost_per_message["RUR"] == pytest.approx(750.5 / 400) and s.cost_per_message["KZT"] == 0.7
+    assert s.messages_change is None and not s.compared
+    assert "410 messages from 3 login(s)" in str(s) and "750.50 RUR spent, 1.88 RUR per message" in str(s)
+
+
+def test_change_against_the_previous_period() -> None:
+    now = frame([("a", 150, 300.0, 0.0, "RUR")])
+    before = frame([("a", 100, 200.0, 0.0, "RUR"), ("b", 0, 0.0, 50.0, "RUR")])
+    s = summarize(now, before)
+    assert s.compared and s.messages_change == pytest.approx(50.0) and s.spent_change["RUR"] == pytest.approx(50.0)
+    assert "150 messages (+50.0%)" in str(s) and "300.00 RUR spent (+50.0%)" in str(s)
+    silent = summarize(now, frame([("a", 0, 0.0, 0.0, "RUR")]))
+    assert silent.messages_change is None and "(no messages before)" in str(silent)
+
+
+def test_no_messages_has_no_cost_per_message() -> None:
+    s = summarize(frame([("a", 0, 0.0, 10.0, "RUR")]))
+    assert s.cost_per_message == {"RUR": None} and "per message" not in str(s)
+
+
+def test_previous_period_and_money() -> None:
+    assert previous_period(dt.date(2024, 1, 1), dt.date(2024, 1, 31)) == (dt.date(2023, 12, 1), dt.date(2023, 12, 31))
+    assert previous_period(dt.date(2024, 3, 1), dt.date(2024, 3, 1)) == (dt.date(2024, 2, 29), dt.date(2024, 2, 29))
+    with pytest.raises(QueryError):
+        previous_period(dt.date(2024, 3, 2), dt.date(2024, 3, 1))
+    assert format_money(1234567.891, "RUR") == "1,234,567.89 RUR" and format_money(-0.5) == "-0.50"
+
+
+def test_not_a_stats_frame_is_a_query_error() -> None:
+    with pytest.raises(QueryError, match="stats DataFrame"):
+        summarize(pd.DataFrame({"x": [1]}))
+    with pytest.raises(QueryError, match="previous"):
+        summarize(frame([("a", 1, 1.0, 0.0, "RUR")]), pd.DataFrame())
