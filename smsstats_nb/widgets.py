@@ -198,6 +198,8 @@ class StatsDashboard:
             except QueryError:
                 self.client = None
         self._ask_credentials(self.client is None)
+        if self.client is None:
+            self._set_status("Enter the SMSC login and password above and click Connect.")
         controls = w.VBox(
             [
                 w.HBox([self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP),

@@ -2,12 +2,14 @@
 
 Skipped with a reason when Chromium or Playwright is missing, unless SMSSTATS_REQUIRE_BROWSER=1
 (CI sets it and installs Chromium with apt-get). Every request to a non-loopback host is aborted
-(Voilà asks a public CDN for fonts). Set SMSSTATS_SCREENSHOT=path to keep the screenshot.
+(Voilà asks a public CDN for fonts). Set SMSSTATS_SCREENSHOT_DIR=folder to keep the screenshots.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,14 +35,14 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def voila(tmp_path: Path) -> Iterator[str]:
+def _start_voila(tmp_path: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     voila_bin = Path(sys.executable).with_name("voila")
     if not voila_bin.exists():
         _skip_or_fail("voila is not installed")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMSC_")}
     env["SMSSTATS_CACHE_DIR"] = str(tmp_path / "cache")
+    env.update(extra_env)
     proc = subprocess.Popen(
         [
             str(voila_bin),
@@ -56,7 +59,6 @@ def voila(tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -69,32 +71,32 @@ def voila(tmp_path: Path) -> Iterator[str]:
     else:
         proc.kill()
         pytest.fail("voila did not start within 90 s")
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
-def test_dashboard_in_a_real_browser(voila: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _chromium() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("playwright (the Python package) is not installed")
-    blocked: list[str] = []
 
     def only_loopback(route, request) -> None:  # type: ignore[no-untyped-def]
         host = urlsplit(request.url).hostname or ""
         if host in ("127.0.0.1", "localhost", "::1") or request.url.startswith(("data:", "blob:")):
             route.continue_()
         else:
-            blocked.append(host)
-            route.abort()
+            route.abort()  # Voila asks a public CDN for fonts
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -111,29 +113,116 @@ def test_dashboard_in_a_real_browser(voila: str, tmp_path: Path) -> None:
             ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
             page.route("**/*", only_loopback)
-            page.goto(voila, timeout=120_000)
-            fetch = page.get_by_role("button", name="Fetch")
-            fetch.wait_for(timeout=120_000)
-            dates = page.locator(".widget-datepicker input")
-            dates.nth(0).fill("2024-01-01")
-            dates.nth(0).press("Tab")
-            dates.nth(1).fill("2024-01-31")
-            dates.nth(1).press("Tab")
-            page.wait_for_timeout(500)
-            fetch.click()
-            page.locator("table.smsstats-table").wait_for(timeout=60_000)
-            page.locator(".widget-output img").first.wait_for(timeout=60_000)
-            status = page.locator(".smsstats-status").inner_text()
-            assert "4 rows" in status and "2024-01-01" in status and "2024-01-31" in status
-            table = page.locator("table.smsstats-table").inner_text()
-            assert "demo_shop" in table and "11104" in table and "демо_маркет" in table
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-            keep = os.environ.get("SMSSTATS_SCREENSHOT")
-            if keep:
-                shutil.copy(shot, keep)
+            yield page
         finally:
             browser.close()
+
+
+def _button(page: Any, name: str) -> Any:
+    """The button whose whole text is ``name`` (its icon adds to the accessible name)."""
+    return page.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+
+
+def _pick(page: Any, start: str, end: str) -> None:
+    dates = page.locator(".widget-datepicker input")
+    dates.nth(0).fill(start)
+    dates.nth(0).press("Tab")
+    dates.nth(1).fill(end)
+    dates.nth(1).press("Tab")
+    page.wait_for_timeout(400)
+
+
+def _fetch_and_wait(page: Any, expect: str) -> str:
+    _button(page, "Fetch").click()
+    status = page.locator(".smsstats-status")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        text = status.inner_text()
+        if expect in text:
+            return str(text)
+        page.wait_for_timeout(250)
+    pytest.fail(f"status never said {expect!r}; it says {status.inner_text()!r}")
+
+
+def _keep(shot: Path, name: str) -> None:
+    keep = os.environ.get("SMSSTATS_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / name)
+
+
+def test_the_analysts_path_in_a_real_browser(tmp_path: Path) -> None:
+    """Demo mode: two fetches in a row (one answer on the page), a metric switch (the plot stays),
+    a different period (the old answer is gone), and nothing is clipped at 1000 px."""
+    proc, url = _start_voila(tmp_path, {})
+    try:
+        with _chromium() as page:
+            page.goto(url, timeout=120_000)
+            _button(page, "Fetch").wait_for(timeout=120_000)
+            assert "Demo mode" in page.locator(".smsstats-status").inner_text()
+            _pick(page, "2024-01-01", "2024-01-31")
+            status = _fetch_and_wait(page, "4 rows for 2024-01-01 – 2024-01-31")
+            table = page.locator("table.smsstats-table").inner_text()
+            assert "demo_shop" in table and "11,104" in table and "22,033.67" in table and "демо_маркет" in table
+            assert "spent on messages, RUR (credit)" in table
+            assert "18,643 messages" in page.locator(".smsstats-summary").inner_text()
+            before = tmp_path / "dashboard-first-fetch.png"
+            page.screenshot(path=str(before), full_page=True)
+            _keep(before, "dashboard-first-fetch.png")
+            status = _fetch_and_wait(page, "from the cache")  # the same question again
+            assert page.locator("table.smsstats-table").count() == 1
+            assert page.locator(".widget-output img").count() == 1
+            page.locator("select:has(option:text-is('spent on messages (credit)'))").select_option(label="spent on messages (credit)")
+            page.wait_for_timeout(1500)
+            assert page.locator(".widget-output img").count() == 1  # redrawn, not blank, not stacked
+            _pick(page, "2023-12-01", "2023-12-31")
+            status = _fetch_and_wait(page, "4 rows for 2023-12-01 – 2023-12-31")
+            assert page.locator("table.smsstats-table").count() == 1
+            assert "11,104" not in page.locator("table.smsstats-table").inner_text()
+            assert "2024-01-01" not in status
+            assert "smsstats_2023-12-01_2023-12-31_total.csv" in page.locator(".smsstats-download").inner_text()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 1000, f"the page is {width} px wide in a 1000 px window"
+            after = tmp_path / "dashboard-second-fetch.png"
+            page.screenshot(path=str(after), full_page=True)
+            assert after.stat().st_size > 10_000
+            _keep(after, "dashboard-second-fetch.png")
+    finally:
+        _stop(proc)
+
+
+def test_no_password_then_a_wrong_one_then_the_right_one(tmp_path: Path) -> None:
+    """SMSC mode with SMSC_LOGIN and no SMSC_PASSWORD (as the README advises): the password form,
+    never Voila's error page; a wrong password is refused and asked again; the right one works."""
+    from smsstats_nb.demo import DemoServer
+
+    with DemoServer() as server:
+        proc, url = _start_voila(tmp_path, {"SMSC_LOGIN": server.login, "SMSC_BASE_URL": server.url})
+        try:
+            with _chromium() as page:
+                page.goto(url, timeout=120_000)
+                _button(page, "Connect").wait_for(timeout=120_000)
+                body = page.locator("body").inner_text()
+                assert "There was an error" not in body and "Traceback" not in body
+                password = page.locator("input[type=password]")
+                assert password.is_visible() and "Connect" in page.locator(".smsstats-status").inner_text()
+                assert page.locator(".widget-text input[type=text]").first.input_value() == server.login
+                shot = tmp_path / "dashboard-password-form.png"
+                page.screenshot(path=str(shot), full_page=True)
+                _keep(shot, "dashboard-password-form.png")
+                password.fill("not-the-password")
+                _button(page, "Connect").click()
+                _pick(page, "2024-01-01", "2024-01-31")
+                status = _fetch_and_wait(page, "Login failed")
+                assert status.count("Login failed") == 1 and "not-the-password" not in page.content()
+                assert password.is_visible()
+                password.fill(server.psw)
+                _button(page, "Connect").click()
+                page.wait_for_timeout(500)
+                _fetch_and_wait(page, "4 rows for 2024-01-01 – 2024-01-31")
+                assert server.psw not in page.content()
+                assert server.stat_requests == 2
+        finally:
+            _stop(proc)
