@@ -174,7 +174,8 @@ def test_the_analysts_path_in_a_real_browser(tmp_path: Path) -> None:
             status = _fetch_and_wait(page, "from the cache")  # the same question again
             assert page.locator("table.smsstats-table").count() == 1
             assert page.locator(".widget-output img").count() == 1
-            page.locator("select:has(option:text-is('spent on messages (credit)'))").select_option(label="spent on messages (credit)")
+            credit = "spent on messages (credit)"
+            page.locator(f"select:has(option:text-is('{credit}'))").select_option(label=credit)
             page.wait_for_timeout(1500)
             assert page.locator(".widget-output img").count() == 1  # redrawn, not blank, not stacked
             _pick(page, "2023-12-01", "2023-12-31")
