@@ -20,6 +20,7 @@ from .errors import (
     SmscError,
     SmsStatsError,
     StorageError,
+    SyncLeaseError,
     TransportError,
 )
 from .formats import parse_response
@@ -40,6 +41,7 @@ __all__ = [
     "SmscError",
     "StatsClient",
     "StorageError",
+    "SyncLeaseError",
     "TransportError",
     "close_all",
     "fetch_stats",

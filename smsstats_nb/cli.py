@@ -28,6 +28,7 @@ from .errors import (
     ResponseFormatError,
     SmscError,
     SmsStatsError,
+    SyncLeaseError,
     TransportError,
 )
 
@@ -42,6 +43,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (SmscError, 5),
     (ResponseFormatError, 6),
     (TransportError, 7),
+    (SyncLeaseError, 8),
     (SmsStatsError, 1),
 ]
 
@@ -101,6 +103,26 @@ def _parser() -> _Parser:
     f.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
     f.add_argument("--refresh", action="store_true", help="ask the server again even if cached")
     f.add_argument("--no-wait", action="store_true", help="fail instead of waiting for the rate limit")
+
+    y = sub.add_parser(
+        "sync",
+        parents=[common],
+        help="fill the cache with every closed period back to --since, at the quota's pace (resumable)",
+    )
+    y.add_argument("action", nargs="?", choices=["run", "status"], default="run", help="run (default) or status")
+    y.add_argument("--since", required=True, help="first day to keep, dd.mm.yyyy or yyyy-mm-dd")
+    y.add_argument("--until", help="last day (default: the last closed day, the day before yesterday)")
+    y.add_argument("--freq", default="D", help="D (default), W or MS: one request per period")
+    y.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help="wire format (default 3, JSON)")
+    y.add_argument("--mycur", action="store_true", help="amounts in the account's own currency")
+    y.add_argument("--balance2", action="store_true", help="messages paid from the electronic balance")
+    once = y.add_mutually_exclusive_group()
+    once.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    once.add_argument("--watch", action="store_true", help="then keep yesterday and today fresh until Ctrl-C")
+    y.add_argument("--share", type=int, default=2, help="requests per window the sync may take (default 2 of 3)")
+    y.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
+    y.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
+    y.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
 
     d = sub.add_parser(
         "demo", parents=[common], help="the main job against the embedded demo server: table, CSV and PNG"
@@ -202,6 +224,56 @@ def _confirm(question: str, assume_yes: bool) -> None:
     answer = input(f"{question}. Continue? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         raise KeyboardInterrupt
+
+
+def _client_for(a: argparse.Namespace, **options: Any) -> Any:
+    """A StatsClient from --login/--base-url/--cache-dir and the environment, checked first."""
+    from .client import StatsClient
+
+    login = a.login or os.environ.get("SMSC_LOGIN")
+    apikey = os.environ.get("SMSC_APIKEY") if not login else None
+    if not login and not apikey:
+        raise QueryError("no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
+    psw = None if apikey else _password(login)
+    return StatsClient(login, psw, apikey=apikey, base_url=a.base_url, **options)
+
+
+def _cmd_sync(a: argparse.Namespace) -> int:
+    from .sync import sync_queries
+
+    flags = {"mycur": a.mycur, "balance2": a.balance2, "fmt": a.fmt}
+    sync_queries(a.since, a.until, a.freq, **flags)  # dates and flags, before any password prompt
+    with _client_for(a, cache=a.cache_dir) as client:
+        if a.action == "status":
+            until = a.until
+            if until is None:
+                from .sync import closed_until
+
+                until = closed_until()
+            _out(f"closed periods by {a.freq} from {a.since} to {until}:")
+            _out(str(client.coverage(a.since, until, a.freq, share=a.share, **flags)))
+            return 0
+        waiting = _WaitLine(client.rate_limit)
+        if sys.stderr.isatty():
+            from .sync import closed_until
+
+            status = client.coverage(a.since, a.until or closed_until(), a.freq, share=a.share, **flags)
+            _err(f"sync: {status}")
+        try:
+            report = client.sync(
+                a.since,
+                a.until,
+                a.freq,
+                share=a.share,
+                watch=a.watch,
+                on_wait=waiting,
+                on_pass=lambda r: _err(str(r)) if a.watch else None,
+                **flags,
+            )
+        finally:
+            waiting.done()
+        _out(str(report))
+    return 0
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:
@@ -350,7 +422,8 @@ def _print_info(store: Any) -> None:
         _out(f"cache:          {info['cache_dir']}")
     else:
         _out(f"state:          {info.get('redis') or info.get('state_dir')}")
-    _out(f"answers cached: {info['entries']} ({_size(int(info.get('size_bytes') or 0))} on disk)")
+    where = "in Redis" if info.get("redis") else f"{_size(int(info.get('size_bytes') or 0))} on disk"
+    _out(f"answers cached: {info['entries']} ({where})")
     _out(f"rate limit:     {activity.recent_requests} request(s) in the last {per:g} s (SMSC allows {limit})")
     _out(f"failed logins:  {activity.failed_logins} in the last 30 min (SMSC blocks the IP at 5; we stop at 4)")
     if not activity.cooldowns:
@@ -371,7 +444,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     else:  # the one error line says it all: no log line before it (Python's last-resort handler)
         logging.getLogger("smsstats_nb").addHandler(logging.NullHandler())
-    commands = {"fetch": _cmd_fetch, "demo": _cmd_demo, "serve-demo": _cmd_serve, "cache": _cmd_cache}
+    commands = {
+        "sync": _cmd_sync,
+        "fetch": _cmd_fetch,
+        "demo": _cmd_demo,
+        "serve-demo": _cmd_serve,
+        "cache": _cmd_cache,
+    }
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -13,8 +13,9 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +31,9 @@ from .series import PeriodHook, SeriesEstimate
 from .store import CacheSpec, open_store
 from .store.local import LocalStore
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .sync import Coverage, SyncReport
 
 __all__ = ["DEFAULT_BASE_URL", "StatsClient"]
 
@@ -305,6 +309,68 @@ class StatsClient:
                 frame.attrs.update(self._attrs(query, from_cache=True, requests=0, composed=False))
                 return frame
         return None
+
+    def coverage(
+        self,
+        start: DateLike,
+        end: DateLike,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int | None = None,
+    ) -> Coverage:
+        """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing, and the ETA
+        to fill them (at ``share`` requests per window, default the whole limit); sends nothing."""
+        from .sync import coverage
+
+        self._check_open()
+        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        return coverage(self, list(reversed(queries)), share=share)
+
+    def sync(
+        self,
+        since: DateLike,
+        until: DateLike | None = None,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int = 2,
+        watch: bool = False,
+        interval: float | None = None,
+        cancel: threading.Event | None = None,
+        on_period: Callable[[StatsQuery, bool], None] | None = None,
+        on_wait: WaitHook | None = None,
+        on_pass: Callable[[SyncReport], None] | None = None,
+    ) -> SyncReport:
+        """Fill the cache with every closed period from the newest back to ``since``, at most
+        ``share`` requests per window (see :mod:`smsstats_nb.sync`); resumable, one per login.
+
+        Raises:
+            QueryError: bad dates, flags or share. SyncLeaseError: another sync for this login runs.
+        """
+        from .sync import sync
+
+        self._check_open()
+        return sync(
+            self,
+            since,
+            until,
+            freq,
+            mycur=mycur,
+            balance2=balance2,
+            fmt=fmt,
+            share=share,
+            watch=watch,
+            interval=interval,
+            cancel=cancel,
+            on_period=on_period,
+            on_wait=on_wait,
+            on_pass=on_pass,
+        )
 
     def eta(self, requests: int) -> float:
         """Seconds until ``requests`` more requests can all have been sent under the rate limit

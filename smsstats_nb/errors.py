@@ -32,6 +32,7 @@ __all__ = [
     "SmsStatsError",
     "SmscError",
     "StorageError",
+    "SyncLeaseError",
     "TransportError",
     "error_from_code",
 ]
@@ -179,3 +180,8 @@ def snippet_of(body: str, limit: int = 60) -> str:
     """Return a short, single-line excerpt of a body for error messages."""
     text = " ".join(body.split())
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+class SyncLeaseError(SmsStatsError):
+    """Another sync for the same login holds the lease (in this cache directory, or the team's
+    Redis): one sync per login runs at a time."""

@@ -130,6 +130,13 @@ class Store(Protocol):
         """Requests sent in the last ``window`` seconds (every account), active refusals and
         cool-downs, and failed logins in the login budget's window."""
 
+    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
+        """Take (or, for the same owner, renew) the lease ``name`` for ``seconds``: ``(True, owner)``,
+        or ``(False, holder)`` while another owner holds it."""
+
+    def lease_release(self, name: str, owner: str) -> None:
+        """Give the lease back if ``owner`` holds it."""
+
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and all cool-downs if asked); returns
         how many answers were removed."""

@@ -252,6 +252,7 @@ class LocalStore:
         try:
             conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
             conn.execute("CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
+            conn.execute("CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
                 "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))"
@@ -269,6 +270,7 @@ class LocalStore:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.execute("CREATE TABLE cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
         conn.execute("CREATE TABLE logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
+        conn.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)")
         conn.execute(
             "CREATE TABLE periods (cred TEXT, mycur INT, balance2 INT, fmt INT, start TEXT, end TEXT, expires REAL)"
         )
@@ -441,6 +443,29 @@ class LocalStore:
                 db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (time.time(), ticket))
             else:
                 db.execute("DELETE FROM logins WHERE id = ?", (ticket,))
+
+    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
+        """Take or renew a lease shared by every process using this directory."""
+        if self.read_only:
+            raise self.read_only_error()
+        now = time.time()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT owner, until FROM leases WHERE name = ?", (name,)).fetchone()
+                if row is not None and row[0] != owner and row[1] > now:
+                    return False, str(row[0])
+                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (name, owner, now + seconds))
+                return True, owner
+            finally:
+                db.execute("COMMIT")
+
+    def lease_release(self, name: str, owner: str) -> None:
+        """Give a lease back if ``owner`` holds it."""
+        if self.read_only:
+            return
+        with self._db() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     def info(self) -> dict[str, Any]:
         """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""

@@ -176,6 +176,19 @@ class RedisStore:
                 out.append((a, b, int(fmt)))
         return out
 
+    def _lease(self, name: str) -> str:
+        return f"{self.prefix}:lease:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
+        """Take or renew a lease for the whole team (atomic in Redis)."""
+        answer = self.redis.eval(_LEASE, 1, self._lease(name), owner, max(1, int(seconds * 1000)))
+        holder = answer.decode() if isinstance(answer, bytes) else str(answer)
+        return holder == owner, holder
+
+    def lease_release(self, name: str, owner: str) -> None:
+        """Give a lease back if ``owner`` holds it (atomic in Redis)."""
+        self.redis.eval(_UNLEASE, 1, self._lease(name), owner)
+
     def info(self) -> dict[str, Any]:
         """The Redis URL (without password) and the number of cached answers."""
         return {
@@ -226,3 +239,21 @@ class RedisStore:
         """Close the Redis connection."""
         with contextlib.suppress(Exception):
             self.redis.close()
+
+
+#: Take the lease if free or ours (and extend it); return its holder.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if (not holder) or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ARGV[1]
+end
+return holder
+"""
+#: Delete the lease only if ``owner`` holds it.
+_UNLEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""

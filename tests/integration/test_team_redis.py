@@ -219,7 +219,25 @@ def test_cli_cache_info_and_clear_on_redis(
     team().fetch("2024-01-01")
     team().fetch("2024-01-02")
     assert main(["cache", "info", "--cache-dir", redis_url]) == 0
-    assert "entries: 2" in capsys.readouterr().out
+    assert "answers cached: 2 (in Redis)" in capsys.readouterr().out
     assert main(["cache", "clear", "--cache-dir", redis_url]) == 0
     assert "removed 2" in capsys.readouterr().out
     assert team().cache_info()["entries"] == 0
+
+
+def test_one_sync_worker_per_login_for_the_team(server: DemoServer, redis_url: str, tmp_path: Path) -> None:
+    from .test_sync import read_until, start_worker
+
+    first = start_worker(server, redis_url, "2024-05-01", "2024-05-10")
+    try:
+        read_until(first, 1)
+        second = start_worker(server, redis_url, "2024-05-01", "2024-05-10")
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 8 and "another sync for this login is running" in out
+    finally:
+        rest, _ = first.communicate(timeout=90)
+    assert first.returncode == 0 and "done" in rest
+    third = start_worker(server, redis_url, "2024-05-01", "2024-05-10")  # the lease was given back
+    out, _ = third.communicate(timeout=60)
+    assert third.returncode == 0 and "done 0 10" in out  # every analyst reads what it filled
+    assert server.stat_requests == 10 and server.errors[9] == 0

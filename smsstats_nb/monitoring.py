@@ -1,0 +1,181 @@
+"""Spend monitoring on daily series (pure pandas, no I/O): anomalies and period comparisons.
+
+:func:`flag_anomalies` finds the days whose value for a login departs from that login's own recent
+baseline; this is how SMS traffic pumping (a fraud that inflates messages to premium numbers) and
+broken integrations (sudden zeros) show up. :func:`compare_periods` puts two periods side by side
+per login.
+
+The method of :func:`flag_anomalies`, for each login and day:
+
+* **baseline**: the median of the same weekday in the previous ``weeks`` weeks (weekday-aware, so a
+  quiet Sunday is compared with Sundays), needing at least ``min_history`` of them;
+* **spread**: 1.4826 × the median absolute deviation of those same days from the baseline (a robust
+  standard deviation), floored at ``floor_share`` × the baseline and at one unit, so a perfectly
+  regular login does not flag every small wobble;
+* **score** = (value − baseline) / spread. A day is flagged when ``|score| >= threshold``: a
+  ``spike`` above, a ``drop`` below, and ``silent`` when the value is zero against a positive
+  baseline.
+
+Days missing from the series count as zero (the service leaves silent logins out).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .errors import QueryError
+
+__all__ = ["compare_periods", "flag_anomalies"]
+
+_STATS = {"login", "sms", "credit", "debit", "currency"}
+FLAG_COLUMNS = ["period_start", "login", "value", "baseline", "deviation", "score", "kind"]
+
+
+def _check(df: object, name: str, *, series: bool) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
+        raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
+    if series and "period_start" not in df.columns:
+        raise QueryError(f"{name} must be a series (with period_start): fetch_series(..., freq='D')")
+    return df
+
+
+def flag_anomalies(
+    series: pd.DataFrame,
+    metric: str = "credit",
+    *,
+    weeks: int = 4,
+    threshold: float = 5.0,
+    min_history: int = 3,
+    floor_share: float = 0.1,
+) -> pd.DataFrame:
+    """Days whose ``metric`` for a login departs from that login's own weekday baseline.
+
+    Args:
+        series: a daily series frame (``fetch_series(..., freq="D")``).
+        metric: ``"sms"``, ``"credit"`` (spent) or ``"debit"`` (paid in).
+        weeks: how many previous same weekdays form the baseline.
+        threshold: the robust score at or beyond which a day is flagged.
+        min_history: the fewest previous same weekdays a baseline needs (earlier days are not judged).
+        floor_share: the smallest spread, as a share of the baseline.
+
+    Returns:
+        One row per flagged day and login: ``period_start, login, value, baseline, deviation
+        (value - baseline), score, kind`` (``spike``, ``drop`` or ``silent``), sorted by day and
+        login; ``attrs`` names the metric and the thresholds.
+
+    Raises:
+        QueryError: not a daily series, an unknown metric or a bad threshold.
+    """
+    _check(series, "series", series=True)
+    if metric not in ("sms", "credit", "debit"):
+        raise QueryError(f"metric must be 'sms', 'credit' or 'debit', not {metric!r}")
+    for name, value, low in (("weeks", weeks, 1), ("min_history", min_history, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise QueryError(f"{name} must be a whole number >= {low}, not {value!r}")
+    if min_history > weeks:
+        raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
+    if not (isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold > 0):
+        raise QueryError(f"threshold must be a positive number, not {threshold!r}")
+    spans = series["period_end"] - series["period_start"] if "period_end" in series.columns else None
+    if spans is not None and len(spans) and (spans != pd.Timedelta(0)).any():
+        raise QueryError("flag_anomalies needs a daily series (freq='D'); this one has longer periods")
+    out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(FLAG_COLUMNS, _FLAG_DTYPES, strict=True)})
+    if series.empty:
+        return _with_attrs(out, metric, weeks, threshold, min_history)
+    wide = series.pivot_table(index="period_start", columns="login", values=metric, aggfunc="sum", observed=True)
+    days = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
+    wide = wide.reindex(days).fillna(0.0).astype(float)
+    values = wide.to_numpy()
+    lags = np.full((weeks, *values.shape), np.nan)
+    for k in range(1, weeks + 1):  # lags[k-1] holds the value of the same weekday k weeks before
+        if 7 * k < len(values):
+            lags[k - 1, 7 * k :] = values[: -7 * k]
+    enough = (~np.isnan(lags)).sum(axis=0) >= min_history
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices before there is history
+        baseline = np.nanmedian(lags, axis=0)
+        mad = np.nanmedian(np.abs(lags - baseline), axis=0)
+    spread = np.maximum(np.maximum(1.4826 * mad, floor_share * np.abs(baseline)), 1.0)
+    with np.errstate(invalid="ignore"):
+        score = (values - baseline) / spread
+    flagged = enough & (np.abs(score) >= threshold)
+    rows, cols = np.nonzero(flagged)
+    if len(rows) == 0:
+        return _with_attrs(out, metric, weeks, threshold, min_history)
+    got = values[rows, cols]
+    base = baseline[rows, cols]
+    kind = np.where(score[rows, cols] > 0, "spike", np.where((got == 0) & (base > 0), "silent", "drop"))
+    names = [str(x) for x in wide.columns]
+    out = pd.DataFrame(
+        {
+            "period_start": days[rows],
+            "login": pd.Series([names[int(c)] for c in cols], dtype="string"),
+            "value": got,
+            "baseline": base,
+            "deviation": got - base,
+            "score": score[rows, cols],
+            "kind": kind,
+        }
+    )
+    out = out.sort_values(["period_start", "login"], kind="stable").reset_index(drop=True)
+    return _with_attrs(out, metric, weeks, threshold, min_history)
+
+
+_FLAG_DTYPES = ["datetime64[ns]", "string", "float64", "float64", "float64", "float64", "object"]
+
+
+def _with_attrs(out: pd.DataFrame, metric: str, weeks: int, threshold: float, min_history: int) -> pd.DataFrame:
+    out.attrs.update(metric=metric, weeks=weeks, threshold=threshold, min_history=min_history)
+    return out
+
+
+def _per_login(df: pd.DataFrame) -> pd.DataFrame:
+    sums = df.groupby("login", observed=True)[["sms", "credit"]].sum()
+    sums.index = sums.index.astype(str)
+    return sums
+
+
+def _pct(new: pd.Series, old: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((new - old) / old * 100.0).where(old != 0)
+
+
+def compare_periods(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Per login, the change from period ``a`` to period ``b`` in messages, spend and cost per message.
+
+    Both may be totals or series (a series is summed over its periods). A login present in only
+    one period counts as zero in the other. Percent changes are NaN where the earlier figure is zero.
+
+    Returns:
+        Indexed by login: ``sms_a, sms_b, sms_change, sms_change_pct, spent_a, spent_b,
+        spent_change, spent_change_pct, cost_per_sms_a, cost_per_sms_b, cost_per_sms_change_pct``,
+        sorted by the absolute change in spend, largest first.
+
+    Raises:
+        QueryError: not stats frames, or amounts in different currencies.
+    """
+    _check(a, "a", series=False)
+    _check(b, "b", series=False)
+    currencies = {str(c) for c in pd.concat([a["currency"], b["currency"]]).dropna().unique()}
+    if len(currencies) > 1:
+        raise QueryError(
+            f"the periods are in different currencies ({', '.join(sorted(currencies))}); compare like with like"
+        )
+    left, right = _per_login(a), _per_login(b)
+    logins = left.index.union(right.index)
+    left, right = left.reindex(logins, fill_value=0), right.reindex(logins, fill_value=0)
+    out = pd.DataFrame(index=pd.Index(logins, name="login"))
+    out["sms_a"], out["sms_b"] = left["sms"].astype("int64"), right["sms"].astype("int64")
+    out["sms_change"] = out["sms_b"] - out["sms_a"]
+    out["sms_change_pct"] = _pct(out["sms_b"].astype(float), out["sms_a"].astype(float))
+    out["spent_a"], out["spent_b"] = left["credit"], right["credit"]
+    out["spent_change"] = out["spent_b"] - out["spent_a"]
+    out["spent_change_pct"] = _pct(out["spent_b"], out["spent_a"])
+    out["cost_per_sms_a"] = (out["spent_a"] / out["sms_a"]).where(out["sms_a"] > 0)
+    out["cost_per_sms_b"] = (out["spent_b"] / out["sms_b"]).where(out["sms_b"] > 0)
+    out["cost_per_sms_change_pct"] = _pct(out["cost_per_sms_b"], out["cost_per_sms_a"])
+    order = out["spent_change"].abs().sort_values(ascending=False, kind="stable").index
+    return out.loc[order]

@@ -1,0 +1,63 @@
+"""Which periods a sync asks for, on a frozen calendar (no clock, no network)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from smsstats_nb import QueryError
+from smsstats_nb.sync import Coverage, closed_until, open_queries, sync_queries
+
+TODAY = dt.date(2026, 11, 25)  # a Wednesday
+
+
+def spans(queries: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(q.start.isoformat(), q.end.isoformat()) for q in queries]
+
+
+def test_closed_means_ended_before_yesterday() -> None:
+    assert closed_until(TODAY) == dt.date(2026, 11, 23)
+    days = spans(sync_queries("2026-11-20", None, "D", today=TODAY))
+    assert days == [
+        ("2026-11-23", "2026-11-23"),
+        ("2026-11-22", "2026-11-22"),
+        ("2026-11-21", "2026-11-21"),
+        ("2026-11-20", "2026-11-20"),
+    ]  # newest first, nothing open
+
+
+def test_this_week_and_month_are_not_closed_yet() -> None:
+    weeks = spans(sync_queries("2026-11-01", None, "W", today=TODAY))
+    assert weeks[0] == ("2026-11-16", "2026-11-22")  # Mon 23 – today is open
+    assert weeks[-1] == ("2026-11-01", "2026-11-01")  # the first one, clipped by --since, is kept
+    months = spans(sync_queries("2026-09-15", None, "MS", today=TODAY))
+    assert months == [("2026-10-01", "2026-10-31"), ("2026-09-15", "2026-09-30")]
+
+
+def test_until_must_be_closed() -> None:
+    with pytest.raises(QueryError, match="not closed yet"):
+        sync_queries("2026-11-01", "2026-11-24", "D", today=TODAY)
+    assert len(sync_queries("2026-11-01", "2026-11-10", "D", today=TODAY)) == 10
+    with pytest.raises(QueryError):
+        sync_queries("1999-01-01", None, "D", today=TODAY)
+
+
+def test_open_periods() -> None:
+    flags = {"mycur": False, "balance2": False, "fmt": 3}
+    assert spans(open_queries("D", today=TODAY, **flags)) == [
+        ("2026-11-25", "2026-11-25"),
+        ("2026-11-24", "2026-11-24"),
+    ]
+    assert spans(open_queries("W", today=TODAY, **flags)) == [("2026-11-23", "2026-11-25")]
+    assert spans(open_queries("MS", today=TODAY, **flags)) == [("2026-11-01", "2026-11-25")]
+    assert spans(open_queries("MS", today=dt.date(2026, 12, 1), **flags)) == [
+        ("2026-12-01", "2026-12-01"),
+        ("2026-11-01", "2026-11-30"),  # closed only from 2 December
+    ]
+
+
+def test_coverage_text() -> None:
+    assert str(Coverage(3, 3)) == "3 periods: all cached"
+    text = str(Coverage(5, 2, [(dt.date(2024, 1, 5), dt.date(2024, 1, 5))] * 3, 130.0))
+    assert text == "5 periods: 2 cached, 3 missing (newest 2024-01-05), about 2 min 10 s to fill"
