@@ -29,6 +29,7 @@ def test_all_is_sorted_and_exact() -> None:
         "QueryError",
         "SeriesEstimate",
         "StorageError",
+        "SyncLeaseError",
         "close_all",
     }
     assert set(smsstats_nb.__all__) == expected
