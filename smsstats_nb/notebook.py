@@ -73,6 +73,29 @@ class NotebookSession:
         start = dt.date.fromisoformat(self.month()[0])
         return start.isoformat(), (start + dt.timedelta(days=days - 1)).isoformat()
 
+    def quarter(self) -> tuple[str, str]:
+        """First and last day (ISO) of the quarter the monitoring notebook looks at: the second
+        quarter of 2024 on the demo server (where its anomalies are planted), the last full
+        calendar quarter on SMSC."""
+        return self.quarter_months()[0][0], self.quarter_months()[-1][1]
+
+    def quarter_months(self) -> list[tuple[str, str]]:
+        """The three months of :meth:`quarter`, each as (first day, last day) in ISO."""
+        if self.server is not None:
+            first = dt.date(2024, 4, 1)
+        else:
+            month_start, _ = last_full_month()
+            first = month_start.replace(month=(month_start.month - 1) // 3 * 3 + 1)
+            if month_start.month % 3 != 0:  # the quarter of the last full month is not over: go back one
+                first = (first - dt.timedelta(days=1)).replace(day=1)
+                first = first.replace(month=(first.month - 1) // 3 * 3 + 1)
+        months = []
+        for _ in range(3):
+            nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            months.append((first.isoformat(), (nxt - dt.timedelta(days=1)).isoformat()))
+            first = nxt
+        return months
+
     @property
     def progress(self) -> bool | None:
         """What to pass as ``progress=``: no bar on the demo server (its waits are short and the

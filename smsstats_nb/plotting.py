@@ -102,11 +102,13 @@ def plot_series(
     logins: list[str] | None = None,
     kind: str = "line",
     *,
+    flags: pd.DataFrame | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``).
 
-    Periods where a login has no row count as zero.
+    Periods where a login has no row count as zero. ``flags`` (from
+    :func:`~smsstats_nb.monitoring.flag_anomalies`) rings each flagged day of a plotted login.
     """
     _check(df, metric)
     if "period_start" not in df.columns:
@@ -129,6 +131,25 @@ def plot_series(
             ax.plot(x, wide[column].to_numpy(), marker="o" if len(x) < 40 else None, label=str(column))
     import matplotlib.dates as mdates
 
+    if flags is not None and len(flags) and kind == "line":
+        marked = flags[flags["login"].astype(str).isin([str(c) for c in wide.columns])]
+        marked = marked[marked["period_start"].isin(wide.index)]
+        if len(marked):
+            grid = wide.to_numpy(dtype=float)
+            col_of = {str(c): i for i, c in enumerate(wide.columns)}
+            rows = wide.index.get_indexer(pd.Index(marked["period_start"]))
+            logins_marked = marked["login"].astype(str)
+            ys = [float(grid[int(r), col_of[lg]]) for r, lg in zip(rows, logins_marked, strict=True)]
+            ax.scatter(
+                list(pd.DatetimeIndex(marked["period_start"]).to_pydatetime()),
+                ys,
+                s=140,
+                facecolors="none",
+                edgecolors="#d62728",
+                linewidths=2,
+                zorder=5,
+                label="flagged day",
+            )
     partial = partial_periods(df)
     if len(partial):
         ends = df.drop_duplicates("period_start").set_index("period_start")["period_end"]

@@ -172,6 +172,7 @@ class StatsDashboard:
             [self.confirm_text, w.HBox([self.confirm_button, self.decline_button])], layout=w.Layout(display="none")
         )
         self.status = w.HTML(value="Pick a period and click <b>Fetch</b>.")
+        self.coverage_label = w.HTML(value="")
         self.summary_html = w.HTML(value="")
         self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
         self.plot_output = w.Output(layout=w.Layout(width="100%"))
@@ -191,6 +192,14 @@ class StatsDashboard:
         self.confirm_button.on_click(self._on_confirm)
         self.decline_button.on_click(self._on_decline)
         self.metric_dropdown.observe(self._on_redraw, names="value")
+        for control in (
+            self.start_picker,
+            self.end_picker,
+            self.granularity_dropdown,
+            self.mycur_box,
+            self.balance2_box,
+        ):
+            control.observe(self._update_coverage, names="value")
         self.login_filter.observe(self._on_redraw, names="value")
         if self.client is None and login is None:
             try:
@@ -205,8 +214,10 @@ class StatsDashboard:
                 w.HBox([self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP),
                 w.HBox([self.metric_dropdown, self.fmt_dropdown, self.mycur_box, self.balance2_box], layout=_WRAP),
                 w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label], layout=_WRAP),
+                self.coverage_label,
             ]
         )
+        self._update_coverage()
         self.widget = w.VBox(
             [
                 self.credentials_box,
@@ -232,6 +243,24 @@ class StatsDashboard:
     def __repr__(self) -> str:
         return "StatsDashboard()"
 
+    def _update_coverage(self, _: Any = None) -> None:
+        """Say how much of the chosen range is cached and what the rest costs (sends nothing)."""
+        client = self.client
+        if client is None or self._thread is not None:
+            self.coverage_label.value = ""
+            return
+        try:
+            params = self._read_inputs()
+            flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
+            if params["freq"] is None:
+                cached = client.cached(params["start"], params["end"], **flags) is not None
+                text = "This period is cached." if cached else "This period is not cached yet: one request."
+            else:
+                text = f"Cache: {client.coverage(params['start'], params['end'], params['freq'], **flags)}."
+        except SmsStatsError:
+            text = ""
+        self.coverage_label.value = f'<span class="smsstats-coverage" style="color:#555">{html.escape(text)}</span>'
+
     # -- credentials ---------------------------------------------------------------------------------
     def _ask_credentials(self, ask: bool, note: str | None = None) -> None:
         if note is not None:
@@ -255,6 +284,7 @@ class StatsDashboard:
             old.close()
         self.client = client
         self._ask_credentials(False)
+        self._update_coverage()
         self._set_status(f"Connected as {html.escape(login or '')}. Pick a period and click <b>Fetch</b>.", raw=True)
 
     # -- callbacks ---------------------------------------------------------------------------------
@@ -391,6 +421,7 @@ class StatsDashboard:
             self.cancel_button.disabled = True
             self.progress_label.value = ""
             self._thread = None
+            self._update_coverage()
 
     def _on_period(self, done: int, total: int, cached: bool) -> None:
         self.progress.max = total

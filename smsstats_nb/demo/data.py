@@ -5,6 +5,11 @@ quiet, ``demo_support`` sends nothing on weekends), amounts in RUR, a second cur
 ``mycur=1`` and a separate electronic balance for ``balance2=1``. Like the service, messages are
 billed at a price with four decimals and money is rounded once per period (to two decimals for
 roubles), so a period's total can differ by kopecks from the sum of its days' totals.
+
+Planted for the monitoring notebook, in the second quarter of 2024 only (see :data:`SPIKES` and
+:data:`SILENT`): ``demo_shop`` sends eight times its usual volume on 14 May 2024 and
+``демо_маркет`` six times on 4 June 2024 (traffic pumping), and ``demo_support`` goes silent from
+10 to 30 June 2024 (a broken integration). Every other day follows the ordinary rhythm.
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ LOGINS: tuple[DemoLogin, ...] = (
 )
 
 
+#: Days whose volume is multiplied (login, day) -> factor: planted traffic pumping.
+SPIKES: dict[tuple[str, dt.date], int] = {
+    ("demo_shop", dt.date(2024, 5, 14)): 8,
+    ("демо_маркет", dt.date(2024, 6, 4)): 6,
+}
+#: A login that sends nothing over a stretch of days: a planted broken integration.
+SILENT: tuple[str, dt.date, dt.date] = ("demo_support", dt.date(2024, 6, 10), dt.date(2024, 6, 30))
+
+
 def _noise(day: dt.date, login: str, salt: str) -> int:
     """A stable pseudo-random number 0..999 for a day and login."""
     digest = hashlib.blake2b(f"{day.isoformat()}|{login}|{salt}".encode(), digest_size=4).digest()
@@ -52,8 +66,11 @@ def day_counts(day: dt.date, login: DemoLogin, balance2: bool = False) -> tuple[
     weekend = day.weekday() >= 5
     if weekend and not login.weekends:
         return 0, 0
+    if login.name == SILENT[0] and SILENT[1] <= day <= SILENT[2]:
+        return 0, 0
     base = login.weekday_volume // (4 if weekend else 1)
     sms = base + (_noise(day, login.name, "sms") * base) // 2000  # up to +50 %
+    sms *= SPIKES.get((login.name, day), 1)
     if balance2:
         sms = sms // 5  # a fifth of the messages are paid from the electronic balance
     topup = 0

@@ -222,3 +222,17 @@ def test_dashboard_helper_asks_for_a_missing_password(server: DemoServer, monkey
     dash = dashboard(today=dt.date(2024, 2, 10))
     assert dash.client is None and dash.credentials_box.layout.display is None
     assert dash.login_text.value == server.login and dash.fetch_button.disabled is True
+
+
+def test_the_dashboard_shows_coverage_of_the_chosen_range(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    client.fetch_series("2024-01-01", "2024-01-03", "D", progress=False)
+    dash = StatsDashboard(client, today=dt.date(2024, 2, 10))
+    assert "This period is not cached yet: one request." in dash.coverage_label.value
+    dash.granularity_dropdown.value = "daily"
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 5)
+    assert "5 periods: 3 cached, 2 missing (newest 2024-01-05)" in dash.coverage_label.value
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert "5 periods: all cached" in dash.coverage_label.value
+    assert server.stat_requests == 5

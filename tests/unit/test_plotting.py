@@ -137,3 +137,16 @@ def test_labels_explain_the_wire_names() -> None:
     ax = plot_totals(totals(), "debit")
     assert ax.get_ylabel() == "paid in, RUR (debit)"
     plt.close("all")
+
+
+def test_flagged_days_are_ringed() -> None:
+    df = january_daily()
+    flags = pd.DataFrame(
+        {"period_start": [pd.Timestamp("2024-01-10"), pd.Timestamp("2024-01-20")], "login": ["a", "not-plotted"]}
+    )
+    ax = plot_series(df, "sms", flags=flags)
+    rings = [c for c in ax.collections if c.get_label() == "flagged day"]
+    assert len(rings) == 1 and rings[0].get_offsets().shape == (1, 2)
+    assert rings[0].get_offsets()[0][1] == 9  # at the plotted value of that day (sms = day index)
+    assert "flagged day" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close("all")
