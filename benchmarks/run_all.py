@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cached
 import bench_import
 import bench_parse
+import bench_scale
 import bench_schedule
 
 
@@ -40,6 +41,14 @@ def main() -> None:
     i = bench_import.run()
     rows.append(("import smsstats_nb / import pandas+requests_cache+pyrate_limiter", f"{i['ratio']:.2f}", "<= 1.2"))
     rows.append(("  matplotlib / ipywidgets / tqdm loaded by the import", str(i["loaded"]), "[]"))
+    sc = bench_scale.run(2000, 366, 3)
+    rows.append(
+        ("re-open 2000 logins x 366 cached days / bare json.loads+DataFrame+concat", f"{sc['ratio']:.2f}", "<= 0.4")
+    )
+    rows.append(("  peak memory added by the re-open / the frame's own size", f"{sc['memory_ratio']:.2f}", "<= 2"))
+    rows.append(
+        ("  re-open with the parsed store lost (from the HTTP cache) / bare", f"{sc['http_only_ratio']:.2f}", "info")
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'value':>8}  target")
     for name, value, target in rows:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import requests
 
@@ -26,12 +27,14 @@ from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire
 from .credentials import Credentials, account_identity, service_host
 from .errors import RateLimitError, SmsStatsError
 from .formats import decode_body, parse_response
+from .frames import make_frame
 from .guard import CallContext, Guard, WaitHook
 from .http_errors import translate_request_error
 from .query import StatsQuery
 from .quota import DEFAULT_MARGIN
 from .redaction import install_log_redaction
 from .store import Store
+from .store.frames import Pieces, pack, unpack
 
 __all__ = ["FetchResult", "Transport"]
 
@@ -93,6 +96,7 @@ class Transport:
         self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key)
         self.cache_enabled = store.http_cache_enabled
         self._keyer = CacheKeyer(self.identity, secret_key)
+        self._frames = store.frame_store() if self.cache_enabled else None
         adapter = GuardedAdapter(self.guard, host=self.host, retries=retries, backoff=backoff, max_body=max_body)
         self.session = self._build_session(adapter)
 
@@ -139,6 +143,10 @@ class Transport:
         Raises:
             SmscError subclasses, ResponseFormatError, TransportError.
         """
+        if not refresh:
+            hit = self.cached_pieces([query])[0]
+            if hit is not None:  # parsed before: no unpickling of the answer, no parsing
+                return FetchResult(pieces_frame(hit), True, 0, dt.datetime.fromisoformat(hit.fetched_at))
         params = {**query.to_params(), **self.credentials.params()}
         call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.timeout)
         pauses = 0
@@ -161,17 +169,52 @@ class Transport:
         from_cache = bool(getattr(response, "from_cache", False))
         if frame is None:
             frame = parse_response(decode_body(response.content), query.fmt)
+        expires_at: float | None = None
         if not from_cache and self.cache_enabled:
             expire = self.expire_after(query)
             if is_short_lived(query.fmt, len(frame)):
                 expire = self.recent_expiry
                 self._save_short_lived(response, expire)
-            self.store.add_period(self._index_key, query, None if expire == NEVER else time.time() + expire)
+            expires_at = None if expire == NEVER else time.time() + expire
+            self.store.add_period(self._index_key, query, expires_at)
+        elif from_cache:
+            until = getattr(response, "expires", None)
+            if isinstance(until, dt.datetime):
+                expires_at = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
         created = getattr(response, "created_at", None) if from_cache else None
         fetched_at = created if isinstance(created, dt.datetime) else dt.datetime.now(dt.UTC)
         if fetched_at.tzinfo is None:  # requests-cache keeps naive UTC
             fetched_at = fetched_at.replace(tzinfo=dt.UTC)
+        if self._frames is not None and self.cache_enabled:
+            blob = pack(frame, fetched_at.isoformat())
+            if blob is not None:  # the answer is in the HTTP cache: keep it parsed beside it
+                self._frames.put(self._frame_key(query), blob, expires_at)
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
+
+    def _frame_key(self, query: StatsQuery) -> str:
+        """The parsed-answer key: the credential's index key and the question (no secret)."""
+        text = f"{self._index_key}|{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start}|{query.end}"
+        return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+    def stored(self, queries: list[StatsQuery]) -> list[bool]:
+        """Whether a parsed answer is stored for each of ``queries`` (one lookup, no blobs read)."""
+        if self._frames is None:
+            return [False] * len(queries)
+        keys = [self._frame_key(q) for q in queries]
+        found = self._frames.has_many(keys)
+        return [k in found for k in keys]
+
+    def cached_pieces(self, queries: list[StatsQuery]) -> list[Pieces | None]:
+        """The parsed answers stored for ``queries`` (None where absent), in one lookup."""
+        if self._frames is None:
+            return [None] * len(queries)
+        keys = [self._frame_key(q) for q in queries]
+        out: list[Pieces | None] = []
+        for i in range(0, len(keys), 64):  # a chunk of blobs at a time: they never pile up in memory
+            chunk = keys[i : i + 64]
+            blobs = self._frames.get_many(chunk)
+            out.extend(unpack(blobs[k]) if k in blobs else None for k in chunk)
+        return out
 
     def _gave_up(self, exc: RateLimitError | ServerBusyError, pauses: int, pause: float) -> SmsStatsError:
         if isinstance(exc, ServerBusyError):
@@ -207,6 +250,8 @@ class Transport:
         """Whether a fresh cached answer exists for exactly this question (no parsing, no request)."""
         if not self.cache_enabled:
             return False
+        if self.stored([query])[0]:
+            return True
         params = {**query.to_params(), **self.credentials.params()}
         probe = RequestProbe.of(self.method, self.url, params)
         cached = self.session.cache.get_response(self._keyer(probe))  # type: ignore[attr-defined]
@@ -263,6 +308,17 @@ class Transport:
         """Close the session and the store."""
         self.session.close()
         self.store.close()
+
+
+def pieces_frame(pieces: Pieces) -> pd.DataFrame:
+    """The stats frame of one stored answer (its own writable copies of the columns)."""
+    return make_frame(
+        np.array(pieces.logins, dtype=object),
+        pieces.sms,
+        pieces.credit,
+        pieces.debit,
+        pieces.currencies,
+    )
 
 
 def _store_now(response: Any) -> bool:

@@ -95,6 +95,9 @@ class Store(Protocol):
     def http_backend(self) -> Any:
         """The requests-cache backend, or None when the HTTP cache is disabled."""
 
+    def frame_store(self) -> Any:
+        """The store of parsed answers beside the HTTP cache (a FrameStore), or None."""
+
     def salt(self) -> bytes:
         """The salt of the credential hash (created once, shared by every user of the store)."""
 

@@ -32,6 +32,7 @@ from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 from . import Activity
+from .frames import FrameStore
 
 __all__ = ["LocalStore"]
 
@@ -238,6 +239,7 @@ class LocalStore:
         else:
             self._conn = _open_or_rebuild(self._state_path, self._connect_state)
         self._backend: Any = None
+        self._frames: FrameStore | None = None
         self._quotas: list[Quota] = []
 
     # -- state database ---------------------------------------------------------------------------
@@ -308,6 +310,14 @@ class LocalStore:
 
             self._backend = _open_or_rebuild(path, open_backend)
         return self._backend
+
+    def frame_store(self) -> FrameStore | None:
+        """Parsed answers in ``cache_dir/frames.sqlite`` (None without an HTTP cache or read-only)."""
+        if self.cache_dir is None or self.read_only:
+            return None
+        if self._frames is None:
+            self._frames = FrameStore(self.cache_dir)
+        return self._frames
 
     def salt(self) -> bytes:
         """The salt file's bytes (created atomically by the first process)."""
@@ -517,6 +527,9 @@ class LocalStore:
                 backend.clear()
         with self._db() as db:
             db.execute("DELETE FROM periods")
+        frames = self.frame_store()
+        if frames is not None:
+            frames.clear()
         if cooldowns:
             self.cooldown_clear()
         return removed
@@ -529,6 +542,8 @@ class LocalStore:
         """Close the state database, the quota buckets and the HTTP cache."""
         for quota in self._quotas:
             quota.close()
+        if self._frames is not None:
+            self._frames.close()
         if self._backend is not None:
             with contextlib.suppress(Exception):
                 self._backend.close()

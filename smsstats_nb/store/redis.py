@@ -89,6 +89,10 @@ class RedisStore:
         self.redis.set(key, os.urandom(32), nx=True)
         return bytes(self.redis.get(key))
 
+    def frame_store(self) -> Any:
+        """None: in team mode every answer is parsed from the shared HTTP cache."""
+        return None
+
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in Redis (pyrate-limiter's Lua-scripted bucket) on the Redis server's clock."""
         from pyrate_limiter import Rate, RedisBucket

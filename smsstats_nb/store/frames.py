@@ -1,0 +1,202 @@
+"""Parsed answers beside the HTTP cache, so re-opening a large history never re-parses it.
+
+The HTTP cache stays the source of truth: an answer enters this store only when it is also in
+the HTTP cache (with the same expiry), ``clear()`` empties both, and a lost or damaged file here
+is simply rebuilt from the HTTP cache as answers are read again. Entries are keyed by a hash of
+the credential's index key and the question, so they are per credential and hold no secret:
+only the columns of the frame (logins and currencies as NUL-joined text, numbers as raw arrays).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FrameStore", "Pieces", "pack", "unpack"]
+
+_VERSION = 2
+FRAMES = "frames.sqlite"
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The columns of one cached answer, sorted by login (cheap to concatenate)."""
+
+    logins: list[str]
+    sms: np.ndarray
+    credit: np.ndarray
+    debit: np.ndarray
+    currencies: np.ndarray  # objects; the few distinct currency strings are shared, not repeated
+    fetched_at: str
+
+    def __len__(self) -> int:
+        return len(self.logins)
+
+
+def pack(frame: pd.DataFrame, fetched_at: str) -> bytes | None:
+    """The bytes stored for ``frame`` (sorted by login), or None when it cannot be packed safely."""
+    ordered = frame.sort_values("login", kind="stable") if not frame["login"].is_monotonic_increasing else frame
+    logins = [str(x) for x in ordered["login"].tolist()]
+    currencies = [str(x) for x in ordered["currency"].tolist()]
+    if any("\x00" in x for x in logins):
+        return None
+    distinct = sorted(set(currencies))
+    if any("\x00" in x for x in distinct) or len(distinct) > 60000:
+        return None
+    code_of = {c: i for i, c in enumerate(distinct)}
+    record = (
+        _VERSION,
+        fetched_at,
+        len(logins),
+        "\x00".join(logins).encode("utf-8"),
+        "\x00".join(distinct).encode("utf-8"),
+        np.array([code_of[c] for c in currencies], dtype=np.uint16).tobytes(),
+        np.ascontiguousarray(ordered["sms"].to_numpy(dtype=np.int64)).tobytes(),
+        np.ascontiguousarray(ordered["credit"].to_numpy(dtype=np.float64)).tobytes(),
+        np.ascontiguousarray(ordered["debit"].to_numpy(dtype=np.float64)).tobytes(),
+    )
+    return pickle.dumps(record, protocol=5)
+
+
+def unpack(blob: bytes) -> Pieces | None:
+    """The columns stored by :func:`pack` (None for an unknown version or a damaged entry)."""
+    try:
+        version, fetched_at, n, logins, distinct, codes, sms, credit, debit = pickle.loads(blob)
+        if version != _VERSION:
+            return None
+        names = logins.decode("utf-8").split("\x00") if n else []
+        uniques = np.array(distinct.decode("utf-8").split("\x00") if n else [], dtype=object)
+        pieces = Pieces(
+            names,
+            np.frombuffer(sms, dtype=np.int64).copy(),  # own memory: the blob can go at once
+            np.frombuffer(credit, dtype=np.float64).copy(),
+            np.frombuffer(debit, dtype=np.float64).copy(),
+            uniques.take(np.frombuffer(codes, dtype=np.uint16)) if n else np.array([], dtype=object),
+            str(fetched_at),
+        )
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+        return None
+    if not (len(pieces.logins) == len(pieces.currencies) == len(pieces.sms) == len(pieces.credit) == n):
+        return None
+    return pieces
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """Only a file SQLite calls corrupt (or not a database) is dropped; busy or full is a miss."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and (code & 0xFF) in (11, 26)
+
+
+class FrameStore:
+    """A SQLite table of packed answers in ``directory/frames.sqlite`` (one machine)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FRAMES
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection | None:
+        if self._conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=OFF")  # a rebuildable cache: no fsync per answer
+                conn.execute("CREATE TABLE IF NOT EXISTS frames (key TEXT PRIMARY KEY, blob BLOB, expires REAL)")
+            except sqlite3.DatabaseError as exc:  # this store is only a speed-up: a miss, never an error
+                if _corrupt(exc):
+                    self._reset()
+                return None
+            self._conn = conn
+        return self._conn
+
+    def _reset(self) -> None:
+        """Drop a damaged file: everything in it can be rebuilt from the HTTP cache."""
+        with contextlib.suppress(Exception):
+            if self._conn is not None:
+                self._conn.close()
+        self._conn = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(f"{self.path}{suffix}").unlink()
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The unexpired blobs of ``keys`` that are stored (a miss is simply absent)."""
+        wanted = list(keys)
+        out: dict[str, bytes] = {}
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return out
+            now = time.time()
+            try:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT key, blob FROM frames WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
+                        (*chunk, now),
+                    ).fetchall()
+                    out.update((str(k), bytes(b)) for k, b in rows)
+            except sqlite3.DatabaseError as exc:
+                if _corrupt(exc):
+                    self._reset()
+                return {}
+        return out
+
+    def has_many(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are stored and unexpired (without reading the blobs)."""
+        wanted = list(keys)
+        found: set[str] = set()
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return found
+            try:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = db.execute(
+                        f"SELECT key FROM frames WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
+                        (*chunk, time.time()),
+                    ).fetchall()
+                    found.update(str(r[0]) for r in rows)
+            except sqlite3.DatabaseError:
+                return set()
+        return found
+
+    def put(self, key: str, blob: bytes, expires: float | None) -> None:
+        """Store one packed answer (failures are ignored: the HTTP cache has it)."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return
+            try:
+                db.execute("INSERT OR REPLACE INTO frames VALUES (?, ?, ?)", (key, blob, expires))
+            except sqlite3.DatabaseError as exc:  # busy, full, read-only: the HTTP cache has the answer
+                if _corrupt(exc):
+                    self._reset()
+
+    def clear(self) -> None:
+        """Forget every packed answer."""
+        with self._lock:
+            db = self._db()
+            if db is not None:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    db.execute("DELETE FROM frames")
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
