@@ -192,8 +192,12 @@ class Transport:
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
 
     def _frame_key(self, query: StatsQuery) -> str:
-        """The parsed-answer key: the credential's index key and the question (no secret)."""
-        text = f"{self._index_key}|{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start}|{query.end}"
+        """The parsed-answer key: the service and URL (like the HTTP cache key), the credential's
+        index key and the question; no secret."""
+        text = (
+            f"{self.identity}|{self.url}|{self._index_key}|"
+            f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start}|{query.end}"
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
     def stored(self, queries: list[StatsQuery]) -> list[bool]:

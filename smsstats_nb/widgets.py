@@ -28,17 +28,13 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .analysis import LABELS, format_money, previous_period, summarize
+from .analysis import LABELS, previous_period, summarize
 from .client import StatsClient
+from .display import friendly_error, html_table
 from .errors import (
     AuthError,
-    IPBlockedError,
     QueryError,
-    RateLimitError,
-    ResponseFormatError,
-    SmscError,
     SmsStatsError,
-    TransportError,
 )
 from .query import last_full_month, make_query
 from .series import format_duration, series_queries
@@ -48,32 +44,6 @@ __all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
 logger = logging.getLogger(__name__)
 
 GRANULARITY = {"total": None, "daily": "D", "weekly": "W", "monthly": "MS"}
-
-
-def friendly_error(exc: BaseException) -> str:
-    """One line a person can act on, for any error a fetch can raise (each fact said once)."""
-    if isinstance(exc, AuthError):
-        if exc.description == "refused locally" and exc.hint:
-            return f"Not sent: {exc.hint}."
-        return "Login failed: SMSC rejected the login or password. Enter them again below."
-    if isinstance(exc, IPBlockedError):
-        if exc.retry_after:
-            return f"SMSC has blocked this IP address; not asking again for {format_duration(exc.retry_after)}."
-        return "SMSC has blocked this IP address for up to 30 minutes; wait before trying again."
-    if isinstance(exc, RateLimitError):
-        wait = f"wait {exc.retry_after:.0f} s" if exc.retry_after else "wait a minute"
-        return f"Rate limit reached: {wait} and click Fetch again (SMSC allows 3 statistics requests a minute)."
-    if isinstance(exc, QueryError):
-        return f"Check the inputs: {exc}"
-    if isinstance(exc, TransportError):
-        return f"Network problem: {exc}"
-    if isinstance(exc, ResponseFormatError):
-        return f"The server sent an answer that could not be read: {exc}"
-    if isinstance(exc, SmscError):
-        return f"SMSC answered with error {exc.code}: {exc.description or exc}"
-    if isinstance(exc, SmsStatsError):
-        return str(exc)
-    return f"Unexpected {type(exc).__name__}: {exc}"
 
 
 #: A fetch whose rate-limit wait is longer than this (seconds) asks to be confirmed first.
@@ -469,7 +439,7 @@ class StatsDashboard:
             + self.summary._repr_html_()
             + f"<br><small>{html.escape(compared)}</small></div>"
         )
-        _replace(self.table_output, {"text/html": _html_table(df), "text/plain": f"{len(df)} rows"})
+        _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
         series = "period_start" in df.columns
         logins = sorted(str(x) for x in df["login"].unique())
         self.login_filter.unobserve(self._on_redraw, names="value")
@@ -516,33 +486,3 @@ def _replace(out: w.Output, data: dict[str, str]) -> None:
     """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
     ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
     out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
-
-
-def _html_table(df: pd.DataFrame) -> str:
-    """The answer as an HTML table: money with two decimals and thousands separators, the
-    currency in the headers, the wire names explained."""
-    shown = df.copy()
-    for col in ("period_start", "period_end"):
-        if col in shown.columns:
-            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
-    currencies = sorted({str(c) for c in df["currency"].unique()})
-    cur = f", {currencies[0]}" if len(currencies) == 1 else ""
-    shown["sms"] = [f"{int(v):,}" for v in df["sms"]]
-    for col in ("credit", "debit"):
-        shown[col] = [format_money(float(v)) for v in df[col]]
-    if len(currencies) == 1:
-        shown = shown.drop(columns=["currency"])
-    shown = shown.rename(
-        columns={
-            "period_start": "from",
-            "period_end": "to",
-            "sms": "messages (sms)",
-            "credit": f"spent on messages{cur} (credit)",
-            "debit": f"paid in{cur} (debit)",
-        }
-    )
-    style = (
-        "<style>.smsstats-table td{text-align:right;padding:2px 8px}"
-        ".smsstats-table td:first-child{text-align:left}</style>"
-    )
-    return style + shown.to_html(index=False, classes="smsstats-table", escape=True)

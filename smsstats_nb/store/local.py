@@ -26,13 +26,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 from . import Activity
 from .frames import FrameStore
+from .readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
 
 __all__ = ["LocalStore"]
 
@@ -93,71 +93,6 @@ def storage_errors(directory: Path | str) -> Iterator[None]:
         raise error
 
 
-class ReadOnlyQuota(Quota):
-    """The quota of a read-only store: it reports no recent requests and refuses every token."""
-
-    def __init__(
-        self, bucket: Any, identity: str, limit: int, window: float, error: Callable[[], StorageError]
-    ) -> None:
-        super().__init__(bucket, identity, limit, window, lambda since: [])
-        self._error = error
-
-    def check_usable(self) -> None:
-        raise self._error()
-
-    def try_take(self) -> float:
-        raise self._error()
-
-    def fill(self) -> None:
-        raise self._error()
-
-
-def _read_only_backend(path: Path, error: Callable[[], StorageError]) -> Any:
-    """requests-cache's SQLite backend over ``path`` opened immutable: reads work, any write is
-    ``error()`` at once (requests-cache would otherwise retry a refused write lock forever)."""
-    from requests_cache.backends.base import BaseCache
-    from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
-
-    class ReadOnlyDict(SQLiteDict):  # type: ignore[misc]
-        def init_db(self) -> None:
-            self.close()
-
-        @contextlib.contextmanager
-        def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
-            if commit:
-                raise error()
-            with self._lock:
-                if not self._connection:
-                    if not path.exists():
-                        self._connection = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-                        self._connection.execute(
-                            f"CREATE TABLE {self.table_name} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
-                        )
-                    else:
-                        self._connection = sqlite3.connect(
-                            _read_only_uri(path), uri=True, check_same_thread=False, isolation_level=None
-                        )
-            yield self._connection
-
-        @contextlib.contextmanager
-        def bulk_commit(self) -> Iterator[None]:
-            raise error()
-            yield  # pragma: no cover
-
-    class ReadOnlyCache(SQLiteCache):  # type: ignore[misc]
-        def __init__(self) -> None:
-            BaseCache.__init__(self, cache_name=str(path))
-            self.responses = ReadOnlyDict(path, table_name="responses")
-            self.redirects = ReadOnlyDict(path, table_name="redirects", lock=self.responses._lock, serializer=None)
-
-        def clear(self) -> None:
-            raise error()
-
-    backend = ReadOnlyCache()
-    len(backend.responses)  # a corrupt file fails here
-    return backend
-
-
 def _set_aside(path: Path) -> Path:
     """Move a corrupt file out of the way (kept for inspection) so it can be rebuilt."""
     target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
@@ -181,21 +116,6 @@ def _open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
                 raise
         _set_aside(path)
         return opener()
-
-
-def is_writable(directory: Path) -> bool:
-    """Whether ``directory`` and its existing state files can be written (a read-only mount says
-    no even to root)."""
-    if not directory.exists():
-        return True  # it will be created (or fail with a StorageError naming why)
-    if not os.access(directory, os.W_OK):
-        return False
-    return all(os.access(p, os.W_OK) for p in (directory / STATE, directory / HTTP_CACHE) if p.exists())
-
-
-def _read_only_uri(path: Path) -> str:
-    """A SQLite URI that opens ``path`` without ever writing (no journal, no lock files)."""
-    return f"file:{quote(str(path))}?immutable=1"
 
 
 def _read_or_create_salt(directory: Path) -> bytes:
@@ -266,7 +186,7 @@ class LocalStore:
 
     def _connect_state_read_only(self) -> sqlite3.Connection:
         if self._state_path.exists():
-            conn = sqlite3.connect(_read_only_uri(self._state_path), uri=True, check_same_thread=False)
+            conn = sqlite3.connect(read_only_uri(self._state_path), uri=True, check_same_thread=False)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here
             return conn
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -296,7 +216,7 @@ class LocalStore:
         if self.cache_dir is None:
             return None
         if self._backend is None and self.read_only:
-            self._backend = _read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
+            self._backend = read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
         if self._backend is None:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             path = self.cache_dir / HTTP_CACHE
@@ -506,7 +426,7 @@ class LocalStore:
         path = self.state_dir / RATELIMIT
         if path.exists():
             with storage_errors(self.state_dir):
-                conn = sqlite3.connect(_read_only_uri(path) if self.read_only else str(path), uri=self.read_only)
+                conn = sqlite3.connect(read_only_uri(path) if self.read_only else str(path), uri=self.read_only)
                 try:
                     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'q_%'")]
                     since = int((now - window) * 1000)

@@ -48,3 +48,12 @@ def test_clearing_the_cache_clears_the_store(make_client: Any, server: DemoServe
     client.fetch("2024-01-01")
     client.clear_cache()
     assert client.fetch("2024-01-01").attrs["from_cache"] is False and server.stat_requests == 2
+
+
+def test_another_server_is_never_answered_from_the_parsed_store(
+    make_client: Any, server: DemoServer, cache_dir: Path
+) -> None:
+    make_client().fetch("2024-01-01")
+    with DemoServer(window=1.0) as other:  # same credentials, same cache directory, another service
+        df = make_client(base_url=other.url).fetch("2024-01-01")
+        assert df.attrs["from_cache"] is False and other.stat_requests == 1

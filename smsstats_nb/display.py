@@ -1,0 +1,81 @@
+"""How answers and errors are shown to people (pure: no widgets, no I/O).
+
+:func:`friendly_error` turns any error a fetch can raise into one line a person can act on;
+:func:`html_table` renders a stats frame with money in two decimals and thousands separators,
+the currency in the headers and the wire names explained.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .analysis import format_money
+from .errors import (
+    AuthError,
+    IPBlockedError,
+    QueryError,
+    RateLimitError,
+    ResponseFormatError,
+    SmscError,
+    SmsStatsError,
+    TransportError,
+)
+from .series import format_duration
+
+__all__ = ["friendly_error", "html_table"]
+
+
+def friendly_error(exc: BaseException) -> str:
+    """One line a person can act on, for any error a fetch can raise (each fact said once)."""
+    if isinstance(exc, AuthError):
+        if exc.description == "refused locally" and exc.hint:
+            return f"Not sent: {exc.hint}."
+        return "Login failed: SMSC rejected the login or password. Enter them again below."
+    if isinstance(exc, IPBlockedError):
+        if exc.retry_after:
+            return f"SMSC has blocked this IP address; not asking again for {format_duration(exc.retry_after)}."
+        return "SMSC has blocked this IP address for up to 30 minutes; wait before trying again."
+    if isinstance(exc, RateLimitError):
+        wait = f"wait {exc.retry_after:.0f} s" if exc.retry_after else "wait a minute"
+        return f"Rate limit reached: {wait} and click Fetch again (SMSC allows 3 statistics requests a minute)."
+    if isinstance(exc, QueryError):
+        return f"Check the inputs: {exc}"
+    if isinstance(exc, TransportError):
+        return f"Network problem: {exc}"
+    if isinstance(exc, ResponseFormatError):
+        return f"The server sent an answer that could not be read: {exc}"
+    if isinstance(exc, SmscError):
+        return f"SMSC answered with error {exc.code}: {exc.description or exc}"
+    if isinstance(exc, SmsStatsError):
+        return str(exc)
+    return f"Unexpected {type(exc).__name__}: {exc}"
+
+
+def html_table(df: pd.DataFrame) -> str:
+    """The answer as an HTML table: money with two decimals and thousands separators, the
+    currency in the headers, the wire names explained."""
+    shown = df.copy()
+    for col in ("period_start", "period_end"):
+        if col in shown.columns:
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+    currencies = sorted({str(c) for c in df["currency"].unique()})
+    cur = f", {currencies[0]}" if len(currencies) == 1 else ""
+    shown["sms"] = [f"{int(v):,}" for v in df["sms"]]
+    for col in ("credit", "debit"):
+        shown[col] = [format_money(float(v)) for v in df[col]]
+    if len(currencies) == 1:
+        shown = shown.drop(columns=["currency"])
+    shown = shown.rename(
+        columns={
+            "period_start": "from",
+            "period_end": "to",
+            "sms": "messages (sms)",
+            "credit": f"spent on messages{cur} (credit)",
+            "debit": f"paid in{cur} (debit)",
+        }
+    )
+    style = (
+        "<style>.smsstats-table td{text-align:right;padding:2px 8px}"
+        ".smsstats-table td:first-child{text-align:left}</style>"
+    )
+    return style + shown.to_html(index=False, classes="smsstats-table", escape=True)

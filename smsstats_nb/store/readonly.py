@@ -1,0 +1,102 @@
+"""Read-only opening of a local store: cached answers stay readable from a directory that cannot be
+written (a read-only mount, a colleague's copy), and anything that would write is a
+:class:`~smsstats_nb.errors.StorageError` before any request is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..errors import StorageError
+from ..quota import Quota
+
+__all__ = ["ReadOnlyQuota", "is_writable", "read_only_backend", "read_only_uri"]
+
+HTTP_CACHE = "http_cache.sqlite"
+STATE = "state.sqlite"
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether ``directory`` and its existing state files can be written (a read-only mount says
+    no even to root)."""
+    if not directory.exists():
+        return True  # it will be created (or fail with a StorageError naming why)
+    if not os.access(directory, os.W_OK):
+        return False
+    return all(os.access(p, os.W_OK) for p in (directory / STATE, directory / HTTP_CACHE) if p.exists())
+
+
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI that opens ``path`` without ever writing (no journal, no lock files)."""
+    return f"file:{quote(str(path))}?immutable=1"
+
+
+class ReadOnlyQuota(Quota):
+    """The quota of a read-only store: it reports no recent requests and refuses every token."""
+
+    def __init__(
+        self, bucket: Any, identity: str, limit: int, window: float, error: Callable[[], StorageError]
+    ) -> None:
+        super().__init__(bucket, identity, limit, window, lambda since: [])
+        self._error = error
+
+    def check_usable(self) -> None:
+        raise self._error()
+
+    def try_take(self) -> float:
+        raise self._error()
+
+    def fill(self) -> None:
+        raise self._error()
+
+
+def read_only_backend(path: Path, error: Callable[[], StorageError]) -> Any:
+    """requests-cache's SQLite backend over ``path`` opened immutable: reads work, any write is
+    ``error()`` at once (requests-cache would otherwise retry a refused write lock forever)."""
+    from requests_cache.backends.base import BaseCache
+    from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
+
+    class ReadOnlyDict(SQLiteDict):  # type: ignore[misc]
+        def init_db(self) -> None:
+            self.close()
+
+        @contextlib.contextmanager
+        def connection(self, commit: bool = False) -> Iterator[sqlite3.Connection]:
+            if commit:
+                raise error()
+            with self._lock:
+                if not self._connection:
+                    if not path.exists():
+                        self._connection = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+                        self._connection.execute(
+                            f"CREATE TABLE {self.table_name} (key TEXT PRIMARY KEY, value BLOB, expires INTEGER)"
+                        )
+                    else:
+                        self._connection = sqlite3.connect(
+                            read_only_uri(path), uri=True, check_same_thread=False, isolation_level=None
+                        )
+            yield self._connection
+
+        @contextlib.contextmanager
+        def bulk_commit(self) -> Iterator[None]:
+            raise error()
+            yield  # pragma: no cover
+
+    class ReadOnlyCache(SQLiteCache):  # type: ignore[misc]
+        def __init__(self) -> None:
+            BaseCache.__init__(self, cache_name=str(path))
+            self.responses = ReadOnlyDict(path, table_name="responses")
+            self.redirects = ReadOnlyDict(path, table_name="redirects", lock=self.responses._lock, serializer=None)
+
+        def clear(self) -> None:
+            raise error()
+
+    backend = ReadOnlyCache()
+    len(backend.responses)  # a corrupt file fails here
+    return backend
