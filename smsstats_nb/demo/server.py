@@ -58,6 +58,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Never log request lines: with GET they would carry the password."""
 
+    def parse_request(self) -> bool:
+        # the request line has just arrived: that is when the server counts it against the limit
+        # (not after reading and parsing the body, which a busy process may delay)
+        self.received = time.monotonic()
+        return bool(super().parse_request())
+
     def do_GET(self) -> None:
         self._handle(b"")
 
@@ -75,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
             for key, values in parse_qs(source, keep_blank_values=True).items():
                 params[key] = values[-1]
         owner = self.server.owner
-        status, payload, ctype, fault = owner._answer(params, self.client_address[0])
+        status, payload, ctype, fault = owner._answer(params, self.client_address[0], self.received)
         if fault == "reset":
             self.close_connection = True
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -241,7 +247,9 @@ class DemoServer:
             self.log.clear()
 
     # -- the protocol ------------------------------------------------------------------------
-    def _answer(self, params: dict[str, str], ip: str) -> tuple[int, bytes, str, str | None]:
+    def _answer(
+        self, params: dict[str, str], ip: str, received: float | None = None
+    ) -> tuple[int, bytes, str, str | None]:
         with self._lock:
             self.stat_requests += 1
             fault = self._faults.popleft() if self._faults else None
@@ -260,7 +268,7 @@ class DemoServer:
         if fault is not None and fault.startswith("error"):
             text, code = "", 0
         else:
-            text, code = self._stat_text(params, ip, fmt if fmt in (0, 1, 2, 3) else 0)
+            text, code = self._stat_text(params, ip, fmt if fmt in (0, 1, 2, 3) else 0, received)
         if fault == "plain_error9":
             text, code = write_error(9, 0), 9
         elif fault is not None and fault.startswith("error"):
@@ -272,8 +280,8 @@ class DemoServer:
             self.log.append({"t": time.time(), "login": params.get("login", ""), "code": code, "fault": fault})
         return 200, text.encode(charset, "replace"), ctype, fault
 
-    def _stat_text(self, params: dict[str, str], ip: str, fmt: int) -> tuple[str, int]:
-        now = time.monotonic()
+    def _stat_text(self, params: dict[str, str], ip: str, fmt: int, received: float | None = None) -> tuple[str, int]:
+        now = received if received is not None else time.monotonic()
         with self._lock:
             until = self._blocked_until.get(ip)
             if until is not None and now < until:
