@@ -13,15 +13,15 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from . import series as _series
+from . import sync as _sync
 from .adapter import DEFAULT_MAX_BODY
-from .compose import plan_cover, sum_frames
+from .compose import compose_answer
 from .credentials import Credentials, check_base_url
 from .errors import QueryError
 from .guard import WaitHook
@@ -31,9 +31,6 @@ from .series import PeriodHook, SeriesEstimate
 from .store import CacheSpec, open_store
 from .store.local import LocalStore
 from .transport import Transport
-
-if TYPE_CHECKING:
-    from .sync import Coverage, SyncReport
 
 __all__ = ["DEFAULT_BASE_URL", "StatsClient"]
 
@@ -212,7 +209,7 @@ class StatsClient:
             if not isinstance(flag, bool):
                 raise QueryError(f"{name} must be True or False, not {flag!r}")
         if compose and not refresh:
-            composed = self._compose(query, wait=wait, on_wait=on_wait)
+            composed = compose_answer(self, query, wait=wait, on_wait=on_wait)
             if composed is not None:
                 return composed
         return self._fetch_one(query, refresh=refresh, wait=wait, on_wait=on_wait)
@@ -247,48 +244,6 @@ class StatsClient:
         )
         return frame
 
-    def _compose(self, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None) -> pd.DataFrame | None:
-        """Answer from cached sub-periods when they cover the range (fetching only the one gap).
-
-        Returns None when the exact period is cached (the plain path serves it), when nothing
-        inside is cached, or when the gaps would cost more requests than asking for the whole.
-        """
-        t = self._transport
-        if not t.cache_enabled or query.days < 2:
-            return None
-        cached = t.cached_periods(query)
-        if not cached or any(a == query.start and b == query.end for a, b, _ in cached):
-            return None
-        plan = plan_cover(query.start, query.end, cached, fmt=query.fmt)
-        if not plan.pieces or len(plan.gaps) > 1:
-            return None  # one request for the whole period is cheaper than several gap requests
-        frames: list[pd.DataFrame] = []
-        for a, b, fmt in plan.pieces:
-            piece = t.cached_frame(query.replace(start=a, end=b, fmt=fmt))
-            if piece is None:  # expired or cleared meanwhile: ask for the whole period
-                return None
-            frames.append(piece)
-        sent = 0
-        for a, b in plan.gaps:
-            part = self._fetch_one(query.replace(start=a, end=b), refresh=False, wait=wait, on_wait=on_wait)
-            sent += int(part.attrs.get("requests", 0))
-            frames.append(part)
-        result = sum_frames(frames)
-        result.attrs.clear()
-        result.attrs.update(
-            self._attrs(
-                query,
-                from_cache=sent == 0,
-                requests=sent,
-                composed=True,
-                pieces=len(plan.pieces) + len(plan.gaps),
-            )
-        )
-        logger.info(
-            "composed %s..%s from %d cached piece(s) and %d request(s)", query.start, query.end, len(plan.pieces), sent
-        )
-        return result
-
     def cached(
         self,
         start: DateLike,
@@ -310,67 +265,10 @@ class StatsClient:
                 return frame
         return None
 
-    def coverage(
-        self,
-        start: DateLike,
-        end: DateLike,
-        freq: str = "D",
-        *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
-        share: int | None = None,
-    ) -> Coverage:
-        """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing, and the ETA
-        to fill them (at ``share`` requests per window, default the whole limit); sends nothing."""
-        from .sync import coverage
-
-        self._check_open()
-        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-        return coverage(self, list(reversed(queries)), share=share)
-
-    def sync(
-        self,
-        since: DateLike,
-        until: DateLike | None = None,
-        freq: str = "D",
-        *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
-        share: int = 2,
-        watch: bool = False,
-        interval: float | None = None,
-        cancel: threading.Event | None = None,
-        on_period: Callable[[StatsQuery, bool], None] | None = None,
-        on_wait: WaitHook | None = None,
-        on_pass: Callable[[SyncReport], None] | None = None,
-    ) -> SyncReport:
-        """Fill the cache with every closed period from the newest back to ``since``, at most
-        ``share`` requests per window (see :mod:`smsstats_nb.sync`); resumable, one per login.
-
-        Raises:
-            QueryError: bad dates, flags or share. SyncLeaseError: another sync for this login runs.
-        """
-        from .sync import sync
-
-        self._check_open()
-        return sync(
-            self,
-            since,
-            until,
-            freq,
-            mycur=mycur,
-            balance2=balance2,
-            fmt=fmt,
-            share=share,
-            watch=watch,
-            interval=interval,
-            cancel=cancel,
-            on_period=on_period,
-            on_wait=on_wait,
-            on_pass=on_pass,
-        )
+    #: Which periods of a range are cached and the ETA to fill the rest (see :func:`.sync.client_coverage`).
+    coverage = _sync.client_coverage
+    #: Fill the cache with every closed period back to a day (see :func:`.sync.sync`).
+    sync = _sync.sync
 
     def eta(self, requests: int) -> float:
         """Seconds until ``requests`` more requests can all have been sent under the rate limit

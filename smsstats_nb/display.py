@@ -7,9 +7,13 @@ the currency in the headers and the wire names explained.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import html
+
 import pandas as pd
 
-from .analysis import format_money
+from .analysis import Summary, format_money
 from .errors import (
     AuthError,
     IPBlockedError,
@@ -22,7 +26,7 @@ from .errors import (
 )
 from .series import format_duration
 
-__all__ = ["friendly_error", "html_table"]
+__all__ = ["download_link", "friendly_error", "html_table", "summary_block"]
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -79,3 +83,22 @@ def html_table(df: pd.DataFrame) -> str:
         ".smsstats-table td:first-child{text-align:left}</style>"
     )
     return style + shown.to_html(index=False, classes="smsstats-table", escape=True)
+
+
+def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None) -> str:
+    """The summary figures as HTML, naming the cached period they are compared with."""
+    note = f"Change against {compared[0]} – {compared[1]} (cached)." if compared is not None else ""
+    return (
+        '<div class="smsstats-summary" style="font-size:110%">'
+        + summary._repr_html_()
+        + f"<br><small>{html.escape(note)}</small></div>"
+    )
+
+
+def download_link(df: pd.DataFrame, name: str) -> str:
+    """A link that downloads ``df`` as CSV under ``name`` (a data: URL, no server needed)."""
+    b64 = base64.b64encode(df.to_csv(index=False).encode("utf-8")).decode("ascii")
+    return (
+        f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{b64}" '
+        f'class="smsstats-download">Download {html.escape(name)} ({len(df)} rows)</a>'
+    )

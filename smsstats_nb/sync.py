@@ -121,6 +121,27 @@ class Coverage:
         )
 
 
+def client_coverage(
+    client: StatsClient,
+    start: DateLike,
+    end: DateLike,
+    freq: str = "D",
+    *,
+    mycur: bool = False,
+    balance2: bool = False,
+    fmt: int = 3,
+    share: int | None = None,
+) -> Coverage:
+    """``StatsClient.coverage``: which periods of ``freq`` in ``[start, end]`` are cached, which are
+    missing (newest first), and the ETA to fill them at ``share`` requests per window (default
+    the whole limit); sends nothing."""
+    from .series import series_queries
+
+    client._check_open()
+    queries = series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+    return coverage(client, list(reversed(queries)), share=share)
+
+
 def coverage(client: StatsClient, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
     """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
     transport = client._transport
@@ -305,6 +326,7 @@ def sync(
         QueryError: bad dates or flags, or a bad share.
         SyncLeaseError: another sync for this login is running.
     """
+    client._check_open()
     limit = client._transport.quota.limit
     if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
         raise QueryError(f"share must be a whole number from 1 to {limit}, not {share!r}")

@@ -21,7 +21,6 @@ import base64
 import datetime as dt
 import html
 import logging
-import os
 import threading
 from typing import Any
 
@@ -30,12 +29,13 @@ import pandas as pd
 
 from .analysis import LABELS, previous_period, summarize
 from .client import StatsClient
-from .display import friendly_error, html_table
+from .display import download_link, friendly_error, html_table, summary_block
 from .errors import (
     AuthError,
     QueryError,
     SmsStatsError,
 )
+from .notebook import dashboard
 from .query import last_full_month, make_query
 from .series import format_duration, series_queries
 
@@ -48,30 +48,6 @@ GRANULARITY = {"total": None, "daily": "D", "weekly": "W", "monthly": "MS"}
 
 #: A fetch whose rate-limit wait is longer than this (seconds) asks to be confirmed first.
 CONFIRM_ABOVE = 60.0
-
-
-def dashboard(*, today: dt.date | None = None) -> StatsDashboard:
-    """The dashboard for a notebook or Voilà, in every credential state.
-
-    With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
-    ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
-    neither it starts the embedded demo server. It never raises for missing credentials.
-    """
-    if os.environ.get("SMSC_LOGIN") or os.environ.get("SMSC_APIKEY"):
-        try:
-            return StatsDashboard(StatsClient(), today=today)
-        except QueryError:  # a login without a password: ask for it in the page
-            return StatsDashboard(None, today=today, login=os.environ.get("SMSC_LOGIN"))
-    from .notebook import connect
-
-    session = connect()
-    dash = StatsDashboard(session.client, today=today)
-    dash.session = session
-    dash._set_status(
-        "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
-        "Pick a period and click Fetch."
-    )
-    return dash
 
 
 class StatsDashboard:
@@ -433,12 +409,7 @@ class StatsDashboard:
             except SmsStatsError:
                 previous = None
         self.summary = summarize(df, previous)
-        compared = f" Change against {a} – {b} (cached)." if previous is not None else ""
-        self.summary_html.value = (
-            '<div class="smsstats-summary" style="font-size:110%">'
-            + self.summary._repr_html_()
-            + f"<br><small>{html.escape(compared)}</small></div>"
-        )
+        self.summary_html.value = summary_block(self.summary, (a, b) if previous is not None else None)
         _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
         series = "period_start" in df.columns
         logins = sorted(str(x) for x in df["login"].unique())
@@ -448,14 +419,8 @@ class StatsDashboard:
         self.login_filter.observe(self._on_redraw, names="value")
         self.login_filter.layout.display = None if series and len(logins) > 1 else "none"
         self._show_plot(df)
-        csv = df.to_csv(index=False).encode("utf-8")
-        b64 = base64.b64encode(csv).decode("ascii")
         granularity = self.granularity_dropdown.value if series else "total"
-        name = f"smsstats_{start}_{end}_{granularity}.csv"
-        self.download.value = (
-            f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{b64}" '
-            f'class="smsstats-download">Download {html.escape(name)} ({len(df)} rows)</a>'
-        )
+        self.download.value = download_link(df, f"smsstats_{start}_{end}_{granularity}.csv")
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
         extra = ""
         if not df.attrs.get("complete", True):

@@ -18,12 +18,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +30,7 @@ from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
 from . import Activity
+from .files import BUSY_TIMEOUT, open_or_rebuild, read_or_create_salt, storage_error, storage_errors
 from .frames import FrameStore
 from .readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
 
@@ -43,100 +43,6 @@ T = TypeVar("T")
 HTTP_CACHE = "http_cache.sqlite"
 STATE = "state.sqlite"
 RATELIMIT = "ratelimit.sqlite"
-
-
-#: Seconds every SQLite connection here waits for another process's lock before "busy".
-BUSY_TIMEOUT = 10.0
-_CORRUPT = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
-_CAUSES = {
-    5: "busy: another process held its lock for more than {t:g} s",
-    6: "busy: another process held its lock for more than {t:g} s",
-    8: "read-only: the files cannot be written",
-    13: "the disk is full",
-    14: "cannot open the files (missing directory or no permission)",
-    3: "no permission to use the files",
-    10: "a disk I/O error",
-}
-
-
-def is_corrupt(exc: BaseException) -> bool:
-    """Whether SQLite reported the file as corrupt or not a database (and only then)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(code, int) and (code & 0xFF) in _CORRUPT
-
-
-def storage_error(exc: BaseException, directory: Path | str) -> StorageError:
-    """The StorageError for a SQLite or OS failure in ``directory`` (no secret can be in either)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int) and (code & 0xFF) in _CAUSES:
-        cause = _CAUSES[code & 0xFF].format(t=BUSY_TIMEOUT)
-    elif isinstance(exc, PermissionError):
-        cause = "no permission to write there (read-only?)"
-    elif isinstance(exc, OSError) and exc.errno == 28:
-        cause = "the disk is full"
-    elif isinstance(exc, OSError) and exc.errno == 30:
-        cause = "read-only file system"
-    else:
-        cause = type(exc).__name__
-    return StorageError(f"cannot use the smsstats state in {directory}: {cause}")
-
-
-@contextlib.contextmanager
-def storage_errors(directory: Path | str) -> Iterator[None]:
-    """Turn sqlite3 and OS errors inside the block into one StorageError naming ``directory``."""
-    error: StorageError | None = None
-    try:
-        yield
-    except (sqlite3.Error, OSError) as exc:
-        error = storage_error(exc, directory)
-    if error is not None:
-        raise error
-
-
-def _set_aside(path: Path) -> Path:
-    """Move a corrupt file out of the way (kept for inspection) so it can be rebuilt."""
-    target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-    with contextlib.suppress(FileNotFoundError):
-        os.replace(path, target)
-    for suffix in ("-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(str(path) + suffix)
-    logger.warning("set aside a corrupt state file as %s; starting a new one", target.name)
-    return target
-
-
-def _open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
-    """Run ``opener``; if SQLite says the file is corrupt, set it aside and run it once more.
-    Any other failure (busy, full, read-only) is a StorageError and leaves the file alone."""
-    with storage_errors(path.parent):
-        try:
-            return opener()
-        except sqlite3.DatabaseError as exc:
-            if not is_corrupt(exc):
-                raise
-        _set_aside(path)
-        return opener()
-
-
-def _read_or_create_salt(directory: Path) -> bytes:
-    path = directory / "salt"
-    with contextlib.suppress(FileNotFoundError):
-        data = path.read_bytes()
-        if len(data) >= 16:
-            return data
-    tmp = directory / f".salt.{os.getpid()}.{threading.get_ident()}"
-    tmp.write_bytes(os.urandom(32))
-    try:
-        os.link(tmp, path)  # atomic: the first writer wins, the others read its salt
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    data = path.read_bytes()
-    if len(data) < 16:  # a damaged salt file: replace it (cached keys are lost, not leaked)
-        path.write_bytes(os.urandom(32))
-        data = path.read_bytes()
-    return data
 
 
 class LocalStore:
@@ -155,9 +61,9 @@ class LocalStore:
         self._lock = threading.Lock()
         self._state_path = state_dir / STATE
         if self.read_only:
-            self._conn = _open_or_rebuild(self._state_path, self._connect_state_read_only)
+            self._conn = open_or_rebuild(self._state_path, self._connect_state_read_only)
         else:
-            self._conn = _open_or_rebuild(self._state_path, self._connect_state)
+            self._conn = open_or_rebuild(self._state_path, self._connect_state)
         self._backend: Any = None
         self._frames: FrameStore | None = None
         self._quotas: list[Quota] = []
@@ -228,7 +134,7 @@ class LocalStore:
                 len(backend.responses)  # touches the file: a corrupt one fails here
                 return backend
 
-            self._backend = _open_or_rebuild(path, open_backend)
+            self._backend = open_or_rebuild(path, open_backend)
         return self._backend
 
     def frame_store(self) -> FrameStore | None:
@@ -244,7 +150,7 @@ class LocalStore:
         with storage_errors(self.state_dir):
             if self.read_only:
                 return (self.state_dir / "salt").read_bytes()
-            return _read_or_create_salt(self.state_dir)
+            return read_or_create_salt(self.state_dir)
 
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in ``ratelimit.sqlite``: one table per identity, a file lock across processes."""
@@ -264,7 +170,7 @@ class LocalStore:
             bucket.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")  # its own default is 5 s
             return bucket
 
-        bucket = _open_or_rebuild(path, open_bucket)
+        bucket = open_or_rebuild(path, open_bucket)
 
         def recent(since_ms: int) -> list[int]:
             with bucket.lock:
