@@ -239,7 +239,6 @@ def _client_for(a: argparse.Namespace, **options: Any) -> Any:
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:
-    from .client import StatsClient
     from .query import make_query
     from .series import format_duration, series_queries
 
@@ -249,13 +248,8 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
         series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     else:
         make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
-    login = a.login or os.environ.get("SMSC_LOGIN")
-    apikey = os.environ.get("SMSC_APIKEY") if not login else None
-    if not login and not apikey:
-        raise QueryError("no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
-    psw = None if apikey else _password(login)
     cache: Any = False if a.no_cache else a.cache_dir
-    with StatsClient(login, psw, apikey=apikey, base_url=a.base_url, cache=cache, wait=not a.no_wait) as client:
+    with _client_for(a, cache=cache, wait=not a.no_wait) as client:
         waiting = _WaitLine(client.rate_limit)
         try:
             if a.freq:

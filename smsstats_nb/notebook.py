@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .client import StatsClient
 from .demo import DemoServer
-from .query import last_full_month
+from .query import last_full_month, period_of, split_periods
 
 if TYPE_CHECKING:
     from .widgets import StatsDashboard
@@ -86,19 +86,13 @@ class NotebookSession:
     def quarter_months(self) -> list[tuple[str, str]]:
         """The three months of :meth:`quarter`, each as (first day, last day) in ISO."""
         if self.server is not None:
-            first = dt.date(2024, 4, 1)
+            first, last = period_of(dt.date(2024, 4, 1), "QS")
         else:
-            month_start, _ = last_full_month()
-            first = month_start.replace(month=(month_start.month - 1) // 3 * 3 + 1)
-            if month_start.month % 3 != 0:  # the quarter of the last full month is not over: go back one
-                first = (first - dt.timedelta(days=1)).replace(day=1)
-                first = first.replace(month=(first.month - 1) // 3 * 3 + 1)
-        months = []
-        for _ in range(3):
-            nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            months.append((first.isoformat(), (nxt - dt.timedelta(days=1)).isoformat()))
-            first = nxt
-        return months
+            _, month_end = last_full_month()
+            first, last = period_of(month_end, "QS")
+            if last != month_end:  # the quarter of the last full month is not over: the one before
+                first, last = period_of(first - dt.timedelta(days=1), "QS")
+        return [(a.isoformat(), b.isoformat()) for a, b in split_periods(first, last, "MS")]
 
     @property
     def progress(self) -> bool | None:

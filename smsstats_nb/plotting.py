@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import QueryError
-from .query import FREQS
+from .query import FREQS, period_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -46,18 +46,10 @@ def partial_periods(df: pd.DataFrame) -> pd.DatetimeIndex:
     freq = df.attrs.get("freq")
     if "period_end" not in df.columns or not freq or str(freq).upper() == "D":
         return pd.DatetimeIndex([])
-    code = str(freq).upper()
     spans = df[["period_start", "period_end"]].drop_duplicates()
     partial = []
     for start, end in zip(spans["period_start"], spans["period_end"], strict=True):
-        if code == "W":  # weeks run Monday to Sunday
-            whole_start = start - pd.Timedelta(days=start.weekday())
-            whole_end = whole_start + pd.Timedelta(days=6)
-        else:
-            offset = pd.tseries.frequencies.to_offset("MS" if code == "M" else code)
-            whole_start = offset.rollback(start)
-            whole_end = whole_start + offset - pd.Timedelta(days=1)
-        if start != whole_start or end != whole_end:
+        if period_of(start.date(), str(freq)) != (start.date(), end.date()):
             partial.append(start)
     return pd.DatetimeIndex(sorted(partial))
 

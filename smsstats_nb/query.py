@@ -25,6 +25,7 @@ __all__ = [
     "last_full_month",
     "make_query",
     "moscow_today",
+    "period_of",
     "split_periods",
 ]
 
@@ -201,6 +202,22 @@ def _period_end(day: dt.date, freq: str) -> dt.date:
         nxt = dt.date(day.year + q_last_month // 12, q_last_month % 12 + 1, 1)
         return nxt - dt.timedelta(days=1)
     return dt.date(day.year, 12, 31)  # YS
+
+
+def period_of(day: dt.date, freq: str) -> tuple[dt.date, dt.date]:
+    """The whole calendar period of ``freq`` that contains ``day`` (weeks run Monday to Sunday)."""
+    freq = check_freq(freq)
+    if freq == "W":
+        start = day - dt.timedelta(days=day.weekday())
+    elif freq in ("MS", "M"):
+        start = day.replace(day=1)
+    elif freq == "QS":
+        start = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    elif freq == "YS":
+        start = day.replace(month=1, day=1)
+    else:
+        start = day
+    return start, _period_end(start, freq)
 
 
 def check_freq(freq: Any) -> str:

@@ -85,11 +85,7 @@ def series_queries(
 def estimate(client: StatsClient, queries: list[StatsQuery], *, refresh: bool) -> SeriesEstimate:
     """Periods, cache hits, requests and ETA of ``queries``; sends nothing."""
     transport = client._transport
-    if refresh:
-        cached = 0
-    else:  # parsed answers in one lookup; only the others are looked up in the HTTP cache
-        stored = transport.stored(queries)
-        cached = sum(stored) + sum(1 for q, s in zip(queries, stored, strict=True) if not s and transport.is_cached(q))
+    cached = 0 if refresh else sum(transport.cached_mask(queries))
     need = len(queries) - cached
     return SeriesEstimate(len(queries), cached, need, transport.eta(need))
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import QueryError, SyncLeaseError
-from .query import DateLike, StatsQuery, check_freq, coerce_date, make_query, moscow_today, split_periods
+from .query import DateLike, StatsQuery, check_freq, coerce_date, make_query, moscow_today, period_of, split_periods
 from .quota import schedule_eta
 from .series import format_duration
 
@@ -48,25 +48,6 @@ LEASE_SECONDS = 300.0
 def closed_until(today: dt.date | None = None) -> dt.date:
     """The last day of closed periods: the day before yesterday (Moscow calendar by default)."""
     return (today or moscow_today()) - dt.timedelta(days=2)
-
-
-def _natural_end(day: dt.date, freq: str) -> dt.date:
-    """The last day of the calendar period of ``freq`` that contains ``day``."""
-    return split_periods(day, day + dt.timedelta(days=400), freq)[0][1]
-
-
-def _natural_start(day: dt.date, freq: str) -> dt.date:
-    """The first day of the calendar period of ``freq`` that contains ``day``."""
-    code = check_freq(freq).upper()
-    if code == "W":
-        return day - dt.timedelta(days=day.weekday())
-    if code in ("MS", "M"):
-        return day.replace(day=1)
-    if code == "QS":
-        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    if code == "YS":
-        return day.replace(month=1, day=1)
-    return day
 
 
 def sync_queries(
@@ -91,7 +72,7 @@ def sync_queries(
         raise QueryError(f"until {end} is not closed yet; the last closed day is {last} (the day before yesterday)")
     whole = make_query(since, end, mycur=mycur, balance2=balance2, fmt=fmt)  # validates since/end and the flags
     spans = split_periods(whole.start, whole.end, freq)
-    if until is None and spans and _natural_end(spans[-1][0], freq) != spans[-1][1]:
+    if until is None and spans and period_of(spans[-1][0], freq)[1] != spans[-1][1]:
         spans = spans[:-1]  # this week or month so far: not closed
     return [whole.replace(start=a, end=b) for a, b in reversed(spans)]
 
@@ -145,7 +126,8 @@ def client_coverage(
 def coverage(client: StatsClient, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
     """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
     transport = client._transport
-    missing = [(q.start, q.end) for q in queries if not transport.is_cached(q)]
+    mask = transport.cached_mask(queries)
+    missing = [(q.start, q.end) for q, cached in zip(queries, mask, strict=True) if not cached]
     quota = transport.quota
     limit = min(quota.limit, share) if share else quota.limit
     now = quota.now()
@@ -289,7 +271,7 @@ def run_pass(
 def open_queries(freq: str, *, mycur: bool, balance2: bool, fmt: int, today: dt.date | None = None) -> list[StatsQuery]:
     """The open periods, newest first: yesterday and today by day; this week or month so far."""
     today = today or moscow_today()
-    start = _natural_start(closed_until(today) + dt.timedelta(days=1), freq)
+    start = period_of(closed_until(today) + dt.timedelta(days=1), freq)[0]
     whole = make_query(start, today, mycur=mycur, balance2=balance2, fmt=fmt)
     return [whole.replace(start=a, end=b) for a, b in reversed(split_periods(start, today, check_freq(freq)))]
 

@@ -241,6 +241,9 @@ class Transport:
         """The cached answer for exactly this question, or None; never sends a request."""
         if not self.cache_enabled:
             return None
+        hit = self.cached_pieces([query])[0]
+        if hit is not None:  # parsed before: no unpickling, no parsing
+            return pieces_frame(hit)
         params = {**query.to_params(), **self.credentials.params()}
         kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
         kwargs["params" if self.method == "GET" else "data"] = params
@@ -252,10 +255,16 @@ class Transport:
 
     def is_cached(self, query: StatsQuery) -> bool:
         """Whether a fresh cached answer exists for exactly this question (no parsing, no request)."""
+        return self.cached_mask([query])[0]
+
+    def cached_mask(self, queries: list[StatsQuery]) -> list[bool]:
+        """:meth:`is_cached` for many questions: the parsed store in one lookup, the HTTP cache
+        only for the others."""
         if not self.cache_enabled:
-            return False
-        if self.stored([query])[0]:
-            return True
+            return [False] * len(queries)
+        return [s or self._in_http_cache(q) for q, s in zip(queries, self.stored(queries), strict=True)]
+
+    def _in_http_cache(self, query: StatsQuery) -> bool:
         params = {**query.to_params(), **self.credentials.params()}
         probe = RequestProbe.of(self.method, self.url, params)
         cached = self.session.cache.get_response(self._keyer(probe))  # type: ignore[attr-defined]

@@ -128,50 +128,36 @@ class FrameStore:
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").unlink()
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
-        """The unexpired blobs of ``keys`` that are stored (a miss is simply absent)."""
+    def _select(self, keys: Iterable[str], columns: str) -> list[tuple[object, ...]]:
+        """Rows of the unexpired entries among ``keys`` (500 at a time); any failure is a miss."""
         wanted = list(keys)
-        out: dict[str, bytes] = {}
+        rows: list[tuple[object, ...]] = []
         with self._lock:
             db = self._db()
             if db is None:
-                return out
+                return rows
             now = time.time()
             try:
                 for i in range(0, len(wanted), 500):
                     chunk = wanted[i : i + 500]
                     marks = ",".join("?" * len(chunk))
-                    rows = db.execute(
-                        f"SELECT key, blob FROM frames WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
+                    rows += db.execute(
+                        f"SELECT {columns} FROM frames WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
                         (*chunk, now),
                     ).fetchall()
-                    out.update((str(k), bytes(b)) for k, b in rows)
             except sqlite3.DatabaseError as exc:
                 if _corrupt(exc):
                     self._reset()
-                return {}
-        return out
+                return []
+        return rows
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The unexpired blobs of ``keys`` that are stored (a miss is simply absent)."""
+        return {str(k): bytes(b) for k, b in self._select(keys, "key, blob")}  # type: ignore[call-overload]
 
     def has_many(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are stored and unexpired (without reading the blobs)."""
-        wanted = list(keys)
-        found: set[str] = set()
-        with self._lock:
-            db = self._db()
-            if db is None:
-                return found
-            try:
-                for i in range(0, len(wanted), 500):
-                    chunk = wanted[i : i + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = db.execute(
-                        f"SELECT key FROM frames WHERE key IN ({marks}) AND (expires IS NULL OR expires > ?)",
-                        (*chunk, time.time()),
-                    ).fetchall()
-                    found.update(str(r[0]) for r in rows)
-            except sqlite3.DatabaseError:
-                return set()
-        return found
+        return {str(k) for (k,) in self._select(keys, "key")}
 
     def put(self, key: str, blob: bytes, expires: float | None) -> None:
         """Store one packed answer (failures are ignored: the HTTP cache has it)."""

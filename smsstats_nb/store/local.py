@@ -70,6 +70,14 @@ class LocalStore:
 
     # -- state database ---------------------------------------------------------------------------
     @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """:meth:`_db` for a write: a read-only store refuses it before touching the file."""
+        if self.read_only:
+            raise self.read_only_error()
+        with self._db() as db:
+            yield db
+
+    @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         """The state connection under the thread lock, with SQLite errors made StorageErrors."""
         with storage_errors(self.state_dir), self._lock:
@@ -186,10 +194,8 @@ class LocalStore:
 
     def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
-        if self.read_only:
-            raise self.read_only_error()
         until = time.time() + seconds
-        with self._db() as db:
+        with self._writing() as db:
             db.execute(
                 "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                 "until = max(until, excluded.until), reason = excluded.reason",
@@ -204,9 +210,7 @@ class LocalStore:
 
     def cooldown_clear(self, key: str | None = None) -> None:
         """Forget one cool-down, or all of them."""
-        if self.read_only:
-            raise self.read_only_error()
-        with self._db() as db:
+        with self._writing() as db:
             if key is None:
                 db.execute("DELETE FROM cooldown")
                 db.execute("DELETE FROM logins")
@@ -215,9 +219,7 @@ class LocalStore:
 
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the cache holds an answer for this period (for composition)."""
-        if self.read_only:
-            raise self.read_only_error()
-        with self._db() as db:
+        with self._writing() as db:
             db.execute(
                 "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -254,10 +256,8 @@ class LocalStore:
         Returns ``(ticket, 0)``, or ``(None, seconds until a slot frees)`` when failed and pending
         attempts already fill the window.
         """
-        if self.read_only:
-            raise self.read_only_error()
         now = time.time()
-        with self._db() as db:
+        with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM logins WHERE t <= ?", (now - window,))
@@ -272,9 +272,7 @@ class LocalStore:
 
     def login_settle(self, ticket: str, *, failed: bool) -> None:
         """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
-        if self.read_only:
-            raise self.read_only_error()
-        with self._db() as db:
+        with self._writing() as db:
             if failed:
                 db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (time.time(), ticket))
             else:
@@ -282,10 +280,8 @@ class LocalStore:
 
     def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
         """Take or renew a lease shared by every process using this directory."""
-        if self.read_only:
-            raise self.read_only_error()
         now = time.time()
-        with self._db() as db:
+        with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute("SELECT owner, until FROM leases WHERE name = ?", (name,)).fetchone()
