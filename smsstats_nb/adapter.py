@@ -31,10 +31,8 @@ from .errors import AuthError, RateLimitError, ResponseFormatError, SmsStatsErro
 from .guard import CallContext, Guard, current_call
 from .http_errors import translate_request_error
 
-__all__ = ["DEFAULT_MAX_BODY", "GuardedAdapter", "ServerBusyError", "retry_after_seconds"]
+__all__ = ["GuardedAdapter", "ServerBusyError", "retry_after_seconds"]
 
-#: Largest answer accepted, in bytes (a reseller with 2,000 logins answers about 200 KB).
-DEFAULT_MAX_BODY = 32 * 1024 * 1024
 #: Longest Retry-After honoured (seconds).
 MAX_RETRY_AFTER = 3600.0
 
@@ -70,7 +68,7 @@ def _before_request(conn: HTTPConnection) -> None:
     if call is None or call.guard is None:
         return
     guard = call.guard
-    deadline = None if call.max_wait is None else time.monotonic() + call.max_wait
+    deadline = None if call.max_wait is None else guard.clock.monotonic() + call.max_wait
     announced = False
     while True:
         if conn.sock is None:
@@ -164,8 +162,8 @@ class GuardedAdapter(HTTPAdapter):
             self.guard.end_login(ticket, failed=failed, verified=verified)
         response._content = content
         response._content_consumed = True  # type: ignore[attr-defined]
-        response._smsstats_frame = frame  # type: ignore[attr-defined]
-        response._smsstats_short = is_short_lived(call.fmt, len(frame))  # type: ignore[attr-defined]
+        response.smsstats_frame = frame  # type: ignore[attr-defined]
+        response.smsstats_short = is_short_lived(call.fmt, len(frame))  # type: ignore[attr-defined]
         return response
 
     def _send(
@@ -187,7 +185,7 @@ class GuardedAdapter(HTTPAdapter):
         return translate_request_error(exc, self.host, self.tries, call.timeout)
 
     def _timeout_error(self, call: CallContext) -> TransportError:
-        spent = time.monotonic() - call.started
+        spent = (call.guard.clock.monotonic() if call.guard is not None else time.monotonic()) - call.started
         return TransportError(
             f"network timeout: no complete answer from {self.host} within {call.timeout:g} s "
             f"({call.requests_sent} attempt(s), {spent:.1f} s in all)"

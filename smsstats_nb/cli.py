@@ -10,15 +10,14 @@ code per family (see ``EXIT_CODES``).
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cli_common import WaitLine, client_for, confirm, err, out
 from .demo.console import add_arguments as add_demo_arguments
 from .errors import (
     AuthError,
@@ -146,23 +145,6 @@ def _parser() -> _Parser:
     return p
 
 
-def _out(text: str = "") -> None:
-    print(text)
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def _password(login: str | None) -> str | None:
-    psw = os.environ.get("SMSC_PASSWORD")
-    if psw:
-        return psw
-    if not sys.stdin.isatty():
-        raise QueryError("no password: set SMSC_PASSWORD (or SMSC_APIKEY); there is no terminal to prompt on")
-    return getpass.getpass(f"SMSC password for {login or os.environ.get('SMSC_LOGIN') or '?'}: ") or None
-
-
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:
     """Refuse an output file before any request: wrong suffix or a folder that does not exist."""
     if path is None:
@@ -191,53 +173,6 @@ def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
     Path(path).expanduser().write_bytes(render_png(df, metric, dpi=110))
 
 
-class _WaitLine:
-    """On a terminal, one stderr line that says what the rate limit makes us wait for."""
-
-    def __init__(self, limit: tuple[int, float]) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.text = f"rate limit: {limit[0]} requests per {limit[1]:g} s"
-        self.shown = -1
-
-    def __call__(self, seconds: float) -> None:
-        if not self.enabled:
-            return
-        left = max(1, round(seconds))
-        if left != self.shown:
-            self.shown = left
-            sys.stderr.write(f"\r{self.text}; next in {left} s   ")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.shown >= 0:
-            sys.stderr.write("\r" + " " * (len(self.text) + 20) + "\r")
-            sys.stderr.flush()
-        self.shown = -1
-
-
-def _confirm(question: str, assume_yes: bool) -> None:
-    """Ask on a terminal; without one (and without --yes) refuse, so nothing long starts unasked."""
-    if assume_yes:
-        return
-    if not sys.stdin.isatty():
-        raise QueryError(f"{question}; pass --yes to run it without a terminal to ask on")
-    answer = input(f"{question}. Continue? [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
-        raise KeyboardInterrupt
-
-
-def _client_for(a: argparse.Namespace, **options: Any) -> Any:
-    """A StatsClient from --login/--base-url/--cache-dir and the environment, checked first."""
-    from .client import StatsClient
-
-    login = a.login or os.environ.get("SMSC_LOGIN")
-    apikey = os.environ.get("SMSC_APIKEY") if not login else None
-    if not login and not apikey:
-        raise QueryError("no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
-    psw = None if apikey else _password(login)
-    return StatsClient(login, psw, apikey=apikey, base_url=a.base_url, **options)
-
-
 def _cmd_fetch(a: argparse.Namespace) -> int:
     from .query import make_query
     from .series import format_duration, series_queries
@@ -249,17 +184,17 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
     else:
         make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     cache: Any = False if a.no_cache else a.cache_dir
-    with _client_for(a, cache=cache, wait=not a.no_wait) as client:
-        waiting = _WaitLine(client.rate_limit)
+    with client_for(a, cache=cache, wait=not a.no_wait) as client:
+        waiting = WaitLine(client.rate_limit)
         try:
             if a.freq:
                 cost = client.estimate_series(
                     a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
                 )
                 if cost.requests and sys.stderr.isatty():
-                    _err(f"series: {cost}")
+                    err(f"series: {cost}")
                 if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
-                    _confirm(f"this series needs about {format_duration(cost.eta_seconds)}", a.yes)
+                    confirm(f"this series needs about {format_duration(cost.eta_seconds)}", a.yes)
                 df = client.fetch_series(
                     a.start,
                     a.end,
@@ -278,35 +213,35 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
             waiting.done()
     if a.output:
         _write_table(df, a.output)
-        _err(f"wrote {len(df)} rows to {a.output}")
+        err(f"wrote {len(df)} rows to {a.output}")
     else:
-        _out(df.to_string(index=False) if len(df) else "(no traffic in this period)")
+        out(df.to_string(index=False) if len(df) else "(no traffic in this period)")
     if a.plot:
         _save_plot(df, a.plot, a.metric)
-        _err(f"wrote plot of {a.metric} to {a.plot}")
+        err(f"wrote plot of {a.metric} to {a.plot}")
     return 0
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
     from .client import StatsClient
 
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cache = Path(a.cache_dir) if a.cache_dir else out / "cache"
+    folder = Path(a.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    cache = Path(a.cache_dir) if a.cache_dir else folder / "cache"
     t0 = time.perf_counter()
     with _demo_server() as server, StatsClient(server.login, server.psw, base_url=server.url, cache=cache) as client:
-        _out(f"demo SMSC server on {server.url} (login {server.login!r}, local only)")
+        out(f"demo SMSC server on {server.url} (login {server.login!r}, local only)")
         if not server.url.endswith(f":{DEMO_PORT}"):
-            _out(f"(port {DEMO_PORT} was busy: this run cannot reuse answers cached by an earlier one)")
+            out(f"(port {DEMO_PORT} was busy: this run cannot reuse answers cached by an earlier one)")
         df = client.fetch(a.start, a.end)
         source = "cache" if df.attrs["from_cache"] else "server"
-        _out(f"statistics {df.attrs['start']} .. {df.attrs['end']} ({len(df)} logins, from the {source}):")
-        _out(df.to_string(index=False))
-        csv_path = out / "stats.csv"
-        png_path = out / "sms_per_login.png"
+        out(f"statistics {df.attrs['start']} .. {df.attrs['end']} ({len(df)} logins, from the {source}):")
+        out(df.to_string(index=False))
+        csv_path = folder / "stats.csv"
+        png_path = folder / "sms_per_login.png"
         df.to_csv(csv_path, index=False)
         _save_plot(df, str(png_path))
-    _out(f"wrote {csv_path} and {png_path} in {time.perf_counter() - t0:.2f} s")
+    out(f"wrote {csv_path} and {png_path} in {time.perf_counter() - t0:.2f} s")
     return 0
 
 
@@ -325,7 +260,7 @@ def _cmd_serve(a: argparse.Namespace) -> int:
     from .demo.console import serve_forever
 
     def echo(text: str) -> None:
-        _out(text)
+        out(text)
         sys.stdout.flush()
 
     return serve_forever(port=a.port, window=a.window, limit=a.limit, faults=a.fault, echo=echo)
@@ -350,13 +285,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
-        _err("smsstats: interrupted (what was fetched is cached)")
+        err("smsstats: interrupted (what was fetched is cached)")
         return 130
     except SmsStatsError as exc:
-        _err(f"smsstats: {type(exc).__name__}: {exc}")
+        err(f"smsstats: {type(exc).__name__}: {exc}")
         return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
     except OSError as exc:
-        _err(f"smsstats: {type(exc).__name__}: {exc.strerror or exc}")
+        err(f"smsstats: {type(exc).__name__}: {exc.strerror or exc}")
         return 1
 
 

@@ -1,18 +1,18 @@
-"""StatsClient: a question in, a DataFrame out, for one account.
+"""StatsClient: a question in, a DataFrame out, for one account; a facade over the transport.
 
-A :class:`StatsClient` validates its settings, opens the :mod:`store <smsstats_nb.store>` its
-``cache`` setting names, owns one :class:`~smsstats_nb.transport.Transport`, and turns answers into
-DataFrames with the query facts in ``df.attrs``. Series are delegated to :mod:`smsstats_nb.series`,
-composition from cached sub-periods to :mod:`smsstats_nb.compose`.
+A :class:`StatsClient` takes one :class:`~smsstats_nb.settings.Settings` (built from its keyword
+arguments and the environment), opens the :mod:`store <smsstats_nb.store>` its ``cache`` setting
+names, and owns one :class:`~smsstats_nb.transport.Transport`. Every method delegates explicitly:
+single periods to :meth:`Transport.fetch_frame`, series to :mod:`smsstats_nb.series`, composition
+from cached sub-periods to :mod:`smsstats_nb.compose`, coverage and the background sync to
+:mod:`smsstats_nb.sync`. Those are functions of the transport, never of the client.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import math
-import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,45 +20,21 @@ import pandas as pd
 
 from . import series as _series
 from . import sync as _sync
-from .adapter import DEFAULT_MAX_BODY
+from .clock import SYSTEM, Clock
 from .compose import compose_answer
-from .credentials import Credentials, check_base_url
+from .credentials import Credentials
 from .errors import QueryError
 from .guard import WaitHook
 from .query import DateLike, StatsQuery, make_query
-from .quota import DEFAULT_MARGIN, DEFAULT_RATE_LIMIT
 from .series import PeriodHook, SeriesEstimate
-from .store import CacheSpec, open_store
-from .store.local import LocalStore
-from .transport import Transport
+from .settings import DEFAULT_BASE_URL, DEFAULT_MARGIN, DEFAULT_MAX_BODY, DEFAULT_RATE_LIMIT, CacheSpec, Settings
+from .store import open_store
+from .sync import Coverage, SyncReport
+from .transport import Transport, pieces_frame
 
 __all__ = ["DEFAULT_BASE_URL", "StatsClient"]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BASE_URL = "https://smscentre.com"
-
-
-def _check_rate_limit(rate_limit: Any) -> tuple[int, float]:
-    try:
-        count, per = rate_limit
-    except (TypeError, ValueError):
-        raise QueryError("rate_limit must be a pair (max_requests, per_seconds), e.g. (3, 60)") from None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise QueryError(f"rate_limit max_requests must be a positive integer, not {count!r}")
-    if isinstance(per, bool) or not isinstance(per, (int, float)) or not (per > 0 and math.isfinite(per)):
-        raise QueryError(f"rate_limit per_seconds must be a positive, finite number, not {per!r}")
-    return count, float(per)
-
-
-def _positive(value: Any, name: str, *, allow_none: bool = False, zero: bool = False) -> float | None:
-    """A finite positive number of seconds (or None where allowed), else QueryError."""
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not zero):
-        raise QueryError(f"{name} must be a {'non-negative' if zero else 'positive'}, finite number, not {value!r}")
-    return float(value)
 
 
 class StatsClient:
@@ -86,6 +62,11 @@ class StatsClient:
             the server see one request too many inside its own window (default 0.25).
         max_body: largest answer accepted, in bytes (default 32 MiB); a larger one is a
             ResponseFormatError and is not stored.
+        retries: extra attempts after a connection failure or a 5xx (default 2; each takes a token).
+        backoff: seconds of urllib3's back-off factor between those attempts (default 0.5).
+        settings: a ready :class:`~smsstats_nb.settings.Settings` (then the keyword settings
+            above must not be given).
+        clock: the clock of the time rules (tests pass a :class:`~smsstats_nb.clock.FakeClock`).
     """
 
     def __init__(
@@ -105,42 +86,90 @@ class StatsClient:
         max_wait: float | None = None,
         rate_margin: float = DEFAULT_MARGIN,
         max_body: int = DEFAULT_MAX_BODY,
+        retries: int = 2,
+        backoff: float = 0.5,
+        settings: Settings | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         credentials = Credentials.resolve(login, psw, apikey)
-        self.base_url = check_base_url(base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL)
-        method = method.upper() if isinstance(method, str) else method
-        if method not in ("GET", "POST"):
-            raise QueryError(f"method must be 'POST' or 'GET', not {method!r}")
-        self.timeout = _positive(timeout, "timeout") or 0.0
-        recent = _positive(recent_expiry, "recent_expiry") or 0.0
-        margin = _positive(rate_margin, "rate_margin", zero=True) or 0.0
-        self.max_wait = _positive(max_wait, "max_wait", allow_none=True, zero=True)
-        if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
-            raise QueryError(f"max_body must be a positive number of bytes, not {max_body!r}")
-        self.rate_limit = _check_rate_limit(rate_limit)
-        self.method = method
-        self.wait = bool(wait)
+        if settings is None:
+            settings = Settings.from_env(
+                base_url=base_url,
+                cache=cache,
+                rate_limit=rate_limit,
+                method=method,
+                timeout=timeout,
+                recent_expiry=recent_expiry,
+                wait=bool(wait),
+                max_wait=max_wait,
+                rate_margin=rate_margin,
+                max_body=max_body,
+                retries=retries,
+                backoff=backoff,
+            )
+        elif not isinstance(settings, Settings):
+            raise QueryError(f"settings must be a smsstats_nb.Settings, not {type(settings).__name__}")
+        self.settings = settings
         self.on_wait = on_wait
         self._credentials = credentials
-        store = open_store(cache)
+        store = open_store(settings.cache, clock=clock)
         try:
-            self._transport = Transport(
-                credentials,
-                store,
-                base_url=self.base_url,
-                rate_limit=self.rate_limit,
-                method=method,
-                timeout=self.timeout,
-                recent_expiry=recent,
-                margin=margin,
-                max_body=max_body,
-            )
+            self._transport = Transport(credentials, store, settings, clock=clock)
         except BaseException:
             store.close()
             raise
-        self._store = store
-        self._cache_spec = cache
         self._closed = False
+
+    @classmethod
+    def with_settings(
+        cls,
+        settings: Settings,
+        login: str | None = None,
+        psw: str | None = None,
+        *,
+        apikey: str | None = None,
+        on_wait: WaitHook | None = None,
+        clock: Clock = SYSTEM,
+    ) -> StatsClient:
+        """A client for ``settings`` and these credentials (or the environment's)."""
+        return cls(login, psw, apikey=apikey, on_wait=on_wait, settings=settings, clock=clock)
+
+    # -- settings, read-only ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The server's scheme and host."""
+        return self.settings.base_url
+
+    @property
+    def rate_limit(self) -> tuple[int, float]:
+        """``(max_requests, per_seconds)``."""
+        return self.settings.rate_limit
+
+    @property
+    def method(self) -> str:
+        """``"POST"`` or ``"GET"``."""
+        return self.settings.method
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per HTTP attempt."""
+        return self.settings.timeout
+
+    @property
+    def wait(self) -> bool:
+        """Whether calls wait for the rate limit."""
+        return self.settings.wait
+
+    @property
+    def max_wait(self) -> float | None:
+        """Longest wait for the rate limit (None: no bound)."""
+        return self.settings.max_wait
+
+    @property
+    def transport(self) -> Transport:
+        """The transport this client delegates to (the public interface series, compose and sync use)."""
+        self._check_open()
+        return self._transport
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -151,7 +180,8 @@ class StatsClient:
     @property
     def cache_dir(self) -> Path | None:
         """Directory of the HTTP cache (None when disabled or in Redis)."""
-        return self._store.cache_dir if isinstance(self._store, LocalStore) else None
+        info = self._transport.store.info()
+        return Path(info.location) if info.kind == "local" and info.http_cache else None
 
     def fetch(
         self,
@@ -208,41 +238,12 @@ class StatsClient:
         for name, flag in (("refresh", refresh), ("compose", compose)):
             if not isinstance(flag, bool):
                 raise QueryError(f"{name} must be True or False, not {flag!r}")
+        hook = on_wait or self.on_wait
         if compose and not refresh:
-            composed = compose_answer(self, query, wait=wait, on_wait=on_wait)
+            composed = compose_answer(self._transport, query, wait=wait, on_wait=hook)
             if composed is not None:
                 return composed
-        return self._fetch_one(query, refresh=refresh, wait=wait, on_wait=on_wait)
-
-    def _fetch_one(
-        self, query: StatsQuery, *, refresh: bool, wait: bool | None, on_wait: WaitHook | None
-    ) -> pd.DataFrame:
-        result = self._transport.fetch(
-            query,
-            refresh=refresh,
-            wait=self.wait if wait is None else wait,
-            on_wait=on_wait or self.on_wait,
-            max_wait=self.max_wait,
-        )
-        frame = result.frame
-        logger.info(
-            "%s..%s: %d row(s) %s",
-            query.start,
-            query.end,
-            len(frame),
-            "from the cache" if result.from_cache else f"from the server ({result.requests} request(s))",
-        )
-        frame.attrs.clear()
-        frame.attrs.update(
-            self._attrs(
-                query,
-                from_cache=result.from_cache,
-                requests=result.requests,
-                composed=False,
-                fetched_at=result.fetched_at,
-            )
-        )
-        return frame
+        return self._transport.fetch_frame(query, refresh=refresh, wait=wait, on_wait=hook)
 
     def cached(
         self,
@@ -259,22 +260,71 @@ class StatsClient:
         formats = (3, 0, 1, 2) if fmt is None else (fmt,)
         for f in formats:
             query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=f)
-            frame = self._transport.cached_frame(query)
-            if frame is not None:
-                frame.attrs.update(self._attrs(query, from_cache=True, requests=0, composed=False))
-                return frame
+            piece = self._transport.lookup([query])[0]
+            if piece is not None:
+                return self._transport.stamp(pieces_frame(piece), query, from_cache=True, requests=0, composed=False)
         return None
 
-    #: Which periods of a range are cached and the ETA to fill the rest (see :func:`.sync.client_coverage`).
-    coverage = _sync.client_coverage
-    #: Fill the cache with every closed period back to a day (see :func:`.sync.sync`).
-    sync = _sync.sync
+    def coverage(
+        self,
+        start: DateLike,
+        end: DateLike,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int | None = None,
+    ) -> Coverage:
+        """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
+        first), and the ETA to fill them at ``share`` requests per window; sends nothing
+        (see :func:`.sync.range_coverage`)."""
+        self._check_open()
+        return _sync.range_coverage(
+            self._transport, start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
+        )
+
+    def sync(
+        self,
+        since: DateLike,
+        until: DateLike | None = None,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int = 2,
+        watch: bool = False,
+        interval: float | None = None,
+        cancel: threading.Event | None = None,
+        on_period: Callable[[StatsQuery, bool], None] | None = None,
+        on_wait: Callable[[float], None] | None = None,
+        on_pass: Callable[[SyncReport], None] | None = None,
+    ) -> SyncReport:
+        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`)."""
+        self._check_open()
+        return _sync.sync(
+            self._transport,
+            since,
+            until,
+            freq,
+            mycur=mycur,
+            balance2=balance2,
+            fmt=fmt,
+            share=share,
+            watch=watch,
+            interval=interval,
+            cancel=cancel,
+            on_period=on_period,
+            on_wait=on_wait or self.on_wait,
+            on_pass=on_pass,
+        )
 
     def eta(self, requests: int) -> float:
         """Seconds until ``requests`` more requests can all have been sent under the rate limit
         (and any server-requested pause); sends nothing."""
         self._check_open()
-        return self._transport.eta(max(0, int(requests)))
+        return self._transport.eta(requests)
 
     # -- series ------------------------------------------------------------------------------------
     def estimate_series(
@@ -291,7 +341,7 @@ class StatsClient:
         """How many requests a series needs and the ETA under the rate limit; sends nothing."""
         self._check_open()
         queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-        return _series.estimate(self, queries, refresh=refresh)
+        return _series.estimate(self._transport, queries, refresh=refresh)
 
     def fetch_series(
         self,
@@ -327,7 +377,7 @@ class StatsClient:
         self._check_open()
         queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
         return _series.fetch_series(
-            self,
+            self._transport,
             queries,
             freq,
             refresh=refresh,
@@ -335,7 +385,7 @@ class StatsClient:
             cancel=cancel,
             on_period=on_period,
             wait=wait,
-            on_wait=on_wait,
+            on_wait=on_wait or self.on_wait,
         )
 
     # -- state -------------------------------------------------------------------------------------
@@ -364,7 +414,8 @@ class StatsClient:
 
     def __repr__(self) -> str:
         who = f"login={self.login!r}" if self.login is not None else "apikey='***'"
-        cache: Any = self._store.description if self._store.http_cache_enabled else False
+        store = self._transport.store
+        cache: Any = store.description if store.http_cache_enabled else False
         return (
             f"StatsClient({who}, base_url={self.base_url!r}, cache={cache!r}, "
             f"rate_limit={self.rate_limit}, method={self.method!r})"
@@ -374,15 +425,3 @@ class StatsClient:
     def _check_open(self) -> None:
         if self._closed:
             raise QueryError("this StatsClient is closed")
-
-    def _attrs(self, query: StatsQuery, **extra: Any) -> dict[str, Any]:
-        return {
-            "start": query.start.isoformat(),
-            "end": query.end.isoformat(),
-            "mycur": query.mycur,
-            "balance2": query.balance2,
-            "fmt": query.fmt,
-            "source": self.base_url,
-            **extra,
-            "fetched_at": (extra.get("fetched_at") or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-        }

@@ -5,7 +5,7 @@ by day (the longest cached piece starting on each day, preferring the asked form
 gaps left. :func:`sum_frames` adds several periods' frames per login and currency. The server
 rounds money once per period, so a composed total can differ by kopecks from the server's own
 answer for the whole period; the client therefore composes only when asked, through
-:func:`compose_answer` (the one function here that asks a client's transport for the pieces).
+:func:`compose_answer` (the one function here that asks a transport for the pieces).
 """
 
 from __future__ import annotations
@@ -14,16 +14,13 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .frames import COLUMNS, empty_frame
 from .guard import WaitHook
 from .query import StatsQuery
-
-if TYPE_CHECKING:
-    from .client import StatsClient
+from .transport import Transport, pieces_frame
 
 __all__ = ["CoverPlan", "compose_answer", "plan_cover", "sum_frames"]
 
@@ -88,14 +85,14 @@ def sum_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def compose_answer(
-    client: StatsClient, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None
+    transport: Transport, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None
 ) -> pd.DataFrame | None:
     """Answer from cached sub-periods when they cover the range (fetching only the one gap).
 
     Returns None when the exact period is cached (the plain path serves it), when nothing
     inside is cached, or when the gaps would cost more requests than asking for the whole.
     """
-    t = client._transport
+    t = transport
     if not t.cache_enabled or query.days < 2:
         return None
     cached = t.cached_periods(query)
@@ -105,26 +102,22 @@ def compose_answer(
     if not plan.pieces or len(plan.gaps) > 1:
         return None  # one request for the whole period is cheaper than several gap requests
     frames: list[pd.DataFrame] = []
-    for a, b, fmt in plan.pieces:
-        piece = t.cached_frame(query.replace(start=a, end=b, fmt=fmt))
+    for piece in t.lookup([query.replace(start=a, end=b, fmt=fmt) for a, b, fmt in plan.pieces]):
         if piece is None:  # expired or cleared meanwhile: ask for the whole period
             return None
-        frames.append(piece)
+        frames.append(pieces_frame(piece))
     sent = 0
     for a, b in plan.gaps:
-        part = client._fetch_one(query.replace(start=a, end=b), refresh=False, wait=wait, on_wait=on_wait)
+        part = t.fetch_frame(query.replace(start=a, end=b), wait=wait, on_wait=on_wait)
         sent += int(part.attrs.get("requests", 0))
         frames.append(part)
-    result = sum_frames(frames)
-    result.attrs.clear()
-    result.attrs.update(
-        client._attrs(
-            query,
-            from_cache=sent == 0,
-            requests=sent,
-            composed=True,
-            pieces=len(plan.pieces) + len(plan.gaps),
-        )
+    result = t.stamp(
+        sum_frames(frames),
+        query,
+        from_cache=sent == 0,
+        requests=sent,
+        composed=True,
+        pieces=len(plan.pieces) + len(plan.gaps),
     )
     logger.info(
         "composed %s..%s from %d cached piece(s) and %d request(s)", query.start, query.end, len(plan.pieces), sent

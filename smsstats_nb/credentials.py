@@ -9,13 +9,13 @@ login, or a short hash of the API key) that the quota, the cool-downs and log li
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import QueryError
+from .settings import Environment
 
-__all__ = ["Credentials", "account_identity", "check_base_url", "service_host", "service_name"]
+__all__ = ["Credentials", "account_identity", "service_host", "service_name"]
 
 
 class Credentials:
@@ -29,17 +29,21 @@ class Credentials:
         self._apikey = apikey
 
     @classmethod
-    def resolve(cls, login: str | None, psw: str | None, apikey: str | None) -> Credentials:
-        """Take arguments first, then ``SMSC_LOGIN``/``SMSC_PASSWORD``/``SMSC_APIKEY``.
+    def resolve(
+        cls, login: str | None, psw: str | None, apikey: str | None, *, env: Environment | None = None
+    ) -> Credentials:
+        """Take arguments first, then ``SMSC_LOGIN``/``SMSC_PASSWORD``/``SMSC_APIKEY`` (from ``env``,
+        default the current :class:`~smsstats_nb.settings.Environment`).
 
         Raises:
             QueryError: no usable credentials, with how to set them.
         """
+        env = env or Environment.read()
         if apikey is None and login is None and psw is None:
-            apikey = os.environ.get("SMSC_APIKEY") or None
+            apikey = env.apikey
         if apikey is None:
-            login = login if login is not None else os.environ.get("SMSC_LOGIN") or None
-            psw = psw if psw is not None else os.environ.get("SMSC_PASSWORD") or None
+            login = login if login is not None else env.login
+            psw = psw if psw is not None else env.psw
         for name, value in (("login", login), ("psw", psw), ("apikey", apikey)):
             if value is not None and (not isinstance(value, str) or not value):
                 raise QueryError(f"{name} must be a non-empty string")
@@ -125,28 +129,3 @@ def service_name(base_url: str) -> str:
 def account_identity(base_url: str, credentials: Credentials) -> str:
     """The public name of one account on one service: ``service|login:NAME`` (or the apikey hash)."""
     return f"{service_name(base_url)}|{credentials.identity()}"
-
-
-def check_base_url(value: object) -> str:
-    """Validate a base URL: http(s), a host, and no user name or password in it.
-
-    Raises:
-        QueryError: anything else (the URL is not repeated: it might hold a password).
-    """
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise QueryError("base_url must start with https:// or http://")
-    parts = urlsplit(value)
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise QueryError(
-            "base_url must not carry a user name or password (user:password@host); "
-            "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead"
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise QueryError("base_url has an invalid port") from None
-    if not parts.hostname:
-        raise QueryError("base_url has no host")
-    if parts.query or parts.fragment:
-        raise QueryError("base_url must not have a query or fragment")
-    return value.rstrip("/")

@@ -1,4 +1,4 @@
-"""Rows to the one fixed DataFrame schema (pure, no I/O).
+"""Rows to the one fixed DataFrame schema, and the query facts stamped on it (pure, no I/O).
 
 Columns ``login, sms, credit, debit, currency`` in that order: ``sms`` is ``int64``, ``credit`` and
 ``debit`` are ``float64``, ``login`` and ``currency`` use pandas' ``string`` dtype. A series adds
@@ -7,11 +7,15 @@ Columns ``login, sms, credit, debit, currency`` in that order: ``sms`` is ``int6
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .query import StatsQuery
 
 COLUMNS: tuple[str, ...] = ("login", "sms", "credit", "debit", "currency")
 SERIES_COLUMNS: tuple[str, ...] = ("period_start", "period_end", *COLUMNS)
@@ -57,3 +61,35 @@ def empty_series_frame() -> pd.DataFrame:
     df.insert(0, "period_end", pd.Series([], dtype="datetime64[ns]"))
     df.insert(0, "period_start", pd.Series([], dtype="datetime64[ns]"))
     return df
+
+
+def by_login(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame in the one row order every store returns: by login (stable), a fresh index."""
+    if frame["login"].is_monotonic_increasing:
+        return frame
+    return frame.sort_values("login", kind="stable").reset_index(drop=True)
+
+
+def stamp(
+    frame: pd.DataFrame, query: StatsQuery, *, source: str, now: float | None = None, **extra: Any
+) -> pd.DataFrame:
+    """Replace ``frame.attrs`` with the query facts: ``start``, ``end``, ``mycur``, ``balance2``,
+    ``fmt``, ``source`` (the base URL), the ``extra`` facts and ``fetched_at`` (ISO, seconds;
+    default ``now``). Never a secret. Returns ``frame``."""
+    fetched = extra.get("fetched_at")
+    if not isinstance(fetched, dt.datetime):
+        fetched = dt.datetime.fromtimestamp(now, dt.UTC) if now is not None else dt.datetime.now(dt.UTC)
+    frame.attrs.clear()
+    frame.attrs.update(
+        {
+            "start": query.start.isoformat(),
+            "end": query.end.isoformat(),
+            "mycur": query.mycur,
+            "balance2": query.balance2,
+            "fmt": query.fmt,
+            "source": source,
+            **extra,
+            "fetched_at": fetched.isoformat(timespec="seconds"),
+        }
+    )
+    return frame

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from .clock import SYSTEM, Clock
 from .errors import AuthError, IPBlockedError, RateLimitError
 from .formats import decode_body, parse_response
 from .quota import Quota
-from .store import Store
+from .store import CooldownStore
 
-__all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "WaitHook"]
+__all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "Reason", "WaitHook"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,43 @@ IP_BLOCK_COOLDOWN = 30 * 60.0
 LOGIN_BUDGET = 4
 #: How long a secret that got data stays "known good" (it then skips the failed-login budget).
 VERIFIED_FOR = 7 * 24 * 3600.0
+
+
+class Reason(enum.StrEnum):
+    """Why a cool-down is kept: the guard's own vocabulary (the stores only keep the word)."""
+
+    AUTH = "auth"
+    IP_BLOCK = "error 4"
+    SERVER_PAUSE = "server pause"
+    VERIFIED = "verified"
+
+    @property
+    def words(self) -> str:
+        """What it means, for people."""
+        return _WORDS[self]
+
+    @property
+    def is_refusal(self) -> bool:
+        """Whether it holds requests back (``VERIFIED`` is a good mark, not a refusal)."""
+        return self is not Reason.VERIFIED
+
+    @classmethod
+    def describe(cls, word: str) -> str | None:
+        """The plain words for a stored reason, or None when it is not a refusal to show."""
+        try:
+            reason = cls(word)
+        except ValueError:
+            return word
+        return reason.words if reason.is_refusal else None
+
+
+_WORDS = {
+    Reason.AUTH: "known-bad credentials refused locally",
+    Reason.IP_BLOCK: "IP-block refusal (SMSC answered error 4)",
+    Reason.SERVER_PAUSE: "pause the server asked for (error 9, 429 or 503)",
+    Reason.VERIFIED: "credentials known to be good",
+}
+
 CLEAR_HINT = "clear it deliberately with `smsstats cache clear --cooldowns` or StatsClient.clear_cache(auth=True)"
 
 
@@ -62,7 +100,7 @@ class CallContext:
     timeout: float = 30.0
     requests_sent: int = 0
     deadline_hit: bool = False
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0
     guard: Guard | None = None
     _watchdog: threading.Timer | None = None
 
@@ -104,8 +142,11 @@ class Guard:
         secret_key: the salted hash of the secret (keys the per-secret refusal).
     """
 
-    def __init__(self, store: Store, quota: Quota, *, host: str, secret_key: str) -> None:
+    def __init__(
+        self, store: CooldownStore, quota: Quota, *, host: str, secret_key: str, clock: Clock = SYSTEM
+    ) -> None:
         self.store = store
+        self.clock = clock
         self.quota = quota
         self.host = host
         self.auth_key = "auth:" + secret_key
@@ -118,6 +159,7 @@ class Guard:
     def call(self, context: CallContext) -> Iterator[CallContext]:
         """Make ``context`` the current call for requests sent inside the block."""
         context.guard = self
+        context.started = self.clock.monotonic()
         token = _CURRENT.set(context)
         try:
             yield context
@@ -180,23 +222,23 @@ class Guard:
             self.store.login_settle(ticket, failed=failed)
         if failed:
             self.store.cooldown_clear(self.verified_key)
-            self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, "auth")
+            self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, Reason.AUTH.value)
             # INFO, not WARNING: the AuthError the caller gets says it all (a notebook showed both)
             logger.info(
                 "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
             )
         elif verified and ticket is not None:
-            self.store.cooldown_set(self.verified_key, VERIFIED_FOR, "verified")
+            self.store.cooldown_set(self.verified_key, VERIFIED_FOR, Reason.VERIFIED.value)
 
     def ip_blocked(self) -> None:
         """The server answered error 4: refuse every request from this machine (or team) for 30 minutes."""
-        self.store.cooldown_set(self.ip_key, IP_BLOCK_COOLDOWN, "error 4")
+        self.store.cooldown_set(self.ip_key, IP_BLOCK_COOLDOWN, Reason.IP_BLOCK.value)
         logger.warning("SMSC answered error 4 (IP blocked); refusing requests locally for 30 minutes")
 
     # -- the quota --------------------------------------------------------------------------------------
     def pause(self, seconds: float, *, fill: bool) -> None:
         """The server asked for a pause (error 9, 429, 503 + Retry-After): a cool-down every process honours."""
-        self.store.cooldown_set(self.cool_key, seconds, "server pause")
+        self.store.cooldown_set(self.cool_key, seconds, Reason.SERVER_PAUSE.value)
         if fill:
             self.quota.fill()
 
@@ -224,7 +266,7 @@ class Guard:
                 retry_after=left,
                 local=True,
             )
-        if deadline is not None and time.monotonic() + left > deadline:
+        if deadline is not None and self.clock.monotonic() + left > deadline:
             raise RateLimitError(
                 9,
                 "local rate limit",
@@ -234,7 +276,7 @@ class Guard:
             )
         if call.on_wait is not None:
             call.on_wait(left)
-        time.sleep(min(left, 1.0))
+        self.clock.sleep(min(left, 1.0))
 
     # -- the answer -------------------------------------------------------------------------------------
     def parse(self, content: bytes, call: CallContext) -> pd.DataFrame:

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .client import StatsClient
 from .demo import DemoServer
 from .query import last_full_month, period_of, split_periods
+from .settings import Environment
 
-if TYPE_CHECKING:
-    from .widgets import StatsDashboard
-
-__all__ = ["NotebookSession", "connect", "dashboard"]
+__all__ = ["NotebookSession", "connect"]
 
 
 @dataclass
@@ -116,7 +112,7 @@ def connect(*, demo_window: float = 2.0) -> NotebookSession:
         demo_window: the demo server's rate-limit window in seconds (3 requests per window), short
             so the notebooks run quickly; the real service allows 3 per 60 s.
     """
-    if os.environ.get("SMSC_LOGIN") or os.environ.get("SMSC_APIKEY"):
+    if Environment.read().has_credentials:
         return NotebookSession(StatsClient())
     server = DemoServer(window=demo_window).start()
     tmp = tempfile.mkdtemp(prefix="smsstats-nb-")
@@ -124,28 +120,3 @@ def connect(*, demo_window: float = 2.0) -> NotebookSession:
     session = NotebookSession(client, server, tmp)
     atexit.register(session.close)
     return session
-
-
-def dashboard(*, today: dt.date | None = None) -> StatsDashboard:
-    """The dashboard for a notebook or Voilà, in every credential state.
-
-    With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
-    ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
-    neither it starts the embedded demo server. It never raises for missing credentials.
-    """
-    from .errors import QueryError
-    from .widgets import StatsDashboard
-
-    if os.environ.get("SMSC_LOGIN") or os.environ.get("SMSC_APIKEY"):
-        try:
-            return StatsDashboard(StatsClient(), today=today)
-        except QueryError:  # a login without a password: ask for it in the page
-            return StatsDashboard(None, today=today, login=os.environ.get("SMSC_LOGIN"))
-    session = connect()
-    dash = StatsDashboard(session.client, today=today)
-    dash.session = session
-    dash._set_status(
-        "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
-        "Pick a period and click Fetch."
-    )
-    return dash

@@ -16,12 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["DEFAULT_MARGIN", "DEFAULT_RATE_LIMIT", "Quota", "schedule_eta"]
-
-#: The service's limit: three statistics requests per 60 seconds per login.
-DEFAULT_RATE_LIMIT: tuple[int, float] = (3, 60.0)
-#: Seconds added to the window (several processes at once overshot by ~50 ms without it).
-DEFAULT_MARGIN = 0.25
+__all__ = ["Quota", "schedule_eta"]
 
 
 def schedule_eta(recent: Sequence[float], limit: int, window: float, count: int, *, now: float, start: float) -> float:
@@ -61,6 +56,8 @@ class Quota:
         window: the window in seconds, margin included.
         recent_fn: ``recent_fn(since_ms)`` gives the epoch milliseconds of tokens since then.
         guard: a context manager factory that turns the backend's errors into StorageError.
+        now_ms: the clock the tokens are stamped with, in epoch milliseconds (default: the
+            bucket's own; a local store passes its injected clock, Redis keeps the server's).
     """
 
     def __init__(
@@ -72,6 +69,7 @@ class Quota:
         recent_fn: Callable[[int], list[int]],
         *,
         guard: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
         self._bucket = bucket
         self.identity = identity
@@ -80,10 +78,11 @@ class Quota:
         self._recent_fn = recent_fn
         self._guard = guard
         self._local = threading.Lock()
+        self._now_ms: Callable[[], int] = now_ms or (lambda: int(self._bucket.now()))
 
     def now(self) -> float:
         """The bucket's clock, in epoch seconds."""
-        return float(self._bucket.now()) / 1000.0
+        return float(self._now_ms()) / 1000.0
 
     def check_usable(self) -> None:
         """Raise (a StorageError) when no token could be recorded; a read-only store's quota does."""
@@ -93,7 +92,7 @@ class Quota:
         from pyrate_limiter import RateItem
 
         with self._guard(), self._local:
-            item = RateItem(self.identity, self._bucket.now())
+            item = RateItem(self.identity, self._now_ms())
             if self._bucket.put(item):
                 return 0.0
             wait_ms = self._bucket.waiting(item)
@@ -101,7 +100,7 @@ class Quota:
 
     def recent(self) -> list[float]:
         """Epoch seconds of the tokens still inside the window (oldest first)."""
-        since = int(self._bucket.now()) - int(self.window * 1000)
+        since = int(self._now_ms()) - int(self.window * 1000)
         with self._guard(), self._local:
             return [t / 1000.0 for t in self._recent_fn(since)]
 
@@ -111,7 +110,7 @@ class Quota:
 
         with self._guard(), self._local:
             for _ in range(self.limit):
-                if not self._bucket.put(RateItem(self.identity, self._bucket.now())):
+                if not self._bucket.put(RateItem(self.identity, self._now_ms())):
                     break
 
     def eta(self, count: int, *, cooldown: float = 0.0) -> float:

@@ -8,59 +8,45 @@ credentials, never written anywhere; :func:`close_all` closes and forgets every 
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 import pandas as pd
 
-from .client import DEFAULT_BASE_URL, StatsClient
+from .client import StatsClient
 from .credentials import Credentials
 from .query import DateLike, check_freq, make_query
-from .quota import DEFAULT_RATE_LIMIT
-from .store import CacheSpec
+from .settings import CacheSpec, Environment, Settings
 
-__all__ = ["close_all", "fetch_stats", "fetch_stats_series"]
+__all__ = ["client_for", "close_all", "fetch_stats", "fetch_stats_series"]
 
 _REGISTRY: dict[tuple[Any, ...], StatsClient] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-def _client_for(
+def client_for(
     login: str | None,
     psw: str | None,
     apikey: str | None,
+    *,
     base_url: str | None,
     cache: CacheSpec,
     rate_limit: tuple[int, float] | None,
     method: str,
     timeout: float,
 ) -> StatsClient:
-    creds = Credentials.resolve(login, psw, apikey)
-    limit = DEFAULT_RATE_LIMIT if rate_limit is None else rate_limit
-    config = {
-        "base_url": base_url or os.environ.get("SMSC_BASE_URL") or DEFAULT_BASE_URL,
-        "cache": str(cache),
-        "cache_env": os.environ.get("SMSSTATS_CACHE_DIR"),
-        "rate_limit": tuple(limit) if isinstance(limit, (tuple, list)) else limit,
-        "method": method,
-        "timeout": timeout,
-    }
-    key = (creds.fingerprint(), tuple(sorted(config.items())))
+    """The kept client for these credentials and settings (built and kept on first use)."""
+    env = Environment.read()
+    creds = Credentials.resolve(login, psw, apikey, env=env)
+    settings = Settings.from_env(
+        env, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
+    )
+    key = (creds.fingerprint(), settings.key(env))
     with _REGISTRY_LOCK:
         client = _REGISTRY.get(key)
         if client is None:
             params = creds.params()
-            client = StatsClient(
-                creds.login,
-                params.get("psw"),
-                apikey=params.get("apikey"),
-                base_url=base_url,
-                cache=cache,
-                rate_limit=limit,
-                method=method,
-                timeout=timeout,
-            )
+            client = StatsClient.with_settings(settings, creds.login, params.get("psw"), apikey=params.get("apikey"))
             _REGISTRY[key] = client
     return client
 
@@ -91,7 +77,9 @@ def fetch_stats(
     :meth:`StatsClient.fetch`.
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
-    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    client = client_for(
+        login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
+    )
     return client.fetch_query(query, refresh=refresh, compose=compose)
 
 
@@ -120,7 +108,9 @@ def fetch_stats_series(
     """
     make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     check_freq(freq)
-    client = _client_for(login, psw, apikey, base_url, cache, rate_limit, method, timeout)
+    client = client_for(
+        login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
+    )
     return client.fetch_series(
         start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh, progress=progress
     )

@@ -1,9 +1,10 @@
 """Series: one question per period over a range, its cost estimate, and the series frame.
 
 :func:`estimate` says what a list of period queries will cost before any request
-(:class:`SeriesEstimate`); :func:`fetch_series` asks them in order through a client, with an
-optional tqdm bar, a cancel event and an ``on_period`` hook, and keeps every answer cached as it
-arrives so that an interrupted series resumes where it stopped.
+(:class:`SeriesEstimate`); :func:`fetch_series` asks them in order through a
+:class:`~smsstats_nb.transport.Transport`, with an optional tqdm bar, a cancel event and an
+``on_period`` hook, and keeps every answer cached as it arrives so that an interrupted series
+resumes where it stopped. Both are functions of the transport's public interface.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,7 @@ from .frames import empty_series_frame, make_frame
 from .guard import WaitHook
 from .query import DateLike, StatsQuery, check_freq, make_query, split_periods
 from .store.frames import Pieces
-
-if TYPE_CHECKING:
-    from .client import StatsClient
+from .transport import Transport
 
 __all__ = ["PROGRESS_AFTER_SECONDS", "PeriodHook", "SeriesEstimate", "estimate", "fetch_series", "series_queries"]
 
@@ -82,16 +81,15 @@ def series_queries(
     return [whole.replace(start=a, end=b) for a, b in split_periods(whole.start, whole.end, check_freq(freq))]
 
 
-def estimate(client: StatsClient, queries: list[StatsQuery], *, refresh: bool) -> SeriesEstimate:
+def estimate(transport: Transport, queries: list[StatsQuery], *, refresh: bool) -> SeriesEstimate:
     """Periods, cache hits, requests and ETA of ``queries``; sends nothing."""
-    transport = client._transport
     cached = 0 if refresh else sum(transport.cached_mask(queries))
     need = len(queries) - cached
     return SeriesEstimate(len(queries), cached, need, transport.eta(need))
 
 
 def fetch_series(
-    client: StatsClient,
+    transport: Transport,
     queries: list[StatsQuery],
     freq: str,
     *,
@@ -102,8 +100,8 @@ def fetch_series(
     wait: bool | None,
     on_wait: WaitHook | None,
 ) -> pd.DataFrame:
-    """Ask every query in order through ``client``; see :meth:`StatsClient.fetch_series`."""
-    cost = estimate(client, queries, refresh=refresh)
+    """Ask every query in order through ``transport``; see :meth:`StatsClient.fetch_series`."""
+    cost = estimate(transport, queries, refresh=refresh)
     if cost.requests > 0 and cost.eta_seconds > WARN_AFTER_SECONDS:
         logger.warning("long series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
     elif cost.requests > 0 and cost.eta_seconds >= PROGRESS_AFTER_SECONDS:
@@ -126,12 +124,12 @@ def fetch_series(
         )
     frames: list[tuple[StatsQuery, pd.DataFrame | Pieces]] = []
     counts = {"cached": 0, "fetched": 0, "requests": 0}
-    hook = on_wait or client.on_wait
+    hook = on_wait
 
     left = [cost.requests]
 
     def eta() -> str:
-        return format_duration(client._transport.eta(max(0, left[0])))
+        return format_duration(transport.eta(max(0, left[0])))
 
     def waiting(seconds: float) -> None:
         if bar is not None:
@@ -143,7 +141,7 @@ def fetch_series(
 
     complete = True
     # answers parsed before come in one lookup, as columns: no per-period frame, no re-parsing
-    stored = [None] * len(queries) if refresh else client._transport.cached_pieces(queries)
+    stored: list[Pieces | None] = [None] * len(queries) if refresh else transport.lookup(queries, fallback=False)
     try:
         for i, q in enumerate(queries):
             if cancel is not None and cancel.is_set():
@@ -158,7 +156,7 @@ def fetch_series(
                 if on_period is not None:
                     on_period(i + 1, len(queries), True)
                 continue
-            df = client.fetch_query(q, refresh=refresh, wait=wait, on_wait=waiting)
+            df = transport.fetch_frame(q, refresh=refresh, wait=wait, on_wait=waiting)
             key = "cached" if df.attrs.get("from_cache") else "fetched"
             counts[key] += 1
             counts["requests"] += int(df.attrs.get("requests", 0))
@@ -173,7 +171,7 @@ def fetch_series(
             if on_period is not None:
                 on_period(i + 1, len(queries), key == "cached")
     except BaseException as exc:
-        exc.partial = series_frame(client, frames, queries, freq, counts, complete=False)  # type: ignore[attr-defined]
+        exc.partial = series_frame(transport, frames, queries, freq, counts, complete=False)  # type: ignore[attr-defined]
         logger.warning(
             "series stopped after %d of %d periods (%s); they are cached, a re-run resumes",
             len(frames),
@@ -184,7 +182,7 @@ def fetch_series(
     finally:
         if bar is not None:
             bar.close()
-    return series_frame(client, frames, queries, freq, counts, complete=complete)
+    return series_frame(transport, frames, queries, freq, counts, complete=complete)
 
 
 #: What a period's answer becomes in the caller's list once it is in the series frame.
@@ -192,7 +190,7 @@ _DONE = Pieces([], np.array([], dtype=np.int64), np.array([]), np.array([]), np.
 
 
 def series_frame(
-    client: StatsClient,
+    transport: Transport,
     frames: list[tuple[StatsQuery, pd.DataFrame | Pieces]],
     queries: list[StatsQuery],
     freq: str,
@@ -255,18 +253,15 @@ def series_frame(
     else:
         df = empty_series_frame()
     whole = queries[0].replace(end=queries[-1].end)
-    df.attrs.clear()
-    df.attrs.update(
-        client._attrs(
-            whole,
-            freq=check_freq(freq),
-            periods=len(queries),
-            periods_done=len(frames),
-            periods_cached=counts["cached"],
-            periods_fetched=counts["fetched"],
-            requests=counts["requests"],
-            from_cache=counts["fetched"] == 0 and len(frames) == len(queries),
-            complete=complete and len(frames) == len(queries),
-        )
+    return transport.stamp(
+        df,
+        whole,
+        freq=check_freq(freq),
+        periods=len(queries),
+        periods_done=len(frames),
+        periods_cached=counts["cached"],
+        periods_fetched=counts["fetched"],
+        requests=counts["requests"],
+        from_cache=counts["fetched"] == 0 and len(frames) == len(queries),
+        complete=complete and len(frames) == len(queries),
     )
-    return df

@@ -23,21 +23,26 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .errors import QueryError, SyncLeaseError
 from .query import DateLike, StatsQuery, check_freq, coerce_date, make_query, moscow_today, period_of, split_periods
 from .quota import schedule_eta
-from .series import format_duration
+from .series import format_duration, series_queries
+from .transport import Transport
 
-if TYPE_CHECKING:
-    from .client import StatsClient
-
-__all__ = ["Coverage", "SyncLeaseError", "SyncReport", "closed_until", "coverage", "sync", "sync_queries"]
+__all__ = [
+    "Coverage",
+    "SyncLeaseError",
+    "SyncReport",
+    "closed_until",
+    "coverage",
+    "range_coverage",
+    "sync",
+    "sync_queries",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +107,8 @@ class Coverage:
         )
 
 
-def client_coverage(
-    client: StatsClient,
+def range_coverage(
+    transport: Transport,
     start: DateLike,
     end: DateLike,
     freq: str = "D",
@@ -113,19 +118,15 @@ def client_coverage(
     fmt: int = 3,
     share: int | None = None,
 ) -> Coverage:
-    """``StatsClient.coverage``: which periods of ``freq`` in ``[start, end]`` are cached, which are
-    missing (newest first), and the ETA to fill them at ``share`` requests per window (default
-    the whole limit); sends nothing."""
-    from .series import series_queries
-
-    client._check_open()
+    """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
+    first), and the ETA to fill them at ``share`` requests per window (default the whole limit);
+    sends nothing (``StatsClient.coverage``)."""
     queries = series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-    return coverage(client, list(reversed(queries)), share=share)
+    return coverage(transport, list(reversed(queries)), share=share)
 
 
-def coverage(client: StatsClient, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
+def coverage(transport: Transport, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
     """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
-    transport = client._transport
     mask = transport.cached_mask(queries)
     missing = [(q.start, q.end) for q, cached in zip(queries, mask, strict=True) if not cached]
     quota = transport.quota
@@ -174,14 +175,14 @@ def _holder_is_dead(holder: str) -> bool:
 
 
 @contextlib.contextmanager
-def lease(client: StatsClient, *, seconds: float = LEASE_SECONDS) -> Iterator[Callable[[], None]]:
+def lease(transport: Transport, *, seconds: float = LEASE_SECONDS) -> Iterator[Callable[[], None]]:
     """Hold the one sync lease of this login; yields ``renew()``.
 
     Raises:
         SyncLeaseError: another live worker holds it.
     """
-    store = client._store
-    name = "sync:" + client._transport.identity
+    store = transport.store
+    name = "sync:" + transport.identity
     owner = _owner()
     got, holder = store.lease_acquire(name, owner, seconds)
     if not got and _holder_is_dead(holder):
@@ -207,10 +208,11 @@ def lease(client: StatsClient, *, seconds: float = LEASE_SECONDS) -> Iterator[Ca
 
 
 def _wait_for_share(
-    client: StatsClient, share: int, cancel: threading.Event | None, on_wait: Callable[[float], None] | None
+    transport: Transport, share: int, cancel: threading.Event | None, on_wait: Callable[[float], None] | None
 ) -> bool:
     """Sleep until fewer than ``share`` requests are inside the window; False if cancelled."""
-    quota = client._transport.quota
+    quota = transport.quota
+    clock = transport.clock
     while True:
         recent = quota.recent()
         if len(recent) < share:
@@ -220,14 +222,12 @@ def _wait_for_share(
             return True
         if on_wait is not None:
             on_wait(left)
-        if cancel is not None and cancel.wait(min(left, 1.0)):
+        if clock.wait(cancel, min(left, 1.0)):
             return False
-        if cancel is None:
-            time.sleep(min(left, 1.0))
 
 
 def run_pass(
-    client: StatsClient,
+    transport: Transport,
     queries: list[StatsQuery],
     *,
     share: int,
@@ -238,24 +238,24 @@ def run_pass(
     refresh_open: bool = False,
 ) -> SyncReport:
     """Fetch every query that is not cached, newest first, leaving interactive use its share."""
-    t0 = time.monotonic()
+    clock = transport.clock
+    t0 = clock.monotonic()
     report = SyncReport(periods=len(queries))
-    transport = client._transport
     for q in queries:
         if cancel is not None and cancel.is_set():
             report.stopped = True
             break
-        if not refresh_open and transport.is_cached(q):
+        if not refresh_open and transport.cached_mask([q])[0]:
             report.cached += 1
             if on_period is not None:
                 on_period(q, True)
             continue
-        if not _wait_for_share(client, share, cancel, on_wait):
+        if not _wait_for_share(transport, share, cancel, on_wait):
             report.stopped = True
             break
         if renew is not None:
             renew()
-        df = client.fetch_query(q, on_wait=on_wait)
+        df = transport.fetch_frame(q, on_wait=on_wait)
         if df.attrs.get("from_cache"):
             report.cached += 1
         else:
@@ -264,7 +264,7 @@ def run_pass(
         logger.info("sync %s..%s: %s", q.start, q.end, "cached" if df.attrs.get("from_cache") else "fetched")
         if on_period is not None:
             on_period(q, bool(df.attrs.get("from_cache")))
-    report.seconds = time.monotonic() - t0
+    report.seconds = clock.monotonic() - t0
     return report
 
 
@@ -277,7 +277,7 @@ def open_queries(freq: str, *, mycur: bool, balance2: bool, fmt: int, today: dt.
 
 
 def sync(
-    client: StatsClient,
+    transport: Transport,
     since: DateLike,
     until: DateLike | None = None,
     freq: str = "D",
@@ -308,23 +308,22 @@ def sync(
         QueryError: bad dates or flags, or a bad share.
         SyncLeaseError: another sync for this login is running.
     """
-    client._check_open()
-    limit = client._transport.quota.limit
+    limit = transport.quota.limit
     if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
         raise QueryError(f"share must be a whole number from 1 to {limit}, not {share!r}")
     queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-    wait_between = interval if interval is not None else client._transport.recent_expiry
-    with lease(client) as renew:
+    wait_between = interval if interval is not None else transport.recent_expiry
+    with lease(transport) as renew:
         while True:
             report = run_pass(
-                client, queries, share=share, cancel=cancel, renew=renew, on_period=on_period, on_wait=on_wait
+                transport, queries, share=share, cancel=cancel, renew=renew, on_period=on_period, on_wait=on_wait
             )
             if on_pass is not None:
                 on_pass(report)
             if not watch or report.stopped:
                 return report
             opened = run_pass(
-                client,
+                transport,
                 open_queries(freq, mycur=mycur, balance2=balance2, fmt=fmt),
                 share=share,
                 cancel=cancel,
@@ -332,9 +331,7 @@ def sync(
                 on_period=on_period,
                 on_wait=on_wait,
             )
-            if opened.stopped or (cancel is not None and cancel.wait(wait_between)):
+            if opened.stopped or transport.clock.wait(cancel, wait_between):
                 return report
-            if cancel is None:
-                time.sleep(wait_between)
             # a new closed day may have arrived (an explicit `until` stays as it was)
             queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)

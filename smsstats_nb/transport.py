@@ -1,11 +1,19 @@
-"""The transport: one question to one answer through the cache, the guard and the network.
+"""The transport: the core. One question to one answer through the cache, the guard and the network,
+and the small public interface everything above it uses.
 
 :class:`Transport` wires the pieces together: a :class:`~smsstats_nb.store.Store` (HTTP cache,
-quota bucket, cool-downs, period index, salt), the :mod:`cache policy <smsstats_nb.cache_policy>`
-(key and expiry), and a ``requests`` session whose adapter is the
-:class:`~smsstats_nb.guard.GuardedAdapter`. :meth:`Transport.fetch` answers one
-:class:`~smsstats_nb.query.StatsQuery` with a :class:`FetchResult`, retrying once a window after
-the server's error 9 (at most twice).
+quota bucket, cool-downs, period index, parsed answers, salt), the :mod:`cache policy
+<smsstats_nb.cache_policy>` (key and expiry), and a ``requests`` session whose adapter is the
+:class:`~smsstats_nb.adapter.GuardedAdapter`, all configured by one
+:class:`~smsstats_nb.settings.Settings` and one injected :class:`~smsstats_nb.clock.Clock`.
+
+What the layers above use (series, composition, sync, coverage, the client facade):
+
+- :meth:`Transport.fetch_frame`: one question to a DataFrame with its ``attrs`` stamped;
+- :meth:`Transport.lookup`: the cached answers of many questions, never a request;
+- :meth:`Transport.cached_mask`: which questions are cached (no parsing);
+- :meth:`Transport.cached_periods`, :meth:`Transport.eta`, :meth:`Transport.stamp`, and the public
+  ``quota``, ``store``, ``settings``, ``identity`` and ``clock``.
 """
 
 from __future__ import annotations
@@ -13,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,21 +28,22 @@ import numpy as np
 import pandas as pd
 import requests
 
-from .adapter import DEFAULT_MAX_BODY, GuardedAdapter, ServerBusyError
+from .adapter import GuardedAdapter, ServerBusyError
 from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire_after, is_short_lived
+from .clock import SYSTEM, Clock
 from .credentials import Credentials, account_identity, service_host
 from .errors import RateLimitError, SmsStatsError
 from .formats import decode_body, parse_response
-from .frames import make_frame
+from .frames import by_login, make_frame, stamp
 from .guard import CallContext, Guard, WaitHook
 from .http_errors import translate_request_error
-from .query import StatsQuery
-from .quota import DEFAULT_MARGIN
+from .query import StatsQuery, moscow_today
 from .redaction import install_log_redaction
+from .settings import Settings
 from .store import Store
 from .store.frames import Pieces, pack, unpack
 
-__all__ = ["FetchResult", "Transport"]
+__all__ = ["FetchResult", "Transport", "pieces_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,45 +66,42 @@ class FetchResult:
 
 
 class Transport:
-    """Owns one session over a store: the HTTP cache (optional), the quota and the cool-downs."""
+    """Owns one session over a store: the HTTP cache (optional), the quota and the cool-downs.
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        store: Store,
-        *,
-        base_url: str,
-        rate_limit: tuple[int, float],
-        method: str,
-        timeout: float,
-        recent_expiry: float = 900.0,
-        margin: float = DEFAULT_MARGIN,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_body: int = DEFAULT_MAX_BODY,
-    ) -> None:
+    Args:
+        credentials: who asks (the secret stays inside).
+        store: where the state lives (see :func:`~smsstats_nb.store.open_store`).
+        settings: every other setting.
+        clock: the clock of the time rules (default: the system's).
+    """
+
+    def __init__(self, credentials: Credentials, store: Store, settings: Settings, *, clock: Clock = SYSTEM) -> None:
         install_log_redaction()
         self.credentials = credentials
         self.store = store
-        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.clock = clock
+        self.base_url = settings.base_url.rstrip("/")
         # a base URL may be given with the endpoint already on it (…/sys/get.php)
         self.url = self.base_url if self.base_url.endswith("get.php") else self.base_url + "/sys/get.php"
         self.host = service_host(self.base_url)
-        self.method = method
-        self.timeout = timeout
-        self.recent_expiry = recent_expiry
-        self.retries = retries
+        self.method = settings.method
+        self.timeout = settings.timeout
+        self.recent_expiry = settings.recent_expiry
+        self.retries = settings.retries
         self.identity = account_identity(self.base_url, credentials)
-        limit, per = rate_limit
-        self.quota = store.quota(self.identity, limit, per, margin)
+        limit, per = settings.rate_limit
+        self.quota = store.quota(self.identity, limit, per, settings.rate_margin)
         self.window = self.quota.window
         secret_key = credentials.secret_hash(store.salt())
         self._index_key = hashlib.sha256(("index\x00" + secret_key).encode()).hexdigest()[:32]
-        self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key)
+        self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key, clock=clock)
         self.cache_enabled = store.http_cache_enabled
         self._keyer = CacheKeyer(self.identity, secret_key)
         self._frames = store.frame_store() if self.cache_enabled else None
-        adapter = GuardedAdapter(self.guard, host=self.host, retries=retries, backoff=backoff, max_body=max_body)
+        adapter = GuardedAdapter(
+            self.guard, host=self.host, retries=settings.retries, backoff=settings.backoff, max_body=settings.max_body
+        )
         self.session = self._build_session(adapter)
 
     def _build_session(self, adapter: GuardedAdapter) -> requests.Session:
@@ -123,37 +127,48 @@ class Transport:
         session.headers["User-Agent"] = "smsstats_nb"
         return session
 
+    @property
+    def login(self) -> str | None:
+        """The login (None when an apikey is used)."""
+        return self.credentials.login
+
     # -- the one call ------------------------------------------------------------------------------
     def expire_after(self, query: StatsQuery) -> float:
-        """Seconds an answer for ``query`` stays fresh (:data:`~smsstats_nb.cache_policy.NEVER`: forever)."""
-        return expire_after(query, self.recent_expiry)
+        """Seconds an answer for ``query`` stays fresh (:data:`~smsstats_nb.cache_policy.NEVER`: forever),
+        on this transport's clock."""
+        today = moscow_today(dt.datetime.fromtimestamp(self.clock.time(), dt.UTC))
+        return expire_after(query, self.recent_expiry, today=today)
 
     def fetch(
         self,
         query: StatsQuery,
         *,
         refresh: bool = False,
-        wait: bool = True,
+        wait: bool | None = None,
         on_wait: WaitHook | None = None,
         max_wait: float | None = None,
         max_cooldowns: int = 2,
     ) -> FetchResult:
-        """Answer one question from the cache or the server.
+        """Answer one question from the cache or the server (``wait``/``max_wait``: the settings'
+        unless given).
 
         Raises:
-            SmscError subclasses, ResponseFormatError, TransportError.
+            SmscError subclasses, ResponseFormatError, TransportError, StorageError.
         """
+        wait = self.settings.wait if wait is None else wait
+        max_wait = self.settings.max_wait if max_wait is None else max_wait
         if not refresh:
-            hit = self.cached_pieces([query])[0]
-            if hit is not None:  # parsed before: no unpickling of the answer, no parsing
+            hit = self.lookup([query], fallback=False)[0]
+            if hit is not None:  # parsed before: no decoding of the answer, no parsing
                 return FetchResult(pieces_frame(hit), True, 0, dt.datetime.fromisoformat(hit.fetched_at))
         params = {**query.to_params(), **self.credentials.params()}
         call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.timeout)
+        expire = self.expire_after(query)  # one expiry per answer, computed once
         pauses = 0
         while True:
             try:
                 with self.guard.call(call):
-                    response = self._send(params, query, refresh)
+                    response = self._send(params, expire, refresh)
                 break
             except (RateLimitError, ServerBusyError) as exc:
                 if isinstance(exc, RateLimitError) and exc.local:
@@ -165,31 +180,70 @@ class Transport:
                     raise self._gave_up(exc, pauses, pause) from None
                 pauses += 1
                 logger.warning("the server asked for a pause; waiting %.0f s before retry %d", pause, pauses)
-        frame = getattr(response, "_smsstats_frame", None)
+        frame = getattr(response, "smsstats_frame", None)
         from_cache = bool(getattr(response, "from_cache", False))
         if frame is None:
             frame = parse_response(decode_body(response.content), query.fmt)
+        frame = by_login(frame)  # one row order, whether it came live, from the cache or parsed before
         expires_at: float | None = None
         if not from_cache and self.cache_enabled:
-            expire = self.expire_after(query)
             if is_short_lived(query.fmt, len(frame)):
                 expire = self.recent_expiry
                 self._save_short_lived(response, expire)
-            expires_at = None if expire == NEVER else time.time() + expire
+            expires_at = None if expire == NEVER else self.clock.time() + expire
             self.store.add_period(self._index_key, query, expires_at)
         elif from_cache:
             until = getattr(response, "expires", None)
             if isinstance(until, dt.datetime):
                 expires_at = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
         created = getattr(response, "created_at", None) if from_cache else None
-        fetched_at = created if isinstance(created, dt.datetime) else dt.datetime.now(dt.UTC)
+        fetched_at = (
+            created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
+        )
         if fetched_at.tzinfo is None:  # requests-cache keeps naive UTC
             fetched_at = fetched_at.replace(tzinfo=dt.UTC)
-        if self._frames is not None and self.cache_enabled:
-            blob = pack(frame, fetched_at.isoformat())
-            if blob is not None:  # the answer is in the HTTP cache: keep it parsed beside it
-                self._frames.put(self._frame_key(query), blob, expires_at)
+        self._keep_parsed(query, frame, fetched_at, expires_at)
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
+
+    def fetch_frame(
+        self,
+        query: StatsQuery,
+        *,
+        refresh: bool = False,
+        wait: bool | None = None,
+        on_wait: WaitHook | None = None,
+    ) -> pd.DataFrame:
+        """:meth:`fetch` as the stats frame with its query facts in ``attrs`` (see :func:`~.frames.stamp`)."""
+        result = self.fetch(query, refresh=refresh, wait=wait, on_wait=on_wait)
+        logger.info(
+            "%s..%s: %d row(s) %s",
+            query.start,
+            query.end,
+            len(result.frame),
+            "from the cache" if result.from_cache else f"from the server ({result.requests} request(s))",
+        )
+        return self.stamp(
+            result.frame,
+            query,
+            from_cache=result.from_cache,
+            requests=result.requests,
+            composed=False,
+            fetched_at=result.fetched_at,
+        )
+
+    def stamp(self, frame: pd.DataFrame, query: StatsQuery, **extra: Any) -> pd.DataFrame:
+        """Replace ``frame.attrs`` with the query facts of ``query`` on this service."""
+        return stamp(frame, query, source=self.base_url, now=self.clock.time(), **extra)
+
+    def _keep_parsed(
+        self, query: StatsQuery, frame: pd.DataFrame, fetched_at: dt.datetime, expires: float | None
+    ) -> None:
+        """Keep the parsed answer beside the HTTP cache (a failure is only a later miss)."""
+        if self._frames is None or not self.cache_enabled:
+            return
+        blob = pack(frame, fetched_at.isoformat())
+        if blob is not None:
+            self._frames.put(self._frame_key(query), blob, expires)
 
     def _frame_key(self, query: StatsQuery) -> str:
         """The parsed-answer key: the service and URL (like the HTTP cache key), the credential's
@@ -200,26 +254,77 @@ class Transport:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
-    def stored(self, queries: list[StatsQuery]) -> list[bool]:
-        """Whether a parsed answer is stored for each of ``queries`` (one lookup, no blobs read)."""
-        if self._frames is None:
-            return [False] * len(queries)
-        keys = [self._frame_key(q) for q in queries]
-        found = self._frames.has_many(keys)
-        return [k in found for k in keys]
+    # -- what is cached (never a request) ------------------------------------------------------------
+    def lookup(self, queries: list[StatsQuery], *, fallback: bool = True) -> list[Pieces | None]:
+        """The cached answers of ``queries`` (None where absent or expired); never sends a request.
 
-    def cached_pieces(self, queries: list[StatsQuery]) -> list[Pieces | None]:
-        """The parsed answers stored for ``queries`` (None where absent), in one lookup."""
-        if self._frames is None:
+        The parsed store answers first, in one lookup and a chunk of blobs at a time; with
+        ``fallback`` the HTTP cache answers the rest (parsed, and kept parsed for next time).
+        """
+        if not self.cache_enabled:
             return [None] * len(queries)
-        keys = [self._frame_key(q) for q in queries]
         out: list[Pieces | None] = []
-        for i in range(0, len(keys), 64):  # a chunk of blobs at a time: they never pile up in memory
-            chunk = keys[i : i + 64]
-            blobs = self._frames.get_many(chunk)
-            out.extend(unpack(blobs[k]) if k in blobs else None for k in chunk)
+        if self._frames is not None:
+            keys = [self._frame_key(q) for q in queries]
+            for i in range(0, len(keys), 64):  # a chunk of blobs at a time: they never pile up in memory
+                chunk = keys[i : i + 64]
+                blobs = self._frames.get_many(chunk)
+                out.extend(unpack(blobs[k]) if k in blobs else None for k in chunk)
+        else:
+            out = [None] * len(queries)
+        if fallback:
+            for i, q in enumerate(queries):
+                if out[i] is None:
+                    out[i] = self._from_http_cache(q)
         return out
 
+    def _from_http_cache(self, query: StatsQuery) -> Pieces | None:
+        params = {**query.to_params(), **self.credentials.params()}
+        kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
+        kwargs["params" if self.method == "GET" else "data"] = params
+        with self.store.errors(), self.guard.call(CallContext(query.fmt, False, None, 0.0)):
+            response = self.session.request(self.method, self.url, **kwargs)
+        if response.status_code != 200 or not getattr(response, "from_cache", False):
+            return None
+        frame = parse_response(decode_body(response.content), query.fmt)
+        created = getattr(response, "created_at", None)
+        at = created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        until = getattr(response, "expires", None)
+        expires = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp() if until else None
+        self._keep_parsed(query, frame, at, expires)
+        return frame_pieces(frame, at.isoformat())
+
+    def cached_mask(self, queries: list[StatsQuery]) -> list[bool]:
+        """Whether a fresh cached answer exists for each question: the parsed store in one lookup,
+        the HTTP cache only for the others (no parsing, no request)."""
+        if not self.cache_enabled:
+            return [False] * len(queries)
+        stored: set[str] = set()
+        keys = [self._frame_key(q) for q in queries]
+        if self._frames is not None:
+            stored = self._frames.has_many(keys)
+        return [k in stored or self._in_http_cache(q) for q, k in zip(queries, keys, strict=True)]
+
+    def _in_http_cache(self, query: StatsQuery) -> bool:
+        params = {**query.to_params(), **self.credentials.params()}
+        probe = RequestProbe.of(self.method, self.url, params)
+        with self.store.errors():
+            cached = self.session.cache.get_response(self._keyer(probe))  # type: ignore[attr-defined]
+        return cached is not None and not cached.is_expired
+
+    def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+        """Cached periods inside ``query``'s range with the same flags (any fmt)."""
+        if not self.cache_enabled:
+            return []
+        return self.store.periods_within(self._index_key, query)
+
+    def eta(self, requests_needed: int) -> float:
+        """Seconds until ``requests_needed`` more requests can all have been sent (rate limit and
+        any server-requested pause)."""
+        return self.quota.eta(max(0, int(requests_needed)), cooldown=self.guard.cooldown_left())
+
+    # -- below the cache ------------------------------------------------------------------------------
     def _gave_up(self, exc: RateLimitError | ServerBusyError, pauses: int, pause: float) -> SmsStatsError:
         if isinstance(exc, ServerBusyError):
             return ServerBusyError(f"{exc} (after {pauses} pause(s))", pause)
@@ -233,78 +338,35 @@ class Transport:
 
     def _save_short_lived(self, response: requests.Response, seconds: float) -> None:
         """Store a zero-row fmt 0/1 answer with the short expiry only (the filter kept it out)."""
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+        expires = dt.datetime.fromtimestamp(self.clock.time(), dt.UTC) + dt.timedelta(seconds=seconds)
         cache = self.session.cache  # type: ignore[attr-defined]
-        cache.save_response(response, self._keyer(response.request), expires.replace(tzinfo=None))
+        with self.store.errors():
+            cache.save_response(response, self._keyer(response.request), expires.replace(tzinfo=None))
 
-    def cached_frame(self, query: StatsQuery) -> pd.DataFrame | None:
-        """The cached answer for exactly this question, or None; never sends a request."""
-        if not self.cache_enabled:
-            return None
-        hit = self.cached_pieces([query])[0]
-        if hit is not None:  # parsed before: no unpickling, no parsing
-            return pieces_frame(hit)
-        params = {**query.to_params(), **self.credentials.params()}
-        kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
-        kwargs["params" if self.method == "GET" else "data"] = params
-        with self.guard.call(CallContext(query.fmt, False, None, 0.0)):
-            response = self.session.request(self.method, self.url, **kwargs)
-        if response.status_code != 200 or not getattr(response, "from_cache", False):
-            return None
-        return parse_response(decode_body(response.content), query.fmt)
-
-    def is_cached(self, query: StatsQuery) -> bool:
-        """Whether a fresh cached answer exists for exactly this question (no parsing, no request)."""
-        return self.cached_mask([query])[0]
-
-    def cached_mask(self, queries: list[StatsQuery]) -> list[bool]:
-        """:meth:`is_cached` for many questions: the parsed store in one lookup, the HTTP cache
-        only for the others."""
-        if not self.cache_enabled:
-            return [False] * len(queries)
-        return [s or self._in_http_cache(q) for q, s in zip(queries, self.stored(queries), strict=True)]
-
-    def _in_http_cache(self, query: StatsQuery) -> bool:
-        params = {**query.to_params(), **self.credentials.params()}
-        probe = RequestProbe.of(self.method, self.url, params)
-        cached = self.session.cache.get_response(self._keyer(probe))  # type: ignore[attr-defined]
-        return cached is not None and not cached.is_expired
-
-    def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
-        """Cached periods inside ``query``'s range with the same flags (any fmt)."""
-        if not self.cache_enabled:
-            return []
-        return self.store.periods_within(self._index_key, query)
-
-    def eta(self, requests_needed: int) -> float:
-        """Seconds until ``requests_needed`` more requests can all have been sent (rate limit only)."""
-        return self.quota.eta(requests_needed, cooldown=self.guard.cooldown_left())
-
-    def _send(self, params: dict[str, str], query: StatsQuery, refresh: bool) -> requests.Response:
+    def _send(self, params: dict[str, str], expire: float, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout, "allow_redirects": False}
         if self.cache_enabled:
-            expire = self.expire_after(query)
             # a timedelta keeps sub-second expiry (requests-cache truncates plain numbers to int)
             kwargs["expire_after"] = NEVER if expire == NEVER else dt.timedelta(seconds=expire)
             kwargs["force_refresh"] = refresh
         kwargs["params" if self.method == "GET" else "data"] = params
-        error: SmsStatsError
-        try:
-            return self.session.request(self.method, self.url, **kwargs)
-        except SmsStatsError:
-            raise
-        except requests.exceptions.RequestException as exc:
-            error = translate_request_error(exc, self.host, self.retries + 1, self.timeout)
-        except (sqlite3.Error, OSError) as exc:
-            error = self.store.storage_error(exc)
+        error: SmsStatsError | None = None
+        with self.store.errors():
+            try:
+                return self.session.request(self.method, self.url, **kwargs)
+            except SmsStatsError:
+                raise
+            except requests.exceptions.RequestException as exc:
+                error = translate_request_error(exc, self.host, self.retries + 1, self.timeout)
         # Raised outside the handler on purpose: requests' exceptions carry the URL (with GET, the
         # password), so they must not ride along as __context__.
+        assert error is not None
         raise error
 
     # -- state ----------------------------------------------------------------------------------------
     def cache_info(self) -> dict[str, Any]:
         """Where the state lives, how big the HTTP cache is, the rate limit and any auth cool-down."""
-        info = self.store.info()
+        info: dict[str, Any] = dict(self.store.info().as_dict())
         info["rate_limit"] = f"{self.quota.limit} per {self.window:.2f} s"
         info["auth_cooldown_s"] = round(self.store.cooldown_remaining(self.guard.auth_key), 1)
         return info
@@ -323,6 +385,19 @@ class Transport:
         self.store.close()
 
 
+def frame_pieces(frame: pd.DataFrame, fetched_at: str) -> Pieces:
+    """The columns of one answer, sorted by login (what the parsed store keeps)."""
+    ordered = frame if frame["login"].is_monotonic_increasing else frame.sort_values("login", kind="stable")
+    return Pieces(
+        [str(x) for x in ordered["login"].tolist()],
+        ordered["sms"].to_numpy(dtype=np.int64),
+        ordered["credit"].to_numpy(dtype=np.float64),
+        ordered["debit"].to_numpy(dtype=np.float64),
+        ordered["currency"].to_numpy(dtype=object),
+        fetched_at,
+    )
+
+
 def pieces_frame(pieces: Pieces) -> pd.DataFrame:
     """The stats frame of one stored answer (its own writable copies of the columns)."""
     return make_frame(
@@ -337,4 +412,4 @@ def pieces_frame(pieces: Pieces) -> pd.DataFrame:
 def _store_now(response: Any) -> bool:
     """requests-cache's filter: a zero-row fmt 0/1 answer is not stored with the request's expiry
     (the transport stores it with the short one)."""
-    return not getattr(response, "_smsstats_short", False)
+    return not getattr(response, "smsstats_short", False)

@@ -35,9 +35,10 @@ from .errors import (
     QueryError,
     SmsStatsError,
 )
-from .notebook import dashboard
+from .notebook import connect
 from .query import last_full_month, make_query
 from .series import format_duration, series_queries
+from .settings import Environment
 
 __all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
 
@@ -218,11 +219,9 @@ class StatsDashboard:
         login, psw = self.login_text.value.strip() or None, self.password.value or None
         self.password.value = ""  # never keep the secret in the widget state
         old = self.client
-        options: dict[str, Any] = {}
-        if old is not None:  # keep where and how the old client talked (server, cache, limit)
-            options = {"base_url": old.base_url, "cache": old._cache_spec, "rate_limit": old.rate_limit}
         try:
-            client = StatsClient(login, psw, **options)
+            # keep where and how the old client talked (its settings)
+            client = StatsClient(login, psw) if old is None else StatsClient.with_settings(old.settings, login, psw)
         except SmsStatsError as exc:
             self._set_status(friendly_error(exc), error=True)
             return
@@ -438,6 +437,10 @@ class StatsDashboard:
         png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90, logins=logins)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
 
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        """Show one status line (plain text) above the results."""
+        self._set_status(text, error=error)
+
     def _set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         body = text if raw else html.escape(text)
         color = "#b00020" if error else "#1b5e20"
@@ -451,3 +454,26 @@ def _replace(out: w.Output, data: dict[str, str]) -> None:
     """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
     ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
     out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+
+
+def dashboard(*, today: dt.date | None = None) -> StatsDashboard:
+    """The dashboard for a notebook or Voilà, in every credential state.
+
+    With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
+    ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
+    neither it starts the embedded demo server. It never raises for missing credentials.
+    """
+    env = Environment.read()
+    if env.has_credentials:
+        try:
+            return StatsDashboard(StatsClient(), today=today)
+        except QueryError:  # a login without a password: ask for it in the page
+            return StatsDashboard(None, today=today, login=env.login)
+    session = connect()
+    dash = StatsDashboard(session.client, today=today)
+    dash.session = session
+    dash.set_status(
+        "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
+        "Pick a period and click Fetch."
+    )
+    return dash

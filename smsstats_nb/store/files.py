@@ -19,11 +19,50 @@ from typing import TypeVar
 
 from ..errors import StorageError
 
-__all__ = ["BUSY_TIMEOUT", "is_corrupt", "open_or_rebuild", "read_or_create_salt", "storage_error", "storage_errors"]
+__all__ = [
+    "BUSY_TIMEOUT",
+    "FRAMES",
+    "HTTP_CACHE",
+    "RATELIMIT",
+    "SALT",
+    "SERIALIZER",
+    "STATE",
+    "create_state_schema",
+    "is_corrupt",
+    "open_or_rebuild",
+    "read_or_create_salt",
+    "storage_error",
+    "storage_errors",
+]
 
 logger = logging.getLogger("smsstats_nb.store.local")
 
 T = TypeVar("T")
+
+
+#: The files of a local store, all in one directory.
+HTTP_CACHE = "http_cache.sqlite"  # requests-cache's SQLite backend
+STATE = "state.sqlite"  # cool-downs, the login budget, leases, the period index
+RATELIMIT = "ratelimit.sqlite"  # pyrate-limiter's SQLite bucket, one table per account
+FRAMES = "frames.sqlite"  # parsed answers beside the HTTP cache (rebuildable)
+SALT = "salt"  # the salt of the credential hash
+#: requests-cache's JSON serializer: a stored answer is data, never code (its default is pickle).
+SERIALIZER = "json"
+
+#: The state database's one schema (the writable and the read-only opening both use it).
+STATE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)",
+    "CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, t REAL, failed INT)",
+    "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)",
+    "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
+    "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))",
+)
+
+
+def create_state_schema(conn: sqlite3.Connection) -> None:
+    """Create the state tables that do not exist yet."""
+    for statement in STATE_SCHEMA:
+        conn.execute(statement)
 
 
 #: Seconds every SQLite connection here waits for another process's lock before "busy".
@@ -100,7 +139,7 @@ def open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
 
 
 def read_or_create_salt(directory: Path) -> bytes:
-    path = directory / "salt"
+    path = directory / SALT
     with contextlib.suppress(FileNotFoundError):
         data = path.read_bytes()
         if len(data) >= 16:

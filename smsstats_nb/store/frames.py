@@ -4,16 +4,17 @@ The HTTP cache stays the source of truth: an answer enters this store only when 
 the HTTP cache (with the same expiry), ``clear()`` empties both, and a lost or damaged file here
 is simply rebuilt from the HTTP cache as answers are read again. Entries are keyed by a hash of
 the credential's index key and the question, so they are per credential and hold no secret:
-only the columns of the frame (logins and currencies as NUL-joined text, numbers as raw arrays).
+only the columns of the frame (logins and currencies as NUL-joined text, numbers as raw arrays),
+behind a JSON header: no pickle, so nothing read from it can execute code.
 """
 
 from __future__ import annotations
 
 import contextlib
-import pickle
+import json
 import sqlite3
+import struct
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..clock import SYSTEM, Clock
+from .files import FRAMES, is_corrupt
+
 __all__ = ["FrameStore", "Pieces", "pack", "unpack"]
 
-_VERSION = 2
-FRAMES = "frames.sqlite"
+_VERSION = 3
+_MAGIC = b"SMF3"
 
 
 @dataclass(frozen=True)
@@ -53,35 +57,52 @@ def pack(frame: pd.DataFrame, fetched_at: str) -> bytes | None:
     if any("\x00" in x for x in distinct) or len(distinct) > 60000:
         return None
     code_of = {c: i for i, c in enumerate(distinct)}
-    record = (
-        _VERSION,
-        fetched_at,
-        len(logins),
-        "\x00".join(logins).encode("utf-8"),
-        "\x00".join(distinct).encode("utf-8"),
-        np.array([code_of[c] for c in currencies], dtype=np.uint16).tobytes(),
-        np.ascontiguousarray(ordered["sms"].to_numpy(dtype=np.int64)).tobytes(),
-        np.ascontiguousarray(ordered["credit"].to_numpy(dtype=np.float64)).tobytes(),
-        np.ascontiguousarray(ordered["debit"].to_numpy(dtype=np.float64)).tobytes(),
-    )
-    return pickle.dumps(record, protocol=5)
+    try:
+        segments = [
+            "\x00".join(logins).encode("utf-8"),
+            "\x00".join(distinct).encode("utf-8"),
+            np.array([code_of[c] for c in currencies], dtype="<u2").tobytes(),
+            np.ascontiguousarray(ordered["sms"].to_numpy(dtype="<i8")).tobytes(),
+            np.ascontiguousarray(ordered["credit"].to_numpy(dtype="<f8")).tobytes(),
+            np.ascontiguousarray(ordered["debit"].to_numpy(dtype="<f8")).tobytes(),
+        ]
+    except UnicodeEncodeError:  # a lone surrogate: keep it out (the HTTP cache still has the answer)
+        return None
+    header = json.dumps({"v": _VERSION, "at": fetched_at, "n": len(logins), "sizes": [len(x) for x in segments]})
+    head = header.encode("ascii")
+    return b"".join([_MAGIC, struct.pack("<I", len(head)), head, *segments])
 
 
 def unpack(blob: bytes) -> Pieces | None:
-    """The columns stored by :func:`pack` (None for an unknown version or a damaged entry)."""
+    """The columns stored by :func:`pack` (None for another format or a damaged entry).
+
+    Only JSON and raw little-endian numbers are read: nothing in a stored entry can execute.
+    """
     try:
-        version, fetched_at, n, logins, distinct, codes, sms, credit, debit = pickle.loads(blob)
-        if version != _VERSION:
+        view = memoryview(blob)
+        if bytes(view[:4]) != _MAGIC:
+            return None  # an older (pickled) entry: a miss, rebuilt from the HTTP cache
+        (size,) = struct.unpack("<I", view[4:8])
+        header = json.loads(bytes(view[8 : 8 + size]).decode("ascii"))
+        if header.get("v") != _VERSION:
             return None
-        names = logins.decode("utf-8").split("\x00") if n else []
-        uniques = np.array(distinct.decode("utf-8").split("\x00") if n else [], dtype=object)
+        n = int(header["n"])
+        parts, pos = [], 8 + size
+        for length in header["sizes"]:
+            parts.append(view[pos : pos + int(length)])
+            pos += int(length)
+        if pos != len(view):
+            return None
+        logins, distinct, codes, sms, credit, debit = parts
+        names = bytes(logins).decode("utf-8").split("\x00") if n else []
+        uniques = np.array(bytes(distinct).decode("utf-8").split("\x00") if n else [], dtype=object)
         pieces = Pieces(
             names,
-            np.frombuffer(sms, dtype=np.int64).copy(),  # own memory: the blob can go at once
-            np.frombuffer(credit, dtype=np.float64).copy(),
-            np.frombuffer(debit, dtype=np.float64).copy(),
-            uniques.take(np.frombuffer(codes, dtype=np.uint16)) if n else np.array([], dtype=object),
-            str(fetched_at),
+            np.frombuffer(sms, dtype="<i8").astype(np.int64),  # own memory: the blob can go at once
+            np.frombuffer(credit, dtype="<f8").astype(np.float64),
+            np.frombuffer(debit, dtype="<f8").astype(np.float64),
+            uniques.take(np.frombuffer(codes, dtype="<u2")) if n else np.array([], dtype=object),
+            str(header["at"]),
         )
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
         return None
@@ -90,17 +111,12 @@ def unpack(blob: bytes) -> Pieces | None:
     return pieces
 
 
-def _corrupt(exc: BaseException) -> bool:
-    """Only a file SQLite calls corrupt (or not a database) is dropped; busy or full is a miss."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(code, int) and (code & 0xFF) in (11, 26)
-
-
 class FrameStore:
     """A SQLite table of packed answers in ``directory/frames.sqlite`` (one machine)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, clock: Clock = SYSTEM) -> None:
         self.path = directory / FRAMES
+        self.clock = clock
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
 
@@ -112,7 +128,7 @@ class FrameStore:
                 conn.execute("PRAGMA synchronous=OFF")  # a rebuildable cache: no fsync per answer
                 conn.execute("CREATE TABLE IF NOT EXISTS frames (key TEXT PRIMARY KEY, blob BLOB, expires REAL)")
             except sqlite3.DatabaseError as exc:  # this store is only a speed-up: a miss, never an error
-                if _corrupt(exc):
+                if is_corrupt(exc):
                     self._reset()
                 return None
             self._conn = conn
@@ -136,7 +152,7 @@ class FrameStore:
             db = self._db()
             if db is None:
                 return rows
-            now = time.time()
+            now = self.clock.time()
             try:
                 for i in range(0, len(wanted), 500):
                     chunk = wanted[i : i + 500]
@@ -146,7 +162,7 @@ class FrameStore:
                         (*chunk, now),
                     ).fetchall()
             except sqlite3.DatabaseError as exc:
-                if _corrupt(exc):
+                if is_corrupt(exc):
                     self._reset()
                 return []
         return rows
@@ -168,7 +184,7 @@ class FrameStore:
             try:
                 db.execute("INSERT OR REPLACE INTO frames VALUES (?, ?, ?)", (key, blob, expires))
             except sqlite3.DatabaseError as exc:  # busy, full, read-only: the HTTP cache has the answer
-                if _corrupt(exc):
+                if is_corrupt(exc):
                     self._reset()
 
     def clear(self) -> None:

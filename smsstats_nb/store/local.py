@@ -20,35 +20,42 @@ import hashlib
 import logging
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..clock import SYSTEM, Clock
 from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
-from . import Activity
-from .files import BUSY_TIMEOUT, open_or_rebuild, read_or_create_salt, storage_error, storage_errors
+from .base import Activity, StoreInfo
+from .files import (
+    BUSY_TIMEOUT,
+    HTTP_CACHE,
+    RATELIMIT,
+    SERIALIZER,
+    STATE,
+    create_state_schema,
+    open_or_rebuild,
+    read_or_create_salt,
+    storage_error,
+    storage_errors,
+)
 from .frames import FrameStore
 from .readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
 
 __all__ = ["LocalStore"]
 
 logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
-
-HTTP_CACHE = "http_cache.sqlite"
-STATE = "state.sqlite"
-RATELIMIT = "ratelimit.sqlite"
 
 
 class LocalStore:
     """SQLite state in ``state_dir``; the HTTP cache in ``cache_dir`` (None: no HTTP cache)."""
 
-    def __init__(self, cache_dir: Path | None, state_dir: Path) -> None:
+    def __init__(self, cache_dir: Path | None, state_dir: Path, *, clock: Clock = SYSTEM) -> None:
+        self.clock = clock
         self.cache_dir = cache_dir
         self.state_dir = state_dir
         self.description = str(cache_dir) if cache_dir is not None else f"no HTTP cache (state in {state_dir})"
@@ -86,13 +93,7 @@ class LocalStore:
     def _connect_state(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._state_path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None)
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
-            conn.execute("CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
-            conn.execute("CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
-                "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))"
-            )
+            create_state_schema(conn)
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -104,12 +105,7 @@ class LocalStore:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here
             return conn
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        conn.execute("CREATE TABLE cooldown (key TEXT PRIMARY KEY, until REAL, reason TEXT)")
-        conn.execute("CREATE TABLE logins (id TEXT PRIMARY KEY, t REAL, failed INT)")
-        conn.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)")
-        conn.execute(
-            "CREATE TABLE periods (cred TEXT, mycur INT, balance2 INT, fmt INT, start TEXT, end TEXT, expires REAL)"
-        )
+        create_state_schema(conn)
         return conn
 
     def read_only_error(self) -> StorageError:
@@ -125,6 +121,10 @@ class LocalStore:
         """Whether answers are cached."""
         return self.cache_dir is not None
 
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        """SQLite and OS failures inside the block become a StorageError naming the directory."""
+        return storage_errors(self.cache_dir or self.state_dir)
+
     def http_backend(self) -> Any:
         """requests-cache's SQLite backend in ``cache_dir/http_cache.sqlite`` (opened once)."""
         if self.cache_dir is None:
@@ -138,7 +138,13 @@ class LocalStore:
             def open_backend() -> Any:
                 from requests_cache.backends.sqlite import SQLiteCache
 
-                backend = SQLiteCache(path, wal=True, busy_timeout=int(BUSY_TIMEOUT * 1000), timeout=BUSY_TIMEOUT)
+                backend = SQLiteCache(
+                    path,
+                    wal=True,
+                    busy_timeout=int(BUSY_TIMEOUT * 1000),
+                    timeout=BUSY_TIMEOUT,
+                    serializer=SERIALIZER,
+                )
                 len(backend.responses)  # touches the file: a corrupt one fails here
                 return backend
 
@@ -150,7 +156,7 @@ class LocalStore:
         if self.cache_dir is None or self.read_only:
             return None
         if self._frames is None:
-            self._frames = FrameStore(self.cache_dir)
+            self._frames = FrameStore(self.cache_dir, clock=self.clock)
         return self._frames
 
     def salt(self) -> bytes:
@@ -166,9 +172,19 @@ class LocalStore:
 
         path = self.state_dir / RATELIMIT
         window = per_seconds + margin
+        clock = self.clock
+
+        def now_ms() -> int:
+            return int(clock.time() * 1000)
+
         if self.read_only:  # nothing may be sent: a token can't be recorded for the other processes
             return ReadOnlyQuota(
-                InMemoryBucket([Rate(limit, round(window * 1000))]), identity, limit, window, self.read_only_error
+                InMemoryBucket([Rate(limit, round(window * 1000))]),
+                identity,
+                limit,
+                window,
+                self.read_only_error,
+                now_ms=now_ms,
             )
         table = "q_" + hashlib.sha256(identity.encode()).hexdigest()[:20]
         rate = Rate(limit, round(window * 1000))
@@ -188,13 +204,15 @@ class LocalStore:
                 ).fetchall()
             return [int(r[0]) for r in rows]
 
-        quota = Quota(bucket, identity, limit, window, recent, guard=lambda: storage_errors(self.state_dir))
+        quota = Quota(
+            bucket, identity, limit, window, recent, guard=lambda: storage_errors(self.state_dir), now_ms=now_ms
+        )
         self._quotas.append(quota)
         return quota
 
     def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
-        until = time.time() + seconds
+        until = self.clock.time() + seconds
         with self._writing() as db:
             db.execute(
                 "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
@@ -206,7 +224,7 @@ class LocalStore:
         """Seconds left in a cool-down (0 when none)."""
         with self._db() as db:
             row = db.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
-        return max(0.0, row[0] - time.time()) if row else 0.0
+        return max(0.0, row[0] - self.clock.time()) if row else 0.0
 
     def cooldown_clear(self, key: str | None = None) -> None:
         """Forget one cool-down, or all of them."""
@@ -245,7 +263,7 @@ class LocalStore:
                     int(query.balance2),
                     query.start.isoformat(),
                     query.end.isoformat(),
-                    time.time(),
+                    self.clock.time(),
                 ),
             ).fetchall()
         return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b), int(f)) for a, b, f in rows]
@@ -256,7 +274,7 @@ class LocalStore:
         Returns ``(ticket, 0)``, or ``(None, seconds until a slot frees)`` when failed and pending
         attempts already fill the window.
         """
-        now = time.time()
+        now = self.clock.time()
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -274,13 +292,13 @@ class LocalStore:
         """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
         with self._writing() as db:
             if failed:
-                db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (time.time(), ticket))
+                db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (self.clock.time(), ticket))
             else:
                 db.execute("DELETE FROM logins WHERE id = ?", (ticket,))
 
     def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
         """Take or renew a lease shared by every process using this directory."""
-        now = time.time()
+        now = self.clock.time()
         with self._writing() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -299,31 +317,26 @@ class LocalStore:
         with self._db() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> StoreInfo:
         """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""
-        info: dict[str, Any] = {
-            "cache_dir": str(self.cache_dir) if self.cache_dir is not None else None,
-            "state_dir": str(self.state_dir),
-            "enabled": self.http_cache_enabled,
-            "entries": 0,
-            "size_bytes": 0,
-        }
+        entries, size = 0, 0
         backend = self.http_backend()
         if backend is not None and self.cache_dir is not None:
             with storage_errors(self.cache_dir):
-                info["entries"] = len(backend.responses)
+                entries = len(backend.responses)
             path = self.cache_dir / HTTP_CACHE
-            info["size_bytes"] = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-        return info
+            size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        location = str(self.cache_dir) if self.cache_dir is not None else str(self.state_dir)
+        return StoreInfo("local", location, str(self.state_dir), self.http_cache_enabled, entries, size, "on disk")
 
-    def activity(self, window: float) -> Activity:
+    def activity(self, window: float, login_window: float) -> Activity:
         """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
-        now = time.time()
+        now = self.clock.time()
         with self._db() as db:
-            cool = db.execute(
-                "SELECT reason, until FROM cooldown WHERE until > ? AND reason != 'verified' ORDER BY until", (now,)
-            ).fetchall()
-            failed = db.execute("SELECT count(*) FROM logins WHERE failed = 1").fetchone()[0]
+            cool = db.execute("SELECT reason, until FROM cooldown WHERE until > ? ORDER BY until", (now,)).fetchall()
+            failed = db.execute(
+                "SELECT count(*) FROM logins WHERE failed = 1 AND t > ?", (now - login_window,)
+            ).fetchone()[0]
         recent = 0
         path = self.state_dir / RATELIMIT
         if path.exists():

@@ -15,11 +15,9 @@ from urllib.parse import quote
 
 from ..errors import StorageError
 from ..quota import Quota
+from .files import HTTP_CACHE, SERIALIZER, STATE
 
 __all__ = ["ReadOnlyQuota", "is_writable", "read_only_backend", "read_only_uri"]
-
-HTTP_CACHE = "http_cache.sqlite"
-STATE = "state.sqlite"
 
 
 def is_writable(directory: Path) -> bool:
@@ -41,9 +39,15 @@ class ReadOnlyQuota(Quota):
     """The quota of a read-only store: it reports no recent requests and refuses every token."""
 
     def __init__(
-        self, bucket: Any, identity: str, limit: int, window: float, error: Callable[[], StorageError]
+        self,
+        bucket: Any,
+        identity: str,
+        limit: int,
+        window: float,
+        error: Callable[[], StorageError],
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
-        super().__init__(bucket, identity, limit, window, lambda since: [])
+        super().__init__(bucket, identity, limit, window, lambda since: [], now_ms=now_ms)
         self._error = error
 
     def check_usable(self) -> None:
@@ -91,7 +95,7 @@ def read_only_backend(path: Path, error: Callable[[], StorageError]) -> Any:
     class ReadOnlyCache(SQLiteCache):  # type: ignore[misc]
         def __init__(self) -> None:
             BaseCache.__init__(self, cache_name=str(path))
-            self.responses = ReadOnlyDict(path, table_name="responses")
+            self.responses = ReadOnlyDict(path, table_name="responses", serializer=SERIALIZER)
             self.redirects = ReadOnlyDict(path, table_name="redirects", lock=self.responses._lock, serializer=None)
 
         def clear(self) -> None:

@@ -1,29 +1,46 @@
 """The Redis store: a team on several machines shares one cache, one quota and one set of cool-downs.
 
-Keys (all under ``smsstats:``): ``http`` (requests-cache's Redis backend namespace), ``quota:*``
-(pyrate-limiter's Redis bucket, counted on the Redis server's clock), ``cool:*`` (cool-downs, with
-a TTL), ``periods:*`` (the period index) and ``salt``. No key or value holds a password.
+Keys (all under ``smsstats:``): ``http`` (requests-cache's Redis backend namespace, JSON-serialized),
+``quota:*`` (pyrate-limiter's Redis bucket, counted on the Redis server's clock), ``cool:*``
+(cool-downs, with a TTL), ``logins`` (the failed-login budget), ``lease:*``, ``periods:*`` (the
+period index), ``frames:*`` (parsed answers) and ``salt``. No key or value holds a password, and
+nothing stored is pickled: whoever can write to the Redis cannot run code in a reader's kernel.
+
+The failed-login budget and the cool-downs are what keep SMSC from blocking the IP, so a Redis
+that may evict keys is refused at connect: ``maxmemory-policy`` must be ``noeviction``. Every
+Redis failure (the server gone, out of memory, a refused command) is a
+:class:`~smsstats_nb.errors.StorageError` naming the server (never its password).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
+import logging
 import os
-import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar, cast
 
+from ..clock import SYSTEM, Clock
 from ..errors import QueryError, StorageError, TransportError
 from ..query import StatsQuery
 from ..quota import Quota
 from ..redaction import redact_url
-from . import Activity
+from .base import Activity, StoreInfo
+from .files import SERIALIZER
 
-__all__ = ["PREFIX", "RedisStore", "connect_redis"]
+__all__ = ["PREFIX", "RedisFrameStore", "RedisStore", "check_eviction_policy", "connect_redis"]
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "smsstats"
+#: The one ``maxmemory-policy`` under which Redis never drops a key to make room.
+SAFE_POLICY = "noeviction"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Atomic "reserve one of LIMIT login attempts per WINDOW seconds" on the Redis server's clock.
 _RESERVE = """
@@ -60,15 +77,70 @@ def connect_redis(url: str) -> Any:
     return client
 
 
-class RedisStore:
-    """All state on one Redis server."""
+def check_eviction_policy(client: Any, where: str) -> None:
+    """Refuse a Redis that may evict keys (the login budget and cool-downs would vanish).
 
-    def __init__(self, url: str, prefix: str = PREFIX) -> None:
+    Raises:
+        StorageError: the policy is not ``noeviction``, or it cannot be read.
+    """
+    import redis
+
+    try:
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.RedisError as exc:
+        raise StorageError(
+            f"cannot read maxmemory-policy of Redis at {where} ({type(exc).__name__}); team mode needs a "
+            f"Redis that never evicts keys (maxmemory-policy {SAFE_POLICY}) and the CONFIG GET command to check it"
+        ) from None
+    text = policy.decode() if isinstance(policy, bytes) else str(policy)
+    if text != SAFE_POLICY:
+        raise StorageError(
+            f"Redis at {where} has maxmemory-policy {text}: it may evict the failed-login budget and the "
+            f"cool-downs that keep SMSC from blocking this IP. Use a Redis (or a database of its own) with "
+            f"`CONFIG SET maxmemory-policy {SAFE_POLICY}` (and in redis.conf)"
+        )
+
+
+def _translated(method: F) -> F:
+    """Run a store method inside :meth:`RedisStore.errors`."""
+
+    @functools.wraps(method)
+    def run(self: RedisStore, *args: Any, **kwargs: Any) -> Any:
+        with self.errors():
+            return method(self, *args, **kwargs)
+
+    return cast(F, run)
+
+
+class RedisStore:
+    """All state on one Redis server (refused unless it never evicts keys)."""
+
+    def __init__(self, url: str, prefix: str = PREFIX, *, clock: Clock = SYSTEM) -> None:
         self.url = url
+        self.clock = clock  # the rules here count on the Redis server's clock; kept for the protocol
         self.description = redact_url(url)
         self.prefix = prefix
         self.redis = connect_redis(url)
+        try:
+            check_eviction_policy(self.redis, self.description)
+        except BaseException:
+            self.close()
+            raise
         self._backend: Any = None
+        self._frames: RedisFrameStore | None = None
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Redis failures inside the block become one StorageError naming the server."""
+        import redis
+
+        error: StorageError | None = None
+        try:
+            yield
+        except redis.RedisError as exc:
+            error = self.storage_error(exc)
+        if error is not None:
+            raise error
 
     @property
     def http_cache_enabled(self) -> bool:
@@ -80,18 +152,21 @@ class RedisStore:
         if self._backend is None:
             from requests_cache.backends.redis import RedisCache
 
-            self._backend = RedisCache(namespace=f"{self.prefix}:http", connection=self.redis)
+            self._backend = RedisCache(namespace=f"{self.prefix}:http", connection=self.redis, serializer=SERIALIZER)
         return self._backend
 
+    @_translated
     def salt(self) -> bytes:
         """The shared salt (created once, atomically)."""
         key = f"{self.prefix}:salt"
         self.redis.set(key, os.urandom(32), nx=True)
         return bytes(self.redis.get(key))
 
-    def frame_store(self) -> Any:
-        """None: in team mode every answer is parsed from the shared HTTP cache."""
-        return None
+    def frame_store(self) -> RedisFrameStore:
+        """Parsed answers under ``frames:*`` (a re-open of a large history skips parsing here too)."""
+        if self._frames is None:
+            self._frames = RedisFrameStore(self.redis, f"{self.prefix}:frames")
+        return self._frames
 
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in Redis (pyrate-limiter's Lua-scripted bucket) on the Redis server's clock."""
@@ -110,7 +185,7 @@ class RedisStore:
         def recent(since_ms: int) -> list[int]:
             return [int(score) for _, score in connection.zrangebyscore(key, since_ms, "+inf", withscores=True)]
 
-        return Quota(bucket, identity, limit, window, recent)
+        return Quota(bucket, identity, limit, window, recent, guard=self.errors)
 
     def _now(self) -> float:
         seconds, micros = self.redis.time()
@@ -119,6 +194,7 @@ class RedisStore:
     def _cool(self, key: str) -> str:
         return f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
+    @_translated
     def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now (the Redis server's clock)."""
         name = self._cool(key)
@@ -128,11 +204,13 @@ class RedisStore:
             self.redis.set(name, repr(until), px=max(1, int(seconds * 1000)))
             self.redis.set(name + ":reason", reason, px=max(1, int(seconds * 1000)))
 
+    @_translated
     def cooldown_remaining(self, key: str) -> float:
         """Seconds left in a cool-down (0 when none)."""
         value = self.redis.get(self._cool(key))
         return max(0.0, float(value) - self._now()) if value is not None else 0.0
 
+    @_translated
     def cooldown_clear(self, key: str | None = None) -> None:
         """Forget one cool-down, or all of them."""
         if key is None:
@@ -142,6 +220,7 @@ class RedisStore:
         else:
             self.redis.delete(self._cool(key), self._cool(key) + ":reason")
 
+    @_translated
     def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
         """Reserve one of ``limit`` login attempts per ``window`` seconds for the whole team."""
         ticket = uuid.uuid4().hex
@@ -151,6 +230,7 @@ class RedisStore:
             return ticket, 0.0
         return None, max(1.0, float(text))
 
+    @_translated
     def login_settle(self, ticket: str, *, failed: bool) -> None:
         """A failure stays in the window from now; anything else frees the slot."""
         if failed:
@@ -158,6 +238,7 @@ class RedisStore:
         else:
             self.redis.zrem(f"{self.prefix}:logins", ticket)
 
+    @_translated
     def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the cache holds an answer for this period (for composition)."""
         field = (
@@ -165,9 +246,10 @@ class RedisStore:
         )
         self.redis.hset(f"{self.prefix}:periods:{cred}", field, "" if expires is None else repr(expires))
 
+    @_translated
     def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
         """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
-        now = time.time()
+        now = self._now()
         out = []
         for field, expires in self.redis.hgetall(f"{self.prefix}:periods:{cred}").items():
             mycur, balance2, fmt, start, end = field.decode().split("|")
@@ -183,28 +265,26 @@ class RedisStore:
     def _lease(self, name: str) -> str:
         return f"{self.prefix}:lease:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
 
+    @_translated
     def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
         """Take or renew a lease for the whole team (atomic in Redis)."""
         answer = self.redis.eval(_LEASE, 1, self._lease(name), owner, max(1, int(seconds * 1000)))
         holder = answer.decode() if isinstance(answer, bytes) else str(answer)
         return holder == owner, holder
 
+    @_translated
     def lease_release(self, name: str, owner: str) -> None:
         """Give a lease back if ``owner`` holds it (atomic in Redis)."""
         self.redis.eval(_UNLEASE, 1, self._lease(name), owner)
 
-    def info(self) -> dict[str, Any]:
+    @_translated
+    def info(self) -> StoreInfo:
         """The Redis URL (without password) and the number of cached answers."""
-        return {
-            "cache_dir": None,
-            "state_dir": self.description,
-            "redis": self.description,
-            "enabled": True,
-            "entries": len(self.http_backend().responses),
-            "size_bytes": 0,
-        }
+        entries = len(self.http_backend().responses)
+        return StoreInfo("redis", self.description, self.description, True, entries, None, "in Redis")
 
-    def activity(self, window: float) -> Activity:
+    @_translated
+    def activity(self, window: float, login_window: float) -> Activity:
         """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
         now = self._now()
         recent = 0
@@ -219,11 +299,11 @@ class RedisStore:
             reason = self.redis.get(name + b":reason") if isinstance(name, bytes) else None
             if value is not None and float(value) > now:
                 text = reason.decode() if isinstance(reason, bytes) else "cool-down"
-                if text != "verified":
-                    cooldowns.append((text, float(value) - now))
-        failed = int(self.redis.zcard(f"{self.prefix}:logins"))
+                cooldowns.append((text, float(value) - now))
+        failed = int(self.redis.zcount(f"{self.prefix}:logins", now - login_window, "+inf"))
         return Activity(recent, sorted(cooldowns, key=lambda c: c[1]), failed)
 
+    @_translated
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and cool-downs if asked)."""
         backend = self.http_backend()
@@ -231,13 +311,19 @@ class RedisStore:
         backend.clear()
         for name in self.redis.scan_iter(f"{self.prefix}:periods:*"):
             self.redis.delete(name)
+        self.frame_store().clear()
         if cooldowns:
             self.cooldown_clear()
         return removed
 
     def storage_error(self, exc: BaseException) -> StorageError:
-        """The StorageError for a Redis failure."""
-        return StorageError(f"cannot use the smsstats state on {self.description}: {type(exc).__name__}")
+        """The StorageError for a Redis failure (names the server, never its password)."""
+        cause = type(exc).__name__
+        if cause == "OutOfMemoryError":
+            cause = "Redis is out of memory (maxmemory reached; nothing was evicted)"
+        elif cause in ("ConnectionError", "TimeoutError"):
+            cause = f"the Redis server does not answer ({cause})"
+        return StorageError(f"cannot use the smsstats state on {self.description}: {cause}")
 
     def close(self) -> None:
         """Close the Redis connection."""
@@ -261,3 +347,62 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+class RedisFrameStore:
+    """Parsed answers as Redis strings with the answer's own expiry; every failure is a miss."""
+
+    def __init__(self, redis_client: Any, prefix: str) -> None:
+        self.redis = redis_client
+        self.prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored blobs of ``keys`` (Redis drops expired ones itself)."""
+        wanted = list(keys)
+        out: dict[str, bytes] = {}
+        try:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                for k, blob in zip(chunk, self.redis.mget([self._key(k) for k in chunk]), strict=True):
+                    if blob is not None:
+                        out[k] = bytes(blob)
+        except Exception:  # noqa: BLE001 - a speed-up only: the HTTP cache has every answer
+            return {}
+        return out
+
+    def has_many(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are stored."""
+        wanted = list(keys)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for k in wanted:
+                pipe.exists(self._key(k))
+            found = pipe.execute()
+        except Exception:  # noqa: BLE001 - a miss
+            return set()
+        return {k for k, n in zip(wanted, found, strict=True) if n}
+
+    def put(self, key: str, blob: bytes, expires: float | None) -> None:
+        """Store one packed answer until ``expires`` (epoch seconds on this machine's clock)."""
+        try:
+            if expires is None:
+                self.redis.set(self._key(key), blob)
+            else:
+                seconds, micros = self.redis.time()
+                left = expires - (float(seconds) + float(micros) / 1e6)
+                if left > 0:
+                    self.redis.set(self._key(key), blob, px=max(1, int(left * 1000)))
+        except Exception:  # noqa: BLE001 - the HTTP cache has the answer
+            logger.debug("parsed answer not stored in Redis", exc_info=False)
+
+    def clear(self) -> None:
+        """Forget every parsed answer."""
+        with contextlib.suppress(Exception):
+            for name in self.redis.scan_iter(f"{self.prefix}:*"):
+                self.redis.delete(name)
+
+    def close(self) -> None:
+        """Nothing to close: the connection is the store's."""

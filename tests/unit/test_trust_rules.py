@@ -10,9 +10,10 @@ import pytest
 from smsstats_nb import QueryError, StatsClient, StorageError
 from smsstats_nb.adapter import retry_after_seconds
 from smsstats_nb.cache_policy import NEVER, expire_after, is_short_lived
-from smsstats_nb.credentials import check_base_url, service_name
+from smsstats_nb.credentials import service_name
 from smsstats_nb.query import coerce_date, make_query, moscow_today
 from smsstats_nb.series import series_queries
+from smsstats_nb.settings import check_base_url
 from smsstats_nb.store.files import is_corrupt, storage_error
 
 UTC = dt.UTC
