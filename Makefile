@@ -32,6 +32,7 @@ test: $(VENV)/.installed-test lint typecheck pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check smsstats_nb tests benchmarks
 	$(BIN)/ruff format --check smsstats_nb tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -207,7 +207,7 @@ def lease(transport: Transport, *, seconds: float = LEASE_SECONDS) -> Iterator[C
             store.lease_release(name, owner)
 
 
-def _wait_for_share(
+def wait_for_share(
     transport: Transport, share: int, cancel: threading.Event | None, on_wait: Callable[[float], None] | None
 ) -> bool:
     """Sleep until fewer than ``share`` requests are inside the window; False if cancelled."""
@@ -217,7 +217,7 @@ def _wait_for_share(
         recent = quota.recent()
         if len(recent) < share:
             return True
-        left = recent[-share] + quota.window - quota.now()
+        left = recent[-share] + quota.window - quota.now() + 0.001  # the window includes its edge
         if left <= 0:
             return True
         if on_wait is not None:
@@ -250,7 +250,7 @@ def run_pass(
             if on_period is not None:
                 on_period(q, True)
             continue
-        if not _wait_for_share(transport, share, cancel, on_wait):
+        if not wait_for_share(transport, share, cancel, on_wait):
             report.stopped = True
             break
         if renew is not None:

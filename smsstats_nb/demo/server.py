@@ -23,6 +23,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FAULTS = ("502", "reset", "slow", "truncate", "html", "plain_error9")
 CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "koi8-r": "koi8-r"}
+#: How often the serving thread checks for stop() (seconds).
+POLL_SECONDS = 0.05
 _HTML = "<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Back soon</h1></body></html>"
 
 
@@ -61,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         # the request line has just arrived: that is when the server counts it against the limit
         # (not after reading and parsing the body, which a busy process may delay)
-        self.received = time.monotonic()
+        self.received = self.server.owner.monotonic()
         return bool(super().parse_request())
 
     def do_GET(self) -> None:
@@ -158,6 +161,7 @@ class DemoServer:
         slow_seconds: float = 3.0,
         xml_declaration: bool = True,
         crlf: bool = False,
+        clock: Any = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the demo server only listens on loopback")
@@ -173,6 +177,8 @@ class DemoServer:
         self.slow_seconds = slow_seconds
         self.xml_declaration = xml_declaration
         self.crlf = crlf
+        # anything with .monotonic() (a test's fake clock shared with the client); default: time's
+        self.monotonic: Callable[[], float] = clock.monotonic if clock is not None else time.monotonic
         self._lock = threading.Lock()
         self._faults: collections.deque[str] = collections.deque()
         self._recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
@@ -200,7 +206,10 @@ class DemoServer:
         httpd = _Server((self.host, self.port), _Handler)
         httpd.owner = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="smsstats-demo", daemon=True)
+        # a short poll: stop() returns within 50 ms instead of serve_forever's default 0.5 s
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, name="smsstats-demo", daemon=True
+        )
         self._thread.start()
         logger.info("demo SMSC server listening on %s", self.url)
         return self
@@ -281,7 +290,7 @@ class DemoServer:
         return 200, text.encode(charset, "replace"), ctype, fault
 
     def _stat_text(self, params: dict[str, str], ip: str, fmt: int, received: float | None = None) -> tuple[str, int]:
-        now = received if received is not None else time.monotonic()
+        now = received if received is not None else self.monotonic()
         with self._lock:
             until = self._blocked_until.get(ip)
             if until is not None and now < until:

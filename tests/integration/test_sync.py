@@ -125,7 +125,7 @@ def test_cli_sync_and_status(server: DemoServer, cache_dir: Path, monkeypatch: p
     monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(cache_dir))
     assert main(["sync", "status", "--since", "2024-01-01", "--until", "2024-01-03"]) == 0
     assert "3 periods: 0 cached, 3 missing (newest 2024-01-03)" in capsys.readouterr().out
-    assert main(["sync", "--since", "2024-01-01", "--until", "2024-01-03", "--once"]) == 0
+    assert main(["sync", "--since", "2024-01-01", "--until", "2024-01-03", "--once", "--share", "3"]) == 0
     assert "sync done: 3 periods, 0 already cached, 3 fetched (3 requests)" in capsys.readouterr().out
     assert main(["sync", "status", "--since", "2024-01-01", "--until", "2024-01-03"]) == 0
     assert "3 periods: all cached" in capsys.readouterr().out

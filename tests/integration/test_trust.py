@@ -65,7 +65,7 @@ class Hostile:
         self.httpd.daemon_threads = True
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         scheme = "https" if tls is not None else "http"
         self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
