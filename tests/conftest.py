@@ -1,9 +1,17 @@
-"""Shared fixtures: a demo server on 127.0.0.1 with a short window, a fresh cache directory."""
+"""Shared fixtures: a demo server on 127.0.0.1 with a short window, a fresh cache directory, and one
+fake clock that the demo server and every client of a test share.
+
+On the fake clock a rate-limit window passes the moment the client would sleep through it (the
+server's clock moves with it), so a test proves the rule without waiting. A test marked
+``realtime`` gets the real clock: subprocess workers (which cannot share the fake clock), the
+team's Redis (which counts on its own clock), and the few tests kept to prove the real wiring.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +19,7 @@ from typing import Any
 import pytest
 
 from smsstats_nb import StatsClient
+from smsstats_nb.clock import SYSTEM, Clock, FakeClock
 from smsstats_nb.demo import DemoServer
 
 #: Rate-limit window used by the integration tests (seconds): short so tests run fast.
@@ -34,8 +43,17 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 
 
 @pytest.fixture
-def server() -> Iterator[DemoServer]:
-    with DemoServer(window=WINDOW, slow_seconds=2.0) as srv:
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The test's clock: a FakeClock starting now (so the server's calendar is today's), or the
+    real one for a test marked ``realtime``."""
+    if request.node.get_closest_marker("realtime") is not None:
+        return SYSTEM
+    return FakeClock(time.time())
+
+
+@pytest.fixture
+def server(clock: Clock) -> Iterator[DemoServer]:
+    with DemoServer(window=WINDOW, slow_seconds=2.0, clock=clock) as srv:
         yield srv
 
 
@@ -45,7 +63,7 @@ def cache_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_client(server: DemoServer, cache_dir: Path) -> Iterator[Callable[..., StatsClient]]:
+def make_client(server: DemoServer, cache_dir: Path, clock: Clock) -> Iterator[Callable[..., StatsClient]]:
     made: list[StatsClient] = []
 
     def make(**kwargs: Any) -> StatsClient:
@@ -53,6 +71,8 @@ def make_client(server: DemoServer, cache_dir: Path) -> Iterator[Callable[..., S
         kwargs.setdefault("cache", cache_dir)
         kwargs.setdefault("rate_limit", (3, WINDOW))
         kwargs.setdefault("timeout", 5.0)
+        kwargs.setdefault("backoff", 0.0)  # urllib3 sleeps between retries otherwise (they are still made)
+        kwargs.setdefault("clock", clock)
         if "apikey" not in kwargs:
             kwargs.setdefault("login", server.login)
             kwargs.setdefault("psw", server.psw)

@@ -110,7 +110,7 @@ def storage_errors(directory: Path | str) -> Iterator[None]:
     except (sqlite3.Error, OSError) as exc:
         error = storage_error(exc, directory)
     if error is not None:
-        raise error
+        raise error from None  # the driver's exception is not shown (the message says it all)
 
 
 def _set_aside(path: Path) -> Path:

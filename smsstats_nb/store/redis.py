@@ -140,7 +140,7 @@ class RedisStore:
         except redis.RedisError as exc:
             error = self.storage_error(exc)
         if error is not None:
-            raise error
+            raise error from None  # the driver's exception is not shown (the message says it all)
 
     @property
     def http_cache_enabled(self) -> bool:
@@ -171,11 +171,21 @@ class RedisStore:
     def quota(self, identity: str, limit: int, per_seconds: float, margin: float) -> Quota:
         """A quota in Redis (pyrate-limiter's Lua-scripted bucket) on the Redis server's clock."""
         from pyrate_limiter import Rate, RedisBucket
+        from pyrate_limiter.buckets.redis_bucket import LuaScript
+        from redis.exceptions import NoScriptError
 
         class ServerClockRedisBucket(RedisBucket):  # type: ignore[misc]
             def now(self) -> int:
                 seconds, micros = self.redis.time()  # type: ignore[misc]
                 return int(seconds) * 1000 + int(micros) // 1000
+
+            def _check_and_insert(self, item: Any) -> Any:
+                # a restarted Redis has forgotten the bucket's Lua script: load it again, once
+                try:
+                    return super()._check_and_insert(item)
+                except NoScriptError:
+                    self.script_hash = str(self.redis.script_load(LuaScript.PUT_ITEM))
+                    return super()._check_and_insert(item)
 
         window = per_seconds + margin
         key = f"{self.prefix}:quota:" + hashlib.sha256(identity.encode()).hexdigest()[:20]

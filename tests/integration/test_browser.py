@@ -24,6 +24,8 @@ import pytest
 
 from ..conftest import free_port
 
+pytestmark = pytest.mark.realtime  # Voila runs the notebook in its own process
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SMSSTATS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("SMSSTATS_REQUIRE_BROWSER") == "1"

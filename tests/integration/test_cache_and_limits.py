@@ -24,6 +24,7 @@ from smsstats_nb import (
     StatsClient,
     TransportError,
 )
+from smsstats_nb.clock import Clock
 from smsstats_nb.demo import DemoServer
 from smsstats_nb.query import moscow_today
 
@@ -35,10 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- cache -----------------------------------------------------------------------------------------
-def test_same_question_is_answered_from_the_cache_after_a_restart(make_client: Make, server: DemoServer) -> None:
+def test_same_question_is_answered_from_the_cache_after_a_restart(
+    make_client: Make, server: DemoServer, clock: Clock
+) -> None:
     first = make_client().fetch("01.01.2024", "31.01.2024")
     assert first.attrs["from_cache"] is False and server.stat_requests == 1
-    time.sleep(1.1)
+    clock.sleep(1.1)
     again = make_client().fetch(dt.date(2024, 1, 1), "2024-01-31")  # a new client: a restarted kernel
     assert again.attrs["from_cache"] is True and again.attrs["requests"] == 0
     assert server.stat_requests == 1
@@ -48,6 +51,7 @@ def test_same_question_is_answered_from_the_cache_after_a_restart(make_client: M
     assert abs((t2 - t1).total_seconds()) < 1.0
 
 
+@pytest.mark.realtime  # a subprocess cannot share the fake clock
 def test_a_restarted_process_is_served_from_the_cache(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
     make_client().fetch("2024-01-01")
     make_client().fetch("2024-01-02")
@@ -103,6 +107,7 @@ def test_failed_refresh_keeps_the_last_good_entry(make_client: Make, server: Dem
         pd.testing.assert_frame_equal(kept, good)
 
 
+@pytest.mark.realtime  # requests-cache's expiry reads the real clock
 def test_recent_periods_expire_and_a_failed_refresh_keeps_the_entry(make_client: Make, server: DemoServer) -> None:
     client = make_client(recent_expiry=1)  # requests-cache keeps whole seconds
     today = moscow_today()
@@ -194,13 +199,15 @@ def test_corrupted_state_files_are_rebuilt(make_client: Make, server: DemoServer
 
 
 # -- rate limit ------------------------------------------------------------------------------------
-def test_fourth_request_waits_for_the_window_and_the_hook_sees_it(make_client: Make, server: DemoServer) -> None:
+def test_fourth_request_waits_for_the_window_and_the_hook_sees_it(
+    make_client: Make, server: DemoServer, clock: Clock
+) -> None:
     seen: list[float] = []
     client = make_client(on_wait=seen.append)
-    t0 = time.monotonic()
+    t0 = clock.monotonic()
     for day in range(1, 5):
         client.fetch(dt.date(2024, 1, day))
-    elapsed = time.monotonic() - t0
+    elapsed = clock.monotonic() - t0
     assert elapsed >= WINDOW
     assert seen and all(s > 0 for s in seen) and max(seen) <= WINDOW + 0.5
     assert server.errors[9] == 0 and server.stat_requests == 4
@@ -247,6 +254,8 @@ def test_quota_is_shared_between_clients_in_one_directory(make_client: Make, ser
     assert server.errors[9] == 0
 
 
+@pytest.mark.realtime  # the real-window wiring: two processes, one quota file
+@pytest.mark.slow
 def test_two_processes_at_once_never_trigger_error_9(server: DemoServer, cache_dir: Path) -> None:
     env = {**os.environ, "SMSC_LOGIN": server.login, "SMSC_PASSWORD": server.psw, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "tests.integration.worker", server.url, str(cache_dir), str(WINDOW)]
@@ -265,12 +274,12 @@ def test_two_processes_at_once_never_trigger_error_9(server: DemoServer, cache_d
 
 
 # -- server error 9, auth cool-down, retries -----------------------------------------------------
-def test_server_error_9_cools_down_a_window_then_succeeds(make_client: Make, server: DemoServer) -> None:
+def test_server_error_9_cools_down_a_window_then_succeeds(make_client: Make, server: DemoServer, clock: Clock) -> None:
     client = make_client()
     server.inject("error9", "plain_error9")
-    t0 = time.monotonic()
+    t0 = clock.monotonic()
     df = client.fetch("2024-01-01", "2024-01-31")
-    assert time.monotonic() - t0 >= 2 * WINDOW
+    assert clock.monotonic() - t0 >= 2 * WINDOW
     pd.testing.assert_frame_equal(df, expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
     assert server.stat_requests == 3
 
@@ -329,14 +338,14 @@ def test_unreachable_server_is_a_transport_error() -> None:
         client.fetch("2024-01-01")
 
 
-def test_local_and_server_rate_limit_errors_are_told_apart(make_client: Make, server: DemoServer) -> None:
+def test_local_and_server_rate_limit_errors_are_told_apart(make_client: Make, server: DemoServer, clock: Clock) -> None:
     client = make_client(wait=False)
     for day in range(1, 4):
         client.fetch(dt.date(2024, 1, day))
     with pytest.raises(RateLimitError) as local:
         client.fetch(dt.date(2024, 1, 4))
     assert local.value.local is True
-    time.sleep(WINDOW + 0.3)
+    clock.sleep(WINDOW + 0.3)
     server.inject("error9")
     with pytest.raises(RateLimitError) as remote:
         client.fetch(dt.date(2024, 1, 5))  # wait=False: no cool-down retry

@@ -18,6 +18,10 @@ import pytest
 from smsstats_nb.cli import main
 from smsstats_nb.demo import DemoServer
 
+# the CLI builds its own clients on the real clock (and `--dist loadfile` keeps this file, with the
+# demo's fixed port, on one worker)
+pytestmark = pytest.mark.realtime
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -230,6 +234,9 @@ def _pty_run(args: list[str], until: str, answer: str | None = None, timeout: fl
 
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
+        # a suite started in the background (`&`, nohup) ignores SIGINT, and an ignored signal stays
+        # ignored across exec: give the CLI the default handler, so Ctrl-C reaches it as on a terminal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execvpe(
             sys.executable, [sys.executable, "-m", "smsstats_nb.cli", *args], {**os.environ, "PYTHONPATH": str(ROOT)}
         )

@@ -88,6 +88,8 @@ def test_server_stopped_in_the_middle_of_a_series(cache_dir: Path) -> None:
         server.stop()
 
 
+@pytest.mark.realtime  # the real-window wiring: four processes, one quota file
+@pytest.mark.slow
 def test_four_processes_on_one_login(server: DemoServer, cache_dir: Path) -> None:
     env = {**os.environ, "SMSC_LOGIN": server.login, "SMSC_PASSWORD": server.psw, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "tests.integration.worker", server.url, str(cache_dir), str(WINDOW)]

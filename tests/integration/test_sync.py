@@ -50,6 +50,8 @@ def read_until(proc: subprocess.Popen[str], count: int, timeout: float = 60) -> 
     return lines
 
 
+@pytest.mark.realtime  # sync workers in subprocesses
+@pytest.mark.slow
 def test_a_sync_killed_with_sigkill_resumes_without_asking_twice(server: DemoServer, cache_dir: Path) -> None:
     periods = 12  # 2024-01-01 .. 2024-01-12, by day
     first = start_worker(server, str(cache_dir), "2024-01-01", "2024-01-12")
@@ -69,6 +71,8 @@ def test_a_sync_killed_with_sigkill_resumes_without_asking_twice(server: DemoSer
     assert server.errors[9] == 0
 
 
+@pytest.mark.realtime
+@pytest.mark.slow
 def test_an_interactive_fetch_never_waits_behind_the_sync(
     server: DemoServer, cache_dir: Path, make_client: Any
 ) -> None:
@@ -88,6 +92,8 @@ def test_an_interactive_fetch_never_waits_behind_the_sync(
     assert server.errors[9] == 0
 
 
+@pytest.mark.realtime
+@pytest.mark.slow
 def test_a_second_sync_for_the_same_login_is_refused(server: DemoServer, cache_dir: Path, make_client: Any) -> None:
     worker = start_worker(server, str(cache_dir), "2024-03-01", "2024-03-12")
     try:
@@ -118,6 +124,7 @@ def test_watch_keeps_the_open_days_fresh(server: DemoServer, make_client: Any) -
     assert server.stat_requests == 5  # three closed days once, yesterday and today once (still fresh)
 
 
+@pytest.mark.realtime  # the CLI builds its own client on the real clock
 def test_cli_sync_and_status(server: DemoServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setenv("SMSC_LOGIN", server.login)
     monkeypatch.setenv("SMSC_PASSWORD", server.psw)

@@ -6,6 +6,7 @@ it after `apt-get install redis-server`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -24,6 +25,8 @@ from ..conftest import WINDOW, free_port
 from ..redis_server import RedisServer
 from .expected import expected_sum
 from .test_trust import Hostile, send
+
+pytestmark = pytest.mark.realtime  # Redis counts on its own clock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +48,7 @@ def team(server: DemoServer, redis_url: str) -> Iterator[Callable[..., StatsClie
         kw.setdefault("login", server.login)
         kw.setdefault("psw", server.psw)
         kw.setdefault("rate_limit", (3, WINDOW))
+        kw.setdefault("backoff", 0.0)
         client = StatsClient(base_url=server.url, cache=redis_url, **kw)  # type: ignore[arg-type]
         made.append(client)
         return client
@@ -206,3 +210,112 @@ def test_one_sync_worker_per_login_for_the_team(server: DemoServer, redis_url: s
     out, _ = third.communicate(timeout=60)
     assert third.returncode == 0 and "done 0 10" in out  # every analyst reads what it filled
     assert server.stat_requests == 10 and server.errors[9] == 0
+
+
+def test_redis_stopped_and_restarted_mid_session_is_a_storage_error_then_works(
+    server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smsstats_nb import StorageError
+    from smsstats_nb.cli import main
+
+    redis = RedisServer(tmp_path, "--requirepass", "pa55word-redis").start()
+    url = f"redis://:pa55word-redis@127.0.0.1:{redis.port}/0"  # the password is never shown
+    try:
+        with StatsClient(server.login, server.psw, base_url=server.url, cache=url, rate_limit=(3, WINDOW)) as client:
+            client.fetch("2024-01-01")
+            redis.stop()
+            calls = [
+                lambda: client.fetch("2024-01-02"),
+                lambda: client.fetch("2024-01-01"),  # a cached answer too: the cache is in Redis
+                lambda: client.cached("2024-01-01"),
+                lambda: client.coverage("2024-01-01", "2024-01-03"),
+                lambda: client.cache_info(),
+                lambda: client.fetch_series("2024-01-01", "2024-01-03", progress=False),
+                lambda: client.clear_cache(),
+            ]
+            for call in calls:
+                with pytest.raises(StorageError) as info:
+                    call()
+                text = str(info.value)
+                assert f"127.0.0.1:{redis.port}" in text and "pa55word" not in text
+                assert info.value.__cause__ is None and info.value.__suppress_context__  # no redis.* shown
+            assert server.stat_requests == 1  # nothing was sent while Redis was away
+            redis.start()  # the same port: a restart (empty: it saves nothing)
+            again = client.fetch("2024-01-01")
+            assert len(again) > 0 and server.stat_requests == 2
+        monkeypatch.setenv("SMSC_LOGIN", server.login)
+        monkeypatch.setenv("SMSC_PASSWORD", server.psw)
+        monkeypatch.setenv("SMSC_BASE_URL", server.url)
+        redis.stop()
+        assert main(["fetch", "--start", "2024-01-03", "--cache-dir", url]) == 7  # Redis unreachable
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "Redis" in err[0] and "pa55word" not in err[0] and "Traceback" not in err[0]
+    finally:
+        redis.stop()
+
+
+def test_a_redis_that_may_evict_keys_is_refused(server: DemoServer, tmp_path: Path) -> None:
+    from smsstats_nb import StorageError
+
+    redis = RedisServer(tmp_path, "--maxmemory", "50mb", "--maxmemory-policy", "volatile-lru").start()
+    try:
+        with pytest.raises(StorageError, match=r"maxmemory-policy volatile-lru.*noeviction"):
+            StatsClient(server.login, server.psw, base_url=server.url, cache=redis.url)
+        assert server.stat_requests == 0
+    finally:
+        redis.stop()
+
+
+def test_a_full_redis_is_a_storage_error_and_drops_nothing(server: DemoServer, tmp_path: Path) -> None:
+    import redis as redis_py
+
+    from smsstats_nb import StorageError
+
+    redis = RedisServer(tmp_path, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction").start()
+    try:
+        with StatsClient(server.login, server.psw, base_url=server.url, cache=redis.url, rate_limit=(3, WINDOW)) as c:
+            c.fetch("2024-01-01")
+            filler = redis_py.Redis.from_url(redis.url)
+            with contextlib.suppress(redis_py.exceptions.OutOfMemoryError):
+                for i in range(1_000):  # another application fills the Redis
+                    filler.set(f"other:{i}", b"x" * 4096)
+            filler.config_set("maxmemory", "1")  # and it stays full whatever is freed meanwhile
+            with pytest.raises(StorageError, match="out of memory"):
+                c.fetch("2024-02-01")
+            assert filler.exists("smsstats:salt")  # nothing of ours was evicted
+            filler.close()
+    finally:
+        redis.stop()
+
+
+def test_the_cli_says_one_line_when_redis_goes_away_mid_series(
+    server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    from smsstats_nb.cli import main
+
+    redis = RedisServer(tmp_path).start()
+    monkeypatch.setenv("SMSC_LOGIN", server.login)
+    monkeypatch.setenv("SMSC_PASSWORD", server.psw)
+    monkeypatch.setenv("SMSC_BASE_URL", server.url)
+    stop = threading.Event()
+
+    def stop_redis_after_the_first_answer() -> None:
+        deadline = time.monotonic() + 20
+        while server.stat_requests < 1 and time.monotonic() < deadline and not stop.is_set():
+            time.sleep(0.005)
+        redis.stop()
+
+    killer = threading.Thread(target=stop_redis_after_the_first_answer, daemon=True)
+    killer.start()
+    try:
+        code = main(["fetch", "--start", "2024-01-01", "--end", "2024-01-05", "--freq", "D", "--cache-dir", redis.url])
+    finally:
+        stop.set()
+        killer.join(timeout=30)
+        redis.stop()
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 1, err
+    assert err[-1].startswith("smsstats: StorageError: cannot use the smsstats state on redis://127.0.0.1:")
+    assert not any("Traceback" in line or "redis.exceptions" in line for line in err)

@@ -109,6 +109,7 @@ def client_for(tmp_path: Path) -> Iterator[Callable[..., StatsClient]]:
         kwargs.setdefault("cache", tmp_path / "cache")
         kwargs.setdefault("rate_limit", (3, WINDOW))
         kwargs.setdefault("timeout", 5.0)
+        kwargs.setdefault("backoff", 0.0)
         made.append(StatsClient("hostile-login", SECRET, base_url=url, **kwargs))
         return made[-1]
 
