@@ -26,7 +26,6 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
-from .cache_policy import is_short_lived
 from .errors import AuthError, RateLimitError, ResponseFormatError, SmsStatsError, TransportError
 from .guard import CallContext, Guard, current_call
 from .http_errors import translate_request_error
@@ -163,7 +162,6 @@ class GuardedAdapter(HTTPAdapter):
         response._content = content
         response._content_consumed = True  # type: ignore[attr-defined]
         response.smsstats_frame = frame  # type: ignore[attr-defined]
-        response.smsstats_short = is_short_lived(call.fmt, len(frame))  # type: ignore[attr-defined]
         return response
 
     def _send(

@@ -4,8 +4,8 @@ Key: the endpoint, the sorted non-secret parameters, the account identity and a 
 secret; never the secret itself, so a different password never gets another's cached answer and
 the cache file holds nothing to steal. Expiry: a period that ended before yesterday (Moscow, the
 server's calendar) is closed and never expires; anything newer expires after ``recent_expiry``.
-A zero-row answer in fmt 0 or 1 (an empty body) expires like an open period, since an empty body
-is also what a broken proxy sends. Both rules are pure functions of their inputs.
+A closed period with no traffic is as final as one with traffic, in every format (in fmt 0/1 its
+answer is an empty body). Both rules are pure functions of their inputs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .query import StatsQuery, moscow_today
 
-__all__ = ["NEVER", "SECRET_PARAMS", "CacheKeyer", "RequestProbe", "expire_after", "is_short_lived"]
+__all__ = ["NEVER", "SECRET_PARAMS", "CacheKeyer", "RequestProbe", "expire_after"]
 
 #: Request parameters that carry a secret: never part of a key, never stored.
 SECRET_PARAMS = ("psw", "apikey")
@@ -39,12 +39,6 @@ def expire_after(query: StatsQuery, recent_expiry: float, *, today: dt.date | No
     if query.end < today - dt.timedelta(days=1):
         return NEVER
     return recent_expiry
-
-
-def is_short_lived(fmt: int, rows: int) -> bool:
-    """Whether an answer expires like an open period whatever its dates: zero rows in fmt 0 or 1,
-    where an empty body is the only way to say "no traffic" and also what a broken proxy sends."""
-    return rows == 0 and fmt in (0, 1)
 
 
 @dataclass(frozen=True)

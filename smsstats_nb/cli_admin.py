@@ -16,25 +16,23 @@ __all__ = ["cmd_cache", "cmd_sync"]
 
 
 def cmd_sync(a: argparse.Namespace) -> int:
-    from .sync import sync_queries
+    from .series import format_duration
+    from .settings import DEFAULT_RATE_LIMIT
+    from .sync import check_share, closed_until, sync_queries
 
     flags = {"mycur": a.mycur, "balance2": a.balance2, "fmt": a.fmt}
-    sync_queries(a.since, a.until, a.freq, **flags)  # dates and flags, before any password prompt
+    # dates, flags and the share, before any password prompt (the same rules for sync and status)
+    sync_queries(a.since, a.until, a.freq, **flags)
+    check_share(a.share, DEFAULT_RATE_LIMIT[0])
     with client_for(a, cache=a.cache_dir) as client:
         if a.action == "status":
-            until = a.until
-            if until is None:
-                from .sync import closed_until
-
-                until = closed_until()
+            until = a.until if a.until is not None else closed_until()
             out(f"closed periods by {a.freq} from {a.since} to {until}:")
-            out(str(client.coverage(a.since, until, a.freq, share=a.share, **flags)))
+            out(str(client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)))
             return 0
         waiting = WaitLine(client.rate_limit)
         if sys.stderr.isatty():
-            from .sync import closed_until
-
-            status = client.coverage(a.since, a.until or closed_until(), a.freq, share=a.share, **flags)
+            status = client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)
             err(f"sync: {status}")
         try:
             report = client.sync(
@@ -45,6 +43,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
                 watch=a.watch,
                 on_wait=waiting,
                 on_pass=lambda r: err(str(r)) if a.watch else None,
+                on_fault=lambda e, s: err(f"sync: {type(e).__name__}: {e}; trying again in {format_duration(s)}"),
                 **flags,
             )
         finally:

@@ -23,7 +23,7 @@ from . import sync as _sync
 from .clock import SYSTEM, Clock
 from .compose import compose_answer
 from .credentials import Credentials
-from .errors import QueryError
+from .errors import QueryError, SmsStatsError
 from .guard import WaitHook
 from .query import DateLike, StatsQuery, make_query
 from .series import PeriodHook, SeriesEstimate
@@ -284,6 +284,24 @@ class StatsClient:
             self._transport, start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
         )
 
+    def sync_status(
+        self,
+        since: DateLike,
+        until: DateLike | None = None,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int = 2,
+    ) -> Coverage:
+        """What :meth:`sync` would fetch: the same closed periods, which are cached, and the ETA at
+        ``share`` requests per window; sends nothing (see :func:`.sync.sync_status`)."""
+        self._check_open()
+        return _sync.sync_status(
+            self._transport, since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
+        )
+
     def sync(
         self,
         since: DateLike,
@@ -300,8 +318,10 @@ class StatsClient:
         on_period: Callable[[StatsQuery, bool], None] | None = None,
         on_wait: Callable[[float], None] | None = None,
         on_pass: Callable[[SyncReport], None] | None = None,
+        on_fault: Callable[[SmsStatsError, float], None] | None = None,
     ) -> SyncReport:
-        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`)."""
+        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`);
+        with ``watch`` it rides out transient faults (``on_fault(error, seconds)`` is told)."""
         self._check_open()
         return _sync.sync(
             self._transport,
@@ -318,6 +338,7 @@ class StatsClient:
             on_period=on_period,
             on_wait=on_wait or self.on_wait,
             on_pass=on_pass,
+            on_fault=on_fault,
         )
 
     def eta(self, requests: int) -> float:

@@ -16,7 +16,9 @@ The method of :func:`flag_anomalies`, for each login and day:
   ``spike`` above, a ``drop`` below, and ``silent`` when the value is zero against a positive
   baseline.
 
-Days missing from the series count as zero (the service leaves silent logins out).
+Each login's currencies are judged apart (a login billed in RUR and KZT has two baselines: their
+sums would mean nothing). Days missing from the series count as zero (the service leaves silent
+logins out).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .errors import QueryError
 __all__ = ["compare_periods", "flag_anomalies"]
 
 _STATS = {"login", "sms", "credit", "debit", "currency"}
-FLAG_COLUMNS = ["period_start", "login", "value", "baseline", "deviation", "score", "kind"]
+FLAG_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]
 
 
 def _check(df: object, name: str, *, series: bool) -> pd.DataFrame:
@@ -62,12 +64,12 @@ def flag_anomalies(
         floor_share: the smallest spread, as a share of the baseline.
 
     Returns:
-        One row per flagged day and login: ``period_start, login, value, baseline, deviation
-        (value - baseline), score, kind`` (``spike``, ``drop`` or ``silent``), sorted by day and
-        login; ``attrs`` names the metric and the thresholds.
+        One row per flagged day, login and currency: ``period_start, login, currency, value,
+        baseline, deviation (value - baseline), score, kind`` (``spike``, ``drop`` or ``silent``),
+        sorted by day, login and currency; ``attrs`` names the metric and the thresholds.
 
     Raises:
-        QueryError: not a daily series, an unknown metric or a bad threshold.
+        QueryError: not a daily series, an unknown metric, or a bad threshold or floor_share.
     """
     _check(series, "series", series=True)
     if metric not in ("sms", "credit", "debit"):
@@ -77,15 +79,24 @@ def flag_anomalies(
             raise QueryError(f"{name} must be a whole number >= {low}, not {value!r}")
     if min_history > weeks:
         raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
-    if not (isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold > 0):
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold > 0
+    ):
         raise QueryError(f"threshold must be a positive number, not {threshold!r}")
+    if isinstance(floor_share, bool) or not (
+        isinstance(floor_share, (int, float)) and np.isfinite(floor_share) and floor_share >= 0
+    ):
+        raise QueryError(f"floor_share must be a finite number >= 0, not {floor_share!r}")
     spans = series["period_end"] - series["period_start"] if "period_end" in series.columns else None
     if spans is not None and len(spans) and (spans != pd.Timedelta(0)).any():
         raise QueryError("flag_anomalies needs a daily series (freq='D'); this one has longer periods")
     out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(FLAG_COLUMNS, _FLAG_DTYPES, strict=True)})
     if series.empty:
         return _with_attrs(out, metric, weeks, threshold, min_history)
-    wide = series.pivot_table(index="period_start", columns="login", values=metric, aggfunc="sum", observed=True)
+    keyed = series.assign(login=series["login"].astype(str), currency=series["currency"].astype(str))
+    wide = keyed.pivot_table(
+        index="period_start", columns=["login", "currency"], values=metric, aggfunc="sum", observed=True
+    )
     days = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
     wide = wide.reindex(days).fillna(0.0).astype(float)
     values = wide.to_numpy()
@@ -108,11 +119,12 @@ def flag_anomalies(
     got = values[rows, cols]
     base = baseline[rows, cols]
     kind = np.where(score[rows, cols] > 0, "spike", np.where((got == 0) & (base > 0), "silent", "drop"))
-    names = [str(x) for x in wide.columns]
+    names = [(str(key[0]), str(key[1])) for key in wide.columns]  # (login, currency)
     out = pd.DataFrame(
         {
             "period_start": days[rows],
-            "login": pd.Series([names[int(c)] for c in cols], dtype="string"),
+            "login": pd.Series([names[int(c)][0] for c in cols], dtype="string"),
+            "currency": pd.Series([names[int(c)][1] for c in cols], dtype="string"),
             "value": got,
             "baseline": base,
             "deviation": got - base,
@@ -120,11 +132,11 @@ def flag_anomalies(
             "kind": kind,
         }
     )
-    out = out.sort_values(["period_start", "login"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
     return _with_attrs(out, metric, weeks, threshold, min_history)
 
 
-_FLAG_DTYPES = ["datetime64[ns]", "string", "float64", "float64", "float64", "float64", "object"]
+_FLAG_DTYPES = ["datetime64[ns]", "string", "string", "float64", "float64", "float64", "float64", "object"]
 
 
 def _with_attrs(out: pd.DataFrame, metric: str, weeks: int, threshold: float, min_history: int) -> pd.DataFrame:

@@ -64,6 +64,12 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return new
 
 
+def text(value: object) -> str:
+    """A login (or any data) as plain text on a plot: matplotlib reads ``$…$`` as mathtext, so a
+    login like ``usd$5$off`` would be drawn as a formula, or make drawing raise."""
+    return str(value).replace("$", r"\$")
+
+
 def _period(df: pd.DataFrame) -> str:
     start, end = df.attrs.get("start"), df.attrs.get("end")
     if start and end:
@@ -80,7 +86,7 @@ def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None
     totals = df.groupby("login", sort=True, observed=True)[metric].sum()
     ax = _axes(ax, (7, 3.5))
     label = _label(df, metric)
-    ax.bar([str(x) for x in totals.index], totals.to_numpy(), color="#3b75af")
+    ax.bar([text(x) for x in totals.index], totals.to_numpy(), color="#3b75af")
     ax.set_ylabel(label)
     ax.set_xlabel("login")
     ax.set_title(f"{label} per login{_period(df)}")
@@ -117,10 +123,10 @@ def plot_series(
     label = _label(df, metric)
     x = pd.DatetimeIndex(wide.index).to_pydatetime()
     if kind == "stacked" and len(wide.columns):
-        ax.stackplot(x, [wide[c].to_numpy() for c in wide.columns], labels=[str(c) for c in wide.columns], alpha=0.85)
+        ax.stackplot(x, [wide[c].to_numpy() for c in wide.columns], labels=[text(c) for c in wide.columns], alpha=0.85)
     else:
         for column in wide.columns:
-            ax.plot(x, wide[column].to_numpy(), marker="o" if len(x) < 40 else None, label=str(column))
+            ax.plot(x, wide[column].to_numpy(), marker="o" if len(x) < 40 else None, label=text(column))
     import matplotlib.dates as mdates
 
     if flags is not None and len(flags) and kind == "line":

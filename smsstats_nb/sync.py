@@ -10,8 +10,11 @@ started again asks only for what is missing (at most the one request in flight i
 It shares the one quota with interactive use of the same cache but never takes all of it: it
 sends only while fewer than ``share`` requests (default two of three) are inside the current
 window, so an interactive question waits at most one window. One sync per login runs at a time:
-a lease in the store (the state database, or Redis for a team) that a second worker cannot take
-while the first renews it; a lease left by a process that died on this machine is taken over.
+a lease in the store (the state database, or Redis for a team) that its holder renews during
+every wait, however long, for as long as it lives, so a second worker cannot take it. A lease is
+taken over only when its holder is provably dead (a process of this host and PID namespace that no
+longer runs) or the lease expired. With ``watch`` a transient fault is ridden out with a back-off;
+only a fault that cannot heal (credentials, a blocked IP) ends it.
 :func:`coverage` says which periods are cached, which are missing and how long filling them takes.
 """
 
@@ -27,27 +30,46 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .errors import QueryError, SyncLeaseError
+from .errors import AuthError, IPBlockedError, QueryError, SmsStatsError, SyncLeaseError
 from .query import DateLike, StatsQuery, check_freq, coerce_date, make_query, moscow_today, period_of, split_periods
 from .quota import schedule_eta
 from .series import format_duration, series_queries
 from .transport import Transport
 
 __all__ = [
+    "FATAL",
     "Coverage",
+    "Lease",
     "SyncLeaseError",
     "SyncReport",
+    "check_share",
     "closed_until",
     "coverage",
+    "holder_is_dead",
+    "lease",
+    "lease_owner",
     "range_coverage",
     "sync",
     "sync_queries",
+    "sync_status",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: How long a sync lease lasts without renewal (renewed before every request).
 LEASE_SECONDS = 300.0
+
+
+def check_share(share: object, limit: int) -> int:
+    """The sync's share of the quota: a whole number from 1 to ``limit`` (the same rule for the sync,
+    its status and coverage).
+
+    Raises:
+        QueryError: anything else, before anything is read or sent.
+    """
+    if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
+        raise QueryError(f"share must be a whole number from 1 to {limit}, not {share!r}")
+    return share
 
 
 def closed_until(today: dt.date | None = None) -> dt.date:
@@ -127,13 +149,31 @@ def range_coverage(
 
 def coverage(transport: Transport, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
     """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
+    quota = transport.quota
+    limit = quota.limit if share is None else check_share(share, quota.limit)
     mask = transport.cached_mask(queries)
     missing = [(q.start, q.end) for q, cached in zip(queries, mask, strict=True) if not cached]
-    quota = transport.quota
-    limit = min(quota.limit, share) if share else quota.limit
     now = quota.now()
     eta = schedule_eta(quota.recent(), limit, quota.window, len(missing), now=now, start=now)
     return Coverage(len(queries), len(queries) - len(missing), missing, eta)
+
+
+def sync_status(
+    transport: Transport,
+    since: DateLike,
+    until: DateLike | None = None,
+    freq: str = "D",
+    *,
+    mycur: bool = False,
+    balance2: bool = False,
+    fmt: int = 3,
+    share: int = 2,
+) -> Coverage:
+    """What :func:`sync` would do: the same closed periods (:func:`sync_queries`), which are cached,
+    and the ETA at the sync's ``share``; sends nothing."""
+    check_share(share, transport.quota.limit)
+    queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+    return coverage(transport, queries, share=share)
 
 
 @dataclass
@@ -155,18 +195,31 @@ class SyncReport:
         )
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def pid_namespace() -> str:
+    """This process's PID namespace (``pid:[4026531836]`` on Linux; ``-`` where there is none to read):
+    two containers on one host name can each have a process 7 that is not the other's."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """Whether a lease holder was a process on this machine that no longer runs."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+def lease_owner() -> str:
+    """A lease holder's name: ``host|pid namespace|pid|random``."""
+    return f"{socket.gethostname()}|{pid_namespace()}|{os.getpid()}|{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether a lease holder is provably gone: a process on this host, in this PID namespace, that
+    no longer runs. Anything else (another host, another namespace, an older holder name) is not
+    proof: its lease is left to expire."""
+    parts = holder.split("|")
+    if len(parts) != 4 or parts[0] != socket.gethostname() or parts[1] in ("-", "") or parts[1] != pid_namespace():
+        return False
+    if not parts[2].isdigit():
         return False
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(int(parts[2]), 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -174,37 +227,84 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
+class Lease:
+    """The one sync lease of a login, held for as long as its holder lives.
+
+    :meth:`keep` renews it when a third of its life has passed; every wait of the sync (between
+    passes, for its share of the quota, for a token, for a server pause) calls it, so a holder
+    that sleeps for hours keeps its lease, and one that dies loses it after ``seconds``.
+    """
+
+    def __init__(self, transport: Transport, seconds: float) -> None:
+        self.store = transport.store
+        self.clock = transport.clock
+        self.name = "sync:" + transport.identity
+        self.owner = lease_owner()
+        self.seconds = seconds
+        self.renewed = float("-inf")
+
+    def acquire(self) -> None:
+        """Take the lease (a provably dead holder's too).
+
+        Raises:
+            SyncLeaseError: another live worker holds it.
+        """
+        got, holder = self.store.lease_acquire(self.name, self.owner, self.seconds)
+        if not got and holder_is_dead(holder):
+            logger.info("taking over the sync lease of a process that is gone (%s)", holder)
+            self.store.lease_release(self.name, holder)
+            got, holder = self.store.lease_acquire(self.name, self.owner, self.seconds)
+        if not got:
+            raise SyncLeaseError(
+                f"another sync for this login is running ({holder}); one sync per login at a time. "
+                "It fills the same cache: wait for it, or stop it first"
+            )
+        self.renewed = self.clock.monotonic()
+
+    def renew(self) -> None:
+        """Renew now.
+
+        Raises:
+            SyncLeaseError: it was taken over (this holder was presumed dead).
+        """
+        ok, other = self.store.lease_acquire(self.name, self.owner, self.seconds)
+        if not ok:
+            raise SyncLeaseError(f"the sync lease was taken over by {other}; stopping")
+        self.renewed = self.clock.monotonic()
+
+    def keep(self) -> None:
+        """Renew if a third of the lease's life has passed since the last renewal."""
+        if self.clock.monotonic() - self.renewed >= self.seconds / 3:
+            self.renew()
+
+    def wait(self, cancel: threading.Event | None, seconds: float) -> bool:
+        """Wait ``seconds`` (True when cancelled), renewing on the way."""
+        end = self.clock.monotonic() + seconds
+        while (left := end - self.clock.monotonic()) > 0:
+            if self.clock.wait(cancel, min(left, self.seconds / 3)):
+                return True
+            self.keep()
+        return cancel is not None and cancel.is_set()
+
+    def release(self) -> None:
+        """Give it back."""
+        with contextlib.suppress(Exception):
+            self.store.lease_release(self.name, self.owner)
+
+
 @contextlib.contextmanager
-def lease(transport: Transport, *, seconds: float = LEASE_SECONDS) -> Iterator[Callable[[], None]]:
-    """Hold the one sync lease of this login; yields ``renew()``.
+def lease(transport: Transport, *, seconds: float = LEASE_SECONDS) -> Iterator[Lease]:
+    """Hold the one sync lease of this login for the block.
 
     Raises:
         SyncLeaseError: another live worker holds it.
     """
-    store = transport.store
-    name = "sync:" + transport.identity
-    owner = _owner()
-    got, holder = store.lease_acquire(name, owner, seconds)
-    if not got and _holder_is_dead(holder):
-        logger.info("taking over the sync lease of a process that is gone (%s)", holder)
-        store.lease_release(name, holder)
-        got, holder = store.lease_acquire(name, owner, seconds)
-    if not got:
-        raise SyncLeaseError(
-            f"another sync for this login is running ({holder}); one sync per login at a time. "
-            "It fills the same cache: wait for it, or stop it first"
-        )
-
-    def renew() -> None:
-        ok, other = store.lease_acquire(name, owner, seconds)
-        if not ok:
-            raise SyncLeaseError(f"the sync lease was taken over by {other}; stopping")
-
+    held = Lease(transport, seconds)
+    held.acquire()
     try:
-        yield renew
+        yield held
     finally:
-        with contextlib.suppress(Exception):
-            store.lease_release(name, owner)
+        held.release()
 
 
 def wait_for_share(
@@ -232,13 +332,21 @@ def run_pass(
     *,
     share: int,
     cancel: threading.Event | None = None,
-    renew: Callable[[], None] | None = None,
+    held: Lease | None = None,
     on_period: Callable[[StatsQuery, bool], None] | None = None,
     on_wait: Callable[[float], None] | None = None,
     refresh_open: bool = False,
 ) -> SyncReport:
-    """Fetch every query that is not cached, newest first, leaving interactive use its share."""
+    """Fetch every query that is not cached, newest first, leaving interactive use its share
+    (renewing the lease ``held`` before each request and during every wait)."""
     clock = transport.clock
+
+    def waiting(seconds: float) -> None:
+        if held is not None:
+            held.keep()
+        if on_wait is not None:
+            on_wait(seconds)
+
     t0 = clock.monotonic()
     report = SyncReport(periods=len(queries))
     for q in queries:
@@ -250,12 +358,12 @@ def run_pass(
             if on_period is not None:
                 on_period(q, True)
             continue
-        if not wait_for_share(transport, share, cancel, on_wait):
+        if not wait_for_share(transport, share, cancel, waiting):
             report.stopped = True
             break
-        if renew is not None:
-            renew()
-        df = transport.fetch_frame(q, on_wait=on_wait)
+        if held is not None:
+            held.renew()
+        df = transport.fetch_frame(q, on_wait=waiting)
         if df.attrs.get("from_cache"):
             report.cached += 1
         else:
@@ -276,6 +384,13 @@ def open_queries(freq: str, *, mycur: bool, balance2: bool, fmt: int, today: dt.
     return [whole.replace(start=a, end=b) for a, b in reversed(split_periods(start, today, check_freq(freq)))]
 
 
+#: Errors that end a watch: they cannot heal by waiting (a wrong password, a blocked IP, bad input,
+#: another worker holding the lease). Everything else is ridden out with a back-off.
+FATAL = (AuthError, IPBlockedError, QueryError, SyncLeaseError)
+#: The watch's back-off after a transient fault: doubling from the first to the last, in seconds.
+BACKOFF = (30.0, 900.0)
+
+
 def sync(
     transport: Transport,
     since: DateLike,
@@ -292,6 +407,7 @@ def sync(
     on_period: Callable[[StatsQuery, bool], None] | None = None,
     on_wait: Callable[[float], None] | None = None,
     on_pass: Callable[[SyncReport], None] | None = None,
+    on_fault: Callable[[SmsStatsError, float], None] | None = None,
 ) -> SyncReport:
     """Fill the cache with every closed period back to ``since`` (see the module docstring).
 
@@ -300,6 +416,9 @@ def sync(
             to interactive use); between 1 and the limit.
         watch: after the closed periods, keep the open ones fresh and pick up each new closed day,
             every ``interval`` seconds (default: the client's recent expiry), until ``cancel``.
+            A transient fault (the network, 5xx, a stray error 9, a storage hiccup) does not end
+            it: ``on_fault(error, seconds)`` is told, and the pass is tried again after a back-off
+            (30 s doubling to 15 min). Only the errors in :data:`FATAL` end it.
 
     Returns:
         The report of the last pass.
@@ -307,31 +426,45 @@ def sync(
     Raises:
         QueryError: bad dates or flags, or a bad share.
         SyncLeaseError: another sync for this login is running.
+        AuthError, IPBlockedError: with ``watch``, the faults that cannot heal; without it, any error.
     """
-    limit = transport.quota.limit
-    if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
-        raise QueryError(f"share must be a whole number from 1 to {limit}, not {share!r}")
+    check_share(share, transport.quota.limit)
     queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
     wait_between = interval if interval is not None else transport.recent_expiry
-    with lease(transport) as renew:
+    backoff = BACKOFF[0]
+    with lease(transport) as held:
         while True:
-            report = run_pass(
-                transport, queries, share=share, cancel=cancel, renew=renew, on_period=on_period, on_wait=on_wait
-            )
-            if on_pass is not None:
-                on_pass(report)
-            if not watch or report.stopped:
-                return report
-            opened = run_pass(
-                transport,
-                open_queries(freq, mycur=mycur, balance2=balance2, fmt=fmt),
-                share=share,
-                cancel=cancel,
-                renew=renew,
-                on_period=on_period,
-                on_wait=on_wait,
-            )
-            if opened.stopped or transport.clock.wait(cancel, wait_between):
+            try:
+                report = run_pass(
+                    transport, queries, share=share, cancel=cancel, held=held, on_period=on_period, on_wait=on_wait
+                )
+                if on_pass is not None:
+                    on_pass(report)
+                if not watch or report.stopped:
+                    return report
+                opened = run_pass(
+                    transport,
+                    open_queries(freq, mycur=mycur, balance2=balance2, fmt=fmt),
+                    share=share,
+                    cancel=cancel,
+                    held=held,
+                    on_period=on_period,
+                    on_wait=on_wait,
+                )
+            except FATAL:
+                raise
+            except SmsStatsError as exc:
+                if not watch:
+                    raise
+                logger.warning("sync: %s: %s; trying again in %.0f s", type(exc).__name__, exc, backoff)
+                if on_fault is not None:
+                    on_fault(exc, backoff)
+                if held.wait(cancel, backoff):
+                    return SyncReport(stopped=True)
+                backoff = min(backoff * 2, BACKOFF[1])
+                continue
+            backoff = BACKOFF[0]
+            if opened.stopped or held.wait(cancel, wait_between):
                 return report
             # a new closed day may have arrived (an explicit `until` stays as it was)
             queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)

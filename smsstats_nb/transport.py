@@ -29,7 +29,7 @@ import pandas as pd
 import requests
 
 from .adapter import GuardedAdapter, ServerBusyError
-from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire_after, is_short_lived
+from .cache_policy import NEVER, SECRET_PARAMS, CacheKeyer, RequestProbe, expire_after
 from .clock import SYSTEM, Clock
 from .credentials import Credentials, account_identity, service_host
 from .errors import RateLimitError, SmsStatsError
@@ -118,7 +118,6 @@ class Transport:
                 allowable_codes=(200,),
                 ignored_parameters=list(SECRET_PARAMS),  # only redacts the stored request; the key is ours
                 key_fn=self._keyer,
-                filter_fn=_store_now,
                 expire_after=self.recent_expiry,
                 stale_if_error=False,
             )
@@ -187,9 +186,6 @@ class Transport:
         frame = by_login(frame)  # one row order, whether it came live, from the cache or parsed before
         expires_at: float | None = None
         if not from_cache and self.cache_enabled:
-            if is_short_lived(query.fmt, len(frame)):
-                expire = self.recent_expiry
-                self._save_short_lived(response, expire)
             expires_at = None if expire == NEVER else self.clock.time() + expire
             self.store.add_period(self._index_key, query, expires_at)
         elif from_cache:
@@ -336,13 +332,6 @@ class Transport:
             retry_after=pause,
         )
 
-    def _save_short_lived(self, response: requests.Response, seconds: float) -> None:
-        """Store a zero-row fmt 0/1 answer with the short expiry only (the filter kept it out)."""
-        expires = dt.datetime.fromtimestamp(self.clock.time(), dt.UTC) + dt.timedelta(seconds=seconds)
-        cache = self.session.cache  # type: ignore[attr-defined]
-        with self.store.errors():
-            cache.save_response(response, self._keyer(response.request), expires.replace(tzinfo=None))
-
     def _send(self, params: dict[str, str], expire: float, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout, "allow_redirects": False}
         if self.cache_enabled:
@@ -407,9 +396,3 @@ def pieces_frame(pieces: Pieces) -> pd.DataFrame:
         pieces.debit,
         pieces.currencies,
     )
-
-
-def _store_now(response: Any) -> bool:
-    """requests-cache's filter: a zero-row fmt 0/1 answer is not stored with the request's expiry
-    (the transport stores it with the short one)."""
-    return not getattr(response, "smsstats_short", False)

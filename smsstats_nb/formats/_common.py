@@ -66,12 +66,25 @@ def clean_texts(values: Sequence[object] | np.ndarray, what: str, body: str) -> 
     out = np.asarray(values, dtype=object)
     items = out.tolist()
     if not _needs_cleaning(items):
+        _refuse_surrogates(items, what, body)
         return out  # the usual answer: nothing to strip, nothing blank
     stripped = [v.strip() if isinstance(v, str) else v for v in items]
     for v in stripped:
         if not isinstance(v, str) or not v:
             raise bad_body(f"a row has an empty, blank or non-text {what}", body)
+    _refuse_surrogates(stripped, what, body)
     return np.array(stripped, dtype=object)
+
+
+def _refuse_surrogates(items: list[object], what: str, body: str) -> None:
+    """A lone surrogate (``"\\ud800"`` in JSON) is not text: it could not be stored or written."""
+    joined = "\x00".join(items)  # type: ignore[arg-type]
+    if joined.isascii():
+        return
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_body(f"a {what.split(' (')[0]} holds a lone surrogate, which is not text", body) from None
 
 
 def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:

@@ -449,3 +449,28 @@ def test_known_bad_secret_is_still_refused_at_once(make_client: Any, server: Dem
     with pytest.raises(AuthError, match="refused locally"):
         make_client(psw="typo").fetch("2024-01-01")
     assert server.stat_requests == 1
+
+
+def test_a_cached_answer_equals_the_live_one_row_for_row(hostile: HostileMaker, client_for: Any) -> None:
+    rows = [("zeta", 3, "3.00"), ("alpha", 1, "1.00"), ("mid", 2, "2.00")]  # not in login order
+    body = json.dumps(
+        [{"login": x, "sms": str(n), "credit": c, "debit": "0", "currency": "RUR"} for x, n, c in rows]
+    ).encode()
+    server = hostile(lambda h, n: send(h, 200, body, {"Content-Type": "application/json"}))
+    live = client_for(server.url).fetch("2024-01-01", "2024-01-31")
+    again = client_for(server.url).fetch("2024-01-01", "2024-01-31")  # a new client: the parsed store
+    assert again.attrs["from_cache"] is True and server.requests == 1
+    assert live.equals(again), (live, again)  # one order, whichever way the answer arrives
+    assert live["login"].tolist() == ["alpha", "mid", "zeta"] and list(live.index) == [0, 1, 2]
+    cached = client_for(server.url).cached("2024-01-01", "2024-01-31")
+    assert cached is not None and cached.equals(live)
+
+
+def test_a_lone_surrogate_is_refused_and_nothing_is_stored(hostile: HostileMaker, client_for: Any) -> None:
+    body = b'[{"login": "shop\\ud800", "sms": "1", "credit": "1.00", "debit": "0", "currency": "RUR"}]'
+    server = hostile(lambda h, n: send(h, 200, body, {"Content-Type": "application/json"}))
+    client = client_for(server.url)
+    for _ in range(2):  # refused each time: nothing was stored that a later fetch trips over
+        with pytest.raises(ResponseFormatError, match="lone surrogate"):
+            client.fetch("2024-01-01")
+    assert client.cache_info()["entries"] == 0 and server.requests == 2

@@ -40,7 +40,16 @@ def test_a_planted_spike_and_a_silence_are_flagged_and_nothing_else() -> None:
     for d in range(45, 56):
         quiet[d] = 0.0  # a broken integration: silent from day 46
     flags = flag_anomalies(daily({"steady": steady, "spiky": spiky, "quiet": quiet}), "credit")
-    assert list(flags.columns) == ["period_start", "login", "value", "baseline", "deviation", "score", "kind"]
+    assert list(flags.columns) == [
+        "period_start",
+        "login",
+        "currency",
+        "value",
+        "baseline",
+        "deviation",
+        "score",
+        "kind",
+    ]
     assert "steady" not in set(flags["login"])  # ordinary wobble, weekends included, is never flagged
     spike = flags[flags["login"] == "spiky"]
     assert list(spike["period_start"]) == [pd.Timestamp("2024-04-01") + pd.Timedelta(days=40)]
@@ -95,3 +104,21 @@ def test_compare_periods_per_login() -> None:
     kzt["currency"] = "KZT"
     with pytest.raises(QueryError, match="currencies"):
         compare_periods(a, kzt)
+
+
+def test_each_currency_of_a_login_is_judged_on_its_own() -> None:
+    rur = daily({"shop": weekly_rhythm(8)})
+    kzt = daily({"shop": weekly_rhythm(8, weekday=500, weekend=100, seed=4)})
+    kzt["currency"] = "KZT"
+    both = pd.concat([rur, kzt], ignore_index=True)
+    assert flag_anomalies(both, "credit").empty  # 100 RUR + 500 KZT is not a spike of 600
+    kzt.loc[kzt.index[45], "credit"] *= 8  # a spike in KZT only
+    flags = flag_anomalies(pd.concat([rur, kzt], ignore_index=True), "credit")
+    assert flags["currency"].tolist() == ["KZT"] and flags["kind"].tolist() == ["spike"]
+    assert flags["login"].tolist() == ["shop"] and list(flags.columns)[:3] == ["period_start", "login", "currency"]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.1, "x", None, True])
+def test_a_bad_floor_share_is_a_query_error(bad: object) -> None:
+    with pytest.raises(QueryError, match="floor_share"):
+        flag_anomalies(daily({"a": weekly_rhythm(5)}), "sms", floor_share=bad)  # type: ignore[arg-type]

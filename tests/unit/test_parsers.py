@@ -363,3 +363,18 @@ def test_clean_texts_strips_exactly_like_str_strip_and_refuses_blanks(values: li
             clean_texts(values, "login", "body")
     else:
         assert clean_texts(values, "login", "body").tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '[{"login": "shop\\ud800", "sms": "1", "credit": "1.00", "debit": "0", "currency": "RUR"}]',
+        '[{"login": "shop", "sms": "1", "credit": "1.00", "debit": "0", "currency": "R\\udfffR"}]',
+    ],
+)
+def test_a_lone_surrogate_is_refused_at_parse_time(body: str) -> None:
+    from smsstats_nb import ResponseFormatError
+    from smsstats_nb.formats import parse_response
+
+    with pytest.raises(ResponseFormatError, match="lone surrogate"):
+        parse_response(body, 3)

@@ -150,3 +150,19 @@ def test_flagged_days_are_ringed() -> None:
     assert rings[0].get_offsets()[0][1] == 9  # at the plotted value of that day (sms = day index)
     assert "flagged day" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close("all")
+
+
+@pytest.mark.parametrize("login", ["usd$5$off", "$x^$", "a$b"])
+def test_logins_are_text_never_mathtext(login: str) -> None:
+    df = make_frame([login, "b"], np.array([5, 7]), np.array([1.5, 2.5]), np.zeros(2), ["RUR"] * 2)
+    ax = plot_totals(df)
+    ax.figure.canvas.draw()  # "$x^$" raised ValueError in mathtext before
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert login.replace("$", r"\$") in labels
+    plt.close(ax.figure)
+    rows = [(day, day, login, 3, 1.0, 0.0, "RUR") for day in pd.date_range("2024-01-01", periods=3)]
+    s = pd.DataFrame(rows, columns=["period_start", "period_end", "login", "sms", "credit", "debit", "currency"])
+    ax = plot_series(s)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [login.replace("$", r"\$")]
+    plt.close(ax.figure)

@@ -61,3 +61,25 @@ def test_coverage_text() -> None:
     assert str(Coverage(3, 3)) == "3 periods: all cached"
     text = str(Coverage(5, 2, [(dt.date(2024, 1, 5), dt.date(2024, 1, 5))] * 3, 130.0))
     assert text == "5 periods: 2 cached, 3 missing (newest 2024-01-05), about 2 min 10 s to fill"
+
+
+def test_a_lease_is_taken_over_only_from_a_provably_dead_holder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from smsstats_nb.sync import holder_is_dead, lease_owner, pid_namespace
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    host, ns = socket.gethostname(), pid_namespace()
+    me = lease_owner()
+    assert me.split("|")[:3] == [host, ns, str(os.getpid())]
+    assert not holder_is_dead(me)  # alive
+    if ns != "-":
+        assert holder_is_dead(f"{host}|{ns}|{dead_pid}|abcd1234")  # this host, this namespace, gone
+    assert not holder_is_dead(f"{host}|pid:[1]|{dead_pid}|abcd1234")  # another container on this host name
+    assert not holder_is_dead(f"other-host|{ns}|{dead_pid}|abcd1234")  # another machine
+    assert not holder_is_dead(f"{host}:{dead_pid}:abcd1234")  # an older holder name: not proof
+    assert not holder_is_dead(f"{host}|-|{dead_pid}|abcd1234")  # no namespace to compare

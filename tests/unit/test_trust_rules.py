@@ -9,7 +9,7 @@ import pytest
 
 from smsstats_nb import QueryError, StatsClient, StorageError
 from smsstats_nb.adapter import retry_after_seconds
-from smsstats_nb.cache_policy import NEVER, expire_after, is_short_lived
+from smsstats_nb.cache_policy import NEVER, expire_after
 from smsstats_nb.credentials import service_name
 from smsstats_nb.query import coerce_date, make_query, moscow_today
 from smsstats_nb.series import series_queries
@@ -40,20 +40,6 @@ def test_expiry_on_both_sides_of_moscow_midnight() -> None:
     assert expire_after(make_query("2023-12-01", "2023-12-31"), 900, today=before) == NEVER
 
 
-def test_only_empty_text_and_csv_answers_are_short_lived() -> None:
-    assert is_short_lived(0, 0) and is_short_lived(1, 0)
-    assert not is_short_lived(2, 0) and not is_short_lived(3, 0) and not is_short_lived(0, 4)
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("http://127.0.0.1:8765", "http://localhost:8765/"),
-        ("https://smsc.ru", "https://smscentre.com"),
-        ("https://www2.smsc.ru", "https://SMSC.RU"),
-        ("https://www2.smscentre.com/sys/get.php", "https://smscentre.com:443"),
-    ],
-)
 def test_one_service_has_one_name(a: str, b: str) -> None:
     assert service_name(a) == service_name(b)
 
