@@ -1,11 +1,14 @@
 """The cache policy: what an answer is stored under (the key) and for how long (the expiry rule).
 
-Key: the endpoint, the sorted non-secret parameters, the account identity and a salted hash of the
-secret; never the secret itself, so a different password never gets another's cached answer and
-the cache file holds nothing to steal. Expiry: a period that ended before yesterday (Moscow, the
-server's calendar) is closed and never expires; anything newer expires after ``recent_expiry``.
-A closed period with no traffic is as final as one with traffic, in every format (in fmt 0/1 its
-answer is an empty body). Both rules are pure functions of their inputs.
+Key: the service (every spelling of its host is one service: ``localhost`` and ``127.0.0.1``, the
+SMSC domains, any letter case) and the endpoint's path, the sorted non-secret parameters, the
+account identity and a salted hash of the secret; never the secret itself, so a different
+password never gets another's cached answer and the cache file holds nothing to steal.
+
+Expiry: a period that ended before yesterday (Moscow, the server's calendar) is closed and never
+expires; anything newer expires after ``recent_expiry``. A closed period with no traffic is as
+final as one with traffic, in every format (in fmt 0/1 its answer is an empty body). Both rules
+are pure functions of their inputs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .credentials import service_name
 from .query import StatsQuery, moscow_today
 
 __all__ = ["NEVER", "SECRET_PARAMS", "CacheKeyer", "RequestProbe", "expire_after"]
@@ -72,10 +76,8 @@ class CacheKeyer:
                 body = body.decode("utf-8", "replace")
             pairs += parse_qsl(body, keep_blank_values=True)
         params = sorted((k, v) for k, v in pairs if k not in SECRET_PARAMS and k != "login")
-        material = json.dumps(
-            [f"{url.scheme}://{url.netloc}{url.path}", params, self._identity, self._secret_hash],
-            ensure_ascii=False,
-        )
+        service = service_name(f"{url.scheme}://{url.netloc}")  # one service, one cache
+        material = json.dumps([f"{service}{url.path}", params, self._identity, self._secret_hash], ensure_ascii=False)
         return hashlib.sha256(material.encode()).hexdigest()[:40]
 
     def __repr__(self) -> str:

@@ -102,6 +102,11 @@ def _print_info(store: Store) -> None:
         out(f"state:          {info.state}")
     where = info.medium if info.size_bytes is None else f"{_size(info.size_bytes)} {info.medium}"
     out(f"answers cached: {info.entries} ({where})")
+    if info.legacy:
+        out(
+            f"old answers:    {info.legacy} cached by an older version with pickle (not read: fetched again "
+            "when asked for; `smsstats cache clear` removes them)"
+        )
     out(f"rate limit:     {activity.recent_requests} request(s) in the last {per:g} s (SMSC allows {limit})")
     minutes = round(AUTH_COOLDOWN / 60)
     out(

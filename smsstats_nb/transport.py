@@ -23,6 +23,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,13 @@ class Transport:
             self.guard, host=self.host, retries=settings.retries, backoff=settings.backoff, max_body=settings.max_body
         )
         self.session = self._build_session(adapter)
+        if self.cache_enabled and (legacy := store.legacy_answers()):
+            logger.warning(
+                "%d answer(s) in %s were cached by an older smsstats_nb with pickle, which can run code: "
+                "they are not read, and each is fetched again when asked for (`smsstats cache clear` removes them)",
+                legacy,
+                store.description,
+            )
 
     def _build_session(self, adapter: GuardedAdapter) -> requests.Session:
         session: requests.Session
@@ -162,7 +170,7 @@ class Transport:
                 return FetchResult(pieces_frame(hit), True, 0, dt.datetime.fromisoformat(hit.fetched_at))
         params = {**query.to_params(), **self.credentials.params()}
         call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.timeout)
-        expire = self.expire_after(query)  # one expiry per answer, computed once
+        expire = self.expire_after(query)  # what requests-cache is told when it sends
         pauses = 0
         while True:
             try:
@@ -186,6 +194,12 @@ class Transport:
         frame = by_login(frame)  # one row order, whether it came live, from the cache or parsed before
         expires_at: float | None = None
         if not from_cache and self.cache_enabled:
+            # one expiry per answer, from the period and the time the answer was received: a wait
+            # for a token across Moscow midnight turns "yesterday" (open) into a closed day
+            received = self.expire_after(query)
+            if received != expire:
+                self._restamp(response, received)
+                expire = received
             expires_at = None if expire == NEVER else self.clock.time() + expire
             self.store.add_period(self._index_key, query, expires_at)
         elif from_cache:
@@ -242,10 +256,11 @@ class Transport:
             self._frames.put(self._frame_key(query), blob, expires)
 
     def _frame_key(self, query: StatsQuery) -> str:
-        """The parsed-answer key: the service and URL (like the HTTP cache key), the credential's
-        index key and the question; no secret."""
+        """The parsed-answer key: the service (in the identity, whatever the host's spelling) and the
+        endpoint's path (like the HTTP cache key), the credential's index key and the question; no
+        secret."""
         text = (
-            f"{self.identity}|{self.url}|{self._index_key}|"
+            f"{self.identity}|{urlsplit(self.url).path}|{self._index_key}|"
             f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start}|{query.end}"
         )
         return hashlib.sha256(text.encode()).hexdigest()[:40]
@@ -331,6 +346,15 @@ class Transport:
             hint=f"the server kept answering {what} after {pauses} pause(s); wait {pause:.0f} s",
             retry_after=pause,
         )
+
+    def _restamp(self, response: requests.Response, expire: float) -> None:
+        """Store the answer again with the expiry computed when it was received."""
+        until = None
+        if expire != NEVER:
+            until = dt.datetime.fromtimestamp(self.clock.time() + expire, dt.UTC).replace(tzinfo=None)
+        cache = self.session.cache  # type: ignore[attr-defined]
+        with self.store.errors():
+            cache.save_response(response, self._keyer(response.request), until)
 
     def _send(self, params: dict[str, str], expire: float, refresh: bool) -> requests.Response:
         kwargs: dict[str, Any] = {"timeout": self.timeout, "allow_redirects": False}

@@ -423,7 +423,7 @@ class StatsDashboard:
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
         extra = ""
         if not df.attrs.get("complete", True):
-            got = df["period_start"].nunique() if series else 0
+            got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
             extra = f" Cancelled: {got} of {self.progress.max} periods were fetched (cached; Fetch again resumes)."
         self._set_status(f"{len(df)} rows for {start} – {end} from {source}.{extra}{note}")
 

@@ -52,6 +52,8 @@ class StoreInfo:
         entries: answers in the HTTP cache.
         size_bytes: bytes on disk, or None where the backend does not say (Redis).
         medium: ``"on disk"`` or ``"in Redis"``, for people.
+        legacy: answers an older version stored with pickle: never read (pickle can run code);
+            each is fetched again when it is asked for, and ``clear()`` removes them.
     """
 
     kind: str
@@ -61,6 +63,7 @@ class StoreInfo:
     entries: int
     size_bytes: int | None
     medium: str
+    legacy: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The keys :meth:`StatsClient.cache_info` has always returned."""
@@ -190,6 +193,9 @@ class Store(HttpCache, QuotaStore, CooldownStore, PeriodIndex, LeaseStore, Proto
 
     def info(self) -> StoreInfo:
         """Where the state lives, how many answers are cached and how big the cache is."""
+
+    def legacy_answers(self) -> int:
+        """Answers an older version stored with pickle: never read, fetched again when asked for."""
 
     def activity(self, window: float, login_window: float) -> Activity:
         """Requests sent in the last ``window`` seconds (every account), active cool-downs, and

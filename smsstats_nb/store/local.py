@@ -59,7 +59,8 @@ class LocalStore:
         self.cache_dir = cache_dir
         self.state_dir = state_dir
         self.description = str(cache_dir) if cache_dir is not None else f"no HTTP cache (state in {state_dir})"
-        self.read_only = not is_writable(state_dir)
+        with storage_errors(state_dir):  # an unreadable directory is named, not a bare PermissionError
+            self.read_only = not is_writable(state_dir)
         if not self.read_only:
             with storage_errors(state_dir):
                 state_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,8 @@ class LocalStore:
         if self.cache_dir is None:
             return None
         if self._backend is None and self.read_only:
-            self._backend = read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
+            with storage_errors(self.cache_dir):
+                self._backend = read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
         if self._backend is None:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             path = self.cache_dir / HTTP_CACHE
@@ -327,7 +329,19 @@ class LocalStore:
             path = self.cache_dir / HTTP_CACHE
             size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
         location = str(self.cache_dir) if self.cache_dir is not None else str(self.state_dir)
-        return StoreInfo("local", location, str(self.state_dir), self.http_cache_enabled, entries, size, "on disk")
+        legacy = self.legacy_answers()
+        return StoreInfo(
+            "local", location, str(self.state_dir), self.http_cache_enabled, entries - legacy, size, "on disk", legacy
+        )
+
+    def legacy_answers(self) -> int:
+        """Answers an older version stored with pickle (they are never read)."""
+        backend = self.http_backend()
+        if backend is None or self.cache_dir is None:
+            return 0
+        with storage_errors(self.cache_dir), backend.responses.connection() as conn:
+            row = conn.execute("SELECT count(*) FROM responses WHERE substr(value, 1, 1) = X'80'").fetchone()
+        return int(row[0])
 
     def activity(self, window: float, login_window: float) -> Activity:
         """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""

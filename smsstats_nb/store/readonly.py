@@ -31,7 +31,16 @@ def is_writable(directory: Path) -> bool:
 
 
 def read_only_uri(path: Path) -> str:
-    """A SQLite URI that opens ``path`` without ever writing (no journal, no lock files)."""
+    """A SQLite URI that opens ``path`` without ever writing.
+
+    A copy taken while a writer still had it open carries a write-ahead log (``-wal``, with its
+    ``-shm``) holding answers not yet in the main file: then ``mode=ro``, which SQLite can read from
+    a read-only place when both files exist, so those answers are served. Otherwise
+    ``immutable=1`` (no journal, no lock files at all).
+    """
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if wal.exists() and wal.stat().st_size > 0 and shm.exists():
+        return f"file:{quote(str(path))}?mode=ro"
     return f"file:{quote(str(path))}?immutable=1"
 
 
@@ -102,5 +111,13 @@ def read_only_backend(path: Path, error: Callable[[], StorageError]) -> Any:
             raise error()
 
     backend = ReadOnlyCache()
-    len(backend.responses)  # a corrupt file fails here
+    try:
+        len(backend.responses)  # a corrupt or half-copied file fails here
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        raise StorageError(
+            f"cannot read the cached answers in {path.parent} (read-only): the file holds no answers "
+            "yet; a copy taken while it was being written needs its -wal and -shm files beside it"
+        ) from None
     return backend

@@ -291,7 +291,15 @@ class RedisStore:
     def info(self) -> StoreInfo:
         """The Redis URL (without password) and the number of cached answers."""
         entries = len(self.http_backend().responses)
-        return StoreInfo("redis", self.description, self.description, True, entries, None, "in Redis")
+        legacy = self.legacy_answers()
+        return StoreInfo("redis", self.description, self.description, True, entries - legacy, None, "in Redis", legacy)
+
+    @_translated
+    def legacy_answers(self) -> int:
+        """Answers an older version stored with pickle (they are never read: pickle can run code)."""
+        return sum(
+            1 for key in self.redis.scan_iter(f"{self.prefix}:http:*") if self.redis.getrange(key, 0, 0) == b"\x80"
+        )
 
     @_translated
     def activity(self, window: float, login_window: float) -> Activity:

@@ -26,7 +26,7 @@ from smsstats_nb import (
 )
 from smsstats_nb.clock import Clock
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.query import moscow_today
+from smsstats_nb.query import make_query, moscow_today
 
 from ..conftest import WINDOW
 from .expected import expected_frame
@@ -350,3 +350,31 @@ def test_local_and_server_rate_limit_errors_are_told_apart(make_client: Make, se
     with pytest.raises(RateLimitError) as remote:
         client.fetch(dt.date(2024, 1, 5))  # wait=False: no cool-down retry
     assert remote.value.local is False and server.errors[9] == 1
+
+
+def test_an_answer_received_after_moscow_midnight_has_one_expiry_everywhere(tmp_path: Path) -> None:
+    from smsstats_nb.clock import FakeClock
+    from smsstats_nb.query import MOSCOW
+
+    # 23:59:59.5 in Moscow on 11 March 2024: the 10th is yesterday (open) when the question is asked
+    clock = FakeClock(dt.datetime(2024, 3, 11, 23, 59, 59, 500000, tzinfo=MOSCOW).timestamp())
+    with DemoServer(window=WINDOW, clock=clock) as srv:
+        client = StatsClient(
+            srv.login, srv.psw, base_url=srv.url, cache=tmp_path, rate_limit=(3, WINDOW), clock=clock, backoff=0
+        )
+        with client:
+            for day in ("2024-01-01", "2024-01-02", "2024-01-03"):  # the window is full ...
+                client.fetch(day)
+            client.fetch("2024-03-10")  # ... so this one waits for a token, past midnight
+            assert dt.datetime.fromtimestamp(clock.time(), MOSCOW).date() == dt.date(2024, 3, 12)
+            stored = {
+                r.request.body: r.expires
+                for r in client.transport.session.cache.responses.values()  # type: ignore[attr-defined]
+            }
+            entry = next(v for k, v in stored.items() if "10.03.2024" in str(k))
+            assert entry is None  # closed when it arrived: stored forever in the HTTP cache ...
+            index = client.transport.cached_periods(make_query("2024-03-01", "2024-03-31"))
+            assert index == [(dt.date(2024, 3, 10), dt.date(2024, 3, 10), 3)]
+            clock.advance(10 * 24 * 3600)  # ... and in the parsed store and the index: still cached later
+            assert client.transport.cached_mask([make_query("2024-03-10")]) == [True]
+            assert client.fetch("2024-03-10").attrs["from_cache"] is True and srv.stat_requests == 4

@@ -474,3 +474,67 @@ def test_a_lone_surrogate_is_refused_and_nothing_is_stored(hostile: HostileMaker
         with pytest.raises(ResponseFormatError, match="lone surrogate"):
             client.fetch("2024-01-01")
     assert client.cache_info()["entries"] == 0 and server.requests == 2
+
+
+def test_one_service_one_cache_whatever_the_spelling_of_its_host(
+    server: DemoServer, tmp_path: Path, clock: Any
+) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    kwargs: dict[str, Any] = {"cache": tmp_path / "c", "rate_limit": (3, WINDOW), "clock": clock, "backoff": 0}
+    with StatsClient(server.login, server.psw, base_url=f"http://127.0.0.1:{port}", **kwargs) as sync_side:
+        sync_side.fetch_series("2024-01-01", "2024-01-05", progress=False)
+    assert server.stat_requests == 5
+    for name in ("frames.sqlite", "frames.sqlite-wal", "frames.sqlite-shm"):  # the HTTP cache's keys first
+        (tmp_path / "c" / name).unlink(missing_ok=True)
+    for spelling in (f"http://localhost:{port}", f"http://LOCALHOST:{port}", f"http://127.0.0.1:{port}/"):
+        with StatsClient(server.login, server.psw, base_url=spelling, **kwargs) as analyst:
+            assert analyst.coverage("2024-01-01", "2024-01-05").cached == 5
+            df = analyst.fetch_series("2024-01-01", "2024-01-05", progress=False)
+            assert df.attrs["periods_cached"] == 5
+            assert analyst.fetch("2024-01-03").attrs["from_cache"] is True
+    assert server.stat_requests == 5  # nothing re-fetched through another spelling
+
+
+def test_a_read_only_copy_of_a_cache_still_being_written_serves_what_it_holds(
+    make_client: Any, server: DemoServer, cache_dir: Path, tmp_path: Path
+) -> None:
+    writer = make_client()
+    expected = writer.fetch("2024-01-01", "2024-01-31").to_dict("records")
+    copy = tmp_path / "copy"
+    shutil.copytree(cache_dir, copy)  # the writer is still open: its WAL is not checkpointed
+    assert (copy / "http_cache.sqlite-wal").stat().st_size > 0
+    sent = server.stat_requests
+    result = _run_read_only(copy, server.url)
+    writer.close()
+    assert result.returncode == 0, result.stderr[-2000:]  # no raw sqlite3.OperationalError
+    out = json.loads(result.stdout)
+    assert out["hit"] == expected  # the answer in the write-ahead log is served
+    assert "read-only" in out["miss"] and server.stat_requests == sent
+
+
+def test_answers_an_older_version_pickled_are_never_unpickled_and_are_fetched_again(
+    make_client: Any, server: DemoServer, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pickle
+    import sqlite3
+
+    make_client().fetch("2024-01-02")  # a current cache, JSON inside
+    planted = cache_dir / "planted"
+
+    class Boom:  # what a hostile pickle does when it is loaded
+        def __reduce__(self) -> Any:
+            return (planted.write_text, ("pwned",))
+
+    conn = sqlite3.connect(cache_dir / "http_cache.sqlite")
+    conn.execute("INSERT INTO responses (key, value) VALUES (?, ?)", ("old-key", pickle.dumps(Boom(), protocol=4)))
+    conn.commit()
+    conn.close()
+    with caplog.at_level("WARNING", logger="smsstats_nb"):
+        client = make_client()
+    assert "1 answer(s)" in caplog.text and "older smsstats_nb with pickle" in caplog.text
+    info = client.transport.store.info()
+    assert info.legacy == 1 and info.entries == 1
+    client.fetch("2024-01-02")
+    client.fetch("2024-01-01")  # a miss: asked again, never unpickled
+    assert not planted.exists()
+    assert client.clear_cache() == 3 and client.transport.store.info().legacy == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,23 @@ def test_busy_full_and_read_only_are_clear_errors_never_corruption(code: int, wo
 def test_only_corrupt_and_not_a_database_are_corruption() -> None:
     assert is_corrupt(_sqlite_error(11)) and is_corrupt(_sqlite_error(26)) and is_corrupt(_sqlite_error(267))
     assert not is_corrupt(sqlite3.DatabaseError("no code"))
+
+
+def test_an_unreadable_cache_directory_is_a_storage_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smsstats_nb.store import open_store
+
+    locked = tmp_path / "locked-cache"
+    locked.mkdir()
+    real_exists = Path.exists
+
+    def exists(self: Path, *args: object, **kwargs: object) -> bool:
+        if self.parent == locked or self == locked / "salt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self)
+
+    monkeypatch.setattr(Path, "exists", exists)  # what a directory without search permission does
+    with pytest.raises(StorageError, match="locked-cache") as info:
+        open_store(locked)
+    assert "no permission" in str(info.value)
