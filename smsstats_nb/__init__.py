@@ -23,6 +23,7 @@ from .errors import (
     SyncLeaseError,
     TransportError,
 )
+from .exports import export, read_export
 from .formats import parse_response
 from .registry import close_all, fetch_stats, fetch_stats_series
 from .series import SeriesEstimate
@@ -44,7 +45,9 @@ __all__ = [
     "SyncLeaseError",
     "TransportError",
     "close_all",
+    "export",
     "fetch_stats",
     "fetch_stats_series",
     "parse_response",
+    "read_export",
 ]

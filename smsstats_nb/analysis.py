@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import QueryError
+from .query import DateLike, coerce_date
 
 __all__ = ["LABELS", "Summary", "format_money", "previous_period", "summarize"]
 
@@ -33,8 +34,10 @@ def format_money(value: float, currency: str = "") -> str:
     return f"{text} {currency}".rstrip()
 
 
-def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the same number of days that ends the day before ``start``."""
+def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
+    """The period of the same number of days that ends the day before ``start`` (dates in any form
+    :func:`~smsstats_nb.query.coerce_date` takes: ``"2024-02-01"``, ``"01.02.2024"``, a date …)."""
+    start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
         raise QueryError(f"the period ends ({end}) before it starts ({start})")
     days = (end - start).days + 1

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .cli_common import WaitLine, client_for, confirm, err, out
+from .cli_common import Declined, WaitLine, client_for, confirm, err, out
 from .demo.console import add_arguments as add_demo_arguments
 from .errors import (
     AuthError,
@@ -90,7 +90,19 @@ def _parser() -> _Parser:
     f.add_argument("--mycur", action="store_true", help="amounts in the account's own currency")
     f.add_argument("--balance2", action="store_true", help="messages paid from the electronic balance")
     f.add_argument("--freq", help="split into periods: D, W, MS (or M), QS, YS; prints a series")
-    f.add_argument("--output", "-o", help="write the table to FILE.csv or FILE.json")
+    f.add_argument(
+        "--output", "-o", help="write the table to FILE.csv, .json, .xlsx or .parquet (with the query inside)"
+    )
+    f.add_argument(
+        "--spreadsheet",
+        action="store_true",
+        help="with --output FILE.csv: a CSV that Excel opens right by a double click (byte-order mark)",
+    )
+    f.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="with --spreadsheet: ';' between fields and a decimal comma (as Russian Excel expects)",
+    )
     f.add_argument("--plot", help="write a PNG plot to FILE.png")
     f.add_argument(
         "--metric", default="sms", choices=["sms", "credit", "debit"], help="what --plot draws (default: sms)"
@@ -159,12 +171,10 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> N
         raise QueryError(f"{option}: {str(target)!r} is a folder")
 
 
-def _write_table(df: Any, path: str) -> None:
-    target = Path(path).expanduser()
-    if target.suffix.lower() == ".csv":
-        df.to_csv(target, index=False)
-    else:
-        df.to_json(target, orient="records", force_ascii=False, date_format="iso", indent=1)
+def _write_table(df: Any, path: str, a: argparse.Namespace) -> None:
+    from .exports import export
+
+    export(df, path, spreadsheet=a.spreadsheet, decimal="," if a.decimal_comma else ".")
 
 
 def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
@@ -174,10 +184,11 @@ def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
 
 
 def _cmd_fetch(a: argparse.Namespace) -> int:
+    from .exports import SUFFIXES
     from .query import make_query
     from .series import format_duration, series_queries
 
-    _check_output(a.output, (".csv", ".json"), "--output")
+    _check_output(a.output, SUFFIXES, "--output")
     _check_output(a.plot, (".png",), "--plot")
     if a.freq:
         series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
@@ -185,7 +196,7 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
         make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     cache: Any = False if a.no_cache else a.cache_dir
     with client_for(a, cache=cache, wait=not a.no_wait) as client:
-        waiting = WaitLine(client.rate_limit)
+        waiting = WaitLine(client.rate_limit, client.eta)
         try:
             if a.freq:
                 cost = client.estimate_series(
@@ -195,16 +206,23 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
                     err(f"series: {cost}")
                 if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
                     confirm(f"this series needs about {format_duration(cost.eta_seconds)}", a.yes)
-                df = client.fetch_series(
-                    a.start,
-                    a.end,
-                    freq=a.freq,
-                    mycur=a.mycur,
-                    balance2=a.balance2,
-                    fmt=a.fmt,
-                    refresh=a.refresh,
-                    on_wait=waiting,
-                )
+                try:
+                    df = client.fetch_series(
+                        a.start,
+                        a.end,
+                        freq=a.freq,
+                        mycur=a.mycur,
+                        balance2=a.balance2,
+                        fmt=a.fmt,
+                        refresh=a.refresh,
+                        progress=False,  # the wait line says how far it is: one line, never two
+                        on_period=waiting.progress,
+                        on_wait=waiting,
+                    )
+                except KeyboardInterrupt as exc:
+                    waiting.done()
+                    _interrupted(getattr(exc, "partial", None), a)
+                    raise
             else:
                 df = client.fetch(
                     a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh, on_wait=waiting
@@ -212,14 +230,49 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
         finally:
             waiting.done()
     if a.output:
-        _write_table(df, a.output)
+        _write_table(df, a.output, a)
         err(f"wrote {len(df)} rows to {a.output}")
     else:
+        out(_heading(df))
         out(df.to_string(index=False) if len(df) else "(no traffic in this period)")
     if a.plot:
         _save_plot(df, a.plot, a.metric)
         err(f"wrote plot of {a.metric} to {a.plot}")
     return 0
+
+
+def _heading(df: Any) -> str:
+    """The line above a printed table: what it is, which period, where it came from."""
+    from .query import FREQS
+
+    start, end = df.attrs.get("start"), df.attrs.get("end")
+    span = start if start == end else f"{start} .. {end}"
+    source = "the cache" if df.attrs.get("from_cache") else "the server"
+    freq = df.attrs.get("freq")
+    what = f"statistics by {FREQS.get(freq, freq)}" if freq else "statistics"
+    flags = [name for name in ("mycur", "balance2") if df.attrs.get(name)]
+    currencies = ", ".join(sorted({str(c) for c in df["currency"].dropna().unique()})) if len(df) else ""
+    extra = "".join(f", {x}" for x in (*flags, currencies) if x)
+    return f"{what} {span} ({len(df)} rows, from {source}{extra}):"
+
+
+def _interrupted(partial: Any, a: argparse.Namespace) -> None:
+    """After Ctrl-C in a series: what arrived, where it was written (marked partial), how to resume."""
+    if partial is None:
+        return
+    done, total = partial.attrs.get("periods_done", 0), partial.attrs.get("periods", 0)
+    err(f"smsstats: stopped after {done} of {total} periods; they are cached: the same command resumes")
+    if a.output and done:
+        target = Path(a.output).expanduser()
+        path = target.with_name(f"{target.stem}.partial{target.suffix}")
+        from .series import series_queries
+
+        last = series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)[done - 1].end
+        partial.attrs["end"] = last.isoformat()  # the file says the range it really covers
+        _write_table(partial, str(path), a)
+        err(f"smsstats: wrote the {done} periods that arrived ({partial.attrs.get('start')} .. {last}) to {path}")
+    elif a.output:
+        err(f"smsstats: nothing arrived, so {a.output} was not written")
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
@@ -284,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
+    except Declined:
+        err("smsstats: not started; nothing was sent")
+        return 0
     except KeyboardInterrupt:
         err("smsstats: interrupted (what was fetched is cached)")
         return 130

@@ -30,7 +30,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
             out(f"closed periods by {a.freq} from {a.since} to {until}:")
             out(str(client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)))
             return 0
-        waiting = WaitLine(client.rate_limit)
+        waiting = WaitLine(client.rate_limit, client.eta)
         if sys.stderr.isatty():
             status = client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)
             err(f"sync: {status}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,11 @@ from .settings import Environment, Settings
 if TYPE_CHECKING:
     from .client import StatsClient
 
-__all__ = ["WaitLine", "client_for", "confirm", "err", "out", "password"]
+__all__ = ["Declined", "WaitLine", "client_for", "confirm", "err", "out", "password"]
+
+
+class Declined(Exception):  # noqa: N818 - a person's answer, not an error
+    """The person answered no to "Continue?": nothing was sent, and that is a clean exit."""
 
 
 def out(text: str = "") -> None:
@@ -41,27 +46,58 @@ def password(login: str | None, env: Environment | None = None) -> str | None:
 
 
 class WaitLine:
-    """On a terminal, one stderr line that says what the rate limit makes us wait for."""
+    """On a terminal, one stderr line that says how far a fetch is and what the rate limit makes it
+    wait for (``3/4 periods done, 1 to go; next in 52 s; about 52 s left; limit 3 per 60 s``),
+    fitted to the terminal's width so it never wraps into a garbled second line."""
 
-    def __init__(self, limit: tuple[int, float]) -> None:
+    def __init__(self, limit: tuple[int, float], eta: Any = None) -> None:
         self.enabled = sys.stderr.isatty()
-        self.text = f"rate limit: {limit[0]} requests per {limit[1]:g} s"
-        self.shown = -1
+        self.limit = f"limit {limit[0]} per {limit[1]:g} s"
+        self.eta = eta  # eta(requests) -> seconds, for the time left
+        self.done_count = 0
+        self.total = 0
+        self.fetched_left = 0
+        self.shown = ""
+
+    def progress(self, done: int, total: int, from_cache: bool) -> None:
+        """``on_period``: one more period done."""
+        self.done_count, self.total = done, total
+        self._draw(None)
 
     def __call__(self, seconds: float) -> None:
+        """``on_wait``: seconds until the next request may go."""
+        self._draw(seconds)
+
+    def _draw(self, seconds: float | None) -> None:
         if not self.enabled:
             return
-        left = max(1, round(seconds))
-        if left != self.shown:
-            self.shown = left
-            sys.stderr.write(f"\r{self.text}; next in {left} s   ")
+        from .series import format_duration
+
+        parts = []
+        if self.total:
+            parts.append(f"{self.done_count}/{self.total} periods done, {self.total - self.done_count} to go")
+        if seconds is not None:
+            parts.append(f"next in {max(1, round(seconds))} s")
+            if self.eta is not None and self.total:
+                left = self.eta(self.total - self.done_count)
+                if left >= 1:
+                    parts.append(f"about {format_duration(left)} left")
+            parts.append(self.limit)
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        while len(parts) > 1 and len("; ".join(parts)) > width:
+            parts.pop()  # the least useful part goes first; the line never wraps
+        text = "; ".join(parts)[:width]
+        if text != self.shown:
+            sys.stderr.write("\r" + text.ljust(len(self.shown)))
             sys.stderr.flush()
+            self.shown = text
 
     def done(self) -> None:
-        if self.enabled and self.shown >= 0:
-            sys.stderr.write("\r" + " " * (len(self.text) + 20) + "\r")
+        """Clear the line."""
+        if self.enabled and self.shown:
+            sys.stderr.write("\r" + " " * len(self.shown) + "\r")
             sys.stderr.flush()
-        self.shown = -1
+        self.shown = ""
 
 
 def confirm(question: str, assume_yes: bool) -> None:
@@ -72,7 +108,7 @@ def confirm(question: str, assume_yes: bool) -> None:
         raise QueryError(f"{question}; pass --yes to run it without a terminal to ask on")
     answer = input(f"{question}. Continue? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
-        raise KeyboardInterrupt
+        raise Declined(question)
 
 
 def client_for(a: argparse.Namespace, **options: Any) -> StatsClient:

@@ -8,7 +8,7 @@ Columns ``login, sms, credit, debit, currency`` in that order: ``sms`` is ``int6
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +61,27 @@ def empty_series_frame() -> pd.DataFrame:
     df.insert(0, "period_end", pd.Series([], dtype="datetime64[ns]"))
     df.insert(0, "period_start", pd.Series([], dtype="datetime64[ns]"))
     return df
+
+
+def describe(attrs: Mapping[Any, Any]) -> str:
+    """The flags and completeness of an answer in words, for titles, file names and status lines:
+    ``""``, ``"mycur"``, ``"balance2 (electronic balance only)"``, ``"partial"`` joined by ", "."""
+    words = []
+    if attrs.get("mycur"):
+        words.append("mycur")
+    if attrs.get("balance2"):
+        words.append("balance2 (electronic balance only)")
+    if attrs.get("complete") is False:
+        words.append("partial")
+    return ", ".join(words)
+
+
+def file_tag(attrs: Mapping[Any, Any]) -> str:
+    """The same facts for a file name: ``""``, ``"_mycur"``, ``"_mycur_balance2_partial"``."""
+    tags = [t for t in ("mycur", "balance2") if attrs.get(t)]
+    if attrs.get("complete") is False:
+        tags.append("partial")
+    return "".join(f"_{t}" for t in tags)
 
 
 def by_login(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import QueryError
+from .frames import describe
 from .query import FREQS, period_of
 
 if TYPE_CHECKING:
@@ -71,10 +72,13 @@ def text(value: object) -> str:
 
 
 def _period(df: pd.DataFrame) -> str:
+    """The period in a title, with the flags and "partial" when they apply."""
     start, end = df.attrs.get("start"), df.attrs.get("end")
+    words = describe(df.attrs)
+    tail = f" ({words})" if words else ""
     if start and end:
-        return f" {start} – {end}" if start != end else f" {start}"
-    return ""
+        return (f" {start} – {end}" if start != end else f" {start}") + tail
+    return tail
 
 
 def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None) -> Axes:

@@ -187,6 +187,8 @@ def make_query(
 #: Accepted ``freq`` values (pandas-like aliases) and the word for one period. Weeks run Monday
 #: to Sunday.
 FREQS = {"D": "day", "W": "week", "MS": "month", "M": "month", "QS": "quarter", "YS": "year"}
+#: pandas' other spellings of the same calendar periods.
+FREQ_ALIASES = {"Q": "QS", "QE": "QS", "ME": "MS", "Y": "YS", "YE": "YS", "A": "YS", "AS": "YS"}
 
 
 def _period_end(day: dt.date, freq: str) -> dt.date:
@@ -223,12 +225,17 @@ def period_of(day: dt.date, freq: str) -> tuple[dt.date, dt.date]:
 def check_freq(freq: Any) -> str:
     """Validate a series frequency.
 
+    ``Q``, ``Y`` (and pandas' ``QE``, ``ME``, ``YE``, ``A``) mean the same calendar periods as
+    ``QS``, ``MS``, ``YS``.
+
     Raises:
-        QueryError: not one of D, W, MS, M, QS, YS.
+        QueryError: not one of D, W, MS, M, QS, YS (or an alias of one).
     """
-    if not isinstance(freq, str) or freq.upper() not in FREQS:
-        raise QueryError(f"freq must be one of {', '.join(FREQS)}, not {freq!r}")
-    return freq.upper()
+    key = freq.upper() if isinstance(freq, str) else None
+    key = FREQ_ALIASES.get(key, key) if key is not None else None
+    if key not in FREQS:
+        raise QueryError(f"freq must be one of {', '.join(FREQS)} (or Q, Y), not {freq!r}")
+    return str(key)
 
 
 def split_periods(start: dt.date, end: dt.date, freq: str) -> list[tuple[dt.date, dt.date]]:

@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import QueryError
 from .frames import empty_series_frame, make_frame
 from .guard import WaitHook
-from .query import DateLike, StatsQuery, check_freq, make_query, split_periods
+from .query import FREQS, DateLike, StatsQuery, check_freq, make_query, split_periods
 from .store.frames import Pieces
 from .transport import Transport
 
@@ -117,7 +117,7 @@ def fetch_series(
         # quota schedule, so the bar shows it in its postfix instead.
         bar = tqdm(
             total=len(queries),
-            desc=f"get_stat {freq}",
+            desc=f"{FREQS.get(check_freq(freq), freq)}s",
             unit="period",
             leave=True,
             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
@@ -129,12 +129,13 @@ def fetch_series(
     left = [cost.requests]
 
     def eta() -> str:
-        return format_duration(transport.eta(max(0, left[0])))
+        seconds = transport.eta(max(0, left[0]))
+        return "no wait left" if seconds < 1 else f"about {format_duration(seconds)} left"
 
     def waiting(seconds: float) -> None:
         if bar is not None:
             bar.set_postfix_str(
-                f"cached {counts['cached']}, fetched {counts['fetched']}, next in {seconds:.0f} s, about {eta()} left"
+                f"cached {counts['cached']}, fetched {counts['fetched']}, next in {seconds:.0f} s, {eta()}"
             )
         if hook is not None:
             hook(seconds)
@@ -164,9 +165,7 @@ def fetch_series(
             if key == "fetched":
                 left[0] -= 1
             if bar is not None:  # postfix first without a redraw, so the count and the text agree
-                bar.set_postfix_str(
-                    f"cached {counts['cached']}, fetched {counts['fetched']}, about {eta()} left", False
-                )
+                bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}, {eta()}", False)
                 bar.update(1)
             if on_period is not None:
                 on_period(i + 1, len(queries), key == "cached")
@@ -253,9 +252,13 @@ def series_frame(
     else:
         df = empty_series_frame()
     whole = queries[0].replace(end=queries[-1].end)
+    done = len(frames) == len(queries)
+    covered = whole if done or not frames else queries[0].replace(end=frames[-1][0].end)
+    partial = {} if done else {"requested_start": whole.start.isoformat(), "requested_end": whole.end.isoformat()}
     return transport.stamp(
         df,
-        whole,
+        covered,  # a cancelled series says the range it really covers
+        **partial,
         freq=check_freq(freq),
         periods=len(queries),
         periods_done=len(frames),

@@ -35,6 +35,7 @@ from .errors import (
     QueryError,
     SmsStatsError,
 )
+from .frames import describe, file_tag
 from .notebook import connect
 from .query import last_full_month, make_query
 from .series import format_duration, series_queries
@@ -419,13 +420,19 @@ class StatsDashboard:
         self.login_filter.layout.display = None if series and len(logins) > 1 else "none"
         self._show_plot(df)
         granularity = self.granularity_dropdown.value if series else "total"
-        self.download.value = download_link(df, f"smsstats_{start}_{end}_{granularity}.csv")
+        self.download.value = download_link(df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}.csv")
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
         extra = ""
         if not df.attrs.get("complete", True):
             got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
-            extra = f" Cancelled: {got} of {self.progress.max} periods were fetched (cached; Fetch again resumes)."
-        self._set_status(f"{len(df)} rows for {start} – {end} from {source}.{extra}{note}")
+            extra = (
+                f" Cancelled: {got} of {self.progress.max} periods were fetched, so this covers {start} – {end} "
+                f"of {df.attrs.get('requested_start')} – {df.attrs.get('requested_end')} "
+                "(cached; Fetch again resumes)."
+            )
+        words = describe(df.attrs)
+        flags = f" ({words})" if words else ""
+        self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{note}")
 
     def _show_plot(self, df: pd.DataFrame) -> None:
         from .plotting import render_png

@@ -30,7 +30,8 @@ def serve_forever(
             f"demo SMSC server on {server.url}/sys/get.php  login={server.login}  "
             f"limit={limit} per {window:g} s  (Ctrl-C to stop)"
         )
-        echo(f"  export SMSC_BASE_URL={server.url} SMSC_LOGIN={server.login} SMSC_PASSWORD=<see README>")
+        # the demo's password is no secret: it is printed so the line can be pasted as it is
+        echo(f"  export SMSC_BASE_URL={server.url} SMSC_LOGIN={server.login} SMSC_PASSWORD={server.psw}")
         try:
             while True:
                 time.sleep(3600)

@@ -38,16 +38,28 @@ def test_fetch_prints_a_table(env: DemoServer, capsys: pytest.CaptureFixture[str
     assert main(["fetch", "--start", "01.01.2024", "--end", "31.01.2024", "--fmt", "1"]) == 0
     out = capsys.readouterr()
     assert "demo_shop" in out.out and "демо_маркет" in out.out and "11104" in out.out
+    assert out.out.splitlines()[0] == "statistics 2024-01-01 .. 2024-01-31 (4 rows, from the server, RUR):"
     assert env.psw not in out.out + out.err
+    assert main(["fetch", "--start", "01.01.2024", "--end", "31.01.2024", "--mycur", "--balance2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("from the server, mycur, balance2, KZT):")
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".json"])
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx", ".parquet"])
 def test_fetch_writes_a_file(env: DemoServer, tmp_path: Path, suffix: str) -> None:
     target = tmp_path / f"jan{suffix}"
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-01-31", "--mycur", "--output", str(target)]) == 0
-    df = pd.read_csv(target) if suffix == ".csv" else pd.DataFrame(json.loads(target.read_text(encoding="utf-8")))
+    if suffix in (".xlsx", ".parquet"):
+        from smsstats_nb.exports import read_export
+
+        df = read_export(target)
+        assert df.attrs["mycur"] is True and df.attrs["start"] == "2024-01-01"  # the query travels with it
+    elif suffix == ".csv":
+        df = pd.read_csv(target)
+    else:
+        df = pd.DataFrame(json.loads(target.read_text(encoding="utf-8")))
     assert list(df.columns) == ["login", "sms", "credit", "debit", "currency"]
     assert set(df["currency"]) == {"KZT"} and len(df) == 4
+    assert "демо_маркет" in set(df["login"])
 
 
 def test_fetch_series_with_plot(env: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,7 +70,7 @@ def test_fetch_series_with_plot(env: DemoServer, tmp_path: Path, capsys: pytest.
 
 
 def test_unknown_output_suffix_is_a_usage_error(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fetch", "--start", "2024-01-01", "--output", "x.xlsx"]) == 2
+    assert main(["fetch", "--start", "2024-01-01", "--output", "x.txt"]) == 2
     assert "csv or .json" in capsys.readouterr().err
 
 
@@ -225,14 +237,22 @@ def test_a_long_series_without_a_terminal_needs_yes(env: DemoServer, capsys: pyt
     assert env.stat_requests == 0
 
 
-def _pty_run(args: list[str], until: str, answer: str | None = None, timeout: float = 30.0) -> str:
+def _pty_run(
+    args: list[str], until: str, answer: str | None = None, timeout: float = 30.0, *, interrupt: bool = True
+) -> tuple[str, int]:
     """Run the CLI on a pseudo-terminal, answer a prompt if asked, read until ``until`` appears,
-    then interrupt it (Ctrl-C); returns everything it wrote."""
+    then interrupt it (Ctrl-C); returns everything it wrote and its exit code."""
     import pty
     import select
     import signal
 
     pid, fd = pty.fork()
+    if pid != 0:  # an 80-column terminal, as most are
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     if pid == 0:  # pragma: no cover - the child
         # a suite started in the background (`&`, nohup) ignores SIGINT, and an ignored signal stays
         # ignored across exec: give the CLI the default handler, so Ctrl-C reaches it as on a terminal
@@ -258,8 +278,9 @@ def _pty_run(args: list[str], until: str, answer: str | None = None, timeout: fl
                     os.write(fd, answer.encode() + b"\n")  # type: ignore[union-attr]
                     answered = True
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT)
+        if interrupt:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
         end = time.monotonic() + 10
         while time.monotonic() < end:
             ready, _, _ = select.select([fd], [], [], 0.2)
@@ -271,24 +292,46 @@ def _pty_run(args: list[str], until: str, answer: str | None = None, timeout: fl
                 if not chunk:
                     break
                 out += chunk
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
         os.close(fd)
-    return out.decode("utf-8", "replace")
+    return out.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
 
 
-def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer) -> None:
-    text = _pty_run(["fetch", "--start", "2024-01-01", "--end", "2024-01-04", "--freq", "D"], until="next in 5")
+def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer, tmp_path: Path) -> None:
+    target = tmp_path / "days.xlsx"
+    text, code = _pty_run(
+        ["fetch", "--start", "2024-01-01", "--end", "2024-01-04", "--freq", "D", "--output", str(target)],
+        until="next in 5",
+    )
+    assert code == 130
     assert "series: 4 periods: 0 cached, 4 to fetch, about 1 min 00 s under the rate limit" in text
-    assert re.search(r"rate limit: 3 requests per 60 s; next in 5\d s", text), text
+    assert re.search(r"3/4 periods done, 1 to go; next in 5\d s; about 5\d s left; limit 3 per 60 s", text), text
+    wait_lines = [line for line in re.split(r"[\r\n]", text) if "periods done" in line]
+    assert wait_lines and all(len(line.rstrip()) < 80 for line in wait_lines), text  # one line at 80 columns
+    assert "get_stat" not in text and "no wait left" not in text
+    assert "stopped after 3 of 4 periods; they are cached: the same command resumes" in text
     assert "interrupted (what was fetched is cached)" in text
     assert env.stat_requests == 3
+    # Ctrl-C wrote what arrived, named and marked partial, with the range it really covers
+    partial = tmp_path / "days.partial.xlsx"
+    assert not target.exists() and partial.exists(), text
+    from smsstats_nb.exports import read_export
+
+    got = read_export(partial)
+    assert got.attrs["partial"] is True and got.attrs["end"] == "2024-01-03"
+    assert sorted(got["period_start"].dt.date.astype(str).unique()) == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
 def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
-    text = _pty_run(
-        ["fetch", "--start", "2024-01-01", "--end", "2024-02-29", "--freq", "D"], until="interrupted", answer="n"
+    text, code = _pty_run(
+        ["fetch", "--start", "2024-01-01", "--end", "2024-02-29", "--freq", "D"],
+        until="nothing was sent",
+        answer="n",
+        interrupt=False,
     )
+    assert code == 0
     assert "this series needs about 19 min" in text and "Continue? [y/N]" in text
+    assert "not started; nothing was sent" in text and "interrupted" not in text  # a refusal is no Ctrl-C
     assert env.stat_requests == 0
 
 

@@ -55,3 +55,14 @@ def test_not_a_stats_frame_is_a_query_error() -> None:
         summarize(pd.DataFrame({"x": [1]}))
     with pytest.raises(QueryError, match="previous"):
         summarize(frame([("a", 1, 1.0, 0.0, "RUR")]), pd.DataFrame())
+
+
+def test_previous_period_takes_dates_in_any_form() -> None:
+    import datetime as dt
+
+    from smsstats_nb.analysis import previous_period
+
+    assert previous_period("2024-02-01", "2024-02-29") == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
+    assert previous_period("01.02.2024", dt.date(2024, 2, 29)) == previous_period(dt.date(2024, 2, 1), "2024-02-29")
+    with pytest.raises(QueryError):
+        previous_period("2024-02-30", "2024-03-01")

@@ -89,3 +89,13 @@ def test_wire_parameters() -> None:
         "balance2": "1",
     }
     assert "mycur" not in make_query("2024-01-01").to_params()
+
+
+@pytest.mark.parametrize(("alias", "canonical"), [("Q", "QS"), ("q", "QS"), ("QE", "QS"), ("Y", "YS"), ("ME", "MS")])
+def test_pandas_spellings_of_quarters_years_and_months_are_accepted(alias: str, canonical: str) -> None:
+    from smsstats_nb.query import check_freq, split_periods
+
+    assert check_freq(alias) == canonical
+    assert split_periods(dt.date(2024, 1, 1), dt.date(2024, 12, 31), alias) == split_periods(
+        dt.date(2024, 1, 1), dt.date(2024, 12, 31), canonical
+    )
