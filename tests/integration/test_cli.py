@@ -165,7 +165,7 @@ def test_cache_info_names_active_refusals_and_when_they_end(
     ("args", "message"),
     [
         (["--plot", "out.jpg"], "--plot must end in .png"),
-        (["--output", "out.xlsx"], "--output must end in .csv or .json"),
+        (["--output", "out.xlsx.txt"], "--output must end in .csv or .json or .xlsx or .parquet"),
         (["--output", "no-such-folder/out.csv"], "the folder 'no-such-folder' does not exist"),
         (["--plot", "no-such-folder/out.png"], "the folder 'no-such-folder' does not exist"),
     ],

@@ -32,6 +32,7 @@ from smsstats_nb import (
     TransportError,
 )
 from smsstats_nb.demo import DemoServer
+from smsstats_nb.query import moscow_today
 
 from ..conftest import WINDOW, free_port
 
@@ -190,14 +191,20 @@ def test_an_empty_xml_or_json_body_is_malformed_and_not_stored(
 
 
 @pytest.mark.parametrize("fmt", [0, 1])
-def test_an_empty_text_or_csv_answer_is_kept_only_briefly(hostile: HostileMaker, client_for: Make, fmt: int) -> None:
+def test_an_empty_text_or_csv_answer_for_a_closed_period_is_final(
+    hostile: HostileMaker, client_for: Make, fmt: int
+) -> None:
+    """Empty is how fmt 0/1 say "no traffic": a closed period's empty answer is as final as any."""
     server = hostile(lambda h, n: send(h, 200, b""))
     client = client_for(server.url, recent_expiry=60)
     assert len(client.fetch("2024-01-01", fmt=fmt)) == 0  # a closed period
     assert client.fetch("2024-01-01", fmt=fmt).attrs["from_cache"] is True and server.requests == 1
-    [stored] = list(client._transport.session.cache.responses.values())  # type: ignore[attr-defined]
-    assert stored.expires is not None  # not forever
-    assert 50 < seconds_until(stored.expires) <= 61
+    [stored] = list(client.transport.session.cache.responses.values())  # type: ignore[attr-defined]
+    assert stored.expires is None  # forever, like a closed period with traffic
+    recent = client.fetch(moscow_today(), fmt=fmt)  # an open period's empty answer still expires
+    assert len(recent) == 0 and server.requests == 2
+    opened = [r for r in client.transport.session.cache.responses.values() if r.expires is not None]  # type: ignore[attr-defined]
+    assert len(opened) == 1 and 50 < seconds_until(opened[0].expires) <= 61
 
 
 def test_a_body_over_the_cap_is_refused_and_not_stored(hostile: HostileMaker, client_for: Make) -> None:

@@ -14,9 +14,11 @@ from smsstats_nb import errors
 
 def test_all_is_sorted_and_exact() -> None:
     expected = {
+        "export",
         "fetch_stats",
         "fetch_stats_series",
         "parse_response",
+        "read_export",
         "StatsClient",
         "SmsStatsError",
         "SmscError",

@@ -41,6 +41,15 @@ def test_expiry_on_both_sides_of_moscow_midnight() -> None:
     assert expire_after(make_query("2023-12-01", "2023-12-31"), 900, today=before) == NEVER
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://127.0.0.1:8765", "http://localhost:8765/"),
+        ("https://smsc.ru", "https://smscentre.com"),
+        ("https://www2.smsc.ru", "https://SMSC.RU"),
+        ("https://www2.smscentre.com/sys/get.php", "https://smscentre.com:443"),
+    ],
+)
 def test_one_service_has_one_name(a: str, b: str) -> None:
     assert service_name(a) == service_name(b)
 
