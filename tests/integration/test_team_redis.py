@@ -195,7 +195,7 @@ def test_cli_cache_info_and_clear_on_redis(
 
 
 def test_one_sync_worker_per_login_for_the_team(server: DemoServer, redis_url: str, tmp_path: Path) -> None:
-    from .test_sync import read_until, start_worker
+    from .test_sync_workers import read_until, start_worker
 
     first = start_worker(server, redis_url, "2024-05-01", "2024-05-10")
     try:
