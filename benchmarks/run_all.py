@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cached
 import bench_import
 import bench_parse
+import bench_plot
 import bench_scale
 import bench_schedule
 
@@ -35,6 +36,9 @@ def main() -> None:
             (f"30 uncached periods ({mode}) at 3 per {window:g} s: wall / floor", f"{s['ratio']:.3f}", "<= 1.05")
         )
         rows.append((f"  error 9 answers during that ({mode})", str(s["error9"]), "0"))
+    pl = bench_plot.run()
+    rows.append(("plot 2000 logins x 30 days (top 10 + others), series: seconds", f"{pl['series_top']:.2f}", "< 1"))
+    rows.append(("  the same totals: seconds", f"{pl['totals_top']:.2f}", "< 1"))
     c = bench_cached.run()
     rows.append(("cached re-run of 365 periods in a new process: requests", str(c["server_requests"]), "0"))
     rows.append(("  seconds beyond import", f"{c['after_import_s']:.2f}", "small"))

@@ -7,6 +7,7 @@ passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not t
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,7 +19,16 @@ from .query import FREQS, period_of
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["METRICS", "partial_periods", "plot_series", "plot_totals", "render_png"]
+__all__ = [
+    "METRICS",
+    "TOP",
+    "login_colour",
+    "partial_periods",
+    "plot_series",
+    "plot_totals",
+    "render_png",
+    "top_logins",
+]
 
 #: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
 METRICS = {"sms": "messages", "credit": "spent on messages", "debit": "paid in"}
@@ -65,6 +75,49 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return new
 
 
+#: How many logins a plot draws by default; the rest are one "others" (a reseller has 2,000).
+TOP = 10
+OTHERS = "others"
+#: Eleven colours told apart by most eyes (tab10 without its grey, which "others" gets).
+_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+    "#393b79", "#637939",
+)  # fmt: skip
+_OTHERS_COLOUR = "#9e9e9e"
+
+
+def login_colour(login: object) -> str:
+    """The one colour of a login on every plot of every session (a stable hash of its name, not
+    its place in a legend): ``demo_shop`` is the same colour in each plot."""
+    name = str(login)
+    if name == OTHERS:
+        return _OTHERS_COLOUR
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
+    return _PALETTE[int.from_bytes(digest, "big") % len(_PALETTE)]
+
+
+def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:
+    """``df`` with every login beyond the ``top`` largest by ``metric`` summed into one ``others``
+    row per period (``top=None``: all logins)."""
+    if top is None:
+        return df
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise QueryError(f"top must be a whole number >= 1 or None, not {top!r}")
+    totals = df.groupby("login", observed=True)[metric].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) <= top + 1:  # "others" for a single login would hide its name for nothing
+        return df
+    keep = {str(x) for x in totals.index[:top]}
+    names = df["login"].astype(str)
+    rest = df[~names.isin(keep)]
+    keys = [c for c in ("period_start", "period_end") if c in df.columns] + ["currency"]
+    others = rest.groupby(keys, observed=True, as_index=False)[["sms", "credit", "debit"]].sum()
+    others["login"] = OTHERS
+    out = pd.concat([df[names.isin(keep)], others[df.columns]], ignore_index=True)
+    out["login"] = out["login"].astype("string")
+    out.attrs = {**df.attrs, "others": int(len(totals) - top)}
+    return out
+
+
 def text(value: object) -> str:
     """A login (or any data) as plain text on a plot: matplotlib reads ``$…$`` as mathtext, so a
     login like ``usd$5$off`` would be drawn as a formula, or make drawing raise."""
@@ -81,16 +134,22 @@ def _period(df: pd.DataFrame) -> str:
     return tail
 
 
-def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None) -> Axes:
-    """Bars per login of ``metric`` (``sms``, ``credit`` or ``debit``) for a totals frame.
+def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None, top: int | None = TOP) -> Axes:
+    """Bars per login of ``metric`` (``sms``, ``credit`` or ``debit``) for a totals frame, each
+    login in its own colour, the ``top`` largest and one bar for the others.
 
     A series frame is summed over its periods first.
     """
     _check(df, metric)
+    df = top_logins(df, metric, top)
     totals = df.groupby("login", sort=True, observed=True)[metric].sum()
+    if OTHERS in totals.index:  # others last
+        totals = pd.concat([totals.drop(OTHERS), totals[[OTHERS]]])
     ax = _axes(ax, (7, 3.5))
     label = _label(df, metric)
-    ax.bar([text(x) for x in totals.index], totals.to_numpy(), color="#3b75af")
+    ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
     ax.set_ylabel(label)
     ax.set_xlabel("login")
     ax.set_title(f"{label} per login{_period(df)}")
@@ -106,8 +165,11 @@ def plot_series(
     *,
     flags: pd.DataFrame | None = None,
     ax: Axes | None = None,
+    top: int | None = TOP,
 ) -> Axes:
-    """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``).
+    """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``),
+    each login in its own colour on every plot; without ``logins``, the ``top`` largest and one
+    ``others`` (``top=None``: all).
 
     Periods where a login has no row count as zero. ``flags`` (from
     :func:`~smsstats_nb.monitoring.flag_anomalies`) rings each flagged day of a plotted login.
@@ -118,7 +180,10 @@ def plot_series(
     if kind not in ("line", "stacked"):
         raise QueryError(f"kind must be 'line' or 'stacked', not {kind!r}")
     data = df if logins is None else df[df["login"].isin(logins)]
+    data = top_logins(data, metric, top if logins is None else None)
     wide = data.pivot_table(index="period_start", columns="login", values=metric, aggfunc="sum", fill_value=0)
+    if OTHERS in wide.columns:
+        wide = wide[[c for c in wide.columns if c != OTHERS] + [OTHERS]]
     periods = pd.DatetimeIndex(sorted(pd.unique(df["period_start"])))
     wide = wide.reindex(periods, fill_value=0)
     if logins is not None:
@@ -127,10 +192,24 @@ def plot_series(
     label = _label(df, metric)
     x = pd.DatetimeIndex(wide.index).to_pydatetime()
     if kind == "stacked" and len(wide.columns):
-        ax.stackplot(x, [wide[c].to_numpy() for c in wide.columns], labels=[text(c) for c in wide.columns], alpha=0.85)
+        ax.stackplot(
+            x,
+            [wide[c].to_numpy() for c in wide.columns],
+            labels=[text(c) for c in wide.columns],
+            colors=[login_colour(c) for c in wide.columns],
+            alpha=0.85,
+        )
     else:
         for column in wide.columns:
-            ax.plot(x, wide[column].to_numpy(), marker="o" if len(x) < 40 else None, label=text(column))
+            ax.plot(
+                x,
+                wide[column].to_numpy(),
+                marker="o" if len(x) < 40 else None,
+                label=text(column),
+                color=login_colour(column),
+            )
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
     import matplotlib.dates as mdates
 
     if flags is not None and len(flags) and kind == "line":
@@ -190,6 +269,15 @@ def plot_series(
     return ax
 
 
+def _thousands(ax: Axes) -> None:
+    """Thousands separators on the value axis (``12,500`` rather than ``12500``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.2f}")
+    )
+
+
 def render_png(
     df: pd.DataFrame,
     metric: str = "sms",
@@ -197,6 +285,7 @@ def render_png(
     size: tuple[float, float] = (9, 4),
     dpi: int = 100,
     logins: list[str] | None = None,
+    top: int | None = TOP,
 ) -> bytes:
     """The fitting plot as PNG bytes: a series over time when there are several periods (only
     ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
@@ -208,9 +297,9 @@ def render_png(
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     if "period_start" in df.columns and df["period_start"].nunique() > 1:
-        plot_series(df, metric, logins, ax=ax)
+        plot_series(df, metric, logins, ax=ax, top=top)
     else:
-        plot_totals(df, metric, ax=ax)
+        plot_totals(df, metric, ax=ax, top=top)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

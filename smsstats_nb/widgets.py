@@ -80,6 +80,8 @@ class StatsDashboard:
         self.confirm_above = confirm_above
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._note = ""
+        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame] | None = None
         self._pending: dict[str, Any] | None = None
         self._plan = {"total": 0, "requests": 0, "fetched": 0}
         start, end = last_full_month(today)
@@ -239,9 +241,10 @@ class StatsDashboard:
         self._set_status("Cancelling after the current request…")
 
     def _on_redraw(self, _: Any = None) -> None:
-        """A metric or login-filter change redraws from the answer already fetched (no request)."""
+        """A metric or login-filter change redraws everything from the answer already fetched (no
+        request): the filter applies to the KPIs, the table, the plot and the download alike."""
         if self.result is not None and self._thread is None:
-            self._show_plot(self.result)
+            self._render()
 
     def _read_inputs(self) -> dict[str, Any]:
         start, end = self.start_picker.value, self.end_picker.value
@@ -395,32 +398,63 @@ class StatsDashboard:
         self.login_filter.layout.display = "none"
 
     def _show(self, df: pd.DataFrame, note: str = "") -> None:
-        """Replace the answer on the page: summary, table, plot, download and status."""
+        """Replace the answer on the page: the login filter's choices, then everything else."""
         self.result = df
-        client = self.client
-        previous = None
-        start, end = df.attrs.get("start"), df.attrs.get("end")
-        if client is not None and start and end:
-            a, b = previous_period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-            try:  # the previous period of the same length, only when it is cached (no request)
-                previous = client.cached(
-                    a, b, mycur=df.attrs.get("mycur", False), balance2=df.attrs.get("balance2", False)
-                )
-            except SmsStatsError:
-                previous = None
-        self.summary = summarize(df, previous)
-        self.summary_html.value = summary_block(self.summary, (a, b) if previous is not None else None)
-        _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
-        series = "period_start" in df.columns
+        self._note = note
         logins = sorted(str(x) for x in df["login"].unique())
         self.login_filter.unobserve(self._on_redraw, names="value")
-        self.login_filter.options = logins if series else []
+        self.login_filter.options = logins if len(logins) > 1 else []
         self.login_filter.value = ()
         self.login_filter.observe(self._on_redraw, names="value")
-        self.login_filter.layout.display = None if series and len(logins) > 1 else "none"
+        self.login_filter.layout.display = None if len(logins) > 1 else "none"
+        self._previous = self._cached_previous(df)
+        self._render()
+
+    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame] | None:
+        """The previous period of the same length, only when it is cached (no request)."""
+        client = self.client
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if client is None or not start or not end:
+            return None
+        a, b = previous_period(start, end)
+        try:
+            previous = client.cached(a, b, mycur=df.attrs.get("mycur", False), balance2=df.attrs.get("balance2", False))
+        except SmsStatsError:
+            return None
+        return ((a, b), previous) if previous is not None else None
+
+    def view(self) -> pd.DataFrame | None:
+        """The answer as the page shows it: only the logins picked in the filter (all when none)."""
+        df = self.result
+        picked = [str(x) for x in self.login_filter.value]
+        if df is None or not picked:
+            return df
+        part = df[df["login"].astype(str).isin(picked)]
+        part.attrs = {**df.attrs, "logins": ", ".join(picked)}
+        return part
+
+    def _render(self) -> None:
+        """Summary, table, plot, download and status, all from :meth:`view` (one filter for all)."""
+        full = self.result
+        df = self.view()
+        if full is None or df is None:
+            return
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        previous = self._previous
+        before = None
+        if previous is not None:
+            before = previous[1]
+            if self.login_filter.value:
+                before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
+        self.summary = summarize(df, before)
+        self.summary_html.value = summary_block(self.summary, previous[0] if previous is not None else None)
+        _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
         self._show_plot(df)
+        series = "period_start" in df.columns
         granularity = self.granularity_dropdown.value if series else "total"
-        self.download.value = download_link(df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}.csv")
+        only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
+        name = f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}.csv"
+        self.download.value = download_link(df, name)
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
         extra = ""
         if not df.attrs.get("complete", True):
@@ -432,7 +466,10 @@ class StatsDashboard:
             )
         words = describe(df.attrs)
         flags = f" ({words})" if words else ""
-        self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{note}")
+        shown = ""
+        if self.login_filter.value:
+            shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
+        self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
 
     def _show_plot(self, df: pd.DataFrame) -> None:
         from .plotting import render_png
@@ -440,8 +477,7 @@ class StatsDashboard:
         if not len(df):
             self.plot_output.outputs = ()
             return
-        logins = list(self.login_filter.value) or None
-        png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90, logins=logins)  # no pyplot: thread-safe
+        png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
 
     def set_status(self, text: str, *, error: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -211,14 +212,26 @@ def test_summary_table_format_and_login_filter(make_client: Make, server: DemoSe
     table = dash.table_output.outputs[0]["data"]["text/html"]
     shop = jan.set_index("login").loc["demo_shop"]
     assert f"{shop['credit']:,.2f}" in table and "spent on messages, RUR (credit)" in table
-    assert "paid in, RUR (debit)" in table and dash.login_filter.layout.display == "none"  # totals: no filter
+    assert "paid in, RUR (debit)" in table and "demo_shop" in dash.login_filter.options
     dash.granularity_dropdown.value = "weekly"
     dash.fetch_button.click()
     assert dash.wait(60)
     assert dash.login_filter.layout.display is None and "demo_shop" in dash.login_filter.options
     before = _png(dash)
-    dash.login_filter.value = ("demo_shop",)
-    assert _png(dash) != before
+    sent = server.stat_requests
+    dash.login_filter.value = ("demo_shop",)  # one filter for everything on the page
+    assert _png(dash) != before and server.stat_requests == sent  # redrawn, nothing asked
+    table = dash.table_output.outputs[0]["data"]["text/html"]
+    assert "demo_shop" in table and "демо_маркет" not in table and "demo_support" not in table
+    shop_sms = int(dash.result[dash.result["login"] == "demo_shop"]["sms"].sum())
+    assert dash.summary is not None and dash.summary.messages == shop_sms  # the KPIs follow
+    assert f"{shop_sms:,} messages" in dash.summary_html.value
+    assert "_demo_shop.csv" in dash.download.value  # so does the file, and its name says so
+    csv = base64.b64decode(dash.download.value.split("base64,", 1)[1].split('"', 1)[0]).decode()
+    assert "демо_маркет" not in csv and csv.count("demo_shop") == len(csv.strip().splitlines()) - 1
+    assert "Showing 1 of 4 logins." in dash.status.value
+    dash.login_filter.value = ()
+    assert dash.summary.messages == int(dash.result["sms"].sum())
 
 
 def test_dashboard_helper_asks_for_a_missing_password(server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> None:

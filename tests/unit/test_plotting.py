@@ -166,3 +166,54 @@ def test_logins_are_text_never_mathtext(login: str) -> None:
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [login.replace("$", r"\$")]
     plt.close(ax.figure)
+
+
+def _bar_colours(ax: plt.Axes) -> dict[str, str]:
+    import matplotlib.colors as mcolors
+
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    return {label: mcolors.to_hex(bar.get_facecolor()) for label, bar in zip(labels, ax.patches, strict=True)}
+
+
+def test_each_login_keeps_its_colour_on_every_plot() -> None:
+    from smsstats_nb.plotting import login_colour
+
+    ax1 = plot_totals(totals())
+    three = _bar_colours(ax1)
+    two = make_frame(["c", "a"], np.array([4, 9]), np.array([1.0, 2.0]), np.zeros(2), ["RUR"] * 2)
+    ax2 = plot_totals(two)
+    assert _bar_colours(ax2) == {"a": three["a"], "c": three["c"]}  # not "first bar blue"
+    ax3 = plot_series(series())
+    lines = {line.get_label(): line.get_color() for line in ax3.get_lines()}
+    assert lines["a"] == login_colour("a") == three["a"]
+    for ax in (ax1, ax2, ax3):
+        plt.close(ax.figure)
+
+
+def test_a_resellers_two_thousand_logins_become_the_top_ten_and_others() -> None:
+    n = 2000
+    df = make_frame(
+        [f"sub{i:04d}" for i in range(n)], np.arange(1, n + 1), np.arange(1, n + 1) * 1.0, np.zeros(n), ["RUR"] * n
+    )
+    ax = plot_totals(df, "sms")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == [f"sub{i:04d}" for i in range(n - 10, n)] + ["others"]  # the ten largest, then the rest
+    heights = [bar.get_height() for bar in ax.patches]
+    assert sum(heights) == df["sms"].sum()  # nothing lost: the others are summed, not dropped
+    assert heights[-1] == sum(range(1, n - 9))
+    plt.close(ax.figure)
+    everyone = plot_totals(df.head(12), "sms", top=None)
+    assert len(everyone.patches) == 12
+    plt.close(everyone.figure)
+    with pytest.raises(QueryError, match="top"):
+        plot_totals(df, "sms", top=0)
+
+
+def test_bars_start_at_zero_with_thousands_separators() -> None:
+    df = make_frame(["a", "b"], np.array([120_000, 125_000]), np.array([1.5, 2.5]), np.zeros(2), ["RUR"] * 2)
+    ax = plot_totals(df, "sms")
+    ax.figure.canvas.draw()
+    assert ax.get_ylim()[0] == 0  # a bar chart that starts at 119,000 lies about the difference
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any("," in t for t in ticks) and all(t.replace(",", "").replace(".", "").isdigit() for t in ticks)
+    plt.close(ax.figure)
