@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import QueryError
-from .query import DateLike, coerce_date
+from .query import DateLike, coerce_date, period_of
 
-__all__ = ["LABELS", "Summary", "format_money", "previous_period", "summarize"]
+__all__ = ["LABELS", "Summary", "format_money", "previous_calendar_period", "previous_period", "summarize"]
 
 #: Plain words for the wire names.
 LABELS = {
@@ -42,6 +42,20 @@ def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
         raise QueryError(f"the period ends ({end}) before it starts ({start})")
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def previous_calendar_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
+    """The period to compare with, the way analysts read it: the previous calendar month for a
+    whole month (February against January, whatever their lengths), the previous quarter for a
+    whole quarter, the previous year for a whole year, the previous week for a Monday–Sunday
+    week, and for any other range the same number of days just before it."""
+    start, end = coerce_date(start, "start"), coerce_date(end, "end")
+    if end < start:
+        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+    for freq in ("YS", "QS", "MS", "W"):
+        if period_of(start, freq) == (start, end):
+            return period_of(start - dt.timedelta(days=1), freq)
+    return previous_period(start, end)
 
 
 def _change(now: float, before: float) -> float | None:

@@ -85,9 +85,16 @@ def html_table(df: pd.DataFrame) -> str:
     return style + shown.to_html(index=False, classes="smsstats-table", escape=True)
 
 
-def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None) -> str:
-    """The summary figures as HTML, naming the cached period they are compared with."""
-    note = f"Change against {compared[0]} – {compared[1]} (cached)." if compared is not None else ""
+def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *, cached: bool = True) -> str:
+    """The summary figures as HTML, naming the period they are compared with, or saying why there
+    is no comparison (that period is not cached: comparing would cost requests)."""
+    note = ""
+    if compared is not None and cached:
+        note = f"Change against {compared[0]} – {compared[1]} (cached)."
+    elif compared is not None:
+        note = (
+            f"No change shown: the previous period ({compared[0]} – {compared[1]}) is not cached yet; fetch it first."
+        )
     return (
         '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()

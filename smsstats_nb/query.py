@@ -18,6 +18,7 @@ from .errors import QueryError
 __all__ = [
     "FREQS",
     "MOSCOW",
+    "PRESETS",
     "DateLike",
     "StatsQuery",
     "check_freq",
@@ -26,6 +27,7 @@ __all__ = [
     "make_query",
     "moscow_today",
     "period_of",
+    "preset_range",
     "split_periods",
 ]
 
@@ -257,3 +259,30 @@ def last_full_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     today = today or moscow_today()
     last = today.replace(day=1) - dt.timedelta(days=1)
     return last.replace(day=1), last
+
+
+#: The date-range presets analysts reach for, in the order a picker lists them.
+PRESETS = ("last 7 days", "this month", "last month", "last quarter", "year to date")
+
+
+def preset_range(name: str, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The range a preset names, on the server's calendar (``today`` default: today in Moscow):
+    the last 7 days up to today, this month so far, last month, the last whole quarter, or the
+    year so far.
+
+    Raises:
+        QueryError: an unknown preset.
+    """
+    today = today or moscow_today()
+    if name == "last 7 days":
+        return today - dt.timedelta(days=6), today
+    if name == "this month":
+        return today.replace(day=1), today
+    if name == "last month":
+        return last_full_month(today)
+    if name == "last quarter":
+        this_quarter = period_of(today, "QS")[0]
+        return period_of(this_quarter - dt.timedelta(days=1), "QS")
+    if name == "year to date":
+        return today.replace(month=1, day=1), today
+    raise QueryError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}")

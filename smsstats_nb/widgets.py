@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .analysis import LABELS, previous_period, summarize
+from .analysis import LABELS, previous_calendar_period, summarize
 from .client import StatsClient
 from .display import download_link, friendly_error, html_table, summary_block
 from .errors import (
@@ -37,7 +37,7 @@ from .errors import (
 )
 from .frames import describe, file_tag
 from .notebook import connect
-from .query import last_full_month, make_query
+from .query import PRESETS, last_full_month, make_query, preset_range
 from .series import format_duration, series_queries
 from .settings import Environment
 
@@ -81,14 +81,18 @@ class StatsDashboard:
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._note = ""
-        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame] | None = None
+        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._pending: dict[str, Any] | None = None
         self._plan = {"total": 0, "requests": 0, "fetched": 0}
         start, end = last_full_month(today)
+        self.today = today  # the day the presets count from (None: today in Moscow)
         style = {"description_width": "80px"}
         narrow = w.Layout(width="240px")
         self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
         self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
+        self.preset_dropdown = w.Dropdown(
+            description="Range", options=["custom", *PRESETS], value="custom", style=style, layout=narrow
+        )
         self.mycur_box = w.Checkbox(description="own currency (mycur)", value=False, indent=False)
         self.balance2_box = w.Checkbox(description="electronic balance (balance2)", value=False, indent=False)
         self.fmt_dropdown = w.Dropdown(
@@ -151,6 +155,7 @@ class StatsDashboard:
         ):
             control.observe(self._update_coverage, names="value")
         self.login_filter.observe(self._on_redraw, names="value")
+        self.preset_dropdown.observe(self._on_preset, names="value")
         if self.client is None and login is None:
             try:
                 self.client = StatsClient()
@@ -161,7 +166,9 @@ class StatsDashboard:
             self._set_status("Enter the SMSC login and password above and click Connect.")
         controls = w.VBox(
             [
-                w.HBox([self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP),
+                w.HBox(
+                    [self.preset_dropdown, self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP
+                ),
                 w.HBox([self.metric_dropdown, self.fmt_dropdown, self.mycur_box, self.balance2_box], layout=_WRAP),
                 w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label], layout=_WRAP),
                 self.coverage_label,
@@ -239,6 +246,12 @@ class StatsDashboard:
     def _on_cancel(self, _: Any = None) -> None:
         self._cancel.set()
         self._set_status("Cancelling after the current request…")
+
+    def _on_preset(self, _: Any = None) -> None:
+        """A preset fills both date pickers (on the server's calendar); sends nothing."""
+        name = self.preset_dropdown.value
+        if name in PRESETS:
+            self.start_picker.value, self.end_picker.value = preset_range(name, self.today)
 
     def _on_redraw(self, _: Any = None) -> None:
         """A metric or login-filter change redraws everything from the answer already fetched (no
@@ -410,18 +423,23 @@ class StatsDashboard:
         self._previous = self._cached_previous(df)
         self._render()
 
-    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame] | None:
-        """The previous period of the same length, only when it is cached (no request)."""
+    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The previous calendar period (January for February, the quarter before a quarter, the
+        same number of days before a custom range) and its answer when it is cached (no request)."""
         client = self.client
         start, end = df.attrs.get("start"), df.attrs.get("end")
-        if client is None or not start or not end:
+        if client is None or not start or not end or df.attrs.get("complete") is False:
             return None
-        a, b = previous_period(start, end)
+        a, b = previous_calendar_period(start, end)
+        flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
         try:
-            previous = client.cached(a, b, mycur=df.attrs.get("mycur", False), balance2=df.attrs.get("balance2", False))
+            previous = client.cached(a, b, **flags)
+            freq = df.attrs.get("freq")
+            if previous is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
+                previous = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
         except SmsStatsError:
-            return None
-        return ((a, b), previous) if previous is not None else None
+            previous = None
+        return (a, b), previous
 
     def view(self) -> pd.DataFrame | None:
         """The answer as the page shows it: only the logins picked in the filter (all when none)."""
@@ -442,12 +460,13 @@ class StatsDashboard:
         start, end = df.attrs.get("start"), df.attrs.get("end")
         previous = self._previous
         before = None
-        if previous is not None:
+        if previous is not None and previous[1] is not None:
             before = previous[1]
             if self.login_filter.value:
                 before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
         self.summary = summarize(df, before)
-        self.summary_html.value = summary_block(self.summary, previous[0] if previous is not None else None)
+        compared = previous[0] if previous is not None else None
+        self.summary_html.value = summary_block(self.summary, compared, cached=before is not None)
         _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
         self._show_plot(df)
         series = "period_start" in df.columns

@@ -256,3 +256,36 @@ def test_the_dashboard_shows_coverage_of_the_chosen_range(make_client: Make, ser
     assert dash.wait(30)
     assert "5 periods: all cached" in dash.coverage_label.value
     assert server.stat_requests == 5
+
+
+def test_february_after_january_shows_the_change_and_says_when_it_cannot(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    dash = StatsDashboard(client, today=dt.date(2024, 3, 10))
+    dash.granularity_dropdown.value = "total"
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 2, 1), dt.date(2024, 2, 29)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert "not cached yet" in dash.summary_html.value and "2024-01-01 – 2024-01-31" in dash.summary_html.value
+    sent = server.stat_requests
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 31)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 2, 1), dt.date(2024, 2, 29)
+    dash.fetch_button.click()  # February again, now that January is cached
+    assert dash.wait(30)
+    jan = expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    feb = expected_frame(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    change = (feb["sms"].sum() - jan["sms"].sum()) / jan["sms"].sum() * 100
+    assert f"{int(feb['sms'].sum()):,} messages ({change:+.1f}%)" in dash.summary_html.value
+    assert "Change against 2024-01-01 – 2024-01-31 (cached)." in dash.summary_html.value
+    assert server.stat_requests == sent + 1  # January once; the comparison itself cost nothing
+
+
+def test_a_preset_fills_the_date_pickers_and_sends_nothing(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 5, 15))
+    assert "last quarter" in dash.preset_dropdown.options
+    dash.preset_dropdown.value = "last quarter"
+    assert (dash.start_picker.value, dash.end_picker.value) == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))
+    dash.preset_dropdown.value = "year to date"
+    assert (dash.start_picker.value, dash.end_picker.value) == (dt.date(2024, 1, 1), dt.date(2024, 5, 15))
+    assert server.stat_requests == 0

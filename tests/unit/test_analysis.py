@@ -66,3 +66,22 @@ def test_previous_period_takes_dates_in_any_form() -> None:
     assert previous_period("01.02.2024", dt.date(2024, 2, 29)) == previous_period(dt.date(2024, 2, 1), "2024-02-29")
     with pytest.raises(QueryError):
         previous_period("2024-02-30", "2024-03-01")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "before"),
+    [
+        ("2024-02-01", "2024-02-29", ("2024-01-01", "2024-01-31")),  # February against January
+        ("2024-03-01", "2024-03-31", ("2024-02-01", "2024-02-29")),
+        ("2024-04-01", "2024-06-30", ("2024-01-01", "2024-03-31")),  # a quarter against the one before
+        ("2024-01-01", "2024-12-31", ("2023-01-01", "2023-12-31")),
+        ("2024-01-08", "2024-01-14", ("2024-01-01", "2024-01-07")),  # a Monday-Sunday week
+        ("2024-02-10", "2024-02-19", ("2024-01-31", "2024-02-09")),  # custom: the same length before
+    ],
+)
+def test_the_previous_calendar_period(start: str, end: str, before: tuple[str, str]) -> None:
+    import datetime as dt
+
+    from smsstats_nb.analysis import previous_calendar_period
+
+    assert previous_calendar_period(start, end) == tuple(dt.date.fromisoformat(x) for x in before)

@@ -99,3 +99,21 @@ def test_pandas_spellings_of_quarters_years_and_months_are_accepted(alias: str, 
     assert split_periods(dt.date(2024, 1, 1), dt.date(2024, 12, 31), alias) == split_periods(
         dt.date(2024, 1, 1), dt.date(2024, 12, 31), canonical
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("last 7 days", ("2024-05-09", "2024-05-15")),
+        ("this month", ("2024-05-01", "2024-05-15")),
+        ("last month", ("2024-04-01", "2024-04-30")),
+        ("last quarter", ("2024-01-01", "2024-03-31")),
+        ("year to date", ("2024-01-01", "2024-05-15")),
+    ],
+)
+def test_presets_count_from_the_servers_today(name: str, expected: tuple[str, str]) -> None:
+    from smsstats_nb.query import preset_range
+
+    assert preset_range(name, dt.date(2024, 5, 15)) == tuple(dt.date.fromisoformat(x) for x in expected)
+    with pytest.raises(QueryError, match="preset"):
+        preset_range("last fortnight", dt.date(2024, 5, 15))
