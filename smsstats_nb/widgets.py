@@ -166,10 +166,9 @@ class StatsDashboard:
             self._set_status("Enter the SMSC login and password above and click Connect.")
         controls = w.VBox(
             [
-                w.HBox(
-                    [self.preset_dropdown, self.start_picker, self.end_picker, self.granularity_dropdown], layout=_WRAP
-                ),
-                w.HBox([self.metric_dropdown, self.fmt_dropdown, self.mycur_box, self.balance2_box], layout=_WRAP),
+                w.HBox([self.preset_dropdown, self.start_picker, self.end_picker], layout=_WRAP),
+                w.HBox([self.granularity_dropdown, self.metric_dropdown, self.fmt_dropdown], layout=_WRAP),
+                w.HBox([self.mycur_box, self.balance2_box], layout=_WRAP),
                 w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label], layout=_WRAP),
                 self.coverage_label,
             ]
