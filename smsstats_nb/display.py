@@ -32,9 +32,17 @@ __all__ = ["download_link", "friendly_error", "html_table", "summary_block"]
 def friendly_error(exc: BaseException) -> str:
     """One line a person can act on, for any error a fetch can raise (each fact said once)."""
     if isinstance(exc, AuthError):
-        if exc.description == "refused locally" and exc.hint:
-            return f"Not sent: {exc.hint}."
-        return "Login failed: SMSC rejected the login or password. Enter them again below."
+        if exc.description == "refused locally":  # SMSC was not asked: say so, in the page's words
+            if "logins failed" in (exc.hint or ""):
+                return (
+                    "Not sent: several logins failed from this machine in the last 30 minutes, and SMSC "
+                    "blocks the IP address at five; wait before trying other credentials."
+                )
+            return (
+                "Not sent: SMSC rejected these credentials a moment ago, and five failures block this IP "
+                "address, so they are not tried again for 30 minutes. Enter the right password above."
+            )
+        return "Login failed: SMSC rejected the login or password. Enter them again above."
     if isinstance(exc, IPBlockedError):
         if exc.retry_after:
             return f"SMSC has blocked this IP address; not asking again for {format_duration(exc.retry_after)}."

@@ -81,6 +81,7 @@ class StatsDashboard:
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._note = ""
+        self._running: dict[str, Any] | None = None
         self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._pending: dict[str, Any] | None = None
         self._plan = {"total": 0, "requests": 0, "fetched": 0}
@@ -239,7 +240,10 @@ class StatsDashboard:
         self.client = client
         self._ask_credentials(False)
         self._update_coverage()
-        self._set_status(f"Connected as {html.escape(login or '')}. Pick a period and click <b>Fetch</b>.", raw=True)
+        # not "connected": the password is checked by the first Fetch (checking now would spend a login)
+        self._set_status(
+            f"Login {html.escape(login or '')} set: SMSC checks the password at the first <b>Fetch</b>.", raw=True
+        )
 
     # -- callbacks ---------------------------------------------------------------------------------
     def _on_cancel(self, _: Any = None) -> None:
@@ -293,8 +297,7 @@ class StatsDashboard:
             self._pending = params
             self.confirm_text.value = (
                 f"This needs <b>{requests} request(s)</b>: about <b>{html.escape(format_duration(eta))}</b> "
-                "under SMSC's limit of 3 statistics requests a minute. What is fetched is cached, and "
-                "Cancel keeps it."
+                f"under {html.escape(self._limit_words())}. What is fetched is cached, and Cancel keeps it."
             )
             self.confirm_box.layout.display = None
             self._set_status("Waiting for your confirmation.")
@@ -332,6 +335,7 @@ class StatsDashboard:
         self.progress.value, self.progress.max = 0, 1
         self.progress_label.value = ""
         self._set_status("Fetching…")
+        self._running = dict(params)  # the fetch under way (its cache line is kept current)
         self._thread = threading.Thread(target=self._run, args=(params,), name="smsstats-dashboard", daemon=True)
         self._thread.start()
 
@@ -384,19 +388,47 @@ class StatsDashboard:
             self._thread = None
             self._update_coverage()
 
+    def _limit_words(self) -> str:
+        """The client's real limit in words ("the limit of 3 requests per 60 s")."""
+        if self.client is None:
+            return "the rate limit"
+        count, per = self.client.rate_limit
+        return f"the limit of {count} requests per {per:g} s"
+
     def _on_period(self, done: int, total: int, cached: bool) -> None:
         self.progress.max = total
         self.progress.value = done
         if not cached:
             self._plan["fetched"] += 1
-        left = max(0, self._plan["requests"] - self._plan["fetched"])
-        eta = ""
-        if left and self.client is not None:
-            eta = f", about {format_duration(self.client.eta(left))} left"
-        self.progress_label.value = f"{done} of {total} periods done, {total - done} to go{eta}"
+        self._progress_line(None)
+        self._update_cache_line()
 
     def _on_wait(self, seconds: float) -> None:
-        self.progress_label.value = f"rate limit: 3 requests a minute; next in {seconds:.0f} s"
+        self._progress_line(seconds)
+
+    def _progress_line(self, seconds: float | None) -> None:
+        """Done, to go and the time left (from the client's real limit); the wait for the next
+        request is added to it, never written over it."""
+        done, total = self.progress.value, self.progress.max
+        left = max(0, self._plan["requests"] - self._plan["fetched"])
+        parts = [f"{done} of {total} periods done, {total - done} to go"]
+        if left and self.client is not None:
+            parts.append(f"about {format_duration(self.client.eta(left))} left")
+        if seconds is not None and seconds >= 1:
+            parts.append(f"next request in {seconds:.0f} s ({self._limit_words()})")
+        self.progress_label.value = "; ".join(parts)
+
+    def _update_cache_line(self) -> None:
+        """Keep the "how much is cached" line current while a fetch fills the cache."""
+        client, params = self.client, self._running
+        if client is None or params is None or params.get("freq") is None:
+            return
+        flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
+        try:
+            text = f"Cache: {client.coverage(params['start'], params['end'], params['freq'], **flags)}."
+        except SmsStatsError:
+            return
+        self.coverage_label.value = f'<span class="smsstats-coverage" style="color:#555">{html.escape(text)}</span>'
 
     # -- output --------------------------------------------------------------------------------------------
     def _clear_answer(self) -> None:

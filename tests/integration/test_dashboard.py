@@ -163,6 +163,8 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.granularity_dropdown.value = "daily"
     dash.fetch_button.click()
     assert dash.confirm_box.layout.display is None and "5 request(s)" in dash.confirm_text.value
+    assert "the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
+    assert "a minute" not in dash.confirm_text.value
     assert server.stat_requests == 0 and dash._thread is None
     dash.decline_button.click()
     assert dash.confirm_box.layout.display == "none" and server.stat_requests == 0
@@ -172,7 +174,12 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.confirm_button.click()
     assert dash.wait(30)
     assert server.stat_requests == 5 and dash.result is not None
-    assert "1 of 5 periods done, 4 to go, about" in " | ".join(labels)
+    text = " | ".join(labels)
+    assert "1 of 5 periods done, 4 to go; about" in text
+    # while it waits, the line still says how far it is, and the limit is the client's own
+    waiting = [x for x in labels if "next request in" in x]
+    assert waiting and all(" periods done, " in x and "(the limit of 3 requests per 2 s)" in x for x in waiting)
+    assert "Cache: 5 periods: all cached." in dash.coverage_label.value  # kept current while fetching
 
 
 def test_a_wrong_password_can_be_corrected_in_the_page(make_client: Make, server: DemoServer) -> None:
@@ -181,11 +188,16 @@ def test_a_wrong_password_can_be_corrected_in_the_page(make_client: Make, server
     assert dash.wait(30)
     assert dash.credentials_box.layout.display is None and dash.login_text.value == server.login
     assert dash.status.value.count("Login failed") == 1
+    assert "above" in dash.status.value and "below" not in dash.status.value  # the form is above the message
     dash.password.value = "typo"
     dash.connect_button.click()
+    assert "Connected" not in dash.status.value and "checks the password at the first" in dash.status.value
     dash.fetch_button.click()
     assert dash.wait(30)
     assert "refused locally" not in dash.status.value and "Not sent" in dash.status.value  # no second request
+    # in the page's words: no CLI or Python call, no "SMSC error 2" (SMSC was not asked), the form is above
+    assert "smsstats cache" not in dash.status.value and "clear_cache" not in dash.status.value
+    assert "error 2" not in dash.status.value and "above" in dash.status.value
     assert server.stat_requests == 1
     dash.password.value = server.psw
     dash.connect_button.click()
