@@ -26,7 +26,7 @@ from .errors import (
 )
 from .series import format_duration
 
-__all__ = ["download_link", "friendly_error", "html_table", "summary_block"]
+__all__ = ["download_buttons", "download_link", "friendly_error", "html_table", "summary_block"]
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -107,6 +107,38 @@ def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *,
         '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()
         + f"<br><small>{html.escape(note)}</small></div>"
+    )
+
+
+def download_buttons(df: pd.DataFrame, stem: str, png: bytes | None) -> str:
+    """Three visible download buttons (data: URLs, no server needed): the table as CSV and as
+    Excel (numbers as numbers, the query on a second sheet), and the chart as PNG."""
+    from .exports import export_bytes
+
+    files = [
+        (f"{stem}.csv", "text/csv;charset=utf-8", df.to_csv(index=False).encode("utf-8"), "CSV"),
+        (
+            f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            export_bytes(df, ".xlsx"),
+            "Excel",
+        ),
+    ]
+    if png is not None:
+        files.append((f"{stem}.png", "image/png", png, "Chart (PNG)"))
+    style = (
+        "display:inline-block;margin:2px 6px 2px 0;padding:4px 10px;border:1px solid #1976d2;"
+        "border-radius:3px;color:#1976d2;text-decoration:none;font-size:90%"
+    )
+    links = [
+        f'<a download="{html.escape(name)}" href="data:{mime};base64,{base64.b64encode(data).decode("ascii")}" '
+        f'class="smsstats-download" title="{html.escape(name)}" style="{style}">⬇ {label}</a>'
+        for name, mime, data, label in files
+    ]
+    return (
+        '<div class="smsstats-downloads">'
+        + "".join(links)
+        + f'<small style="color:#555">{html.escape(stem)} ({len(df)} rows)</small></div>'
     )
 
 

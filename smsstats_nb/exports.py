@@ -91,6 +91,14 @@ def export(df: pd.DataFrame, path: str | Path, *, spreadsheet: bool = False, dec
     return target
 
 
+def export_bytes(df: pd.DataFrame, suffix: str, **options: Any) -> bytes:
+    """What :func:`export` would write for ``suffix`` (``".xlsx"`` …), as bytes (for a download)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="smsstats-export-") as folder:
+        return export(df, Path(folder) / f"export{suffix}", **options).read_bytes()
+
+
 def _write_parquet(df: pd.DataFrame, target: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .analysis import LABELS, previous_calendar_period, summarize
 from .client import StatsClient
-from .display import download_link, friendly_error, html_table, summary_block
+from .display import download_buttons, friendly_error, html_table, summary_block
 from .errors import (
     AuthError,
     QueryError,
@@ -499,12 +499,13 @@ class StatsDashboard:
         compared = previous[0] if previous is not None else None
         self.summary_html.value = summary_block(self.summary, compared, cached=before is not None)
         _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
-        self._show_plot(df)
+        png = self._show_plot(df)
         series = "period_start" in df.columns
         granularity = self.granularity_dropdown.value if series else "total"
         only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
-        name = f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}.csv"
-        self.download.value = download_link(df, name)
+        self.download.value = download_buttons(
+            df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
+        )
         source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
         extra = ""
         if not df.attrs.get("complete", True):
@@ -521,14 +522,16 @@ class StatsDashboard:
             shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
         self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
 
-    def _show_plot(self, df: pd.DataFrame) -> None:
+    def _show_plot(self, df: pd.DataFrame) -> bytes | None:
+        """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""
         from .plotting import render_png
 
         if not len(df):
             self.plot_output.outputs = ()
-            return
+            return None
         png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
+        return png
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         """Show one status line (plain text) above the results."""

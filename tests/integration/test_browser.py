@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
 import pytest
 
 from ..conftest import free_port
@@ -115,7 +116,7 @@ def _chromium() -> Iterator[Any]:
             ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page = browser.new_page(viewport={"width": 1000, "height": 900}, accept_downloads=True)
             page.route("**/*", only_loopback)
             yield page
         finally:
@@ -185,7 +186,24 @@ def test_the_analysts_path_in_a_real_browser(tmp_path: Path) -> None:
             assert page.locator("table.smsstats-table").count() == 1
             assert "11,104" not in page.locator("table.smsstats-table").inner_text()
             assert "2024-01-01" not in status
-            assert "smsstats_2023-12-01_2023-12-31_total.csv" in page.locator(".smsstats-download").inner_text()
+            assert "smsstats_2023-12-01_2023-12-31_total" in page.locator(".smsstats-downloads").inner_text()
+            got = {}
+            for label in ("CSV", "Excel", "Chart (PNG)"):  # three visible buttons, each file opened and checked
+                with page.expect_download() as info:
+                    page.locator(".smsstats-download", has_text=label).click()
+                download = info.value
+                target = tmp_path / download.suggested_filename
+                download.save_as(target)
+                got[target.suffix] = target
+            assert sorted(got) == [".csv", ".png", ".xlsx"]
+            assert got[".csv"].name == "smsstats_2023-12-01_2023-12-31_total.csv"
+            csv = pd.read_csv(got[".csv"])
+            assert len(csv) == 4 and "демо_маркет" in set(csv["login"])
+            from smsstats_nb.exports import read_export
+
+            sheet = read_export(got[".xlsx"])
+            assert sheet["sms"].tolist() == csv["sms"].tolist() and sheet.attrs["start"] == "2023-12-01"
+            assert got[".png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 1000, f"the page is {width} px wide in a 1000 px window"
             after = tmp_path / "dashboard-second-fetch.png"
