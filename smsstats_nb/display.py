@@ -26,7 +26,7 @@ from .errors import (
 )
 from .series import format_duration
 
-__all__ = ["download_buttons", "download_link", "friendly_error", "html_table", "summary_block"]
+__all__ = ["download_buttons", "download_link", "friendly_error", "html_table", "kpi_tiles", "summary_block"]
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -63,10 +63,11 @@ def friendly_error(exc: BaseException) -> str:
     return f"Unexpected {type(exc).__name__}: {exc}"
 
 
-def html_table(df: pd.DataFrame) -> str:
+def html_table(df: pd.DataFrame, *, first: int = 0, rows: int | None = None) -> str:
     """The answer as an HTML table: money with two decimals and thousands separators, the
-    currency in the headers, the wire names explained."""
-    shown = df.copy()
+    currency in the headers, the wire names explained; ``rows`` from ``first`` (a page)."""
+    shown = df.copy() if rows is None else df.iloc[first : first + rows].copy()
+    df = shown
     for col in ("period_start", "period_end"):
         if col in shown.columns:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
@@ -93,9 +94,38 @@ def html_table(df: pd.DataFrame) -> str:
     return style + shown.to_html(index=False, classes="smsstats-table", escape=True)
 
 
+def _tile(title: str, value: str, change: float | None, compared: bool) -> str:
+    """One KPI tile: the figure, and its change coloured by direction (green up, red down)."""
+    if not compared:
+        delta = ""
+    elif change is None:
+        delta = '<div style="color:#555;font-size:85%">no figure before</div>'
+    else:
+        colour = "#1b5e20" if change > 0 else "#b00020" if change < 0 else "#555"
+        arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+        delta = f'<div style="color:{colour};font-size:85%">{arrow} {change:+.1f}% vs previous</div>'
+    return (
+        '<div class="smsstats-kpi" style="display:inline-block;vertical-align:top;min-width:170px;margin:0 8px 8px 0;'
+        'padding:6px 10px;border:1px solid #ddd;border-radius:4px">'
+        f'<div style="color:#555;font-size:85%">{html.escape(title)}</div>'
+        f'<div style="font-size:140%;font-weight:600">{html.escape(value)}</div>{delta}</div>'
+    )
+
+
+def kpi_tiles(summary: Summary) -> str:
+    """The headline figures as tiles: messages, spent, cost per message, paid in (per currency)."""
+    tiles = [_tile("messages", f"{summary.messages:,}", summary.messages_change, summary.compared)]
+    for cur, spent in summary.spent.items():
+        tiles.append(_tile(f"spent, {cur}", format_money(spent), summary.spent_change.get(cur), summary.compared))
+        cost = summary.cost_per_message.get(cur)
+        tiles.append(_tile(f"cost per message, {cur}", "–" if cost is None else format_money(cost), None, False))
+        tiles.append(_tile(f"paid in, {cur}", format_money(summary.paid_in[cur]), None, False))
+    return '<div class="smsstats-kpis">' + "".join(tiles) + "</div>"
+
+
 def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *, cached: bool = True) -> str:
-    """The summary figures as HTML, naming the period they are compared with, or saying why there
-    is no comparison (that period is not cached: comparing would cost requests)."""
+    """The KPI tiles and the summary lines as HTML, naming the period they are compared with, or
+    saying why there is no comparison (that period is not cached: comparing would cost requests)."""
     note = ""
     if compared is not None and cached:
         note = f"Change against {compared[0]} – {compared[1]} (cached)."
@@ -104,7 +134,8 @@ def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *,
             f"No change shown: the previous period ({compared[0]} – {compared[1]}) is not cached yet; fetch it first."
         )
     return (
-        '<div class="smsstats-summary" style="font-size:110%">'
+        kpi_tiles(summary)
+        + '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()
         + f"<br><small>{html.escape(note)}</small></div>"
     )

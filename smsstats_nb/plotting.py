@@ -8,6 +8,7 @@ passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not t
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -86,14 +87,29 @@ _PALETTE = (
 _OTHERS_COLOUR = "#9e9e9e"
 
 
+#: The colour each login got in this session, in the order logins were first drawn.
+_SESSION_COLOURS: dict[str, str] = {}
+_COLOURS_LOCK = threading.Lock()
+
+
 def login_colour(login: object) -> str:
-    """The one colour of a login on every plot of every session (a stable hash of its name, not
-    its place in a legend): ``demo_shop`` is the same colour in each plot."""
+    """The one colour of a login on every plot of this session: the next free colour of the palette
+    the first time a login is drawn (so the first logins are all different), a stable hash of its
+    name once the palette is used up; ``others`` is always grey."""
     name = str(login)
     if name == OTHERS:
         return _OTHERS_COLOUR
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
-    return _PALETTE[int.from_bytes(digest, "big") % len(_PALETTE)]
+    with _COLOURS_LOCK:
+        colour = _SESSION_COLOURS.get(name)
+        if colour is None:
+            used = len(_SESSION_COLOURS)
+            if used < len(_PALETTE):
+                colour = _PALETTE[used]
+            else:
+                digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
+                colour = _PALETTE[int.from_bytes(digest, "big") % len(_PALETTE)]
+            _SESSION_COLOURS[name] = colour
+        return colour
 
 
 def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:

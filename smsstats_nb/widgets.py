@@ -91,6 +91,16 @@ class StatsDashboard:
         narrow = w.Layout(width="240px")
         self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
         self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
+        self.page = 0
+        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
+        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self.page_label = w.HTML(value="")
+        # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
+        self.pager = w.HBox(
+            [self.prev_button, self.next_button, self.page_label],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.pager.layout.display = "none"
         self.preset_dropdown = w.Dropdown(
             description="Range", options=["custom", *PRESETS], value="custom", style=style, layout=narrow
         )
@@ -157,6 +167,8 @@ class StatsDashboard:
             control.observe(self._update_coverage, names="value")
         self.login_filter.observe(self._on_redraw, names="value")
         self.preset_dropdown.observe(self._on_preset, names="value")
+        self.prev_button.on_click(lambda _: self._turn(-1))
+        self.next_button.on_click(lambda _: self._turn(1))
         if self.client is None and login is None:
             try:
                 self.client = StatsClient()
@@ -182,10 +194,11 @@ class StatsDashboard:
                 self.confirm_box,
                 self.status,
                 self.summary_html,
+                self.plot_output,  # the chart before the table: the answer at a glance
                 self.download,
                 self.login_filter,
                 self.table_output,
-                self.plot_output,
+                self.pager,
             ],
             layout=w.Layout(max_width="980px"),
         )
@@ -498,7 +511,8 @@ class StatsDashboard:
         self.summary = summarize(df, before)
         compared = previous[0] if previous is not None else None
         self.summary_html.value = summary_block(self.summary, compared, cached=before is not None)
-        _replace(self.table_output, {"text/html": html_table(df), "text/plain": f"{len(df)} rows"})
+        self.page = 0
+        self._show_page(df)
         png = self._show_plot(df)
         series = "period_start" in df.columns
         granularity = self.granularity_dropdown.value if series else "total"
@@ -521,6 +535,29 @@ class StatsDashboard:
         if self.login_filter.value:
             shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
         self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
+
+    #: Rows on one page of the table (a daily series of a year is 365 × the logins).
+    PAGE_ROWS = 25
+
+    def _show_page(self, df: pd.DataFrame) -> None:
+        """The current page of the table, and the pager when there is more than one page."""
+        pages = max(1, -(-len(df) // self.PAGE_ROWS))
+        self.page = min(max(0, self.page), pages - 1)
+        first = self.page * self.PAGE_ROWS
+        table = html_table(df, first=first, rows=self.PAGE_ROWS)
+        _replace(self.table_output, {"text/html": table, "text/plain": f"{len(df)} rows"})
+        self.pager.layout.display = None if pages > 1 else "none"
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
+        last = min(len(df), first + self.PAGE_ROWS)
+        self.page_label.value = f"rows {first + 1}–{last} of {len(df):,} (page {self.page + 1} of {pages})"
+
+    def _turn(self, step: int) -> None:
+        """Another page of the table (the same answer, the same filter; no request)."""
+        view = self.view()
+        if view is not None:
+            self.page += step
+            self._show_page(view)
 
     def _show_plot(self, df: pd.DataFrame) -> bytes | None:
         """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""

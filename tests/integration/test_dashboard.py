@@ -301,3 +301,41 @@ def test_a_preset_fills_the_date_pickers_and_sends_nothing(make_client: Make, se
     dash.preset_dropdown.value = "year to date"
     assert (dash.start_picker.value, dash.end_picker.value) == (dt.date(2024, 1, 1), dt.date(2024, 5, 15))
     assert server.stat_requests == 0
+
+
+def test_kpis_first_then_the_chart_then_a_paged_table(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.granularity_dropdown.value = "daily"
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    order = list(dash.widget.children)
+    assert order.index(dash.summary_html) < order.index(dash.plot_output) < order.index(dash.table_output)
+    kpis = dash.summary_html.value
+    assert kpis.index("smsstats-kpi") < kpis.index("smsstats-summary")  # tiles first
+    for title in ("messages", "spent, RUR", "cost per message, RUR", "paid in, RUR"):
+        assert f">{title}<" in kpis
+    rows = len(dash.result)
+    assert rows > 100 and dash.pager.layout.display is None  # 31 days of 4 logins (minus silent days)
+    table = dash.table_output.outputs[0]["data"]["text/html"]
+    assert table.count("<tr") == 1 + dash.PAGE_ROWS  # the header and one page, not all the rows
+    assert dash.page_label.value == f"rows 1–25 of {rows} (page 1 of 5)" and dash.prev_button.disabled
+    dash.next_button.click()
+    assert dash.page_label.value.startswith(f"rows 26–50 of {rows}") and server.stat_requests == 31
+    for _ in range(5):
+        dash.next_button.click()
+    assert dash.page_label.value == f"rows 101–{rows} of {rows} (page 5 of 5)" and dash.next_button.disabled
+
+
+def test_hiding_the_pager_hides_nothing_else(make_client: Make) -> None:
+    """The pager is hidden until a table has pages; its Layout is its own, so no other row goes."""
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+
+    def walk(widget: object) -> list[object]:
+        return [widget, *(x for c in getattr(widget, "children", ()) for x in walk(c))]
+
+    everything = walk(dash.widget)
+    assert dash.pager in everything and dash.fetch_button in everything
+    assert dash.pager.layout.display == "none"
+    hidden = [x for x in everything if getattr(x, "layout", None) is not None and x.layout.display == "none"]
+    assert all(x.layout is not dash.pager.layout for x in everything if x is not dash.pager)
+    assert dash.fetch_button not in hidden and not any(dash.fetch_button in walk(x) for x in hidden)

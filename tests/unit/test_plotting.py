@@ -188,6 +188,16 @@ def test_each_login_keeps_its_colour_on_every_plot() -> None:
     assert lines["a"] == login_colour("a") == three["a"]
     for ax in (ax1, ax2, ax3):
         plt.close(ax.figure)
+    assert login_colour("others") == "#9e9e9e"
+
+
+def test_the_first_logins_of_a_session_all_get_different_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smsstats_nb import plotting
+
+    monkeypatch.setattr(plotting, "_SESSION_COLOURS", {})  # a new session
+    names = ["demo", "demo_shop", "demo_support", "демо_маркет", *(f"x{i}" for i in range(7))]
+    colours = [plotting.login_colour(x) for x in names]
+    assert len(set(colours)) == 11 and plotting.login_colour("demo") == colours[0]  # and it keeps it
 
 
 def test_a_resellers_two_thousand_logins_become_the_top_ten_and_others() -> None:
