@@ -26,7 +26,15 @@ from .errors import (
 )
 from .series import format_duration
 
-__all__ = ["download_buttons", "download_link", "friendly_error", "html_table", "kpi_tiles", "summary_block"]
+__all__ = [
+    "download_buttons",
+    "download_link",
+    "flags_table",
+    "friendly_error",
+    "html_table",
+    "kpi_tiles",
+    "summary_block",
+]
 
 
 def friendly_error(exc: BaseException) -> str:
@@ -138,6 +146,24 @@ def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *,
         + '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()
         + f"<br><small>{html.escape(note)}</small></div>"
+    )
+
+
+def flags_table(flags: pd.DataFrame) -> str:
+    """The flagged days as a short HTML table (or a line saying none were found)."""
+    if flags.empty:
+        return '<div class="smsstats-flags"><small>Monitoring: no day departs from its weekday baseline.</small></div>'
+    shown = flags.head(50).copy()
+    shown["period_start"] = shown["period_start"].dt.strftime("%Y-%m-%d")
+    for col in ("value", "baseline", "deviation"):
+        shown[col] = [f"{v:,.2f}" for v in shown[col]]
+    shown["score"] = [f"{v:+.1f}" for v in shown["score"]]
+    shown = shown.rename(columns={"period_start": "day"})
+    more = f" (the first 50 of {len(flags)})" if len(flags) > 50 else ""
+    return (
+        f'<div class="smsstats-flags"><b>Monitoring: {len(flags)} flagged day(s){more}</b>'
+        + shown.to_html(index=False, classes="smsstats-table", escape=True)
+        + "</div>"
     )
 
 

@@ -8,6 +8,7 @@ passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -163,9 +164,13 @@ def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None
         totals = pd.concat([totals.drop(OTHERS), totals[[OTHERS]]])
     ax = _axes(ax, (7, 3.5))
     label = _label(df, metric)
-    ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
+    bars = ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
     ax.set_ylim(bottom=0)
     _thousands(ax)
+    if len(totals) <= 12:  # values on the bars while there is room
+        fmt = "{:,.0f}" if metric == "sms" else "{:,.2f}"
+        ax.bar_label(bars, labels=[fmt.format(v) for v in totals.to_numpy()], fontsize="x-small", padding=2)
+        ax.margins(y=0.12)
     ax.set_ylabel(label)
     ax.set_xlabel("login")
     ax.set_title(f"{label} per login{_period(df)}")
@@ -226,27 +231,12 @@ def plot_series(
             )
     ax.set_ylim(bottom=0)
     _thousands(ax)
-    import matplotlib.dates as mdates
 
     if flags is not None and len(flags) and kind == "line":
         marked = flags[flags["login"].astype(str).isin([str(c) for c in wide.columns])]
         marked = marked[marked["period_start"].isin(wide.index)]
         if len(marked):
-            grid = wide.to_numpy(dtype=float)
-            col_of = {str(c): i for i, c in enumerate(wide.columns)}
-            rows = wide.index.get_indexer(pd.Index(marked["period_start"]))
-            logins_marked = marked["login"].astype(str)
-            ys = [float(grid[int(r), col_of[lg]]) for r, lg in zip(rows, logins_marked, strict=True)]
-            ax.scatter(
-                list(pd.DatetimeIndex(marked["period_start"]).to_pydatetime()),
-                ys,
-                s=140,
-                facecolors="none",
-                edgecolors="#d62728",
-                linewidths=2,
-                zorder=5,
-                label="flagged day",
-            )
+            _draw_flags(ax, wide, marked)
     partial = partial_periods(df)
     if len(partial):
         ends = df.drop_duplicates("period_start").set_index("period_start")["period_end"]
@@ -269,13 +259,8 @@ def plot_series(
                 fontsize="x-small",
                 color="0.35",
             )
-    locator = mdates.AutoDateLocator(maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    # no offset text: it named the month after the last tick ("2024-Feb" for January data);
-    # the title carries the period instead
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    _date_axis(ax, pd.DatetimeIndex(wide.index))
     ax.set_ylabel(label)
-    ax.set_xlabel("period start")
     freq = df.attrs.get("freq")
     ax.set_title(f"{label} per {'period' if not freq else FREQS.get(freq, freq)}{_period(df)}")
     if len(wide.columns) or len(partial):
@@ -283,6 +268,84 @@ def plot_series(
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
     ax.grid(alpha=0.3)
     return ax
+
+
+#: How each kind of flag is drawn: never in a login's colour, and named in the legend.
+_FLAG_STYLE = {
+    "spike": {"marker": "^", "color": "#b00020", "label": "spike (flagged day)"},
+    "drop": {"marker": "v", "color": "#e65100", "label": "drop (flagged day)"},
+    "flagged": {"marker": "o", "color": "#6a1b9a", "label": "flagged day"},  # flags without a kind
+}
+
+
+def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
+    """Spikes and drops as open markers of their kind's colour on the line; a silent stretch as
+    one shaded span from its first to its last day (not a pile of rings on zero)."""
+    grid = wide.to_numpy(dtype=float)
+    col_of = {str(c): i for i, c in enumerate(wide.columns)}
+    if "kind" not in marked.columns:
+        marked = marked.assign(kind="flagged")
+    for kind, style in _FLAG_STYLE.items():
+        part = marked[marked["kind"] == kind]
+        if not len(part):
+            continue
+        rows = wide.index.get_indexer(pd.Index(part["period_start"]))
+        ys = [float(grid[int(r), col_of[str(lg)]]) for r, lg in zip(rows, part["login"], strict=True)]
+        ax.scatter(
+            list(pd.DatetimeIndex(part["period_start"]).to_pydatetime()),
+            ys,
+            s=120,
+            marker=style["marker"],
+            facecolors="none",
+            edgecolors=style["color"],
+            linewidths=2,
+            zorder=5,
+            label=style["label"],
+        )
+    silent = marked[marked["kind"] == "silent"].sort_values(["login", "period_start"])
+    first_span = True
+    for login, days in silent.groupby(silent["login"].astype(str), sort=True):
+        starts = pd.DatetimeIndex(days["period_start"])
+        breaks = [0, *[i for i in range(1, len(starts)) if (starts[i] - starts[i - 1]).days > 1], len(starts)]
+        for a, b in itertools.pairwise(breaks):
+            ax.axvspan(
+                starts[a].to_pydatetime(),  # type: ignore[arg-type]
+                (starts[b - 1] + pd.Timedelta(days=1)).to_pydatetime(),  # type: ignore[arg-type]
+                color="#b00020",
+                alpha=0.12,
+                zorder=0,
+                label="silent (no messages)" if first_span else None,
+            )
+            ax.annotate(
+                f"{text(login)} silent",
+                (starts[a], 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, 4),
+                textcoords="offset points",
+                fontsize="x-small",
+                color="#b00020",
+            )
+            first_span = False
+
+
+def _date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
+    """Dates people can read: the year on the axis, month ticks at month starts for long spans,
+    day ticks that never collide for short ones."""
+    import matplotlib.dates as mdates
+
+    if len(days) == 0:
+        return
+    span = (days.max() - days.min()).days
+    if span > 62:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=1, interval=max(1, span // 300 + 1)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+        ax.set_xlabel("period start")
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        years = sorted({d.year for d in days})
+        shown = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        ax.set_xlabel(f"period start ({shown})")
 
 
 def _thousands(ax: Axes) -> None:
@@ -302,6 +365,7 @@ def render_png(
     dpi: int = 100,
     logins: list[str] | None = None,
     top: int | None = TOP,
+    flags: pd.DataFrame | None = None,
 ) -> bytes:
     """The fitting plot as PNG bytes: a series over time when there are several periods (only
     ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
@@ -313,7 +377,7 @@ def render_png(
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     if "period_start" in df.columns and df["period_start"].nunique() > 1:
-        plot_series(df, metric, logins, ax=ax, top=top)
+        plot_series(df, metric, logins, ax=ax, top=top, flags=flags)
     else:
         plot_totals(df, metric, ax=ax, top=top)
     buf = io.BytesIO()

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .analysis import LABELS, previous_calendar_period, summarize
 from .client import StatsClient
-from .display import download_buttons, friendly_error, html_table, summary_block
+from .display import download_buttons, flags_table, friendly_error, html_table, summary_block
 from .errors import (
     AuthError,
     QueryError,
@@ -91,6 +91,7 @@ class StatsDashboard:
         narrow = w.Layout(width="240px")
         self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
         self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
+        self.flags_html = w.HTML(value="")
         self.page = 0
         self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
         self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
@@ -195,6 +196,7 @@ class StatsDashboard:
                 self.status,
                 self.summary_html,
                 self.plot_output,  # the chart before the table: the answer at a glance
+                self.flags_html,
                 self.download,
                 self.login_filter,
                 self.table_output,
@@ -450,6 +452,7 @@ class StatsDashboard:
         self.summary = None
         self.table_output.outputs = ()
         self.plot_output.outputs = ()
+        self.flags_html.value = ""
         self.download.value = ""
         self.summary_html.value = ""
         self.login_filter.layout.display = "none"
@@ -566,9 +569,24 @@ class StatsDashboard:
         if not len(df):
             self.plot_output.outputs = ()
             return None
-        png = render_png(df, self.metric_dropdown.value, size=(9, 4), dpi=90)  # no pyplot: thread-safe
+        flags = self._flags(df)
+        metric = self.metric_dropdown.value
+        png = render_png(df, metric, size=(9, 4), dpi=90, flags=flags)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
+        self.flags_html.value = flags_table(flags) if flags is not None else ""
         return png
+
+    def _flags(self, df: pd.DataFrame) -> pd.DataFrame | None:
+        """Monitoring on the page: the days of a daily series that depart from their login's
+        weekday baseline (None for totals, other granularities or too short a history)."""
+        from .monitoring import flag_anomalies
+
+        if df.attrs.get("freq") != "D" or "period_start" not in df.columns:
+            return None
+        try:
+            return flag_anomalies(df, self.metric_dropdown.value)
+        except QueryError:
+            return None
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         """Show one status line (plain text) above the results."""

@@ -339,3 +339,19 @@ def test_hiding_the_pager_hides_nothing_else(make_client: Make) -> None:
     hidden = [x for x in everything if getattr(x, "layout", None) is not None and x.layout.display == "none"]
     assert all(x.layout is not dash.pager.layout for x in everything if x is not dash.pager)
     assert dash.fetch_button not in hidden and not any(dash.fetch_button in walk(x) for x in hidden)
+
+
+def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server: DemoServer) -> None:
+    """The demo's second quarter has a spike for demo_shop on 14 May: the dashboard's daily view
+    of May and June shows it on the chart and in the flags table, without notebook 05."""
+    dash = StatsDashboard(make_client(rate_limit=(30, 1.0)), today=dt.date(2024, 7, 10), confirm_above=1e9)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 4, 1), dt.date(2024, 6, 30)
+    dash.granularity_dropdown.value = "daily"
+    dash.fetch_button.click()
+    assert dash.wait(60)
+    flags = dash.flags_html.value
+    assert "Monitoring:" in flags and "2024-05-14" in flags and "demo_shop" in flags and "spike" in flags
+    dash.granularity_dropdown.value = "total"
+    dash.fetch_button.click()
+    assert dash.wait(60)
+    assert dash.flags_html.value == ""  # totals: no daily baseline to judge against

@@ -227,3 +227,40 @@ def test_bars_start_at_zero_with_thousands_separators() -> None:
     ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert any("," in t for t in ticks) and all(t.replace(",", "").replace(".", "").isdigit() for t in ticks)
     plt.close(ax.figure)
+
+
+def test_flags_are_drawn_by_kind_and_a_silence_is_one_shaded_span() -> None:
+    df = january_daily()
+    days = [pd.Timestamp(f"2024-01-{d:02d}") for d in (5, 8, 12, 13, 14, 15)]
+    flags = pd.DataFrame(
+        {
+            "period_start": days,
+            "login": ["a", "a", "a", "a", "a", "a"],
+            "kind": ["spike", "drop", "silent", "silent", "silent", "silent"],
+        }
+    )
+    ax = plot_series(df, "sms", flags=flags)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"spike (flagged day)", "drop (flagged day)", "silent (no messages)"} <= set(labels)
+    markers = {c.get_label(): c for c in ax.collections if "flagged day" in str(c.get_label())}
+    assert markers["spike (flagged day)"].get_offsets().shape == (1, 2)
+    import matplotlib.colors as mcolors
+
+    line_colours = {mcolors.to_hex(line.get_color()) for line in ax.get_lines()}
+    ring_colours = {mcolors.to_hex(c.get_edgecolor()[0]) for c in markers.values()}
+    assert not ring_colours & line_colours  # never in a login's colour
+    spans = [p for p in ax.patches if p.get_label() == "silent (no messages)"]
+    assert len(spans) == 1  # four silent days, one span (not four rings on zero)
+    plt.close("all")
+
+
+def test_a_date_axis_shows_the_year_and_month_starts() -> None:
+    rows = [(d, d, "a", 1, 1.0, 0.0, "RUR") for d in pd.date_range("2024-01-01", "2024-06-30")]
+    df = pd.DataFrame(rows, columns=["period_start", "period_end", "login", "sms", "credit", "debit", "currency"])
+    ax = plot_series(df)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks[0] == "Jan 2024" and all(t.endswith("2024") for t in ticks)  # month starts, with the year
+    short = plot_series(df[df["period_start"] < "2024-01-20"])
+    assert "2024" in short.get_xlabel()
+    plt.close("all")
