@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..clock import SYSTEM, Clock
 from ..errors import StorageError
@@ -44,6 +44,9 @@ from .files import (
 )
 from .frames import FrameStore
 from .readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
+
+if TYPE_CHECKING:
+    from requests_cache.backends.base import BaseCache
 
 __all__ = ["LocalStore"]
 
@@ -126,7 +129,7 @@ class LocalStore:
         """SQLite and OS failures inside the block become a StorageError naming the directory."""
         return storage_errors(self.cache_dir or self.state_dir)
 
-    def http_backend(self) -> Any:
+    def http_backend(self) -> BaseCache | None:
         """requests-cache's SQLite backend in ``cache_dir/http_cache.sqlite`` (opened once)."""
         if self.cache_dir is None:
             return None
@@ -151,7 +154,8 @@ class LocalStore:
                 return backend
 
             self._backend = open_or_rebuild(path, open_backend)
-        return self._backend
+        backend: BaseCache = self._backend
+        return backend
 
     def frame_store(self) -> FrameStore | None:
         """Parsed answers in ``cache_dir/frames.sqlite`` (None without an HTTP cache or read-only)."""
@@ -339,7 +343,8 @@ class LocalStore:
         backend = self.http_backend()
         if backend is None or self.cache_dir is None:
             return 0
-        with storage_errors(self.cache_dir), backend.responses.connection() as conn:
+        responses: Any = backend.responses  # requests-cache's SQLiteDict
+        with storage_errors(self.cache_dir), responses.connection() as conn:
             row = conn.execute("SELECT count(*) FROM responses WHERE substr(value, 1, 1) = X'80'").fetchone()
         return int(row[0])
 

@@ -22,7 +22,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..clock import SYSTEM, Clock
 from ..errors import QueryError, StorageError, TransportError
@@ -31,6 +31,9 @@ from ..quota import Quota
 from ..redaction import redact_url
 from .base import Activity, StoreInfo
 from .files import SERIALIZER
+
+if TYPE_CHECKING:
+    from requests_cache.backends.base import BaseCache
 
 __all__ = ["PREFIX", "RedisFrameStore", "RedisStore", "check_eviction_policy", "connect_redis"]
 
@@ -147,13 +150,14 @@ class RedisStore:
         """Always True: a Redis store is a shared cache."""
         return True
 
-    def http_backend(self) -> Any:
+    def http_backend(self) -> BaseCache:
         """requests-cache's Redis backend in the ``smsstats:http`` namespace."""
         if self._backend is None:
             from requests_cache.backends.redis import RedisCache
 
             self._backend = RedisCache(namespace=f"{self.prefix}:http", connection=self.redis, serializer=SERIALIZER)
-        return self._backend
+        backend: BaseCache = self._backend
+        return backend
 
     @_translated
     def salt(self) -> bytes:

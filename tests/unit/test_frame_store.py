@@ -53,3 +53,25 @@ def test_expiry_and_damage(tmp_path: Path) -> None:
     assert set(damaged.get_many(["again"])) == {"again"}
     damaged.clear()
     assert damaged.get_many(["again"]) == {}
+
+
+def test_a_stored_frame_is_never_unpickled(tmp_path: Path) -> None:
+    """What frames.sqlite (or the team's Redis) holds is data: a planted pickle is a miss, never run."""
+    import pickle
+
+    planted = tmp_path / "pwned"
+
+    class Boom:
+        def __reduce__(self) -> object:
+            return (planted.write_text, ("yes",))
+
+    blob = pack(frame(["a"]), "t") or b""
+    assert b"pickle" not in blob and not blob.startswith(b"\x80")  # raw columns behind a JSON header
+    assert unpack(pickle.dumps(Boom())) is None and not planted.exists()
+    old = pickle.dumps((2, "t", 1, b"a", b"RUR", b"\x00\x00", b"\x01" * 8, b"\x00" * 8, b"\x00" * 8))
+    assert unpack(old) is None  # an older version's entry: a miss, rebuilt from the HTTP cache
+    assert unpack(blob[:-3]) is None  # damaged: a miss
+
+
+def test_a_lone_surrogate_is_never_packed() -> None:
+    assert pack(frame(["shop\ud800"]), "t") is None  # a miss for the parsed store, never an error
