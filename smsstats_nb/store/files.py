@@ -28,6 +28,7 @@ __all__ = [
     "SERIALIZER",
     "STATE",
     "create_state_schema",
+    "fast_commits",
     "is_corrupt",
     "open_or_rebuild",
     "read_or_create_salt",
@@ -57,6 +58,15 @@ STATE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
     "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))",
 )
+
+
+def fast_commits(conn: sqlite3.Connection) -> None:
+    """Write-ahead log and ``synchronous=NORMAL`` (what requests-cache uses for its own file): a
+    commit no longer waits for two fsyncs (about 20 ms each here, per request and per cool-down),
+    and nothing committed is lost when a process dies (``kill -9``); only an OS crash or power loss
+    may roll back the last commits."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
 
 
 def create_state_schema(conn: sqlite3.Connection) -> None:

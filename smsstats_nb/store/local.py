@@ -37,6 +37,7 @@ from .files import (
     SERIALIZER,
     STATE,
     create_state_schema,
+    fast_commits,
     open_or_rebuild,
     read_or_create_salt,
     storage_error,
@@ -97,6 +98,7 @@ class LocalStore:
     def _connect_state(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._state_path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None)
         try:
+            fast_commits(conn)
             create_state_schema(conn)
         except sqlite3.DatabaseError:
             conn.close()
@@ -198,6 +200,7 @@ class LocalStore:
         def open_bucket() -> Any:
             bucket = SQLiteBucket.init_from_file([rate], table=table, db_path=str(path), use_file_lock=True)
             bucket.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")  # its own default is 5 s
+            fast_commits(bucket.conn)
             return bucket
 
         bucket = open_or_rebuild(path, open_bucket)

@@ -169,7 +169,9 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.decline_button.click()
     assert dash.confirm_box.layout.display == "none" and server.stat_requests == 0
     labels: list[str] = []
+    cache_lines: list[str] = []
     dash.progress_label.observe(lambda change: labels.append(change["new"]), names="value")
+    dash.coverage_label.observe(lambda change: cache_lines.append(change["new"]), names="value")
     dash.fetch_button.click()
     dash.confirm_button.click()
     assert dash.wait(30)
@@ -179,7 +181,9 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     # while it waits, the line still says how far it is, and the limit is the client's own
     waiting = [x for x in labels if "next request in" in x]
     assert waiting and all(" periods done, " in x and "(the limit of 3 requests per 2 s)" in x for x in waiting)
-    assert "Cache: 5 periods: all cached." in dash.coverage_label.value  # kept current while fetching
+    during = [x for x in cache_lines if "still to fetch" in x]  # kept current while fetching
+    assert any("4 cached, 1 still to fetch" in x for x in during), cache_lines
+    assert "Cache: 5 periods: all cached." in dash.coverage_label.value
 
 
 def test_a_wrong_password_can_be_corrected_in_the_page(make_client: Make, server: DemoServer) -> None:
@@ -344,7 +348,7 @@ def test_hiding_the_pager_hides_nothing_else(make_client: Make) -> None:
 def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server: DemoServer) -> None:
     """The demo's second quarter has a spike for demo_shop on 14 May: the dashboard's daily view
     of May and June shows it on the chart and in the flags table, without notebook 05."""
-    dash = StatsDashboard(make_client(rate_limit=(30, 1.0)), today=dt.date(2024, 7, 10), confirm_above=1e9)
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 7, 10), confirm_above=1e9)
     dash.start_picker.value, dash.end_picker.value = dt.date(2024, 4, 1), dt.date(2024, 6, 30)
     dash.granularity_dropdown.value = "daily"
     dash.fetch_button.click()

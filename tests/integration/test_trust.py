@@ -51,6 +51,7 @@ class Hostile:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 17-40 ms Nagle/delayed-ACK stall per answer
 
             def log_message(self, *args: Any) -> None:
                 pass
