@@ -37,6 +37,7 @@ from .errors import (
 )
 from .frames import describe, file_tag
 from .notebook import connect
+from .plotting import TOP
 from .query import PRESETS, last_full_month, make_query, preset_range
 from .series import format_duration, series_queries
 from .settings import Environment
@@ -114,6 +115,12 @@ class StatsDashboard:
             style=style,
             layout=narrow,
         )
+        self.top_input = w.BoundedIntText(
+            value=TOP, min=1, max=200, description="Top logins", style=style, layout=w.Layout(width="200px")
+        )
+        # the wire format is a developer's choice (the frame is the same): out of the analyst's way
+        self.advanced = w.Accordion(children=[w.HBox([self.fmt_dropdown], layout=_WRAP)], selected_index=None)
+        self.advanced.set_title(0, "Advanced: wire format")
         self.granularity_dropdown = w.Dropdown(
             description="Granularity", options=list(GRANULARITY), value="total", style=style, layout=narrow
         )
@@ -158,6 +165,7 @@ class StatsDashboard:
         self.confirm_button.on_click(self._on_confirm)
         self.decline_button.on_click(self._on_decline)
         self.metric_dropdown.observe(self._on_redraw, names="value")
+        self.top_input.observe(self._on_redraw, names="value")
         for control in (
             self.start_picker,
             self.end_picker,
@@ -181,8 +189,9 @@ class StatsDashboard:
         controls = w.VBox(
             [
                 w.HBox([self.preset_dropdown, self.start_picker, self.end_picker], layout=_WRAP),
-                w.HBox([self.granularity_dropdown, self.metric_dropdown, self.fmt_dropdown], layout=_WRAP),
+                w.HBox([self.granularity_dropdown, self.metric_dropdown, self.top_input], layout=_WRAP),
                 w.HBox([self.mycur_box, self.balance2_box], layout=_WRAP),
+                self.advanced,
                 w.HBox([self.fetch_button, self.cancel_button, self.progress, self.progress_label], layout=_WRAP),
                 self.coverage_label,
             ]
@@ -202,7 +211,7 @@ class StatsDashboard:
                 self.table_output,
                 self.pager,
             ],
-            layout=w.Layout(max_width="980px"),
+            layout=w.Layout(width="100%", max_width="1400px"),  # uses the width it has
         )
 
     # -- display -----------------------------------------------------------------------------------
@@ -569,7 +578,8 @@ class StatsDashboard:
             return None
         flags = self._flags(df)
         metric = self.metric_dropdown.value
-        png = render_png(df, metric, size=(9, 4), dpi=90, flags=flags)  # no pyplot: thread-safe
+        top = int(self.top_input.value)  # the N largest logins and one "others"
+        png = render_png(df, metric, size=(9, 4), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
         self.flags_html.value = flags_table(flags) if flags is not None else ""
         return png

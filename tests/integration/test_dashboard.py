@@ -359,3 +359,16 @@ def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server
     dash.fetch_button.click()
     assert dash.wait(60)
     assert dash.flags_html.value == ""  # totals: no daily baseline to judge against
+
+
+def test_the_top_n_is_the_users_and_the_wire_format_sits_in_advanced(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    assert dash.fmt_dropdown in dash.advanced.children[0].children and dash.advanced.selected_index is None
+    assert dash.top_input.value == 10
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    four = _png(dash)
+    sent = server.stat_requests
+    dash.top_input.value = 2  # two logins and "others": redrawn from the same answer
+    assert _png(dash) != four and server.stat_requests == sent
+    assert dash.widget.layout.width == "100%"  # the page uses the width it has
