@@ -61,23 +61,33 @@ def _needs_cleaning(items: list[object]) -> bool:
     return any(c in joined for c in spaces)
 
 
-def clean_texts(values: Sequence[object] | np.ndarray, what: str, body: str) -> np.ndarray:
+def clean_texts(
+    values: Sequence[object] | np.ndarray, what: str, body: str, *, surrogates: bool = False
+) -> np.ndarray:
     """Strip every login or currency alike (so one login has one spelling) and refuse blank ones."""
     out = np.asarray(values, dtype=object)
     items = out.tolist()
     if not _needs_cleaning(items):
-        _refuse_surrogates(items, what, body)
+        if surrogates:
+            _refuse_surrogates(items, what, body)
         return out  # the usual answer: nothing to strip, nothing blank
     stripped = [v.strip() if isinstance(v, str) else v for v in items]
     for v in stripped:
         if not isinstance(v, str) or not v:
             raise bad_body(f"a row has an empty, blank or non-text {what}", body)
-    _refuse_surrogates(stripped, what, body)
+    if surrogates:
+        _refuse_surrogates(stripped, what, body)
     return np.array(stripped, dtype=object)
 
 
+#: A JSON escape of a UTF-16 surrogate: the only way a lone surrogate gets into a decoded body.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
 def _refuse_surrogates(items: list[object], what: str, body: str) -> None:
-    """A lone surrogate (``"\\ud800"`` in JSON) is not text: it could not be stored or written."""
+    """A lone surrogate (``"\\ud800"`` in JSON) is not text: it could not be stored or written.
+    Only JSON can carry one (a decoded body never has them), so only fmt 3 asks for this check,
+    and only when the body has such an escape: the usual answer pays nothing."""
     joined = "\x00".join(items)  # type: ignore[arg-type]
     if joined.isascii():
         return

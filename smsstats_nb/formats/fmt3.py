@@ -11,7 +11,7 @@ from pandas.api.types import infer_dtype
 
 from ..errors import error_from_code
 from ..frames import empty_frame, make_frame
-from ._common import bad_body, clean_texts, to_counts, to_money
+from ._common import SURROGATE_ESCAPE, bad_body, clean_texts, to_counts, to_money
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -61,7 +61,9 @@ def parse(body: str) -> pd.DataFrame:
     for name in ("login", "currency"):
         if infer_dtype(cols[name], skipna=False) != "string":
             raise bad_body(f"a JSON row's {name!r} is missing or not text", body)
-    login, currency = clean_texts(cols["login"], "login", body), clean_texts(cols["currency"], "currency", body)
+    surrogates = SURROGATE_ESCAPE.search(body) is not None  # a lone one would not survive storing
+    login = clean_texts(cols["login"], "login", body, surrogates=surrogates)
+    currency = clean_texts(cols["currency"], "currency", body, surrogates=surrogates)
     return make_frame(
         login,
         to_counts(cols["sms"], body),
