@@ -23,12 +23,20 @@ from .errors import (
     SyncLeaseError,
     TransportError,
 )
-from .exports import export, read_export
 from .formats import parse_response
 from .registry import close_all, fetch_stats, fetch_stats_series
 from .series import SeriesEstimate
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``export`` and ``read_export`` load their module (and openpyxl or pyarrow) on first use."""
+    if name in ("export", "read_export"):
+        from . import exports
+
+        return getattr(exports, name)
+    raise AttributeError(f"module 'smsstats_nb' has no attribute {name!r}")
 
 __all__ = [
     "AuthError",

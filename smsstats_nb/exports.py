@@ -99,9 +99,18 @@ def export_bytes(df: pd.DataFrame, suffix: str, **options: Any) -> bytes:
         return export(df, Path(folder) / f"export{suffix}", **options).read_bytes()
 
 
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise QueryError(".parquet needs pyarrow: pip install 'smsstats_nb[parquet]'") from None
+    return pyarrow
+
+
 def _write_parquet(df: pd.DataFrame, target: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa = _pyarrow()
+    pq = pa.parquet
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     meta = dict(table.schema.metadata or {})
@@ -163,8 +172,7 @@ def read_export(path: str | Path) -> pd.DataFrame:
     source = Path(path).expanduser()
     suffix = source.suffix.lower()
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
+        pq = _pyarrow().parquet
         table = pq.read_table(source)
         df: pd.DataFrame = table.to_pandas()
         raw = (table.schema.metadata or {}).get(_META_KEY)
