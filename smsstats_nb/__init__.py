@@ -38,6 +38,7 @@ def __getattr__(name: str) -> object:
         return getattr(exports, name)
     raise AttributeError(f"module 'smsstats_nb' has no attribute {name!r}")
 
+
 __all__ = [
     "AuthError",
     "IPBlockedError",

@@ -61,9 +61,7 @@ def _needs_cleaning(items: list[object]) -> bool:
     return any(c in joined for c in spaces)
 
 
-def clean_texts(
-    values: Sequence[object] | np.ndarray, what: str, body: str, *, surrogates: bool = False
-) -> np.ndarray:
+def clean_texts(values: Sequence[object] | np.ndarray, what: str, body: str, *, surrogates: bool = False) -> np.ndarray:
     """Strip every login or currency alike (so one login has one spelling) and refuse blank ones."""
     out = np.asarray(values, dtype=object)
     items = out.tolist()
