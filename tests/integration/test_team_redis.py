@@ -197,19 +197,20 @@ def test_cli_cache_info_and_clear_on_redis(
 def test_one_sync_worker_per_login_for_the_team(server: DemoServer, redis_url: str, tmp_path: Path) -> None:
     from .test_sync_workers import read_until, start_worker
 
-    first = start_worker(server, redis_url, "2024-05-01", "2024-05-06")
+    # ten periods: the first worker must still be running when the second one has started
+    first = start_worker(server, redis_url, "2024-05-01", "2024-05-10")
     try:
         read_until(first, 1)
-        second = start_worker(server, redis_url, "2024-05-01", "2024-05-06")
+        second = start_worker(server, redis_url, "2024-05-01", "2024-05-10")
         out, _ = second.communicate(timeout=60)
         assert second.returncode == 8 and "another sync for this login is running" in out
     finally:
         rest, _ = first.communicate(timeout=90)
     assert first.returncode == 0 and "done" in rest
-    third = start_worker(server, redis_url, "2024-05-01", "2024-05-06")  # the lease was given back
+    third = start_worker(server, redis_url, "2024-05-01", "2024-05-10")  # the lease was given back
     out, _ = third.communicate(timeout=60)
-    assert third.returncode == 0 and "done 0 6" in out  # every analyst reads what it filled
-    assert server.stat_requests == 6 and server.errors[9] == 0
+    assert third.returncode == 0 and "done 0 10" in out  # every analyst reads what it filled
+    assert server.stat_requests == 10 and server.errors[9] == 0
 
 
 def test_redis_stopped_and_restarted_mid_session_is_a_storage_error_then_works(
