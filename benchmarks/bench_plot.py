@@ -9,13 +9,15 @@ the same with every login drawn (``top=None``), as today's main did; the goal is
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _util import best_of
 
 from smsstats_nb.frames import make_frame
 from smsstats_nb.plotting import render_png
@@ -33,22 +35,13 @@ def frame(logins: int = 2000, days: int = 30) -> pd.DataFrame:
     return df
 
 
-def best_of(call, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def run(*, every_login: bool = False) -> dict[str, float]:
     df = frame()
     totals = df.groupby("login", as_index=False, observed=True)[["sms", "credit", "debit"]].sum()
     totals["currency"] = "RUR"
     out = {
-        "series_top": best_of(lambda: render_png(df, "credit")),
-        "totals_top": best_of(lambda: render_png(totals, "credit")),
+        "series_top": best_of(lambda: render_png(df, "credit"), repeat=3),
+        "totals_top": best_of(lambda: render_png(totals, "credit"), repeat=3),
     }
     if every_login:  # about 20 s here: only on request
         out["series_all"] = best_of(lambda: render_png(df, "credit", top=None), repeat=1)
