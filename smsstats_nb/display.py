@@ -28,7 +28,6 @@ from .series import format_duration
 
 __all__ = [
     "download_buttons",
-    "download_link",
     "flags_table",
     "friendly_error",
     "html_table",
@@ -196,13 +195,4 @@ def download_buttons(df: pd.DataFrame, stem: str, png: bytes | None) -> str:
         '<div class="smsstats-downloads">'
         + "".join(links)
         + f'<small style="color:#555">{html.escape(stem)} ({len(df)} rows)</small></div>'
-    )
-
-
-def download_link(df: pd.DataFrame, name: str) -> str:
-    """A link that downloads ``df`` as CSV under ``name`` (a data: URL, no server needed)."""
-    b64 = base64.b64encode(df.to_csv(index=False).encode("utf-8")).decode("ascii")
-    return (
-        f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{b64}" '
-        f'class="smsstats-download">Download {html.escape(name)} ({len(df)} rows)</a>'
     )

@@ -96,12 +96,6 @@ class NotebookSession:
         stored outputs stay the same), a bar on SMSC whenever the wait is long."""
         return False if self.server is not None else None
 
-    @property
-    def sync_share(self) -> int:
-        """The sync's share of the quota: all of it on the demo server (nobody else asks it), two
-        of three on SMSC (a person asking meanwhile waits at most one window)."""
-        return self.client.rate_limit[0] if self.server is not None else 2
-
     def close(self) -> None:
         """Close the client, stop the demo server and remove the temporary cache."""
         self.client.close()

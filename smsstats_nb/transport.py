@@ -202,16 +202,10 @@ class Transport:
                 expire = received
             expires_at = None if expire == NEVER else self.clock.time() + expire
             self.store.add_period(self._index_key, query, expires_at)
-        elif from_cache:
-            until = getattr(response, "expires", None)
-            if isinstance(until, dt.datetime):
-                expires_at = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
-        created = getattr(response, "created_at", None) if from_cache else None
-        fetched_at = (
-            created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
-        )
-        if fetched_at.tzinfo is None:  # requests-cache keeps naive UTC
-            fetched_at = fetched_at.replace(tzinfo=dt.UTC)
+        if from_cache:
+            fetched_at, expires_at = self._cached_times(response)
+        else:
+            fetched_at = dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
         self._keep_parsed(query, frame, fetched_at, expires_at)
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
 
@@ -298,13 +292,19 @@ class Transport:
         if response.status_code != 200 or not getattr(response, "from_cache", False):
             return None
         frame = parse_response(decode_body(response.content), query.fmt)
-        created = getattr(response, "created_at", None)
-        at = created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
-        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        until = getattr(response, "expires", None)
-        expires = (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp() if until else None
+        at, expires = self._cached_times(response)
         self._keep_parsed(query, frame, at, expires)
         return frame_pieces(frame, at.isoformat())
+
+    def _cached_times(self, response: Any) -> tuple[dt.datetime, float | None]:
+        """When a cached answer was received (aware) and when it expires (epoch seconds, None:
+        never), from requests-cache's naive-UTC ``created_at`` and ``expires``."""
+        created, until = getattr(response, "created_at", None), getattr(response, "expires", None)
+        at = created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        if not isinstance(until, dt.datetime):
+            return at, None
+        return at, (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
 
     def cached_mask(self, queries: list[StatsQuery]) -> list[bool]:
         """Whether a fresh cached answer exists for each question: the parsed store in one lookup,

@@ -23,6 +23,7 @@ __all__ = [
     "BUSY_TIMEOUT",
     "FRAMES",
     "HTTP_CACHE",
+    "NO_PICKLE",
     "RATELIMIT",
     "SALT",
     "SERIALIZER",
@@ -47,6 +48,8 @@ STATE = "state.sqlite"  # cool-downs, the login budget, leases, the period index
 RATELIMIT = "ratelimit.sqlite"  # pyrate-limiter's SQLite bucket, one table per account
 FRAMES = "frames.sqlite"  # parsed answers beside the HTTP cache (rebuildable)
 SALT = "salt"  # the salt of the credential hash
+#: A marker file: the HTTP cache holds no answer an older version pickled (checked once).
+NO_PICKLE = "no-pickle"
 #: requests-cache's JSON serializer: a stored answer is data, never code (its default is pickle).
 SERIALIZER = "json"
 

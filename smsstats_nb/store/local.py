@@ -33,6 +33,7 @@ from .base import Activity, StoreInfo
 from .files import (
     BUSY_TIMEOUT,
     HTTP_CACHE,
+    NO_PICKLE,
     RATELIMIT,
     SERIALIZER,
     STATE,
@@ -342,13 +343,21 @@ class LocalStore:
         )
 
     def legacy_answers(self) -> int:
-        """Answers an older version stored with pickle (they are never read)."""
+        """Answers an older version stored with pickle (they are never read). The scan reads every
+        stored answer, so once it finds none a marker file says so and later opens skip it (this
+        version writes JSON only)."""
         backend = self.http_backend()
         if backend is None or self.cache_dir is None:
+            return 0
+        marker = self.cache_dir / NO_PICKLE
+        if marker.exists():
             return 0
         responses: Any = backend.responses  # requests-cache's SQLiteDict
         with storage_errors(self.cache_dir), responses.connection() as conn:
             row = conn.execute("SELECT count(*) FROM responses WHERE substr(value, 1, 1) = X'80'").fetchone()
+        if int(row[0]) == 0 and not self.read_only:
+            with contextlib.suppress(OSError):  # only a speed-up: without it the next open scans again
+                marker.touch()
         return int(row[0])
 
     def activity(self, window: float, login_window: float) -> Activity:

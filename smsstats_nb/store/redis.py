@@ -300,10 +300,17 @@ class RedisStore:
 
     @_translated
     def legacy_answers(self) -> int:
-        """Answers an older version stored with pickle (they are never read: pickle can run code)."""
-        return sum(
+        """Answers an older version stored with pickle (they are never read: pickle can run code).
+        Once a scan finds none, a key says so and later connects skip the scan."""
+        marker = f"{self.prefix}:no-pickle"
+        if self.redis.exists(marker):
+            return 0
+        count = sum(
             1 for key in self.redis.scan_iter(f"{self.prefix}:http:*") if self.redis.getrange(key, 0, 0) == b"\x80"
         )
+        if count == 0:
+            self.redis.set(marker, b"1")
+        return count
 
     @_translated
     def activity(self, window: float, login_window: float) -> Activity:

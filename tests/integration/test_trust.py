@@ -537,6 +537,7 @@ def test_answers_an_older_version_pickled_are_never_unpickled_and_are_fetched_ag
     conn.execute("INSERT INTO responses (key, value) VALUES (?, ?)", ("old-key", pickle.dumps(Boom(), protocol=4)))
     conn.commit()
     conn.close()
+    (cache_dir / "no-pickle").unlink()  # a cache an older version wrote has no such marker
     with caplog.at_level("WARNING", logger="smsstats_nb"):
         client = make_client()
     assert "1 answer(s)" in caplog.text and "older smsstats_nb with pickle" in caplog.text
@@ -546,3 +547,8 @@ def test_answers_an_older_version_pickled_are_never_unpickled_and_are_fetched_ag
     client.fetch("2024-01-01")  # a miss: asked again, never unpickled
     assert not planted.exists()
     assert client.clear_cache() == 3 and client.transport.store.info().legacy == 0
+    assert (cache_dir / "no-pickle").exists()  # checked once: later opens skip the scan
+    with caplog.at_level("WARNING", logger="smsstats_nb"):
+        caplog.clear()
+        make_client()
+    assert "pickle" not in caplog.text
