@@ -63,9 +63,10 @@ class RequestProbe:
 class CacheKeyer:
     """``key_fn`` for requests-cache: endpoint + sorted non-secret parameters + identity + secret hash."""
 
-    def __init__(self, identity: str, secret_hash: str) -> None:
+    def __init__(self, identity: str, secret_hash: str, service: str | None = None) -> None:
         self._identity = identity
         self._secret_hash = secret_hash
+        self._service = service
 
     def __call__(self, request: Any, **_: Any) -> str:
         url = urlsplit(request.url or "")
@@ -76,7 +77,7 @@ class CacheKeyer:
                 body = body.decode("utf-8", "replace")
             pairs += parse_qsl(body, keep_blank_values=True)
         params = sorted((k, v) for k, v in pairs if k not in SECRET_PARAMS and k != "login")
-        service = service_name(f"{url.scheme}://{url.netloc}")  # one service, one cache
+        service = self._service or service_name(f"{url.scheme}://{url.netloc}")  # one service, one cache
         material = json.dumps([f"{service}{url.path}", params, self._identity, self._secret_hash], ensure_ascii=False)
         return hashlib.sha256(material.encode()).hexdigest()[:40]
 

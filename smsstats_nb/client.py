@@ -379,6 +379,8 @@ class StatsClient:
         on_period: PeriodHook | None = None,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
+        order: str = "oldest",
+        on_frame: _series.FrameHook | None = None,
     ) -> pd.DataFrame:
         """One row per period and login: ``period_start, period_end, login, sms, credit, debit, currency``.
 
@@ -391,6 +393,10 @@ class StatsClient:
             cancel: a ``threading.Event``; when set, stop after the current request and return
                 what was fetched (``df.attrs["complete"]`` is False).
             on_period: called as ``on_period(done, total, from_cache)`` after each period.
+            order: ``"oldest"`` first (the default) or ``"newest"`` first, so the recent periods
+                arrive first; the frame is in date order either way.
+            on_frame: called with the series answered so far after each period (a page that
+                redraws as periods arrive); each call builds a frame, so keep it for pages.
 
         Every fetched period is cached as soon as it arrives: after an error or Ctrl-C a re-run
         spends requests only on the rest. The exception carries ``.partial`` (the rows so far).
@@ -407,6 +413,8 @@ class StatsClient:
             on_period=on_period,
             wait=wait,
             on_wait=on_wait or self.on_wait,
+            order=order,
+            on_frame=on_frame,
         )
 
     # -- state -------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def service_name(base_url: str) -> str:
     return f"{host}:{port}" if port else host
 
 
-def account_identity(base_url: str, credentials: Credentials) -> str:
-    """The public name of one account on one service: ``service|login:NAME`` (or the apikey hash)."""
-    return f"{service_name(base_url)}|{credentials.identity()}"
+def account_identity(base_url: str, credentials: Credentials, service: str | None = None) -> str:
+    """The public name of one account on one service: ``service|login:NAME`` (or the apikey hash);
+    ``service`` names the service when the base URL should not (the demo's changing port)."""
+    return f"{service or service_name(base_url)}|{credentials.identity()}"

@@ -130,9 +130,48 @@ def kpi_tiles(summary: Summary) -> str:
     return '<div class="smsstats-kpis">' + "".join(tiles) + "</div>"
 
 
-def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *, cached: bool = True) -> str:
+#: The table's sort orders: key -> what the picker says.
+SORTS = {
+    "date": "date, then login",
+    "sms": "messages, most first",
+    "credit": "spent, most first",
+    "debit": "paid in, most first",
+    "login": "login, A to Z",
+}
+
+
+def table_rows(df: pd.DataFrame, search: str = "", sort: str = "date") -> pd.DataFrame:
+    """The table's rows: the logins containing ``search`` (case-insensitive, plain text, not a
+    pattern), in the ``sort`` order of :data:`SORTS` (ties keep date and login order)."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    rows = df
+    needle = search.strip().casefold()
+    if needle:
+        rows = rows[rows["login"].astype(str).str.casefold().str.contains(needle, regex=False)]
+    if sort == "login":
+        rows = rows.sort_values("login", kind="stable", key=lambda c: c.astype(str).str.casefold())
+    elif sort != "date":
+        rows = rows.sort_values(sort, ascending=False, kind="stable")
+    return rows
+
+
+def summary_block(
+    summary: Summary,
+    compared: tuple[dt.date, dt.date] | None,
+    *,
+    cached: bool = True,
+    partial: str | None = None,
+) -> str:
     """The KPI tiles and the summary lines as HTML, naming the period they are compared with, or
-    saying why there is no comparison (that period is not cached: comparing would cost requests)."""
+    saying why there is no comparison (that period is not cached: comparing would cost requests).
+    ``partial``: a sentence above the tiles when they cover less than was asked for."""
+    banner = ""
+    if partial:
+        banner = (
+            '<div class="smsstats-partial" style="color:#8a4b00;font-weight:bold">'
+            f"Partial: {html.escape(partial)}</div>"
+        )
     note = ""
     if compared is not None and cached:
         note = f"Change against {compared[0]} – {compared[1]} (cached)."
@@ -141,7 +180,8 @@ def summary_block(summary: Summary, compared: tuple[dt.date, dt.date] | None, *,
             f"No change shown: the previous period ({compared[0]} – {compared[1]}) is not cached yet; fetch it first."
         )
     return (
-        kpi_tiles(summary)
+        banner
+        + kpi_tiles(summary)
         + '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()
         + f"<br><small>{html.escape(note)}</small></div>"

@@ -1,8 +1,10 @@
 """What a notebook's first cell calls: a client on the real service, or on the embedded demo server.
 
 ``session = connect()`` uses SMSC when ``SMSC_LOGIN`` or ``SMSC_APIKEY`` is set; otherwise it
-starts the demo server on 127.0.0.1 with a short rate-limit window and a fresh temporary cache, so
-every run of a notebook starts from the same state (and prints the same thing).
+starts the demo server on 127.0.0.1 with a short rate-limit window and the demo's own cache
+(``demo/`` in the user cache directory, or ``$SMSSTATS_DEMO_CACHE_DIR``; never a real account's),
+so an answer fetched once is answered from the cache after a kernel restart too. The demo server
+names itself ``"demo"`` to the cache (its port changes with every kernel; its data does not).
 
 The session also picks the dates a notebook asks about: January 2024 on the demo server (so the
 stored outputs stay comparable), the last full month on SMSC (recent figures, not a fixed year).
@@ -12,14 +14,12 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import shutil
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .client import StatsClient
 from .demo import DemoServer
 from .query import last_full_month, period_of, split_periods
-from .settings import Environment
+from .settings import Environment, Settings, default_demo_cache_dir
 
 __all__ = ["NotebookSession", "connect"]
 
@@ -35,7 +35,6 @@ class NotebookSession:
 
     client: StatsClient
     server: DemoServer | None = None
-    _tmp: str | None = field(default=None, repr=False)
 
     @property
     def mode(self) -> str:
@@ -49,7 +48,7 @@ class NotebookSession:
             return (
                 f"Demo mode: no SMSC_LOGIN or SMSC_APIKEY is set, so this notebook talks to the embedded "
                 f"demo server on 127.0.0.1 (login {self.server.login!r}, {limit} requests per {per:g} s, "
-                "a fresh cache for this kernel)."
+                "the demo's own cache, kept across kernels)."
             )
         who = f"login {self.client.login!r}" if self.client.login else "an API key"
         return (
@@ -97,16 +96,14 @@ class NotebookSession:
         return False if self.server is not None else None
 
     def close(self) -> None:
-        """Close the client, stop the demo server and remove the temporary cache."""
+        """Close the client and stop the demo server (the cache stays)."""
         self.client.close()
         if self.server is not None:
             self.server.stop()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def connect(*, demo_window: float = 2.0) -> NotebookSession:
-    """A session on SMSC if credentials are in the environment, else on a fresh demo server.
+    """A session on SMSC if credentials are in the environment, else on a new demo server.
 
     Args:
         demo_window: the demo server's rate-limit window in seconds (3 requests per window), short
@@ -115,8 +112,10 @@ def connect(*, demo_window: float = 2.0) -> NotebookSession:
     if Environment.read().has_credentials:
         return NotebookSession(StatsClient())
     server = DemoServer(window=demo_window).start()
-    tmp = tempfile.mkdtemp(prefix="smsstats-nb-")
-    client = StatsClient(server.login, server.psw, base_url=server.url, cache=tmp, rate_limit=(3, demo_window))
-    session = NotebookSession(client, server, tmp)
+    settings = Settings(
+        base_url=server.url, cache=default_demo_cache_dir(), rate_limit=(3, demo_window), service="demo"
+    )
+    client = StatsClient.with_settings(settings, server.login, server.psw)
+    session = NotebookSession(client, server)
     atexit.register(session.close)
     return session

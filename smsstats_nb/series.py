@@ -35,6 +35,11 @@ PROGRESS_AFTER_SECONDS = 5.0
 WARN_AFTER_SECONDS = 600.0
 #: ``on_period(done, total, from_cache)`` after each period.
 PeriodHook = Callable[[int, int, bool], None]
+#: ``on_frame(df)``: the series answered so far, after each period (for a page that redraws).
+FrameHook = Callable[[pd.DataFrame], None]
+#: The orders a series can be asked in: the oldest period first, or the newest first (the recent
+#: figures, the ones an analyst reads first, arrive first).
+ORDERS = ("oldest", "newest")
 
 
 def format_duration(seconds: float) -> str:
@@ -99,8 +104,16 @@ def fetch_series(
     on_period: PeriodHook | None,
     wait: bool | None,
     on_wait: WaitHook | None,
+    order: str = "oldest",
+    on_frame: FrameHook | None = None,
 ) -> pd.DataFrame:
-    """Ask every query in order through ``transport``; see :meth:`StatsClient.fetch_series`."""
+    """Ask every query through ``transport``, oldest or newest first; see :meth:`StatsClient.fetch_series`.
+
+    The frame is in date order whatever the order of asking; a series stopped part-way covers the
+    periods answered, which are contiguous (the oldest ones, or with ``order="newest"`` the newest).
+    """
+    if order not in ORDERS:
+        raise QueryError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
     cost = estimate(transport, queries, refresh=refresh)
     if cost.requests > 0 and cost.eta_seconds > WARN_AFTER_SECONDS:
         logger.warning("long series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
@@ -144,7 +157,9 @@ def fetch_series(
     # answers parsed before come in one lookup, as columns: no per-period frame, no re-parsing
     stored: list[Pieces | None] = [None] * len(queries) if refresh else transport.lookup(queries, fallback=False)
     try:
-        for i, q in enumerate(queries):
+        indices = range(len(queries)) if order == "oldest" else range(len(queries) - 1, -1, -1)
+        for n, i in enumerate(indices, 1):
+            q = queries[i]
             if cancel is not None and cancel.is_set():
                 complete = False
                 break
@@ -155,7 +170,9 @@ def fetch_series(
                 if bar is not None:
                     bar.update(1)
                 if on_period is not None:
-                    on_period(i + 1, len(queries), True)
+                    on_period(n, len(queries), True)
+                if on_frame is not None:
+                    on_frame(series_frame(transport, list(frames), queries, freq, counts, complete=False))
                 continue
             df = transport.fetch_frame(q, refresh=refresh, wait=wait, on_wait=waiting)
             key = "cached" if df.attrs.get("from_cache") else "fetched"
@@ -168,7 +185,9 @@ def fetch_series(
                 bar.set_postfix_str(f"cached {counts['cached']}, fetched {counts['fetched']}, {eta()}", False)
                 bar.update(1)
             if on_period is not None:
-                on_period(i + 1, len(queries), key == "cached")
+                on_period(n, len(queries), key == "cached")
+            if on_frame is not None:  # a copy of the list: series_frame empties the one it is given
+                on_frame(series_frame(transport, list(frames), queries, freq, counts, complete=False))
     except BaseException as exc:
         exc.partial = series_frame(transport, frames, queries, freq, counts, complete=False)  # type: ignore[attr-defined]
         logger.warning(
@@ -203,7 +222,7 @@ def series_frame(
     result is sorted by (period_start, login) without sorting hundreds of thousands of rows.
     """
     parts: list[tuple[StatsQuery, Pieces]] = []
-    for q, f in frames:
+    for q, f in sorted(frames, key=lambda qf: qf[0].start):  # asked newest first, still in date order
         if len(f) == 0:
             continue
         if isinstance(f, Pieces):
@@ -253,7 +272,12 @@ def series_frame(
         df = empty_series_frame()
     whole = queries[0].replace(end=queries[-1].end)
     done = len(frames) == len(queries)
-    covered = whole if done or not frames else queries[0].replace(end=frames[-1][0].end)
+    answered = [q for q, _ in frames]
+    covered = (
+        whole
+        if done or not frames
+        else whole.replace(start=min(q.start for q in answered), end=max(q.end for q in answered))
+    )
     partial = {} if done else {"requested_start": whole.start.isoformat(), "requested_end": whole.end.isoformat()}
     return transport.stamp(
         df,

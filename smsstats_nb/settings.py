@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class Environment:
         login, psw, apikey: ``SMSC_LOGIN``, ``SMSC_PASSWORD``, ``SMSC_APIKEY`` (empty is None).
         base_url: ``SMSC_BASE_URL``.
         cache_dir: ``SMSSTATS_CACHE_DIR``.
+        demo_cache_dir: ``SMSSTATS_DEMO_CACHE_DIR`` (the notebooks' demo cache).
     """
 
     login: str | None = None
@@ -63,6 +65,7 @@ class Environment:
     apikey: str | None = attrs.field(default=None, repr=False)
     base_url: str | None = None
     cache_dir: str | None = None
+    demo_cache_dir: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -78,6 +81,7 @@ class Environment:
             apikey=get("SMSC_APIKEY"),
             base_url=get("SMSC_BASE_URL"),
             cache_dir=get("SMSSTATS_CACHE_DIR"),
+            demo_cache_dir=get("SMSSTATS_DEMO_CACHE_DIR"),
         )
 
     @property
@@ -94,6 +98,17 @@ def default_cache_dir(env: Environment | None = None) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("smsstats_nb", appauthor=False))
+
+
+def default_demo_cache_dir(env: Environment | None = None) -> Path:
+    """``$SMSSTATS_DEMO_CACHE_DIR`` or ``demo/`` in the user cache directory: the notebooks' demo
+    answers, kept across kernels and apart from a real account's cache."""
+    env = env or Environment.read()
+    if env.demo_cache_dir:
+        return Path(env.demo_cache_dir).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("smsstats_nb", appauthor=False)) / "demo"
 
 
 def check_base_url(value: object) -> str:
@@ -186,6 +201,14 @@ def _rate_margin(value: Any) -> float:
     return _number("rate_margin", value, zero=True) or 0.0
 
 
+def _service(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.:-]{0,62}", value):
+        raise QueryError(f"service must be a short lowercase name (letters, digits, . _ : -), not {value!r}")
+    return value
+
+
 def _backoff(value: Any) -> float:
     return _number("backoff", value, zero=True) or 0.0
 
@@ -212,6 +235,9 @@ class Settings:
         max_body: largest answer accepted, in bytes.
         retries: extra attempts after a connection failure or a 5xx (each takes a token).
         backoff: urllib3's back-off factor between those attempts, in seconds.
+        service: the name of the service for the cache and the quota (None: derived from
+            ``base_url``, every SMSC domain is one service). The notebooks' demo server names itself
+            ``"demo"``, so its answers survive a new kernel whose demo server has another port.
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=check_base_url)
@@ -226,6 +252,7 @@ class Settings:
     max_body: int = attrs.field(default=DEFAULT_MAX_BODY, converter=_max_body)
     retries: int = attrs.field(default=2, converter=_retries)
     backoff: float = attrs.field(default=0.5, converter=_backoff)
+    service: str | None = attrs.field(default=None, converter=_service)
 
     @classmethod
     def from_env(cls, env: Environment | None = None, **values: Any) -> Settings:

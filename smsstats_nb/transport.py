@@ -90,7 +90,7 @@ class Transport:
         self.timeout = settings.timeout
         self.recent_expiry = settings.recent_expiry
         self.retries = settings.retries
-        self.identity = account_identity(self.base_url, credentials)
+        self.identity = account_identity(self.base_url, credentials, settings.service)
         limit, per = settings.rate_limit
         self.quota = store.quota(self.identity, limit, per, settings.rate_margin)
         self.window = self.quota.window
@@ -98,7 +98,7 @@ class Transport:
         self._index_key = hashlib.sha256(("index\x00" + secret_key).encode()).hexdigest()[:32]
         self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key, clock=clock)
         self.cache_enabled = store.http_cache_enabled
-        self._keyer = CacheKeyer(self.identity, secret_key)
+        self._keyer = CacheKeyer(self.identity, secret_key, settings.service)
         self._frames = store.frame_store() if self.cache_enabled else None
         adapter = GuardedAdapter(
             self.guard, host=self.host, retries=settings.retries, backoff=settings.backoff, max_body=settings.max_body

@@ -22,6 +22,7 @@ import datetime as dt
 import html
 import logging
 import threading
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -29,7 +30,7 @@ import pandas as pd
 
 from .analysis import LABELS, previous_calendar_period, summarize
 from .client import StatsClient
-from .display import download_buttons, flags_table, friendly_error, html_table, summary_block
+from .display import SORTS, download_buttons, flags_table, friendly_error, html_table, summary_block, table_rows
 from .errors import (
     AuthError,
     QueryError,
@@ -85,7 +86,9 @@ class StatsDashboard:
         self._running: dict[str, Any] | None = None
         self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._pending: dict[str, Any] | None = None
-        self._plan = {"total": 0, "requests": 0, "fetched": 0}
+        self._plan: dict[str, Any] = {"total": 0, "requests": 0, "fetched": 0}
+        self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
+        self._last_draw = 0.0
         start, end = last_full_month(today)
         self.today = today  # the day the presets count from (None: today in Moscow)
         style = {"description_width": "80px"}
@@ -97,6 +100,23 @@ class StatsDashboard:
         self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
         self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
         self.page_label = w.HTML(value="")
+        self.search_text = w.Text(
+            description="Search",
+            placeholder="login contains…",
+            style={"description_width": "60px"},
+            layout=w.Layout(width="240px"),
+        )
+        self.sort_dropdown = w.Dropdown(
+            description="Sort",
+            options=[(label, key) for key, label in SORTS.items()],
+            value="date",
+            style={"description_width": "40px"},
+            layout=w.Layout(width="220px"),
+        )
+        self.table_tools = w.HBox(
+            [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
+        )
+        self.table_tools.layout.display = "none"
         # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
         self.pager = w.HBox(
             [self.prev_button, self.next_button, self.page_label],
@@ -118,9 +138,14 @@ class StatsDashboard:
         self.top_input = w.BoundedIntText(
             value=TOP, min=1, max=200, description="Top logins", style=style, layout=w.Layout(width="200px")
         )
+        self.totals_first = w.Checkbox(
+            description="a series shows the range's total first (one request more)", value=True, indent=False
+        )
         # the wire format is a developer's choice (the frame is the same): out of the analyst's way
-        self.advanced = w.Accordion(children=[w.HBox([self.fmt_dropdown], layout=_WRAP)], selected_index=None)
-        self.advanced.set_title(0, "Advanced: wire format")
+        self.advanced = w.Accordion(
+            children=[w.HBox([self.fmt_dropdown, self.totals_first], layout=_WRAP)], selected_index=None
+        )
+        self.advanced.set_title(0, "Advanced: wire format, totals first")
         self.granularity_dropdown = w.Dropdown(
             description="Granularity", options=list(GRANULARITY), value="total", style=style, layout=narrow
         )
@@ -176,6 +201,8 @@ class StatsDashboard:
             control.observe(self._update_coverage, names="value")
         self.login_filter.observe(self._on_redraw, names="value")
         self.preset_dropdown.observe(self._on_preset, names="value")
+        self.search_text.observe(self._on_table, names="value")
+        self.sort_dropdown.observe(self._on_table, names="value")
         self.prev_button.on_click(lambda _: self._turn(-1))
         self.next_button.on_click(lambda _: self._turn(1))
         if self.client is None and login is None:
@@ -208,6 +235,7 @@ class StatsDashboard:
                 self.flags_html,
                 self.download,
                 self.login_filter,
+                self.table_tools,
                 self.table_output,
                 self.pager,
             ],
@@ -316,12 +344,18 @@ class StatsDashboard:
             self._clear_answer()
             self._set_status(friendly_error(exc), error=True)
             return
-        self._plan = {"total": 1, "requests": requests, "fetched": 0}
+        self._plan = {"total": 1, "requests": requests, "fetched": 0, "total_first": self._total_first(params)}
+        requests += int(self._plan["total_first"] == "fetch")
+        self._plan["requests"] = requests
+        if self._plan["total_first"] == "fetch" and self.client is not None:
+            eta = self.client.eta(requests)
         if eta > self.confirm_above:
             self._pending = params
             self.confirm_text.value = (
                 f"This needs <b>{requests} request(s)</b>: about <b>{html.escape(format_duration(eta))}</b> "
-                f"under {html.escape(self._limit_words())}. What is fetched is cached, and Cancel keeps it."
+                f"under {html.escape(self._limit_words())}"
+                + (" (one of them for the range's total, shown first)" if self._plan["total_first"] == "fetch" else "")
+                + ". What is fetched is cached, and Cancel keeps it."
             )
             self.confirm_box.layout.display = None
             self._set_status("Waiting for your confirmation.")
@@ -338,6 +372,19 @@ class StatsDashboard:
         self._pending = None
         self.confirm_box.layout.display = "none"
         self._set_status("Not fetched. Pick a shorter period or a coarser granularity.")
+
+    def _total_first(self, params: dict[str, Any]) -> str | None:
+        """For a series that will wait on the rate limit (more periods to fetch than one window
+        allows): ``"cached"`` or ``"fetch"`` when the range's total comes first (``"fetch"`` costs
+        one request, and shows the figures a window or more before the series ends), else None."""
+        client = self.client
+        if client is None or params["freq"] is None or not self.totals_first.value:
+            return None
+        flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
+        burst = client.rate_limit[0]  # what arrives at once anyway: no total first for those
+        if client.estimate_series(params["start"], params["end"], params["freq"], **flags).requests <= burst:
+            return None
+        return "cached" if client.cached(params["start"], params["end"], **flags) is not None else "fetch"
 
     def _estimate(self, params: dict[str, Any]) -> tuple[int, float]:
         """Requests needed and seconds of rate-limit wait for this fetch (sends nothing)."""
@@ -360,6 +407,7 @@ class StatsDashboard:
         self.progress_label.value = ""
         self._set_status("Fetching…")
         self._running = dict(params)  # the fetch under way (its cache line is kept current)
+        self._last_draw = 0.0
         self._thread = threading.Thread(target=self._run, args=(params,), name="smsstats-dashboard", daemon=True)
         self._thread.start()
 
@@ -375,21 +423,33 @@ class StatsDashboard:
     def _run(self, params: dict[str, Any]) -> None:
         client = self.client
         assert client is not None
+        self._range_total = None
         try:
             freq = params.pop("freq")
             if freq is None:
                 df = client.fetch(**params, on_wait=self._on_wait)
                 self.progress.max, self.progress.value = 1, 1
             else:
+                start, end = params.pop("start"), params.pop("end")
+                order = "oldest"
+                if self._plan.get("total_first"):
+                    # the server's own figure for the whole range first: one request, read at once
+                    total = client.fetch(start, end, **params, on_wait=self._on_wait)
+                    self._plan["fetched"] += 0 if total.attrs.get("from_cache") else 1
+                    self._range_total = total
+                    self._show(total, note=" The series is loading, newest first; the chart fills as it arrives.")
+                    order = "newest"
                 df = client.fetch_series(
-                    params.pop("start"),
-                    params.pop("end"),
+                    start,
+                    end,
                     freq,
                     **params,
                     progress=False,
                     cancel=self._cancel,
                     on_period=self._on_period,
                     on_wait=self._on_wait,
+                    order=order,
+                    on_frame=self._on_frame if order == "newest" else None,
                 )
             self._show(df)
         except BaseException as exc:  # noqa: BLE001 - every error goes to the status line
@@ -411,6 +471,24 @@ class StatsDashboard:
             self.progress_label.value = ""
             self._thread = None
             self._update_coverage()
+
+    #: Seconds between two redraws of the chart while a series arrives (each draw costs ~0.1 s).
+    REDRAW_EVERY = 1.0
+
+    def _on_frame(self, partial: pd.DataFrame) -> None:
+        """Redraw the chart with the periods answered so far (newest first), at most once a second."""
+        now = time.monotonic()
+        if now - self._last_draw < self.REDRAW_EVERY or not len(partial):
+            return
+        self._last_draw = now
+        shown = self._filtered(partial)
+        if shown is not None and len(shown):
+            self._show_plot(shown)
+            self._set_status(
+                f"Loading: {partial.attrs.get('start')} – {partial.attrs.get('end')} of "
+                f"{partial.attrs.get('requested_start')} – {partial.attrs.get('requested_end')} so far "
+                "(newest first). The figures above are SMSC's totals for the whole range."
+            )
 
     def _limit_words(self) -> str:
         """The client's real limit in words ("the limit of 3 requests per 60 s")."""
@@ -469,9 +547,10 @@ class StatsDashboard:
         self.result = df
         self._note = note
         logins = sorted(str(x) for x in df["login"].unique())
+        kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
         self.login_filter.unobserve(self._on_redraw, names="value")
         self.login_filter.options = logins if len(logins) > 1 else []
-        self.login_filter.value = ()
+        self.login_filter.value = kept if len(logins) > 1 else ()
         self.login_filter.observe(self._on_redraw, names="value")
         self.login_filter.layout.display = None if len(logins) > 1 else "none"
         self._previous = self._cached_previous(df)
@@ -497,7 +576,9 @@ class StatsDashboard:
 
     def view(self) -> pd.DataFrame | None:
         """The answer as the page shows it: only the logins picked in the filter (all when none)."""
-        df = self.result
+        return self._filtered(self.result)
+
+    def _filtered(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
         picked = [str(x) for x in self.login_filter.value]
         if df is None or not picked:
             return df
@@ -520,7 +601,16 @@ class StatsDashboard:
                 before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
         self.summary = summarize(df, before)
         compared = previous[0] if previous is not None else None
-        self.summary_html.value = summary_block(self.summary, compared, cached=before is not None)
+        partial = None
+        if not df.attrs.get("complete", True):
+            partial = (
+                f"these figures cover {start} – {end} of {df.attrs.get('requested_start')} – "
+                f"{df.attrs.get('requested_end')}."
+            )
+            total = self._filtered(self._range_total)
+            if total is not None and len(total):
+                partial += f" SMSC's total for the whole range: {int(total['sms'].sum()):,} messages."
+        self.summary_html.value = summary_block(self.summary, compared, cached=before is not None, partial=partial)
         self.page = 0
         self._show_page(df)
         png = self._show_plot(df)
@@ -549,8 +639,18 @@ class StatsDashboard:
     #: Rows on one page of the table (a daily series of a year is 365 × the logins).
     PAGE_ROWS = 25
 
+    def _on_table(self, _: Any = None) -> None:
+        """Search or sort changed: the table's first page again (no request, the same answer)."""
+        view = self.view()
+        if view is not None and self._thread is None:
+            self.page = 0
+            self._show_page(view)
+
     def _show_page(self, df: pd.DataFrame) -> None:
-        """The current page of the table, and the pager when there is more than one page."""
+        """The current page of the table (searched and sorted), and the pager when there is more than one page."""
+        self.table_tools.layout.display = None if len(df) > 1 else "none"
+        everything = len(df)
+        df = table_rows(df, self.search_text.value, self.sort_dropdown.value)
         pages = max(1, -(-len(df) // self.PAGE_ROWS))
         self.page = min(max(0, self.page), pages - 1)
         first = self.page * self.PAGE_ROWS
@@ -560,7 +660,16 @@ class StatsDashboard:
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
         last = min(len(df), first + self.PAGE_ROWS)
-        self.page_label.value = f"rows {first + 1}–{last} of {len(df):,} (page {self.page + 1} of {pages})"
+        matched = (
+            f" matching “{html.escape(self.search_text.value.strip())}” (of {everything:,})"
+            if len(df) < everything
+            else ""
+        )
+        if not len(df):
+            self.page_label.value = f"no rows{matched}"
+            self.pager.layout.display = None
+        else:
+            self.page_label.value = f"rows {first + 1}–{last} of {len(df):,}{matched} (page {self.page + 1} of {pages})"
 
     def _turn(self, step: int) -> None:
         """Another page of the table (the same answer, the same filter; no request)."""

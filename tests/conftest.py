@@ -40,6 +40,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
         if name.startswith("SMSC_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
+    monkeypatch.setenv("SMSSTATS_DEMO_CACHE_DIR", str(tmp_path_factory.mktemp("demo-cache")))
 
 
 @pytest.fixture

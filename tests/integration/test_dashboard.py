@@ -72,12 +72,78 @@ def test_cancel_keeps_what_was_fetched(make_client: Make, server: DemoServer, fi
     assert dash.wait(30)
     assert isinstance(dash.result, pd.DataFrame) and dash.result.attrs["complete"] is False
     got = dash.result.attrs["periods_done"]
-    assert 1 <= got < 9 and got == server.stat_requests  # periods fetched, with or without rows
+    # the range's total first (one request), then the periods, newest first
+    assert 1 <= got < 9 and server.stat_requests == got + 1  # periods fetched, with or without rows
+    last = first + dt.timedelta(days=8)
+    covered = (last - dt.timedelta(days=got - 1)).isoformat(), last.isoformat()
+    assert (dash.result.attrs["start"], dash.result.attrs["end"]) == covered  # the newest days, said so
     if rows:
         assert dash.result["period_start"].nunique() == got
+        assert dash.result["period_start"].max() == pd.Timestamp(last)
     else:
         assert dash.result.empty  # 2019 has no traffic: nothing to count by rows
-    assert f"Cancelled: {got} of 9 periods were fetched" in dash.status.value
+    assert (
+        f"Cancelled: {got} of 9 periods were fetched, so this covers {covered[0]} – {covered[1]}" in dash.status.value
+    )
+    assert "Partial: these figures cover" in dash.summary_html.value  # the KPIs say so too
+
+
+def test_a_series_shows_the_ranges_total_first_then_fills_newest_first(make_client: Make, server: DemoServer) -> None:
+    client = make_client()
+    dash = StatsDashboard(client, today=dt.date(2024, 2, 10))
+    first, last = dt.date(2024, 1, 1), dt.date(2024, 1, 6)
+    dash.start_picker.value, dash.end_picker.value = first, last
+    dash.granularity_dropdown.value = "daily"
+    seen: list[tuple[str, str]] = []
+    dash.status.observe(lambda change: seen.append((change["new"], dash.summary_html.value)), names="value")
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert server.stat_requests == 7  # the total, then six days
+    total = client.fetch(first, last)  # cached now: the server's own figure for the range
+    assert total.attrs["from_cache"] is True
+    loading = [(status, kpis) for status, kpis in seen if "The series is loading, newest first" in status]
+    assert loading, seen
+    _, kpis = loading[0]
+    assert f"{int(total['sms'].sum()):,}" in kpis  # the KPIs from the range's total, before any day arrived
+    frames = [status for status, _ in seen if "Loading:" in status]
+    assert frames and frames[0].startswith(
+        '<span class="smsstats-status" style="color:#1b5e20">Loading: 2024-01-06 – 2024-01-06'
+    )
+    assert dash.result is not None and dash.result.attrs["complete"] is True
+    assert list(dash.result["period_start"].drop_duplicates()) == list(pd.date_range(first, last))  # in date order
+    assert int(dash.result["sms"].sum()) == int(total["sms"].sum())  # the series adds up to the server's total
+
+
+def test_totals_first_off_asks_the_periods_only_oldest_first(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 4)
+    dash.granularity_dropdown.value = "daily"
+    dash.totals_first.value = False
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert server.stat_requests == 4
+
+
+def test_the_table_searches_and_sorts_without_a_request(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 31)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    asked = server.stat_requests
+    assert dash.table_tools.layout.display != "none"
+    dash.sort_dropdown.value = "sms"
+    html_page = dash.table_output.outputs[0]["data"]["text/html"]
+    by_sms = dash.result.sort_values("sms", ascending=False)["login"].tolist()
+    positions = [html_page.index(f">{login}<") for login in by_sms]
+    assert positions == sorted(positions)  # most messages first
+    dash.search_text.value = "SHOP"  # case-insensitive, plain text
+    html_page = dash.table_output.outputs[0]["data"]["text/html"]
+    shown = [login for login in dash.result["login"] if f">{login}<" in html_page]
+    assert shown and all("shop" in login for login in shown)
+    assert "matching “SHOP”" in dash.page_label.value
+    dash.search_text.value = "no such login"
+    assert "no rows matching" in dash.page_label.value
+    assert server.stat_requests == asked  # searching and sorting spend nothing
 
 
 @pytest.mark.parametrize(
@@ -162,7 +228,8 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 5)
     dash.granularity_dropdown.value = "daily"
     dash.fetch_button.click()
-    assert dash.confirm_box.layout.display is None and "5 request(s)" in dash.confirm_text.value
+    assert dash.confirm_box.layout.display is None and "6 request(s)" in dash.confirm_text.value
+    assert "one of them for the range's total, shown first" in dash.confirm_text.value  # what it costs
     assert "the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
     assert "a minute" not in dash.confirm_text.value
     assert server.stat_requests == 0 and dash._thread is None
@@ -175,7 +242,7 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.fetch_button.click()
     dash.confirm_button.click()
     assert dash.wait(30)
-    assert server.stat_requests == 5 and dash.result is not None
+    assert server.stat_requests == 6 and dash.result is not None
     text = " | ".join(labels)
     assert "1 of 5 periods done, 4 to go; about" in text
     # while it waits, the line still says how far it is, and the limit is the client's own
@@ -324,7 +391,7 @@ def test_kpis_first_then_the_chart_then_a_paged_table(make_client: Make, server:
     assert table.count("<tr") == 1 + dash.PAGE_ROWS  # the header and one page, not all the rows
     assert dash.page_label.value == f"rows 1–25 of {rows} (page 1 of 5)" and dash.prev_button.disabled
     dash.next_button.click()
-    assert dash.page_label.value.startswith(f"rows 26–50 of {rows}") and server.stat_requests == 31
+    assert dash.page_label.value.startswith(f"rows 26–50 of {rows}") and server.stat_requests == 32  # total + 31
     for _ in range(5):
         dash.next_button.click()
     assert dash.page_label.value == f"rows 101–{rows} of {rows} (page 5 of 5)" and dash.next_button.disabled

@@ -227,3 +227,26 @@ def test_refresh_never_composes(make_client: Make, server: DemoServer) -> None:
     client.fetch_series("2024-01-01", "2024-01-02", "D", progress=False)
     df = client.fetch("2024-01-01", "2024-01-02", refresh=True, compose=True)
     assert df.attrs["composed"] is False and server.stat_requests == 3
+
+
+def test_newest_first_asks_the_recent_periods_first_and_stays_in_date_order(make_client: Make) -> None:
+    client = make_client()
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 1, 7)
+    seen: list[tuple[str, str, int]] = []
+    stop = threading.Event()
+
+    def on_frame(df: pd.DataFrame) -> None:
+        seen.append((df.attrs["start"], df.attrs["end"], df["period_start"].nunique()))
+        if len(seen) == 3:
+            stop.set()
+
+    part = client.fetch_series(start, end, "D", progress=False, order="newest", on_frame=on_frame, cancel=stop)
+    assert seen == [("2024-01-07", "2024-01-07", 1), ("2024-01-06", "2024-01-07", 2), ("2024-01-05", "2024-01-07", 3)]
+    assert part.attrs["complete"] is False and (part.attrs["start"], part.attrs["end"]) == ("2024-01-05", "2024-01-07")
+    assert (part.attrs["requested_start"], part.attrs["requested_end"]) == ("2024-01-01", "2024-01-07")
+    whole = client.fetch_series(start, end, "D", progress=False, order="newest")  # resumes: 4 more requests
+    assert whole.attrs["periods_fetched"] == 4 and whole.attrs["periods_cached"] == 3
+    expected = expected_series(start, end, "D")
+    pd.testing.assert_frame_equal(whole[expected.columns].reset_index(drop=True), expected, check_dtype=False)
+    with pytest.raises(QueryError, match="order must be one of oldest, newest"):
+        client.fetch_series(start, end, "D", order="latest")

@@ -49,10 +49,24 @@ def test_every_code_cell_was_executed_and_kept_its_outputs(path: Path) -> None:
             assert out["output_type"] != "error", cell["source"]
 
 
+#: The app notebook (served by Voilà): its first cell is for the analyst, the developer's text is last.
+APP = "04_dashboard.ipynb"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_first_cell_says_how_it_connects(path: Path) -> None:
-    first = "".join(load(path)["cells"][0]["source"])
-    assert "demo server" in first and "SMSC_LOGIN" in first and "SMSC_APIKEY" in first
+def test_a_cell_says_how_it_connects(path: Path) -> None:
+    cells = load(path)["cells"]
+    said = "".join((cells[-1] if path.name == APP else cells[0])["source"])
+    assert "demo server" in said and "SMSC_LOGIN" in said and "SMSC_APIKEY" in said
+
+
+def test_the_app_opens_with_the_analysts_words_not_the_developers() -> None:
+    cells = load(NOTEBOOKS[[p.name for p in NOTEBOOKS].index(APP)])["cells"]
+    first = "".join(cells[0]["source"])
+    assert first.startswith("# ") and "Fetch" in first
+    for developer_word in ("SMSC_", "127.0.0.1", "voila", "demo server", "`"):
+        assert developer_word not in first
+    assert cells[-1]["cell_type"] == "markdown" and "voila notebooks/04_dashboard.ipynb" in "".join(cells[-1]["source"])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
