@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 5
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint typecheck pytest lab bench clean
+.PHONY: demo test test-fast lint typecheck pytest lab my-notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed-base
 
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	touch $@ $(VENV)/.installed-base
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $@ $(VENV)/.installed-test $(VENV)/.installed-base
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-base $(VENV)/.installed-lab
 
 ## demo: install, start the embedded demo server, fetch a month, print it, write CSV + PNG
 demo: $(VENV)/.installed-base
@@ -49,9 +53,23 @@ pytest: $(VENV)/.installed-test
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-## lab: JupyterLab on notebooks/
-lab: $(VENV)/.installed-dev
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab refuses to run as root unless told; a container often is root
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+## lab: the notebook tools only (JupyterLab, Voila, a kernel), then JupyterLab on notebooks/ (the demo);
+## with SMSC credentials in the environment it opens copies in my-notebooks/ instead (git ignores them)
+lab: $(VENV)/.installed-lab
+	@if [ -n "$$SMSC_LOGIN$$SMSC_APIKEY" ]; then \
+	  echo "SMSC credentials are set: opening copies in my-notebooks/ (ignored by git), so your figures stay out of notebooks/"; \
+	  $(MAKE) --no-print-directory my-notebooks; \
+	else $(BIN)/jupyter lab $(LAB_ROOT) notebooks/; fi
+
+## my-notebooks: copies of the notebooks, without outputs, in my-notebooks/ (git ignores it), opened in JupyterLab
+my-notebooks: $(VENV)/.installed-lab
+	@mkdir -p my-notebooks
+	@for nb in notebooks/*.ipynb; do [ -e "my-notebooks/$${nb##*/}" ] || \
+	  $(BIN)/python -c 'import sys, nbformat; nb = nbformat.read(sys.argv[1], 4); [c.update(outputs=[], execution_count=None) for c in nb.cells if c.cell_type == "code"]; nbformat.write(nb, sys.argv[2])' "$$nb" "my-notebooks/$${nb##*/}"; done
+	$(BIN)/jupyter lab $(LAB_ROOT) my-notebooks/
 
 ## bench: print the performance figures
 bench: $(VENV)/.installed-test

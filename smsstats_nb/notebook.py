@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .client import StatsClient
 from .demo import DemoServer
 from .query import last_full_month, period_of, split_periods
-from .settings import Environment, Settings, default_demo_cache_dir
+from .settings import DEFAULT_MARGIN, Environment, Settings, default_demo_cache_dir
 
 __all__ = ["NotebookSession", "connect"]
 
@@ -113,7 +113,11 @@ def connect(*, demo_window: float = 2.0) -> NotebookSession:
         return NotebookSession(StatsClient())
     server = DemoServer(window=demo_window).start()
     settings = Settings(
-        base_url=server.url, cache=default_demo_cache_dir(), rate_limit=(3, demo_window), service="demo"
+        base_url=server.url,
+        cache=default_demo_cache_dir(),
+        rate_limit=(3, demo_window),
+        rate_margin=min(DEFAULT_MARGIN, demo_window / 5),  # loopback: no network jitter to absorb
+        service="demo",
     )
     client = StatsClient.with_settings(settings, server.login, server.psw)
     session = NotebookSession(client, server)

@@ -341,7 +341,9 @@ def _date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         ax.set_xlabel("period start")
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+        # whole days only: AutoDateLocator puts ticks at noon on a span of a few days, and a
+        # "%d %b" label then repeats the day ("28 Jun, 28 Jun, 29 Jun")
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-(span + 1) // 8))))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         years = sorted({d.year for d in days})
         shown = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"

@@ -688,7 +688,8 @@ class StatsDashboard:
         flags = self._flags(df)
         metric = self.metric_dropdown.value
         top = int(self.top_input.value)  # the N largest logins and one "others"
-        png = render_png(df, metric, size=(9, 4), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
+        # wide enough for a 1920 px screen; the page scales it down to the width it has
+        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
         _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
         self.flags_html.value = flags_table(flags) if flags is not None else ""
         return png

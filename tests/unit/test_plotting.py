@@ -264,3 +264,18 @@ def test_a_date_axis_shows_the_year_and_month_starts() -> None:
     short = plot_series(df[df["period_start"] < "2024-01-20"])
     assert "2024" in short.get_xlabel()
     plt.close("all")
+
+
+@pytest.mark.parametrize("days", [2, 3, 5, 9, 31, 60])
+def test_a_short_date_axis_never_repeats_a_day(days: int) -> None:
+    dates = pd.date_range("2024-06-01", periods=days)
+    rows = [(d, d, "a", 1, 1.0, 0.0, "RUR") for d in dates]
+    df = pd.DataFrame(rows, columns=["period_start", "period_end", "login", "sms", "credit", "debit", "currency"])
+    ax = plot_series(df)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert len(ticks) == len(set(ticks)), ticks  # "28 Jun, 28 Jun" was a tick at noon
+    assert 2 <= len(ticks) <= 9
+    locs = ax.xaxis.get_majorticklocs()
+    assert all(float(x).is_integer() for x in locs)  # at midnight: whole days
+    plt.close("all")
