@@ -18,7 +18,15 @@ import pandas as pd
 from .errors import QueryError
 from .query import DateLike, coerce_date, period_of
 
-__all__ = ["LABELS", "Summary", "format_money", "previous_calendar_period", "previous_period", "summarize"]
+__all__ = [
+    "LABELS",
+    "Summary",
+    "format_money",
+    "previous_calendar_period",
+    "previous_period",
+    "summarize",
+    "year_earlier",
+]
 
 #: Plain words for the wire names.
 LABELS = {
@@ -58,6 +66,24 @@ def previous_calendar_period(start: DateLike, end: DateLike) -> tuple[dt.date, d
     return previous_period(start, end)
 
 
+def year_earlier(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
+    """The same period a year earlier: each date a year back (29 February is the 28th), and a
+    range that ends on a month's last day ends on that month's last day (February 2024, 29
+    days, against February 2023, 28)."""
+    start, end = coerce_date(start, "start"), coerce_date(end, "end")
+    if end < start:
+        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+
+    def back(day: dt.date) -> dt.date:
+        last = period_of(day.replace(day=1, year=day.year - 1), "MS")[1]
+        return day.replace(year=day.year - 1, day=min(day.day, last.day))
+
+    a, b = back(start), back(end)
+    if (end + dt.timedelta(days=1)).day == 1:  # a month end stays a month end
+        b = period_of(b, "MS")[1]
+    return a, b
+
+
 def _change(now: float, before: float) -> float | None:
     """Relative change in percent (None when the earlier figure is zero)."""
     return None if before == 0 else (now - before) / before * 100.0
@@ -86,6 +112,16 @@ class Summary:
     messages_change: float | None = None
     spent_change: dict[str, float | None] = field(default_factory=dict)
     compared: bool = False
+
+    def changes(self) -> str:
+        """The changes against the compared period in one line ("messages +3.1%, spent RUR -2.0%")."""
+
+        def pct(value: float | None) -> str:
+            return "no figure before" if value is None else f"{value:+.1f}%"
+
+        parts = [f"messages {pct(self.messages_change)}"]
+        parts += [f"spent {cur} {pct(self.spent_change.get(cur))}" for cur in self.spent]
+        return ", ".join(parts) + "."
 
     def lines(self) -> list[str]:
         """The figures as short lines of text."""

@@ -70,11 +70,23 @@ def friendly_error(exc: BaseException) -> str:
     return f"Unexpected {type(exc).__name__}: {exc}"
 
 
-def html_table(df: pd.DataFrame, *, first: int = 0, rows: int | None = None) -> str:
+def _arrow(pct: float) -> str:
+    """A change in percent as the table shows it; none before (no figure to compare) is "new"."""
+    if pd.isna(pct):
+        return "new"
+    return f"{'▲' if pct > 0 else '▼' if pct < 0 else '■'} {pct:+.1f}%"
+
+
+def html_table(
+    df: pd.DataFrame, *, first: int = 0, rows: int | None = None, changes: pd.DataFrame | None = None
+) -> str:
     """The answer as an HTML table: money with two decimals and thousands separators, the
-    currency in the headers, the wire names explained; ``rows`` from ``first`` (a page)."""
+    currency in the headers, the wire names explained; ``rows`` from ``first`` (a page).
+    ``changes`` (:func:`~smsstats_nb.monitoring.compare_periods` of the previous period and this
+    one) adds each login's change in messages and spend, for a totals frame."""
     shown = df.copy() if rows is None else df.iloc[first : first + rows].copy()
     df = shown
+    per_login = changes is not None and "period_start" not in df.columns
     for col in ("period_start", "period_end"):
         if col in shown.columns:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
@@ -83,6 +95,12 @@ def html_table(df: pd.DataFrame, *, first: int = 0, rows: int | None = None) -> 
     shown["sms"] = [f"{int(v):,}" for v in df["sms"]]
     for col in ("credit", "debit"):
         shown[col] = [format_money(float(v)) for v in df[col]]
+    if per_login and changes is not None:
+        logins = df["login"].astype(str)
+        sms_pct = changes["sms_change_pct"].reindex(logins)
+        spent_pct = changes["spent_change_pct"].reindex(logins)
+        shown["messages vs previous"] = [_arrow(v) for v in sms_pct]
+        shown["spent vs previous"] = [_arrow(v) for v in spent_pct]
     if len(currencies) == 1:
         shown = shown.drop(columns=["currency"])
     shown = shown.rename(
@@ -162,10 +180,12 @@ def summary_block(
     *,
     cached: bool = True,
     partial: str | None = None,
+    year: str | None = None,
 ) -> str:
     """The KPI tiles and the summary lines as HTML, naming the period they are compared with, or
     saying why there is no comparison (that period is not cached: comparing would cost requests).
-    ``partial``: a sentence above the tiles when they cover less than was asked for."""
+    ``partial``: a sentence above the tiles when they cover less than was asked for; ``year``: a
+    line on the same period a year earlier."""
     banner = ""
     if partial:
         banner = (
@@ -184,7 +204,9 @@ def summary_block(
         + kpi_tiles(summary)
         + '<div class="smsstats-summary" style="font-size:110%">'
         + summary._repr_html_()
-        + f"<br><small>{html.escape(note)}</small></div>"
+        + f"<br><small>{html.escape(note)}</small>"
+        + (f'<br><small class="smsstats-year">{html.escape(year)}</small>' if year else "")
+        + "</div>"
     )
 
 

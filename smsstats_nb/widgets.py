@@ -28,7 +28,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .analysis import LABELS, previous_calendar_period, summarize
+from .analysis import LABELS, previous_calendar_period, summarize, year_earlier
 from .client import StatsClient
 from .display import SORTS, download_buttons, flags_table, friendly_error, html_table, summary_block, table_rows
 from .errors import (
@@ -85,10 +85,12 @@ class StatsDashboard:
         self._note = ""
         self._running: dict[str, Any] | None = None
         self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._pending: dict[str, Any] | None = None
         self._plan: dict[str, Any] = {"total": 0, "requests": 0, "fetched": 0}
         self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
         self._last_draw = 0.0
+        self._changes: pd.DataFrame | None = None  # each login's change against the previous period
         start, end = last_full_month(today)
         self.today = today  # the day the presets count from (None: today in Moscow)
         style = {"description_width": "80px"}
@@ -554,25 +556,40 @@ class StatsDashboard:
         self.login_filter.observe(self._on_redraw, names="value")
         self.login_filter.layout.display = None if len(logins) > 1 else "none"
         self._previous = self._cached_previous(df)
+        self._year_ago = self._cached_year_ago(df)
         self._render()
 
     def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
         """The previous calendar period (January for February, the quarter before a quarter, the
         same number of days before a custom range) and its answer when it is cached (no request)."""
-        client = self.client
         start, end = df.attrs.get("start"), df.attrs.get("end")
-        if client is None or not start or not end or df.attrs.get("complete") is False:
+        if not start or not end or df.attrs.get("complete") is False:
             return None
         a, b = previous_calendar_period(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_year_ago(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The same period a year earlier, and its answer when it is cached (no request)."""
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if not start or not end or df.attrs.get("complete") is False:
+            return None
+        a, b = year_earlier(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_answer(self, df: pd.DataFrame, a: dt.date, b: dt.date) -> pd.DataFrame | None:
+        """The answer for ``a``–``b`` with ``df``'s flags, only if the cache holds it whole."""
+        client = self.client
+        if client is None:
+            return None
         flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
         try:
-            previous = client.cached(a, b, **flags)
+            answer = client.cached(a, b, **flags)
             freq = df.attrs.get("freq")
-            if previous is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
-                previous = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
+            if answer is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
+                answer = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
         except SmsStatsError:
-            previous = None
-        return (a, b), previous
+            answer = None
+        return answer
 
     def view(self) -> pd.DataFrame | None:
         """The answer as the page shows it: only the logins picked in the filter (all when none)."""
@@ -600,6 +617,14 @@ class StatsDashboard:
             if self.login_filter.value:
                 before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
         self.summary = summarize(df, before)
+        self._changes = None
+        if before is not None and "period_start" not in df.columns:
+            from .monitoring import compare_periods
+
+            try:
+                self._changes = compare_periods(before, df)  # each login's change, for the table
+            except QueryError:
+                self._changes = None
         compared = previous[0] if previous is not None else None
         partial = None
         if not df.attrs.get("complete", True):
@@ -610,7 +635,17 @@ class StatsDashboard:
             total = self._filtered(self._range_total)
             if total is not None and len(total):
                 partial += f" SMSC's total for the whole range: {int(total['sms'].sum()):,} messages."
-        self.summary_html.value = summary_block(self.summary, compared, cached=before is not None, partial=partial)
+        year = None
+        if self._year_ago is not None:
+            (a, b), earlier = self._year_ago
+            earlier = self._filtered(earlier)
+            if earlier is None:
+                year = f"A year earlier ({a} – {b}) is not cached: no comparison with it."
+            else:
+                year = f"Against a year earlier ({a} – {b}, cached): " + summarize(df, earlier).changes()
+        self.summary_html.value = summary_block(
+            self.summary, compared, cached=before is not None, partial=partial, year=year
+        )
         self.page = 0
         self._show_page(df)
         png = self._show_plot(df)
@@ -654,7 +689,7 @@ class StatsDashboard:
         pages = max(1, -(-len(df) // self.PAGE_ROWS))
         self.page = min(max(0, self.page), pages - 1)
         first = self.page * self.PAGE_ROWS
-        table = html_table(df, first=first, rows=self.PAGE_ROWS)
+        table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
         _replace(self.table_output, {"text/html": table, "text/plain": f"{len(df)} rows"})
         self.pager.layout.display = None if pages > 1 else "none"
         self.prev_button.disabled = self.page == 0

@@ -362,6 +362,22 @@ def test_february_after_january_shows_the_change_and_says_when_it_cannot(make_cl
     assert f"{int(feb['sms'].sum()):,} messages ({change:+.1f}%)" in dash.summary_html.value
     assert "Change against 2024-01-01 – 2024-01-31 (cached)." in dash.summary_html.value
     assert server.stat_requests == sent + 1  # January once; the comparison itself cost nothing
+    assert "A year earlier (2023-02-01 – 2023-02-28) is not cached" in dash.summary_html.value
+    table = dash.table_output.outputs[0]["data"]["text/html"]  # each login's change in the table
+    assert "messages vs previous" in table and "spent vs previous" in table
+    for login in ("demo_shop", "demo_support"):
+        before = int(jan.loc[jan["login"] == login, "sms"].sum())
+        now = int(feb.loc[feb["login"] == login, "sms"].sum())
+        pct = (now - before) / before * 100
+        assert f"{'▲' if pct > 0 else '▼'} {pct:+.1f}%" in table
+    client.fetch("2023-02-01", "2023-02-28")  # a year earlier, cached: the page compares with it too
+    asked = server.stat_requests
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    year = expected_frame(dt.date(2023, 2, 1), dt.date(2023, 2, 28))
+    pct = (feb["sms"].sum() - year["sms"].sum()) / year["sms"].sum() * 100
+    assert f"Against a year earlier (2023-02-01 – 2023-02-28, cached): messages {pct:+.1f}%" in dash.summary_html.value
+    assert server.stat_requests == asked  # February and both comparisons from the cache
 
 
 def test_a_preset_fills_the_date_pickers_and_sends_nothing(make_client: Make, server: DemoServer) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.analysis import format_money, previous_period, summarize
+from smsstats_nb.analysis import format_money, previous_period, summarize, year_earlier
 from smsstats_nb.frames import make_frame
 
 
@@ -85,3 +85,23 @@ def test_the_previous_calendar_period(start: str, end: str, before: tuple[str, s
     from smsstats_nb.analysis import previous_calendar_period
 
     assert previous_calendar_period(start, end) == tuple(dt.date.fromisoformat(x) for x in before)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2024-02-01", "2024-02-29", ("2023-02-01", "2023-02-28")),  # a leap February against a plain one
+        ("2025-02-01", "2025-02-28", ("2024-02-01", "2024-02-29")),  # and back: a month end stays one
+        ("2024-04-01", "2024-06-30", ("2023-04-01", "2023-06-30")),
+        ("2024-03-10", "2024-03-16", ("2023-03-10", "2023-03-16")),
+        ("2024-02-29", "2024-02-29", ("2023-02-28", "2023-02-28")),
+    ],
+)
+def test_the_same_period_a_year_earlier(start: str, end: str, expected: tuple[str, str]) -> None:
+    a, b = year_earlier(start, end)
+    assert (a.isoformat(), b.isoformat()) == expected
+
+
+def test_a_year_earlier_refuses_a_reversed_range() -> None:
+    with pytest.raises(QueryError, match="before it starts"):
+        year_earlier("2024-02-10", "2024-02-01")
