@@ -17,7 +17,6 @@ dashboard never fetches on load. Every control is an attribute, so tests drive i
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import logging
@@ -28,15 +27,15 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .analysis import LABELS, previous_calendar_period, summarize, year_earlier
+from .analysis import LABELS
 from .client import StatsClient
-from .display import SORTS, download_buttons, flags_table, friendly_error, html_table, summary_block, table_rows
+from .dashboard_view import AnswerView
+from .display import friendly_error
 from .errors import (
     AuthError,
     QueryError,
     SmsStatsError,
 )
-from .frames import describe, file_tag
 from .notebook import connect
 from .plotting import TOP
 from .query import PRESETS, last_full_month, make_query, preset_range
@@ -54,7 +53,7 @@ GRANULARITY = {"total": None, "daily": "D", "weekly": "W", "monthly": "MS"}
 CONFIRM_ABOVE = 60.0
 
 
-class StatsDashboard:
+class StatsDashboard(AnswerView):
     """A widget dashboard over a :class:`StatsClient`.
 
     Args:
@@ -76,55 +75,21 @@ class StatsDashboard:
     ) -> None:
         self.client = client
         self.session: Any = None
-        self.result: pd.DataFrame | None = None
-        self.summary: Any = None
         self.error: BaseException | None = None
         self.confirm_above = confirm_above
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
-        self._note = ""
         self._running: dict[str, Any] | None = None
-        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
-        self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._pending: dict[str, Any] | None = None
         self._plan: dict[str, Any] = {"total": 0, "requests": 0, "fetched": 0}
-        self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
         self._last_draw = 0.0
-        self._changes: pd.DataFrame | None = None  # each login's change against the previous period
+        self.init_answer()
         start, end = last_full_month(today)
         self.today = today  # the day the presets count from (None: today in Moscow)
         style = {"description_width": "80px"}
         narrow = w.Layout(width="240px")
         self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
         self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
-        self.flags_html = w.HTML(value="")
-        self.page = 0
-        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
-        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
-        self.page_label = w.HTML(value="")
-        self.search_text = w.Text(
-            description="Search",
-            placeholder="login contains…",
-            style={"description_width": "60px"},
-            layout=w.Layout(width="240px"),
-        )
-        self.sort_dropdown = w.Dropdown(
-            description="Sort",
-            options=[(label, key) for key, label in SORTS.items()],
-            value="date",
-            style={"description_width": "40px"},
-            layout=w.Layout(width="220px"),
-        )
-        self.table_tools = w.HBox(
-            [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
-        )
-        self.table_tools.layout.display = "none"
-        # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
-        self.pager = w.HBox(
-            [self.prev_button, self.next_button, self.page_label],
-            layout=w.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        self.pager.layout.display = "none"
         self.preset_dropdown = w.Dropdown(
             description="Range", options=["custom", *PRESETS], value="custom", style=style, layout=narrow
         )
@@ -158,9 +123,6 @@ class StatsDashboard:
             style=style,
             layout=w.Layout(width="300px"),
         )
-        self.login_filter = w.SelectMultiple(
-            description="Logins", options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
-        )
         self.fetch_button = w.Button(description="Fetch", button_style="primary", icon="download")
         self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="200px"))
@@ -171,12 +133,7 @@ class StatsDashboard:
         self.confirm_box = w.VBox(
             [self.confirm_text, w.HBox([self.confirm_button, self.decline_button])], layout=w.Layout(display="none")
         )
-        self.status = w.HTML(value="Pick a period and click <b>Fetch</b>.")
         self.coverage_label = w.HTML(value="")
-        self.summary_html = w.HTML(value="")
-        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
-        self.plot_output = w.Output(layout=w.Layout(width="100%"))
-        self.download = w.HTML(value="")
         self.login_text = w.Text(description="Login", value=login or "", style=style, layout=narrow)
         self.password = w.Password(description="Password", style=style, layout=narrow)
         self.connect_button = w.Button(description="Connect")
@@ -191,8 +148,8 @@ class StatsDashboard:
         self.connect_button.on_click(self._on_connect)
         self.confirm_button.on_click(self._on_confirm)
         self.decline_button.on_click(self._on_decline)
-        self.metric_dropdown.observe(self._on_redraw, names="value")
-        self.top_input.observe(self._on_redraw, names="value")
+        self.metric_dropdown.observe(self.redraw, names="value")
+        self.top_input.observe(self.redraw, names="value")
         for control in (
             self.start_picker,
             self.end_picker,
@@ -201,12 +158,7 @@ class StatsDashboard:
             self.balance2_box,
         ):
             control.observe(self._update_coverage, names="value")
-        self.login_filter.observe(self._on_redraw, names="value")
         self.preset_dropdown.observe(self._on_preset, names="value")
-        self.search_text.observe(self._on_table, names="value")
-        self.sort_dropdown.observe(self._on_table, names="value")
-        self.prev_button.on_click(lambda _: self._turn(-1))
-        self.next_button.on_click(lambda _: self._turn(1))
         if self.client is None and login is None:
             try:
                 self.client = StatsClient()
@@ -214,7 +166,7 @@ class StatsDashboard:
                 self.client = None
         self._ask_credentials(self.client is None)
         if self.client is None:
-            self._set_status("Enter the SMSC login and password above and click Connect.")
+            self.set_status("Enter the SMSC login and password above and click Connect.")
         controls = w.VBox(
             [
                 w.HBox([self.preset_dropdown, self.start_picker, self.end_picker], layout=_WRAP),
@@ -287,7 +239,7 @@ class StatsDashboard:
             # keep where and how the old client talked (its settings)
             client = StatsClient(login, psw) if old is None else StatsClient.with_settings(old.settings, login, psw)
         except SmsStatsError as exc:
-            self._set_status(friendly_error(exc), error=True)
+            self.set_status(friendly_error(exc), error=True)
             return
         if old is not None and self._thread is None:
             old.close()
@@ -295,26 +247,20 @@ class StatsDashboard:
         self._ask_credentials(False)
         self._update_coverage()
         # not "connected": the password is checked by the first Fetch (checking now would spend a login)
-        self._set_status(
+        self.set_status(
             f"Login {html.escape(login or '')} set: SMSC checks the password at the first <b>Fetch</b>.", raw=True
         )
 
     # -- callbacks ---------------------------------------------------------------------------------
     def _on_cancel(self, _: Any = None) -> None:
         self._cancel.set()
-        self._set_status("Cancelling after the current request…")
+        self.set_status("Cancelling after the current request…")
 
     def _on_preset(self, _: Any = None) -> None:
         """A preset fills both date pickers (on the server's calendar); sends nothing."""
         name = self.preset_dropdown.value
         if name in PRESETS:
             self.start_picker.value, self.end_picker.value = preset_range(name, self.today)
-
-    def _on_redraw(self, _: Any = None) -> None:
-        """A metric or login-filter change redraws everything from the answer already fetched (no
-        request): the filter applies to the KPIs, the table, the plot and the download alike."""
-        if self.result is not None and self._thread is None:
-            self._render()
 
     def _read_inputs(self) -> dict[str, Any]:
         start, end = self.start_picker.value, self.end_picker.value
@@ -343,8 +289,8 @@ class StatsDashboard:
             params = self._read_inputs()
             requests, eta = self._estimate(params)
         except SmsStatsError as exc:
-            self._clear_answer()
-            self._set_status(friendly_error(exc), error=True)
+            self.clear_answer()
+            self.set_status(friendly_error(exc), error=True)
             return
         self._plan = {"total": 1, "requests": requests, "fetched": 0, "total_first": self._total_first(params)}
         requests += int(self._plan["total_first"] == "fetch")
@@ -360,7 +306,7 @@ class StatsDashboard:
                 + ". What is fetched is cached, and Cancel keeps it."
             )
             self.confirm_box.layout.display = None
-            self._set_status("Waiting for your confirmation.")
+            self.set_status("Waiting for your confirmation.")
             return
         self._start(params)
 
@@ -373,7 +319,7 @@ class StatsDashboard:
     def _on_decline(self, _: Any = None) -> None:
         self._pending = None
         self.confirm_box.layout.display = "none"
-        self._set_status("Not fetched. Pick a shorter period or a coarser granularity.")
+        self.set_status("Not fetched. Pick a shorter period or a coarser granularity.")
 
     def _total_first(self, params: dict[str, Any]) -> str | None:
         """For a series that will wait on the rate limit (more periods to fetch than one window
@@ -407,7 +353,7 @@ class StatsDashboard:
         self.cancel_button.disabled = False
         self.progress.value, self.progress.max = 0, 1
         self.progress_label.value = ""
-        self._set_status("Fetching…")
+        self.set_status("Fetching…")
         self._running = dict(params)  # the fetch under way (its cache line is kept current)
         self._last_draw = 0.0
         self._thread = threading.Thread(target=self._run, args=(params,), name="smsstats-dashboard", daemon=True)
@@ -439,7 +385,7 @@ class StatsDashboard:
                     total = client.fetch(start, end, **params, on_wait=self._on_wait)
                     self._plan["fetched"] += 0 if total.attrs.get("from_cache") else 1
                     self._range_total = total
-                    self._show(total, note=" The series is loading, newest first; the chart fills as it arrives.")
+                    self.show(total, note=" The series is loading, newest first; the chart fills as it arrives.")
                     order = "newest"
                 df = client.fetch_series(
                     start,
@@ -453,15 +399,15 @@ class StatsDashboard:
                     order=order,
                     on_frame=self._on_frame if order == "newest" else None,
                 )
-            self._show(df)
+            self.show(df)
         except BaseException as exc:  # noqa: BLE001 - every error goes to the status line
             self.error = exc
             partial = getattr(exc, "partial", None)
             if isinstance(partial, pd.DataFrame) and len(partial):
-                self._show(partial, note=" Partial: what was fetched before the error is shown and cached.")
+                self.show(partial, note=" Partial: what was fetched before the error is shown and cached.")
             else:
-                self._clear_answer()
-            self._set_status(friendly_error(exc), error=True)
+                self.clear_answer()
+            self.set_status(friendly_error(exc), error=True)
             if isinstance(exc, AuthError):
                 self._ask_credentials(True, "Enter the login and password again (they are not saved).")
                 if client.login:
@@ -483,10 +429,10 @@ class StatsDashboard:
         if now - self._last_draw < self.REDRAW_EVERY or not len(partial):
             return
         self._last_draw = now
-        shown = self._filtered(partial)
+        shown = self.filtered(partial)
         if shown is not None and len(shown):
-            self._show_plot(shown)
-            self._set_status(
+            self.show_plot(shown)
+            self.set_status(
                 f"Loading: {partial.attrs.get('start')} – {partial.attrs.get('end')} of "
                 f"{partial.attrs.get('requested_start')} – {partial.attrs.get('requested_end')} so far "
                 "(newest first). The figures above are SMSC's totals for the whole range."
@@ -532,232 +478,8 @@ class StatsDashboard:
         text = f"Cache: {total} periods: {total - missing} cached, {missing} still to fetch ({done} done)."
         self.coverage_label.value = f'<span class="smsstats-coverage" style="color:#555">{html.escape(text)}</span>'
 
-    # -- output --------------------------------------------------------------------------------------------
-    def _clear_answer(self) -> None:
-        """Remove the previous answer (its figures no longer match the inputs)."""
-        self.result = None
-        self.summary = None
-        self.table_output.outputs = ()
-        self.plot_output.outputs = ()
-        self.flags_html.value = ""
-        self.download.value = ""
-        self.summary_html.value = ""
-        self.login_filter.layout.display = "none"
-
-    def _show(self, df: pd.DataFrame, note: str = "") -> None:
-        """Replace the answer on the page: the login filter's choices, then everything else."""
-        self.result = df
-        self._note = note
-        logins = sorted(str(x) for x in df["login"].unique())
-        kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
-        self.login_filter.unobserve(self._on_redraw, names="value")
-        self.login_filter.options = logins if len(logins) > 1 else []
-        self.login_filter.value = kept if len(logins) > 1 else ()
-        self.login_filter.observe(self._on_redraw, names="value")
-        self.login_filter.layout.display = None if len(logins) > 1 else "none"
-        self._previous = self._cached_previous(df)
-        self._year_ago = self._cached_year_ago(df)
-        self._render()
-
-    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
-        """The previous calendar period (January for February, the quarter before a quarter, the
-        same number of days before a custom range) and its answer when it is cached (no request)."""
-        start, end = df.attrs.get("start"), df.attrs.get("end")
-        if not start or not end or df.attrs.get("complete") is False:
-            return None
-        a, b = previous_calendar_period(start, end)
-        return (a, b), self._cached_answer(df, a, b)
-
-    def _cached_year_ago(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
-        """The same period a year earlier, and its answer when it is cached (no request)."""
-        start, end = df.attrs.get("start"), df.attrs.get("end")
-        if not start or not end or df.attrs.get("complete") is False:
-            return None
-        a, b = year_earlier(start, end)
-        return (a, b), self._cached_answer(df, a, b)
-
-    def _cached_answer(self, df: pd.DataFrame, a: dt.date, b: dt.date) -> pd.DataFrame | None:
-        """The answer for ``a``–``b`` with ``df``'s flags, only if the cache holds it whole."""
-        client = self.client
-        if client is None:
-            return None
-        flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
-        try:
-            answer = client.cached(a, b, **flags)
-            freq = df.attrs.get("freq")
-            if answer is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
-                answer = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
-        except SmsStatsError:
-            answer = None
-        return answer
-
-    def view(self) -> pd.DataFrame | None:
-        """The answer as the page shows it: only the logins picked in the filter (all when none)."""
-        return self._filtered(self.result)
-
-    def _filtered(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
-        picked = [str(x) for x in self.login_filter.value]
-        if df is None or not picked:
-            return df
-        part = df[df["login"].astype(str).isin(picked)]
-        part.attrs = {**df.attrs, "logins": ", ".join(picked)}
-        return part
-
-    def _render(self) -> None:
-        """Summary, table, plot, download and status, all from :meth:`view` (one filter for all)."""
-        full = self.result
-        df = self.view()
-        if full is None or df is None:
-            return
-        start, end = df.attrs.get("start"), df.attrs.get("end")
-        previous = self._previous
-        before = None
-        if previous is not None and previous[1] is not None:
-            before = previous[1]
-            if self.login_filter.value:
-                before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
-        self.summary = summarize(df, before)
-        self._changes = None
-        if before is not None and "period_start" not in df.columns:
-            from .monitoring import compare_periods
-
-            try:
-                self._changes = compare_periods(before, df)  # each login's change, for the table
-            except QueryError:
-                self._changes = None
-        compared = previous[0] if previous is not None else None
-        partial = None
-        if not df.attrs.get("complete", True):
-            partial = (
-                f"these figures cover {start} – {end} of {df.attrs.get('requested_start')} – "
-                f"{df.attrs.get('requested_end')}."
-            )
-            total = self._filtered(self._range_total)
-            if total is not None and len(total):
-                partial += f" SMSC's total for the whole range: {int(total['sms'].sum()):,} messages."
-        year = None
-        if self._year_ago is not None:
-            (a, b), earlier = self._year_ago
-            earlier = self._filtered(earlier)
-            if earlier is None:
-                year = f"A year earlier ({a} – {b}) is not cached: no comparison with it."
-            else:
-                year = f"Against a year earlier ({a} – {b}, cached): " + summarize(df, earlier).changes()
-        self.summary_html.value = summary_block(
-            self.summary, compared, cached=before is not None, partial=partial, year=year
-        )
-        self.page = 0
-        self._show_page(df)
-        png = self._show_plot(df)
-        series = "period_start" in df.columns
-        granularity = self.granularity_dropdown.value if series else "total"
-        only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
-        self.download.value = download_buttons(
-            df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
-        )
-        source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
-        extra = ""
-        if not df.attrs.get("complete", True):
-            got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
-            extra = (
-                f" Cancelled: {got} of {self.progress.max} periods were fetched, so this covers {start} – {end} "
-                f"of {df.attrs.get('requested_start')} – {df.attrs.get('requested_end')} "
-                "(cached; Fetch again resumes)."
-            )
-        words = describe(df.attrs)
-        flags = f" ({words})" if words else ""
-        shown = ""
-        if self.login_filter.value:
-            shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
-        self._set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
-
-    #: Rows on one page of the table (a daily series of a year is 365 × the logins).
-    PAGE_ROWS = 25
-
-    def _on_table(self, _: Any = None) -> None:
-        """Search or sort changed: the table's first page again (no request, the same answer)."""
-        view = self.view()
-        if view is not None and self._thread is None:
-            self.page = 0
-            self._show_page(view)
-
-    def _show_page(self, df: pd.DataFrame) -> None:
-        """The current page of the table (searched and sorted), and the pager when there is more than one page."""
-        self.table_tools.layout.display = None if len(df) > 1 else "none"
-        everything = len(df)
-        df = table_rows(df, self.search_text.value, self.sort_dropdown.value)
-        pages = max(1, -(-len(df) // self.PAGE_ROWS))
-        self.page = min(max(0, self.page), pages - 1)
-        first = self.page * self.PAGE_ROWS
-        table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
-        _replace(self.table_output, {"text/html": table, "text/plain": f"{len(df)} rows"})
-        self.pager.layout.display = None if pages > 1 else "none"
-        self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = self.page >= pages - 1
-        last = min(len(df), first + self.PAGE_ROWS)
-        matched = (
-            f" matching “{html.escape(self.search_text.value.strip())}” (of {everything:,})"
-            if len(df) < everything
-            else ""
-        )
-        if not len(df):
-            self.page_label.value = f"no rows{matched}"
-            self.pager.layout.display = None
-        else:
-            self.page_label.value = f"rows {first + 1}–{last} of {len(df):,}{matched} (page {self.page + 1} of {pages})"
-
-    def _turn(self, step: int) -> None:
-        """Another page of the table (the same answer, the same filter; no request)."""
-        view = self.view()
-        if view is not None:
-            self.page += step
-            self._show_page(view)
-
-    def _show_plot(self, df: pd.DataFrame) -> bytes | None:
-        """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""
-        from .plotting import render_png
-
-        if not len(df):
-            self.plot_output.outputs = ()
-            return None
-        flags = self._flags(df)
-        metric = self.metric_dropdown.value
-        top = int(self.top_input.value)  # the N largest logins and one "others"
-        # wide enough for a 1920 px screen; the page scales it down to the width it has
-        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
-        _replace(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
-        self.flags_html.value = flags_table(flags) if flags is not None else ""
-        return png
-
-    def _flags(self, df: pd.DataFrame) -> pd.DataFrame | None:
-        """Monitoring on the page: the days of a daily series that depart from their login's
-        weekday baseline (None for totals, other granularities or too short a history)."""
-        from .monitoring import flag_anomalies
-
-        if df.attrs.get("freq") != "D" or "period_start" not in df.columns:
-            return None
-        try:
-            return flag_anomalies(df, self.metric_dropdown.value)
-        except QueryError:
-            return None
-
-    def set_status(self, text: str, *, error: bool = False) -> None:
-        """Show one status line (plain text) above the results."""
-        self._set_status(text, error=error)
-
-    def _set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
-        body = text if raw else html.escape(text)
-        color = "#b00020" if error else "#1b5e20"
-        self.status.value = f'<span class="smsstats-status" style="color:{color}">{body}</span>'
-
 
 _WRAP = w.Layout(flex_flow="row wrap", align_items="center")
-
-
-def _replace(out: w.Output, data: dict[str, str]) -> None:
-    """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
-    ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
-    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 
 def dashboard(*, today: dt.date | None = None) -> StatsDashboard:

@@ -1,0 +1,322 @@
+"""The answer half of the dashboard: what the page shows once an answer is in.
+
+:class:`AnswerView` holds the status line, the KPI tiles, the chart, the flags, the download
+buttons, the login filter and the paged table (searched and sorted), and renders them all from one
+answer and one filter, with the comparisons taken from the cache only (the previous calendar
+period, the same period a year earlier; no request). :class:`~smsstats_nb.widgets.StatsDashboard`
+adds the controls and the background fetch.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import threading
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from .analysis import previous_calendar_period, summarize, year_earlier
+from .client import StatsClient
+from .display import SORTS, download_buttons, flags_table, html_table, summary_block, table_rows
+from .errors import QueryError, SmsStatsError
+from .frames import describe, file_tag
+
+__all__ = ["AnswerView", "replace_output"]
+
+
+class AnswerView:
+    """The answer on the page (a base of :class:`~smsstats_nb.widgets.StatsDashboard`).
+
+    Attributes it reads from the dashboard: ``client``, ``metric_dropdown``, ``top_input``,
+    ``granularity_dropdown``, ``progress`` and ``_thread``.
+    """
+
+    client: StatsClient | None
+    metric_dropdown: w.Dropdown
+    top_input: w.BoundedIntText
+    granularity_dropdown: w.Dropdown
+    progress: w.IntProgress
+    _thread: threading.Thread | None
+
+    def init_answer(self) -> None:
+        """The answer's widgets and state (called first by the dashboard's constructor)."""
+        self.result: pd.DataFrame | None = None
+        self.summary: Any = None
+        self._note = ""
+        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
+        self._changes: pd.DataFrame | None = None  # each login's change against the previous period
+        style = {"description_width": "80px"}
+        self.flags_html = w.HTML(value="")
+        self.page = 0
+        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
+        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self.page_label = w.HTML(value="")
+        self.search_text = w.Text(
+            description="Search",
+            placeholder="login contains…",
+            style={"description_width": "60px"},
+            layout=w.Layout(width="240px"),
+        )
+        self.sort_dropdown = w.Dropdown(
+            description="Sort",
+            options=[(label, key) for key, label in SORTS.items()],
+            value="date",
+            style={"description_width": "40px"},
+            layout=w.Layout(width="220px"),
+        )
+        self.table_tools = w.HBox(
+            [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
+        )
+        self.table_tools.layout.display = "none"
+        # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
+        self.pager = w.HBox(
+            [self.prev_button, self.next_button, self.page_label],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.pager.layout.display = "none"
+        self.login_filter = w.SelectMultiple(
+            description="Logins", options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
+        )
+        self.status = w.HTML(value="Pick a period and click <b>Fetch</b>.")
+        self.summary_html = w.HTML(value="")
+        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
+        self.plot_output = w.Output(layout=w.Layout(width="100%"))
+        self.download = w.HTML(value="")
+        self.login_filter.observe(self.redraw, names="value")
+        self.search_text.observe(self._on_table, names="value")
+        self.sort_dropdown.observe(self._on_table, names="value")
+        self.prev_button.on_click(lambda _: self._turn(-1))
+        self.next_button.on_click(lambda _: self._turn(1))
+
+    def redraw(self, _: Any = None) -> None:
+        """A metric or login-filter change redraws everything from the answer already fetched (no
+        request): the filter applies to the KPIs, the table, the plot and the download alike."""
+        if self.result is not None and self._thread is None:
+            self._render()
+
+    # -- output --------------------------------------------------------------------------------------------
+    def clear_answer(self) -> None:
+        """Remove the previous answer (its figures no longer match the inputs)."""
+        self.result = None
+        self.summary = None
+        self.table_output.outputs = ()
+        self.plot_output.outputs = ()
+        self.flags_html.value = ""
+        self.download.value = ""
+        self.summary_html.value = ""
+        self.login_filter.layout.display = "none"
+
+    def show(self, df: pd.DataFrame, note: str = "") -> None:
+        """Replace the answer on the page: the login filter's choices, then everything else."""
+        self.result = df
+        self._note = note
+        logins = sorted(str(x) for x in df["login"].unique())
+        kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
+        self.login_filter.unobserve(self.redraw, names="value")
+        self.login_filter.options = logins if len(logins) > 1 else []
+        self.login_filter.value = kept if len(logins) > 1 else ()
+        self.login_filter.observe(self.redraw, names="value")
+        self.login_filter.layout.display = None if len(logins) > 1 else "none"
+        self._previous = self._cached_previous(df)
+        self._year_ago = self._cached_year_ago(df)
+        self._render()
+
+    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The previous calendar period (January for February, the quarter before a quarter, the
+        same number of days before a custom range) and its answer when it is cached (no request)."""
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if not start or not end or df.attrs.get("complete") is False:
+            return None
+        a, b = previous_calendar_period(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_year_ago(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The same period a year earlier, and its answer when it is cached (no request)."""
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if not start or not end or df.attrs.get("complete") is False:
+            return None
+        a, b = year_earlier(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_answer(self, df: pd.DataFrame, a: dt.date, b: dt.date) -> pd.DataFrame | None:
+        """The answer for ``a``–``b`` with ``df``'s flags, only if the cache holds it whole."""
+        client = self.client
+        if client is None:
+            return None
+        flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
+        try:
+            answer = client.cached(a, b, **flags)
+            freq = df.attrs.get("freq")
+            if answer is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
+                answer = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
+        except SmsStatsError:
+            answer = None
+        return answer
+
+    def view(self) -> pd.DataFrame | None:
+        """The answer as the page shows it: only the logins picked in the filter (all when none)."""
+        return self.filtered(self.result)
+
+    def filtered(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        """``df`` with only the logins picked in the filter (all when none are picked)."""
+        picked = [str(x) for x in self.login_filter.value]
+        if df is None or not picked:
+            return df
+        part = df[df["login"].astype(str).isin(picked)]
+        part.attrs = {**df.attrs, "logins": ", ".join(picked)}
+        return part
+
+    def _render(self) -> None:
+        """Summary, table, plot, download and status, all from :meth:`view` (one filter for all)."""
+        full = self.result
+        df = self.view()
+        if full is None or df is None:
+            return
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        previous = self._previous
+        before = None
+        if previous is not None and previous[1] is not None:
+            before = previous[1]
+            if self.login_filter.value:
+                before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
+        self.summary = summarize(df, before)
+        self._changes = None
+        if before is not None and "period_start" not in df.columns:
+            from .monitoring import compare_periods
+
+            try:
+                self._changes = compare_periods(before, df)  # each login's change, for the table
+            except QueryError:
+                self._changes = None
+        compared = previous[0] if previous is not None else None
+        partial = None
+        if not df.attrs.get("complete", True):
+            partial = (
+                f"these figures cover {start} – {end} of {df.attrs.get('requested_start')} – "
+                f"{df.attrs.get('requested_end')}."
+            )
+            total = self.filtered(self._range_total)
+            if total is not None and len(total):
+                partial += f" SMSC's total for the whole range: {int(total['sms'].sum()):,} messages."
+        year = None
+        if self._year_ago is not None:
+            (a, b), earlier = self._year_ago
+            earlier = self.filtered(earlier)
+            if earlier is None:
+                year = f"A year earlier ({a} – {b}) is not cached: no comparison with it."
+            else:
+                year = f"Against a year earlier ({a} – {b}, cached): " + summarize(df, earlier).changes()
+        self.summary_html.value = summary_block(
+            self.summary, compared, cached=before is not None, partial=partial, year=year
+        )
+        self.page = 0
+        self._show_page(df)
+        png = self.show_plot(df)
+        series = "period_start" in df.columns
+        granularity = self.granularity_dropdown.value if series else "total"
+        only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
+        self.download.value = download_buttons(
+            df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
+        )
+        source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
+        extra = ""
+        if not df.attrs.get("complete", True):
+            got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
+            extra = (
+                f" Cancelled: {got} of {self.progress.max} periods were fetched, so this covers {start} – {end} "
+                f"of {df.attrs.get('requested_start')} – {df.attrs.get('requested_end')} "
+                "(cached; Fetch again resumes)."
+            )
+        words = describe(df.attrs)
+        flags = f" ({words})" if words else ""
+        shown = ""
+        if self.login_filter.value:
+            shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
+        self.set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
+
+    #: Rows on one page of the table (a daily series of a year is 365 × the logins).
+    PAGE_ROWS = 25
+
+    def _on_table(self, _: Any = None) -> None:
+        """Search or sort changed: the table's first page again (no request, the same answer)."""
+        view = self.view()
+        if view is not None and self._thread is None:
+            self.page = 0
+            self._show_page(view)
+
+    def _show_page(self, df: pd.DataFrame) -> None:
+        """The current page of the table (searched and sorted), and the pager when there is more than one page."""
+        self.table_tools.layout.display = None if len(df) > 1 else "none"
+        everything = len(df)
+        df = table_rows(df, self.search_text.value, self.sort_dropdown.value)
+        pages = max(1, -(-len(df) // self.PAGE_ROWS))
+        self.page = min(max(0, self.page), pages - 1)
+        first = self.page * self.PAGE_ROWS
+        table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
+        replace_output(self.table_output, {"text/html": table, "text/plain": f"{len(df)} rows"})
+        self.pager.layout.display = None if pages > 1 else "none"
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
+        last = min(len(df), first + self.PAGE_ROWS)
+        matched = (
+            f" matching “{html.escape(self.search_text.value.strip())}” (of {everything:,})"
+            if len(df) < everything
+            else ""
+        )
+        if not len(df):
+            self.page_label.value = f"no rows{matched}"
+            self.pager.layout.display = None
+        else:
+            self.page_label.value = f"rows {first + 1}–{last} of {len(df):,}{matched} (page {self.page + 1} of {pages})"
+
+    def _turn(self, step: int) -> None:
+        """Another page of the table (the same answer, the same filter; no request)."""
+        view = self.view()
+        if view is not None:
+            self.page += step
+            self._show_page(view)
+
+    def show_plot(self, df: pd.DataFrame) -> bytes | None:
+        """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""
+        from .plotting import render_png
+
+        if not len(df):
+            self.plot_output.outputs = ()
+            return None
+        flags = self._flags(df)
+        metric = self.metric_dropdown.value
+        top = int(self.top_input.value)  # the N largest logins and one "others"
+        # wide enough for a 1920 px screen; the page scales it down to the width it has
+        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
+        replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
+        self.flags_html.value = flags_table(flags) if flags is not None else ""
+        return png
+
+    def _flags(self, df: pd.DataFrame) -> pd.DataFrame | None:
+        """Monitoring on the page: the days of a daily series that depart from their login's
+        weekday baseline (None for totals, other granularities or too short a history)."""
+        from .monitoring import flag_anomalies
+
+        if df.attrs.get("freq") != "D" or "period_start" not in df.columns:
+            return None
+        try:
+            return flag_anomalies(df, self.metric_dropdown.value)
+        except QueryError:
+            return None
+
+    def set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
+        """Show one status line above the results (plain text; ``raw``: already HTML)."""
+        body = text if raw else html.escape(text)
+        color = "#b00020" if error else "#1b5e20"
+        self.status.value = f'<span class="smsstats-status" style="color:{color}">{body}</span>'
+
+
+def replace_output(out: w.Output, data: dict[str, str]) -> None:
+    """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
+    ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
