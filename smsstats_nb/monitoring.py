@@ -1,4 +1,9 @@
-"""Spend monitoring on daily series (pure pandas, no I/O): anomalies and period comparisons.
+"""Spend monitoring on daily series (pure pandas, no I/O): anomalies, incidents, budgets, the
+month-end forecast and period comparisons.
+
+:func:`incidents` (from :mod:`smsstats_nb.incidents`) groups anomalous days into incidents, each
+whole (a silence from its first to its last day, however long); :func:`budget_breaches` and
+:func:`forecast_month` (from :mod:`smsstats_nb.spend`) put spend against limits.
 
 :func:`flag_anomalies` finds the days whose value for a login departs from that login's own recent
 baseline; this is how SMS traffic pumping (a fraud that inflates messages to premium numbers) and
@@ -29,8 +34,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import QueryError
+from .incidents import incidents
+from .spend import budget_breaches, forecast_month
 
-__all__ = ["compare_periods", "flag_anomalies"]
+__all__ = ["budget_breaches", "compare_periods", "flag_anomalies", "forecast_month", "incidents"]
 
 _STATS = {"login", "sms", "credit", "debit", "currency"}
 FLAG_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]

@@ -158,6 +158,25 @@ class LeaseStore(Protocol):
         """Give the lease back if ``owner`` holds it."""
 
 
+class AlertLog(Protocol):
+    """What was sent: an alert is claimed before it is sent and marked sent after, so none goes out
+    twice (a restart, a second machine, a cron job every 15 minutes), and one whose sending failed,
+    or whose sender died mid-send, is sent by a later check (its claim released, or expired)."""
+
+    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
+        """True when ``owner`` may send ``key`` now: it was never sent and no other live sender
+        holds it (the claim lasts ``seconds``)."""
+
+    def alert_done(self, key: str, owner: str) -> None:
+        """Mark ``key`` sent, for good."""
+
+    def alert_release(self, key: str, owner: str) -> None:
+        """The sending failed: drop ``owner``'s claim so that the next check tries again."""
+
+    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` were sent."""
+
+
 @runtime_checkable
 class FrameCache(Protocol):
     """Parsed answers beside the HTTP cache; every failure is a miss, never an error."""
@@ -179,7 +198,7 @@ class FrameCache(Protocol):
 
 
 @runtime_checkable
-class Store(HttpCache, QuotaStore, CooldownStore, PeriodIndex, LeaseStore, Protocol):
+class Store(HttpCache, QuotaStore, CooldownStore, PeriodIndex, LeaseStore, AlertLog, Protocol):
     """Every concern of one backend (SQLite files on one machine, or Redis for a team)."""
 
     #: The clock of this machine's rules (a Redis store counts on the server's clock).

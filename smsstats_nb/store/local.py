@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -326,6 +326,44 @@ class LocalStore:
             return
         with self._db() as db:
             db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
+        """Claim an alert for sending (one transaction: never two senders, never a second send)."""
+        now = self.clock.time()
+        with self._writing() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT owner, until, sent FROM alerts WHERE key = ?", (key,)).fetchone()
+                if row is not None and (row[2] is not None or (row[0] != owner and row[1] > now)):
+                    return False
+                db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, ?, NULL)", (key, owner, now + seconds))
+                return True
+            finally:
+                db.execute("COMMIT")
+
+    def alert_done(self, key: str, owner: str) -> None:
+        """Mark an alert sent."""
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, NULL, ?)", (key, owner, self.clock.time()))
+
+    def alert_release(self, key: str, owner: str) -> None:
+        """Drop ``owner``'s claim of an alert not sent."""
+        with self._writing() as db:
+            db.execute("DELETE FROM alerts WHERE key = ? AND owner = ? AND sent IS NULL", (key, owner))
+
+    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` were sent."""
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        with self._db() as db:
+            sent: set[str] = set()
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT key FROM alerts WHERE sent IS NOT NULL AND key IN ({marks})", chunk)
+                sent |= {str(r[0]) for r in rows}
+            return sent
 
     def info(self) -> StoreInfo:
         """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""

@@ -291,6 +291,34 @@ class RedisStore:
         """Give a lease back if ``owner`` holds it (atomic in Redis)."""
         self.redis.eval(_UNLEASE, 1, self._lease(name), owner)
 
+    def _alert(self, key: str) -> str:
+        return f"{self.prefix}:alert:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+    @_translated
+    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
+        """Claim an alert for sending, for the whole team (atomic in Redis)."""
+        answer = self.redis.eval(_CLAIM, 1, self._alert(key), owner, max(1, int(seconds * 1000)))
+        return int(answer) == 1
+
+    @_translated
+    def alert_done(self, key: str, owner: str) -> None:
+        """Mark an alert sent, with no expiry (Redis must not evict it: noeviction is checked)."""
+        self.redis.set(self._alert(key), "sent")
+
+    @_translated
+    def alert_release(self, key: str, owner: str) -> None:
+        """Drop ``owner``'s claim of an alert not sent (atomic in Redis)."""
+        self.redis.eval(_UNLEASE, 1, self._alert(key), "claim:" + owner)
+
+    @_translated
+    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` were sent."""
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        values = self.redis.mget([self._alert(k) for k in wanted])
+        return {k for k, v in zip(wanted, values, strict=True) if v in (b"sent", "sent")}
+
     @_translated
     def info(self) -> StoreInfo:
         """The Redis URL (without password) and the number of cached answers."""
@@ -368,6 +396,16 @@ if (not holder) or holder == ARGV[1] then
   return ARGV[1]
 end
 return holder
+"""
+#: Claim an alert unless it was sent or another owner's claim is alive: 1 when claimed.
+_CLAIM = """
+local value = redis.call('GET', KEYS[1])
+if value == 'sent' then return 0 end
+if (not value) or value == 'claim:' .. ARGV[1] then
+  redis.call('SET', KEYS[1], 'claim:' .. ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
 """
 #: Delete the lease only if ``owner`` holds it.
 _UNLEASE = """

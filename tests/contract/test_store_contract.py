@@ -151,6 +151,32 @@ def test_leases_are_held_renewed_released_and_expire(backend: Backend) -> None:
     assert store.lease_acquire("sync:x", "me", 60) == (True, "me")
 
 
+def test_an_alert_is_claimed_by_one_sender_sent_once_and_retried_after_a_failure(backend: Backend) -> None:
+    store, other = backend.store, backend.second()
+    assert store.alert_claim("a1", "me", 60) is True
+    assert other.alert_claim("a1", "you", 60) is False  # another machine's check: not twice
+    assert store.alert_claim("a1", "me", 60) is True  # the claimer's own retry
+    store.alert_release("a1", "me")  # the send failed: the next check tries again
+    assert other.alert_claim("a1", "you", 60) is True
+    other.alert_done("a1", "you")
+    assert store.alert_claim("a1", "me", 60) is False  # sent: never again
+    assert store.alerts_sent(["a1", "a2"]) == {"a1"}
+    other.alert_release("a1", "you")  # a release after the send changes nothing
+    assert store.alerts_sent(["a1"]) == {"a1"}
+    assert store.alert_claim("a2", "me", SHORT) is True
+    backend.advance(SHORT + 0.2)  # the sender died mid-send: its claim expires
+    assert other.alert_claim("a2", "you", 60) is True
+    assert store.alerts_sent([]) == set()
+
+
+def test_clearing_the_cache_keeps_what_was_sent(backend: Backend) -> None:
+    store = backend.store
+    assert store.alert_claim("a1", "me", 60)
+    store.alert_done("a1", "me")
+    store.clear(cooldowns=True)
+    assert store.alerts_sent(["a1"]) == {"a1"}  # a cleared cache never sends an alert twice
+
+
 def test_the_period_index_keeps_flags_apart_and_drops_expired_periods(backend: Backend) -> None:
     store = backend.store
     month = make_query("2024-01-01", "2024-01-31")
@@ -253,6 +279,8 @@ def test_a_failing_backend_is_a_storage_error(backend: Backend, tmp_path: Path) 
         lambda: store.login_reserve(4, 60),
         lambda: store.lease_acquire("n", "me", 60),
         lambda: store.periods_within("c", make_query("2024-01-01")),
+        lambda: store.alert_claim("a", "me", 60),
+        lambda: store.alerts_sent(["a"]),
     ]
     if backend.kind == "redis":  # (a closed local store reopens its HTTP cache file for info)
         failing.append(lambda: store.info())
