@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_cached
 import bench_import
+import bench_incidents
 import bench_parse
 import bench_plot
 import bench_scale
@@ -39,6 +40,23 @@ def main() -> None:
     pl = bench_plot.run()
     rows.append(("plot 2000 logins x 30 days (top 10 + others), series: seconds", f"{pl['series_top']:.2f}", "< 1"))
     rows.append(("  the same totals: seconds", f"{pl['totals_top']:.2f}", "< 1"))
+    inc = bench_incidents.run()
+    rows.append(
+        (
+            "incidents on clean traffic, 500 logins x 365 days: false alarms per 1000 login-days",
+            f"{inc['false_per_1000_login_days']:.3f}",
+            "< 0.1",
+        )
+    )
+    rows.append(("  logins with a false alarm in the year", f"{inc['logins_with_a_false_alarm']:.3f}", "info"))
+    rows.append(
+        (
+            "  planted silences found (where a zero day is unusual) / found whole",
+            f"{inc['silences_visible_caught']:.2f}/{inc['silences_visible_whole']:.2f}",
+            "1 / high",
+        )
+    )
+    rows.append(("  planted 5x spike days found (every size of login)", f"{inc['spikes_caught']:.2f}", "info"))
     c = bench_cached.run()
     rows.append(("cached re-run of 365 periods in a new process: requests", str(c["server_requests"]), "0"))
     rows.append(("  seconds beyond import", f"{c['after_import_s']:.2f}", "small"))
