@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cli_alerts import add_alert_options
 from .cli_common import Declined, WaitLine, client_for, confirm, err, out
 from .demo.console import add_arguments as add_demo_arguments
 from .errors import (
@@ -43,6 +44,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (ResponseFormatError, 6),
     (TransportError, 7),
     (SyncLeaseError, 8),
+    # 9: `alerts check` sent not every message (they are sent at the next check)
     (SmsStatsError, 1),
 ]
 
@@ -134,6 +136,20 @@ def _parser() -> _Parser:
     y.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
     y.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
     y.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
+    add_alert_options(y, since=False)  # alerts after each pass, when any of these is given
+
+    al = sub.add_parser(
+        "alerts",
+        parents=[common],
+        help="send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe",
+    )
+    al.add_argument("action", choices=["check"], help="check (find and send)")
+    add_alert_options(al, since=True)
+    al.add_argument("--as-of", help="the last day judged (default: yesterday, Moscow time)")
+    al.add_argument("--yes", "-y", action="store_true", help="do not ask before a fetch longer than 10 minutes")
+    al.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
+    al.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
+    al.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
 
     d = sub.add_parser(
         "demo", parents=[common], help="the main job against the embedded demo server: table, CSV and PNG"
@@ -327,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:  # the one error line says it all: no log line before it (Python's last-resort handler)
         logging.getLogger("smsstats_nb").addHandler(logging.NullHandler())
     from .cli_admin import cmd_cache, cmd_sync
+    from .cli_alerts import cmd_alerts
 
     commands = {
         "sync": cmd_sync,
@@ -334,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _cmd_demo,
         "serve-demo": _cmd_serve,
         "cache": cmd_cache,
+        "alerts": cmd_alerts,
     }
     try:
         return commands[args.command](args)

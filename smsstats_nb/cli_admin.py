@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_alerts import alert_hook, wants_alerts
 from .cli_common import WaitLine, client_for, err, out
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
     # dates, flags and the share, before any password prompt (the same rules for sync and status)
     sync_queries(a.since, a.until, a.freq, **flags)
     check_share(a.share, DEFAULT_RATE_LIMIT[0])
+    alerts = alert_hook(a) if a.action == "run" and wants_alerts(a) else None
     with client_for(a, cache=a.cache_dir) as client:
         if a.action == "status":
             until = a.until if a.until is not None else closed_until()
@@ -42,14 +44,24 @@ def cmd_sync(a: argparse.Namespace) -> int:
                 share=a.share,
                 watch=a.watch,
                 on_wait=waiting,
-                on_pass=lambda r: err(str(r)) if a.watch else None,
+                on_pass=lambda r: _after_pass(r, a.watch, client, alerts),
                 on_fault=lambda e, s: err(f"sync: {type(e).__name__}: {e}; trying again in {format_duration(s)}"),
                 **flags,
             )
         finally:
             waiting.done()
         out(str(report))
+        if alerts is not None and not a.watch:
+            alerts(client)
     return 0
+
+
+def _after_pass(report: Any, watch: bool, client: Any, alerts: Any) -> None:
+    """After each pass of a watch: the pass in one line, then the alerts (when asked for)."""
+    if watch:
+        err(str(report))
+        if alerts is not None:
+            alerts(client)
 
 
 def cmd_cache(a: argparse.Namespace) -> int:

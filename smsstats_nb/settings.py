@@ -58,6 +58,10 @@ class Environment:
         base_url: ``SMSC_BASE_URL``.
         cache_dir: ``SMSSTATS_CACHE_DIR``.
         demo_cache_dir: ``SMSSTATS_DEMO_CACHE_DIR`` (the notebooks' demo cache).
+        webhook_secret, smtp_user, smtp_password, smtp_from, telegram_token, telegram_api: the
+            alert channels' ``SMSSTATS_WEBHOOK_SECRET``, ``SMSSTATS_SMTP_USER``,
+            ``SMSSTATS_SMTP_PASSWORD``, ``SMSSTATS_SMTP_FROM``, ``SMSSTATS_TELEGRAM_TOKEN`` and
+            ``SMSSTATS_TELEGRAM_API`` (the secrets never shown).
     """
 
     login: str | None = None
@@ -66,6 +70,12 @@ class Environment:
     base_url: str | None = None
     cache_dir: str | None = None
     demo_cache_dir: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
+    smtp_user: str | None = None
+    smtp_password: str | None = attrs.field(default=None, repr=False)
+    smtp_from: str | None = None
+    telegram_token: str | None = attrs.field(default=None, repr=False)
+    telegram_api: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -82,7 +92,20 @@ class Environment:
             base_url=get("SMSC_BASE_URL"),
             cache_dir=get("SMSSTATS_CACHE_DIR"),
             demo_cache_dir=get("SMSSTATS_DEMO_CACHE_DIR"),
+            webhook_secret=get("SMSSTATS_WEBHOOK_SECRET"),
+            smtp_user=get("SMSSTATS_SMTP_USER"),
+            smtp_password=get("SMSSTATS_SMTP_PASSWORD"),
+            smtp_from=get("SMSSTATS_SMTP_FROM"),
+            telegram_token=get("SMSSTATS_TELEGRAM_TOKEN"),
+            telegram_api=get("SMSSTATS_TELEGRAM_API"),
         )
+
+    @staticmethod
+    def variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """One variable a configuration file names (a webhook URL kept out of the file); None
+        when unset or empty."""
+        env = os.environ if environ is None else environ
+        return env.get(name) or None
 
     @property
     def has_credentials(self) -> bool:

@@ -1,0 +1,550 @@
+"""Alerts that reach people: each new incident and each budget breach, sent once to each channel.
+
+:func:`check` reads the daily series of an account (from the cache; the open days refresh as their
+answers expire), finds the incidents (:func:`~smsstats_nb.monitoring.incidents`) and the budget
+breaches, and sends **one message per new incident and one when an ongoing one ends**, to every
+channel, never the same twice: the store's alert log (the SQLite state, or the team's Redis)
+claims each message before it is sent and marks it after, so a restart, a second machine or a
+cron job every 15 minutes repeats nothing, and a message that failed is sent by the next check.
+
+An incident first seen when it is already over gets one message (``event`` ``opened``,
+``ongoing`` false), not two. A budget breach gets one message per period (a day, or the month
+whose running total crossed the limit). :func:`load_rules` reads per-login budgets and named
+channels from a TOML file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import tomllib
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .analysis import format_money
+from .channels import TELEGRAM_API, Channel, ChannelError, EmailChannel, TelegramChannel, WebhookChannel
+from .client import StatsClient
+from .credentials import service_host
+from .errors import QueryError
+from .monitoring import budget_breaches, incidents
+from .query import DateLike, coerce_date, moscow_today
+from .settings import Environment
+from .spend import ACCOUNT
+
+__all__ = [
+    "Alert",
+    "Budget",
+    "CheckReport",
+    "Delivery",
+    "Rules",
+    "channels_from",
+    "check",
+    "load_rules",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a sender's claim on a message lasts (a sender that dies mid-send frees it after this).
+CLAIM_SECONDS = 300.0
+#: Days of history read before ``since`` for the baselines (four weeks of each weekday).
+HISTORY_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A Twilio-style usage trigger: ``metric`` over ``limit`` per day or month, for one login
+    (or the whole account), sent to the named channels (None: the default ones)."""
+
+    limit: float
+    per: str = "day"
+    metric: str = "credit"
+    login: str | None = None
+    channels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.limit, bool) or not isinstance(self.limit, (int, float)) or self.limit < 0:
+            raise QueryError(f"a budget's limit must be a number >= 0, not {self.limit!r}")
+        if self.per not in ("day", "month"):
+            raise QueryError(f"a budget's per must be 'day' or 'month', not {self.per!r}")
+        if self.metric not in ("credit", "sms"):
+            raise QueryError(f"a budget's metric must be 'credit' or 'sms', not {self.metric!r}")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What to watch and where to send it.
+
+    Attributes:
+        metric: the figure incidents are judged on (``credit`` or ``sms``).
+        threshold: the incidents' robust score threshold.
+        budgets: the usage triggers.
+        channels: named channel sets (from a rules file).
+        incident_channels: the names incidents go to (None: the default channels).
+    """
+
+    metric: str = "credit"
+    threshold: float = 5.0
+    budgets: tuple[Budget, ...] = ()
+    channels: Mapping[str, tuple[Channel, ...]] = field(default_factory=dict)
+    incident_channels: tuple[str, ...] | None = None
+
+
+def channels_from(
+    *,
+    webhooks: Sequence[str] = (),
+    emails: Sequence[str] = (),
+    smtp: str | None = None,
+    telegram_chats: Sequence[str] = (),
+    env: Environment | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> list[Channel]:
+    """The channels of the command line's options, secrets from the environment:
+    ``SMSSTATS_WEBHOOK_SECRET`` (signs webhooks), ``SMSSTATS_SMTP_USER``/``_PASSWORD``/``_FROM``,
+    ``SMSSTATS_TELEGRAM_TOKEN`` and ``SMSSTATS_TELEGRAM_API``."""
+    env = env or Environment.read()
+    pause: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    out: list[Channel] = [WebhookChannel(url, secret=env.webhook_secret, **pause) for url in webhooks]
+    if emails:
+        if not smtp:
+            raise QueryError("--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)")
+        out.append(
+            EmailChannel(
+                list(emails),
+                smtp,
+                user=env.smtp_user,
+                password=env.smtp_password,
+                sender=env.smtp_from or "smsstats@localhost",
+            )
+        )
+    elif smtp:
+        raise QueryError("--smtp is given without --email: say who gets the message")
+    for chat in telegram_chats:
+        if not env.telegram_token:
+            raise QueryError("--telegram-chat needs the bot's token in SMSSTATS_TELEGRAM_TOKEN")
+        api = env.telegram_api or TELEGRAM_API
+        out.append(TelegramChannel(chat, env.telegram_token, api_base=api, **pause))
+    return out
+
+
+def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) -> Rules:
+    """Read a rules file (TOML)::
+
+        metric = "credit"           # incidents on spend (or "sms")
+        incident_channels = ["ops"] # where incidents go (default: the command line's channels)
+
+        [[budget]]
+        login = "shop"              # omit for the whole account
+        per = "day"                 # or "month"
+        limit = 5000
+        metric = "credit"           # or "sms"
+        channels = ["finance"]
+
+        [channels.ops]
+        webhook_env = "OPS_WEBHOOK_URL"   # the URL (often a token) from the environment
+        telegram_chat = "-100123456"
+        [channels.finance]
+        email = ["finance@example.com"]
+        smtp = "smtp+starttls://mail.example.com:587"
+
+    ``webhook = "https://…"`` works too, but keeps the URL in the file. Raises QueryError naming
+    the file and the problem.
+    """
+    target = Path(path).expanduser()
+    try:
+        data = tomllib.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QueryError(f"no rules file {str(target)!r}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise QueryError(f"the rules file {target.name!r} cannot be read: {exc}") from None
+    known = {"metric", "threshold", "budget", "channels", "incident_channels"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise QueryError(f"{target.name}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    env = env or Environment.read()
+    named: dict[str, tuple[Channel, ...]] = {}
+    for name, spec in dict(data.get("channels", {})).items():
+        if not isinstance(spec, dict):
+            raise QueryError(f"{target.name}: [channels.{name}] must be a table")
+        hooks = [spec["webhook"]] if "webhook" in spec else []
+        if "webhook_env" in spec:
+            url = Environment.variable(str(spec["webhook_env"]))
+            if not url:
+                raise QueryError(f"{target.name}: [channels.{name}] names {spec['webhook_env']}, which is not set")
+            hooks.append(url)
+        emails = spec.get("email", [])
+        emails = [emails] if isinstance(emails, str) else list(emails)
+        chats = spec.get("telegram_chat", [])
+        chats = [chats] if isinstance(chats, (str, int)) else list(chats)
+        try:
+            named[str(name)] = tuple(
+                channels_from(
+                    webhooks=hooks,
+                    emails=emails,
+                    smtp=spec.get("smtp"),
+                    telegram_chats=[str(c) for c in chats],
+                    env=env,
+                )
+            )
+        except QueryError as exc:
+            raise QueryError(f"{target.name}: [channels.{name}]: {exc}") from None
+
+    def names(value: object, where: str) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        listed = [value] if isinstance(value, str) else value
+        if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+            raise QueryError(f"{target.name}: {where} must be a list of channel names")
+        missing = [v for v in listed if v not in named]
+        if missing:
+            raise QueryError(f"{target.name}: {where} names unknown channel(s) {', '.join(missing)}")
+        return tuple(listed)
+
+    budgets = []
+    for i, spec in enumerate(data.get("budget", []), 1):
+        if not isinstance(spec, dict) or "limit" not in spec:
+            raise QueryError(f"{target.name}: budget {i} needs a limit")
+        try:
+            budgets.append(
+                Budget(
+                    limit=spec["limit"],
+                    per=spec.get("per", "day"),
+                    metric=spec.get("metric", "credit"),
+                    login=spec.get("login"),
+                    channels=names(spec.get("channels"), f"budget {i}'s channels"),
+                )
+            )
+        except QueryError as exc:
+            raise QueryError(f"{target.name}: budget {i}: {exc}") from None
+    metric = data.get("metric", "credit")
+    if metric not in ("credit", "sms"):
+        raise QueryError(f"{target.name}: metric must be 'credit' or 'sms', not {metric!r}")
+    threshold = data.get("threshold", 5.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
+        raise QueryError(f"{target.name}: threshold must be a positive number")
+    return Rules(
+        metric=metric,
+        threshold=float(threshold),
+        budgets=tuple(budgets),
+        channels=named,
+        incident_channels=names(data.get("incident_channels"), "incident_channels"),
+    )
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One message: an incident opened or resolved, or a budget breached."""
+
+    ident: str
+    event: str
+    kind: str
+    login: str
+    currency: str
+    metric: str
+    first_day: dt.date
+    last_day: dt.date
+    ongoing: bool
+    value: float
+    baseline: float | None
+    limit: float | None
+    service: str
+    text: str
+    per: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """A short e-mail subject."""
+        what = "budget" if self.kind == "budget" else self.kind
+        state = "resolved" if self.event == "resolved" else ("ongoing" if self.ongoing else "over")
+        if self.kind == "budget":
+            state = f"{self.per} limit"
+        return f"[smsstats] {what}: {self.login} ({state})"
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook's JSON fields (``text`` is added by the channel)."""
+        out: dict[str, Any] = {
+            "event": self.event,
+            "kind": self.kind,
+            "login": self.login,
+            "currency": self.currency,
+            "metric": self.metric,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "ongoing": self.ongoing,
+            "value": round(self.value, 4),
+            "service": self.service,
+        }
+        if self.kind == "budget":
+            out["limit"] = self.limit
+            out["per"] = self.per
+        else:
+            out["baseline"] = None if self.baseline is None else round(self.baseline, 4)
+        return out
+
+
+def _amount(value: float, metric: str, currency: str) -> str:
+    if metric == "sms":
+        return f"{round(value):,} messages"
+    return format_money(value, currency)
+
+
+def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
+    who = f"{row.login} ({service})"
+    days = f"{row.first_day}" if row.first_day == row.last_day else f"{row.first_day} to {row.last_day}"
+    spent = "sent" if metric == "sms" else "spent"
+    if event == "resolved":
+        what = {"silent": "is sending again after being silent", "drop": "is back to normal after a drop"}.get(
+            row.kind, "is back to normal after a spike"
+        )
+        return f"Resolved: {who} {what} from {row.first_day} to {row.last_day} ({row.days} day(s))."
+    state = "still going on" if row.ongoing else "over now"
+    if row.kind == "spike":
+        ratio = f", {row.value / row.baseline:.1f}× its usual" if row.baseline > 0 else " against a usual"
+        return (
+            f"Spike: {who} {spent} {_amount(row.value, metric, row.currency)} on its peak day in {days}"
+            f"{ratio} {_amount(row.baseline, metric, row.currency)} ({state})."
+        )
+    if row.kind == "silent":
+        usual = _amount(row.baseline / max(1, row.days), metric, row.currency)
+        return (
+            f"Silent: {who} has sent no messages from {row.first_day} ({row.days} day(s), {state}); "
+            f"it usually {'sends' if metric == 'sms' else 'spends'} {usual} a day."
+        )
+    return (
+        f"Drop: {who} {spent} {_amount(row.value, metric, row.currency)} in {days} against a usual "
+        f"{_amount(row.baseline, metric, row.currency)} ({state})."
+    )
+
+
+def _budget_text(row: Any, budget: Budget, service: str) -> str:
+    who = "the account" if row.login == ACCOUNT else row.login
+    period = f"on {row.period_start}" if budget.per == "day" else f"in {row.period_start:%B %Y}"
+    so_far = "" if row.complete else " so far"
+    verb = "sent" if budget.metric == "sms" else "spent"
+    return (
+        f"Budget: {who} ({service}) {verb} {_amount(row.value, budget.metric, row.currency)} {period}{so_far}, "
+        f"over the {budget.per}ly limit of {_amount(budget.limit, budget.metric, row.currency)}."
+    ).replace("dayly", "daily")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one alert on one channel."""
+
+    alert: Alert
+    channel: str
+    status: str  # "sent", "failed", "would send"
+    error: str | None = None
+
+    def __str__(self) -> str:
+        tail = f": {self.error}" if self.error else ""
+        return f"{self.status:<10} {self.alert.event:<8} {self.alert.kind:<7} {self.alert.login} → {self.channel}{tail}"
+
+
+@dataclass
+class CheckReport:
+    """What a check found and did."""
+
+    incidents: pd.DataFrame
+    breaches: pd.DataFrame
+    deliveries: list[Delivery] = field(default_factory=list)
+    already: int = 0
+    through: dt.date | None = None
+
+    @property
+    def sent(self) -> list[Delivery]:
+        """Messages delivered by this check."""
+        return [d for d in self.deliveries if d.status == "sent"]
+
+    @property
+    def failed(self) -> list[Delivery]:
+        """Messages that failed (sent again at the next check)."""
+        return [d for d in self.deliveries if d.status == "failed"]
+
+    def __str__(self) -> str:
+        would = sum(1 for d in self.deliveries if d.status == "would send")
+        parts = [f"{len(self.incidents)} incident(s), {len(self.breaches)} budget breach(es) through {self.through}"]
+        parts.append(f"{len(self.sent)} message(s) sent" if not would else f"{would} message(s) would be sent")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed (sent again at the next check)")
+        parts.append(f"{self.already} already sent before")
+        return "; ".join(parts) + "."
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def check(
+    client: StatsClient,
+    since: DateLike,
+    *,
+    rules: Rules | None = None,
+    channels: Iterable[Channel] = (),
+    metric: str | None = None,
+    budgets: Iterable[Budget] = (),
+    as_of: DateLike | None = None,
+    dry_run: bool = False,
+    progress: bool | None = False,
+) -> CheckReport:
+    """Find the incidents and budget breaches from ``since`` on and send each new one once.
+
+    Args:
+        client: the account (its cache answers; the days not cached yet are fetched).
+        since: the first day alerted on (the four weeks before it are read for the baselines).
+        rules: budgets and named channels (:func:`load_rules`); the other arguments add to them.
+        channels: the default channels (where incidents and budgets without their own go).
+        metric: incidents on ``credit`` or ``sms`` (default: the rules', else ``credit``).
+        budgets: more usage triggers.
+        as_of: the last day judged (default: yesterday in Moscow, the last whole day).
+        dry_run: send nothing, mark nothing: the report says what would be sent.
+        progress: the series' progress bar (None: when the fetch will wait).
+
+    Raises:
+        QueryError: bad dates or rules, or no channel and not ``dry_run``.
+        The client's errors (auth, rate limit, network, storage) as the fetch raises them.
+    """
+    rules = rules or Rules()
+    metric = metric or rules.metric
+    if metric not in ("credit", "sms"):
+        raise QueryError(f"metric must be 'credit' or 'sms', not {metric!r}")
+    defaults = tuple(channels)
+    all_budgets = (*rules.budgets, *budgets)
+    if not dry_run and not defaults and not rules.channels:
+        raise QueryError("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
+    first = coerce_date(since, "since")
+    through = coerce_date(as_of, "as_of") if as_of is not None else moscow_today() - dt.timedelta(days=1)
+    if through < first:
+        raise QueryError(f"--since ({first}) is after the last day judged ({through})")
+    series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
+    service = service_host(client.base_url)
+    identity = client.transport.identity
+    found = incidents(series, metric, threshold=rules.threshold, through=through)
+    found = found[found["last_day"] >= first].reset_index(drop=True)
+    recent = series[series["period_start"] >= pd.Timestamp(first)]
+    breach_rows: list[pd.DataFrame] = []
+    # (alert, channels, keys marked done with it)
+    plan: list[tuple[Alert, tuple[Channel, ...], str]] = []
+    incident_targets = _targets(rules, rules.incident_channels, defaults)
+    incident_rows: list[Any] = list(found.itertuples(index=False))
+    for row in incident_rows:
+        ident = f"{identity}|{metric}|{row.kind}|{row.login}|{row.currency}|{row.first_day}"
+        for event in ("opened", "resolved"):
+            text = _incident_text(row, event, metric, service)
+            alert = Alert(
+                ident,
+                event,
+                str(row.kind),
+                str(row.login),
+                str(row.currency),
+                metric,
+                row.first_day,
+                row.last_day,
+                bool(row.ongoing),
+                float(row.value),
+                float(row.baseline),
+                None,
+                service,
+                text,
+            )
+            plan.append((alert, incident_targets, ident))
+    for budget in all_budgets:
+        breaches = budget_breaches(recent, budget.limit, per=budget.per, metric=budget.metric, login=budget.login)
+        breach_rows.append(breaches)
+        targets = _targets(rules, budget.channels, defaults)
+        breach_list: list[Any] = list(breaches.itertuples(index=False))
+        for row in breach_list:
+            ident = (
+                f"{identity}|budget|{budget.metric}|{budget.per}|{budget.limit:g}|{row.login}|{row.currency}|"
+                f"{row.period_start}"
+            )
+            alert = Alert(
+                ident,
+                "opened",
+                "budget",
+                str(row.login),
+                str(row.currency),
+                budget.metric,
+                row.period_start,
+                row.period_end,
+                not bool(row.complete),
+                float(row.value),
+                None,
+                budget.limit,
+                service,
+                _budget_text(row, budget, service),
+                budget.per,
+            )
+            plan.append((alert, targets, ident))
+    report = CheckReport(
+        found,
+        pd.concat(breach_rows, ignore_index=True) if breach_rows else budget_breaches(recent.head(0), 0),
+        through=through,
+    )
+    _deliver(client, plan, report, dry_run=dry_run)
+    return report
+
+
+def _targets(rules: Rules, names: tuple[str, ...] | None, defaults: tuple[Channel, ...]) -> tuple[Channel, ...]:
+    if names is None:
+        return defaults
+    return tuple(c for n in names for c in rules.channels[n])
+
+
+def _deliver(
+    client: StatsClient, plan: list[tuple[Alert, tuple[Channel, ...], str]], report: CheckReport, *, dry_run: bool
+) -> None:
+    """Send what the log has not seen, claim first and mark after; a failure is released."""
+    store = client.transport.store
+    owner = _owner()
+
+    def key(ident: str, event: str, channel: Channel) -> str:
+        return f"{ident}|{event}|{channel.key}"
+
+    keys = [key(a.ident, ev, c) for a, chans, _ in plan for c in chans for ev in ("opened", "resolved")]
+    with store.errors():
+        sent = store.alerts_sent(keys)
+    known = {(ident, c.key) for _, chans, ident in plan for c in chans if key(ident, "opened", c) in sent}
+    touched: set[tuple[str, str]] = set()
+    for alert, targets, ident in plan:
+        for channel in targets:
+            opened, resolved = key(ident, "opened", channel), key(ident, "resolved", channel)
+            if alert.event == "opened":
+                # a new incident (or breach); an incident already over gets this one message only
+                wanted = opened not in sent and resolved not in sent
+            else:
+                wanted = opened in sent and resolved not in sent and not alert.ongoing
+            if not wanted:
+                continue
+            touched.add((ident, channel.key))
+            if dry_run:
+                report.deliveries.append(Delivery(alert, channel.name, "would send"))
+                continue
+            mine = opened if alert.event == "opened" else resolved
+            with store.errors():
+                if not store.alert_claim(mine, owner, CLAIM_SECONDS):
+                    touched.discard((ident, channel.key))
+                    known.add((ident, channel.key))  # another check is sending it right now, or just did
+                    continue
+            try:
+                channel.send(alert.payload(), alert.text, alert.subject)
+            except ChannelError as exc:
+                with store.errors():
+                    store.alert_release(mine, owner)
+                report.deliveries.append(Delivery(alert, channel.name, "failed", str(exc)))
+                logger.warning("alert not delivered: %s", exc)
+                continue
+            with store.errors():
+                store.alert_done(mine, owner)
+                if alert.event == "opened" and not alert.ongoing:
+                    store.alert_done(resolved, owner)  # over before anyone heard of it: one message
+                    sent.add(resolved)
+            sent.add(mine)
+            report.deliveries.append(Delivery(alert, channel.name, "sent"))
+    report.already = len(known - touched)
