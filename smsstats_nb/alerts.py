@@ -296,7 +296,7 @@ def _amount(value: float, metric: str, currency: str) -> str:
 
 def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
     who = f"{row.login} ({service})"
-    days = f"{row.first_day}" if row.first_day == row.last_day else f"{row.first_day} to {row.last_day}"
+    days = f"{row.first_day}" if row.first_day == row.last_day else f"{row.first_day} and {row.last_day}"
     spent = "sent" if metric == "sms" else "spent"
     if event == "resolved":
         what = {"silent": "is sending again after being silent", "drop": "is back to normal after a drop"}.get(
@@ -306,8 +306,9 @@ def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
     state = "still going on" if row.ongoing else "over now"
     if row.kind == "spike":
         ratio = f", {row.value / row.baseline:.1f}× its usual" if row.baseline > 0 else " against a usual"
+        when = f"on {row.first_day}" if row.first_day == row.last_day else f"on its peak day between {days}"
         return (
-            f"Spike: {who} {spent} {_amount(row.value, metric, row.currency)} on its peak day in {days}"
+            f"Spike: {who} {spent} {_amount(row.value, metric, row.currency)} {when}"
             f"{ratio} {_amount(row.baseline, metric, row.currency)} ({state})."
         )
     if row.kind == "silent":
@@ -317,7 +318,8 @@ def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
             f"it usually {'sends' if metric == 'sms' else 'spends'} {usual} a day."
         )
     return (
-        f"Drop: {who} {spent} {_amount(row.value, metric, row.currency)} in {days} against a usual "
+        f"Drop: {who} {spent} {_amount(row.value, metric, row.currency)} from {row.first_day} to {row.last_day} "
+        "against a usual "
         f"{_amount(row.baseline, metric, row.currency)} ({state})."
     )
 

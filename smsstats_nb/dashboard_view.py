@@ -20,9 +20,10 @@ import pandas as pd
 
 from .analysis import previous_calendar_period, summarize, year_earlier
 from .client import StatsClient
-from .display import SORTS, download_buttons, flags_table, html_table, summary_block, table_rows
+from .display import SORTS, download_buttons, flags_table, html_table, monitoring_block, summary_block, table_rows
 from .errors import QueryError, SmsStatsError
 from .frames import describe, file_tag
+from .spend import ACCOUNT
 
 __all__ = ["AnswerView", "replace_output"]
 
@@ -294,8 +295,27 @@ class AnswerView:
         # wide enough for a 1920 px screen; the page scales it down to the width it has
         png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
         replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
-        self.flags_html.value = flags_table(flags) if flags is not None else ""
+        self.flags_html.value = (flags_table(flags) if flags is not None else "") + self._monitoring(df)
         return png
+
+    def _monitoring(self, df: pd.DataFrame) -> str:
+        """The range's incidents, and the forecast of its last month when that month is not over."""
+        from .monitoring import forecast_month, incidents
+
+        metric = self.metric_dropdown.value
+        if df.attrs.get("freq") != "D" or "period_start" not in df.columns or metric == "debit" or df.empty:
+            return ""
+        try:
+            found = incidents(df, metric, through=df.attrs.get("end"))
+            end = pd.Timestamp(str(df.attrs.get("end"))).date()
+            month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+            forecast = None
+            if end < month_end:  # the month is not over in this range: where will it end?
+                forecast = forecast_month(df, metric, as_of=end, total=True)
+                forecast = forecast[forecast["login"] == ACCOUNT]
+        except QueryError:
+            return ""
+        return monitoring_block(found, forecast, metric)
 
     def _flags(self, df: pd.DataFrame) -> pd.DataFrame | None:
         """Monitoring on the page: the days of a daily series that depart from their login's

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+from typing import Any
 
 import pandas as pd
 
@@ -226,6 +227,45 @@ def flags_table(flags: pd.DataFrame) -> str:
         + shown.to_html(index=False, classes="smsstats-table", escape=True)
         + "</div>"
     )
+
+
+def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, metric: str) -> str:
+    """The incidents of the range (the ongoing ones first) and the month-end forecast, as HTML."""
+    parts = []
+    if found is not None:
+        if found.empty:
+            parts.append("<small>Incidents: none in this range.</small>")
+        else:
+            shown = found.sort_values(["ongoing", "first_day"], ascending=[False, True]).head(20)
+            rows = "".join(
+                "<tr>"
+                f"<td>{'● ongoing' if r.ongoing else 'over'}</td><td>{html.escape(str(r.kind))}</td>"
+                f"<td>{html.escape(str(r.login))}</td><td>{r.first_day} – {r.last_day}</td><td>{r.days}</td>"
+                f"<td>{_figure(r.value, metric, r.currency)}</td><td>{_figure(r.baseline, metric, r.currency)}</td>"
+                "</tr>"
+                for r in shown.itertuples()
+            )
+            ongoing = int(found["ongoing"].sum())
+            parts.append(
+                f'<b>Incidents: {len(found)} ({ongoing} ongoing)</b><table class="smsstats-table smsstats-incidents">'
+                "<tr><th>state</th><th>kind</th><th>login</th><th>days</th><th>length</th><th>value</th>"
+                "<th>expected</th></tr>" + rows + "</table>"
+            )
+    if forecast is not None and len(forecast):
+        for r in forecast.itertuples():
+            parts.append(
+                f'<div class="smsstats-forecast">Month-end forecast for {html.escape(str(r.month))} (as of {r.as_of}, '
+                f"{r.days_left} day(s) left), all logins: <b>{_figure(r.projected, metric, r.currency)}</b> "
+                f"(80 % range {_figure(r.low, metric, r.currency)} – {_figure(r.high, metric, r.currency)}; "
+                f"so far {_figure(r.month_to_date, metric, r.currency)}).</div>"
+            )
+    return '<div class="smsstats-monitoring">' + "".join(parts) + "</div>" if parts else ""
+
+
+def _figure(value: Any, metric: str, currency: Any) -> str:
+    if metric == "sms":
+        return f"{round(value):,}"
+    return html.escape(format_money(float(value), str(currency)))
 
 
 def download_buttons(df: pd.DataFrame, stem: str, png: bytes | None) -> str:

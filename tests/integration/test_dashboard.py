@@ -438,6 +438,17 @@ def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server
     assert dash.wait(60)
     flags = dash.flags_html.value
     assert "Monitoring:" in flags and "2024-05-14" in flags and "demo_shop" in flags and "spike" in flags
+    assert "Incidents: 3 (1 ongoing)" in flags  # the two spikes and the silence, whole
+    assert "2024-06-10 – 2024-06-30" in flags and "● ongoing" in flags
+    assert "Month-end forecast" not in flags  # June is over in this range: nothing to forecast
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 5, 1), dt.date(2024, 6, 20)
+    dash.fetch_button.click()
+    assert dash.wait(60)
+    monitoring = dash.flags_html.value
+    assert "Month-end forecast for 2024-06 (as of 2024-06-20, 10 day(s) left), all logins:" in monitoring
+    assert "RUR" not in monitoring.split("Month-end forecast")[1]  # messages on the sms metric
+    dash.metric_dropdown.value = "credit"
+    assert "RUR" in dash.flags_html.value.split("Month-end forecast")[1]
     dash.granularity_dropdown.value = "total"
     dash.fetch_button.click()
     assert dash.wait(60)
