@@ -87,9 +87,9 @@ def _channels(hook: WebhookReceiver, mailbox: Mailbox, telegram: WebhookReceiver
 
 
 def test_one_message_per_incident_to_each_channel_and_nothing_twice(
-    make_client: Make, hook: WebhookReceiver, mailbox: Mailbox, telegram: WebhookReceiver
+    warm_client: Make, hook: WebhookReceiver, mailbox: Mailbox, telegram: WebhookReceiver
 ) -> None:
-    client = make_client()
+    client = warm_client()
     channels = _channels(hook, mailbox, telegram)
     report = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")
     kinds = sorted(
@@ -122,7 +122,7 @@ def test_one_message_per_incident_to_each_channel_and_nothing_twice(
 
     again = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")  # a cron run later
     assert again.sent == [] and again.already == 9
-    other = make_client()  # a second machine on the same state
+    other = warm_client()  # a second machine on the same state
     assert check(other, "2024-04-01", channels=channels, as_of="2024-06-30").sent == []
     assert len(hook.received) == 3 and len(mailbox.messages) == 3 and len(telegram.received) == 3
 
@@ -135,8 +135,8 @@ def test_one_message_per_incident_to_each_channel_and_nothing_twice(
     assert len(hook.received) == 4 and len(mailbox.messages) == 4 and len(telegram.received) == 4
 
 
-def test_a_failed_delivery_is_reported_and_sent_at_the_next_check(make_client: Make, hook: WebhookReceiver) -> None:
-    client = make_client()
+def test_a_failed_delivery_is_reported_and_sent_at_the_next_check(warm_client: Make, hook: WebhookReceiver) -> None:
+    client = warm_client()
     paused: list[float] = []
     channel = WebhookChannel(hook.url + HOOK_PATH, retries=2, backoff=1.0, sleep=paused.append)
     hook.fail_next(3 * 3, status=503)  # down for every attempt of the first check
@@ -151,8 +151,8 @@ def test_a_failed_delivery_is_reported_and_sent_at_the_next_check(make_client: M
     assert check(client, "2024-04-01", channels=[channel], as_of="2024-06-30").sent == []  # and nothing twice
 
 
-def test_a_receiver_that_is_gone_is_a_failure_not_a_crash(make_client: Make) -> None:
-    client = make_client()
+def test_a_receiver_that_is_gone_is_a_failure_not_a_crash(warm_client: Make) -> None:
+    client = warm_client()
     gone = WebhookReceiver().start()
     url = gone.url
     gone.stop()
@@ -160,8 +160,8 @@ def test_a_receiver_that_is_gone_is_a_failure_not_a_crash(make_client: Make) -> 
     assert len(report.failed) == 3 and report.sent == []
 
 
-def test_dry_run_sends_and_marks_nothing(make_client: Make, hook: WebhookReceiver) -> None:
-    client = make_client()
+def test_dry_run_sends_and_marks_nothing(warm_client: Make, hook: WebhookReceiver) -> None:
+    client = warm_client()
     channel = WebhookChannel(hook.url)
     dry = check(client, "2024-04-01", channels=[channel], as_of="2024-06-30", dry_run=True)
     assert [d.status for d in dry.deliveries] == ["would send"] * 3 and hook.received == []
@@ -169,8 +169,8 @@ def test_dry_run_sends_and_marks_nothing(make_client: Make, hook: WebhookReceive
     assert len(check(client, "2024-04-01", channels=[channel], as_of="2024-06-30").sent) == 3
 
 
-def test_budgets_fire_once_per_period(make_client: Make, hook: WebhookReceiver) -> None:
-    client = make_client()
+def test_budgets_fire_once_per_period(warm_client: Make, hook: WebhookReceiver) -> None:
+    client = warm_client()
     channel = WebhookChannel(hook.url)
     budgets = [Budget(limit=3000.0, per="day", login="demo_shop"), Budget(limit=20000.0, per="month")]
     report = check(client, "2024-05-01", channels=[channel], budgets=budgets, as_of="2024-06-20")
@@ -188,7 +188,7 @@ def test_budgets_fire_once_per_period(make_client: Make, hook: WebhookReceiver) 
 
 
 def test_rules_file_budgets_and_named_channels(
-    make_client: Make, hook: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm_client: Make, hook: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPS_HOOK", hook.url + "/ops")
     rules = tmp_path / "rules.toml"
@@ -200,7 +200,7 @@ def test_rules_file_budgets_and_named_channels(
     )
     loaded = load_rules(rules)
     assert loaded.metric == "sms" and loaded.budgets[0].limit == 1500
-    report = check(make_client(), "2024-05-01", rules=loaded, as_of="2024-05-31")
+    report = check(warm_client(), "2024-05-01", rules=loaded, as_of="2024-05-31")
     assert {r["path"] for r in hook.received} == {"/ops"}
     assert sorted(r["json"]["kind"] for r in hook.received) == ["budget", "spike"]
     assert report.incidents["kind"].tolist() == ["spike"] and hook.received[0]["json"]["metric"] == "sms"
@@ -217,8 +217,8 @@ def test_rules_file_budgets_and_named_channels(
 
 
 def test_no_secret_in_reports_logs_or_the_state(
-    make_client: Make,
-    cache_dir: Path,
+    warm_client: Make,
+    warm_cache: Path,
     hook: WebhookReceiver,
     telegram: WebhookReceiver,
     caplog: pytest.LogCaptureFixture,
@@ -232,22 +232,22 @@ def test_no_secret_in_reports_logs_or_the_state(
         }
     )
     channels = channels_from(webhooks=[hook.url + HOOK_PATH], telegram_chats=["-1001"], env=env, sleep=lambda s: None)
-    client = make_client()
+    client = warm_client()
     telegram.fail_next(9)  # each of the three messages, on each of its three attempts
     report = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")
     shown = str(report) + "".join(str(d) for d in report.deliveries) + "".join(repr(c) for c in channels)
     shown += caplog.text + repr(env)
     for secret in (TOKEN, "webhook-token-SECRET", "hmac-secret"):
         assert secret not in shown
-        for path in cache_dir.rglob("*"):
+        for path in warm_cache.rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
     assert len(report.failed) == 3 and "telegram chat -1001" in report.failed[0].channel
 
 
-def test_channel_options_are_checked_before_anything_is_sent(make_client: Make) -> None:
+def test_channel_options_are_checked_before_anything_is_sent(warm_client: Make) -> None:
     with pytest.raises(QueryError, match="no channel"):
-        check(make_client(), "2024-04-01", as_of="2024-06-30")
+        check(warm_client(), "2024-04-01", as_of="2024-06-30")
     env = Environment.read({})
     for kwargs, message in (
         ({"emails": ["ops@example.com"]}, "needs --smtp"),
@@ -261,11 +261,11 @@ def test_channel_options_are_checked_before_anything_is_sent(make_client: Make) 
         with pytest.raises(QueryError, match=message):
             channels_from(env=env, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="after the last day"):
-        check(make_client(), "2024-07-01", channels=[WebhookChannel("http://127.0.0.1:9/")], as_of="2024-06-30")
+        check(warm_client(), "2024-07-01", channels=[WebhookChannel("http://127.0.0.1:9/")], as_of="2024-06-30")
 
 
-def test_the_payload_is_json_a_chat_shows_as_it_is(make_client: Make, hook: WebhookReceiver) -> None:
-    check(make_client(), "2024-04-01", channels=[WebhookChannel(hook.url)], as_of="2024-06-30")
+def test_the_payload_is_json_a_chat_shows_as_it_is(warm_client: Make, hook: WebhookReceiver) -> None:
+    check(warm_client(), "2024-04-01", channels=[WebhookChannel(hook.url)], as_of="2024-06-30")
     record = hook.received[0]
     assert record["headers"]["Content-Type"].startswith("application/json")
     assert SIGNATURE_HEADER not in record["headers"]  # no secret: unsigned

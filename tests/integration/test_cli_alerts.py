@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from smsstats_nb import StatsClient
 from smsstats_nb.cli import main
 from smsstats_nb.demo import DemoServer, WebhookReceiver
 
 pytestmark = pytest.mark.realtime  # the CLI builds its clients on the real clock
 
-Make = Callable[..., StatsClient]
 SINCE, AS_OF = "2024-04-01", "2024-06-30"
 TOKEN_PATH = "/hooks/T0/secret-token-in-the-path"
 
 
 @pytest.fixture
-def server() -> Iterator[DemoServer]:
-    """A demo server that lets the warm-up through at once (these tests run on the real clock)."""
-    with DemoServer(window=1.0, limit=1000) as srv:
-        yield srv
-
-
-@pytest.fixture
-def warm(make_client: Make, server: DemoServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
-    """The days the check reads, cached beforehand; the CLI's environment."""
-    make_client(rate_limit=(1000, 1.0)).fetch_series("2024-03-04", AS_OF, "D", progress=False)
-    monkeypatch.setenv("SMSC_LOGIN", server.login)
-    monkeypatch.setenv("SMSC_PASSWORD", server.psw)
-    monkeypatch.setenv("SMSC_BASE_URL", server.url)
-    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(cache_dir))
-    return server
+def warm(warm_server: DemoServer, warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
+    """The days the check reads, cached beforehand (a copy per test); the CLI's environment."""
+    monkeypatch.setenv("SMSC_LOGIN", warm_server.login)
+    monkeypatch.setenv("SMSC_PASSWORD", warm_server.psw)
+    monkeypatch.setenv("SMSC_BASE_URL", warm_server.url)
+    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(warm_cache))
+    return warm_server
 
 
 @pytest.fixture
