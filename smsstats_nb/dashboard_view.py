@@ -20,7 +20,7 @@ import pandas as pd
 
 from .analysis import previous_calendar_period, summarize, year_earlier
 from .client import StatsClient
-from .display import SORTS, download_buttons, flags_table, html_table, monitoring_block, summary_block, table_rows
+from .display import SORTS, download_buttons, html_table, monitoring_block, summary_block, table_rows
 from .errors import QueryError, SmsStatsError
 from .frames import describe, file_tag
 from .spend import ACCOUNT
@@ -289,45 +289,49 @@ class AnswerView:
         if not len(df):
             self.plot_output.outputs = ()
             return None
-        flags = self._flags(df)
+        found = self._incidents(df)
+        flags = None
+        if found is not None:
+            from .incidents import incident_days
+
+            flags = incident_days(found, df, self.metric_dropdown.value)  # the incidents, whole, on the chart
         metric = self.metric_dropdown.value
         top = int(self.top_input.value)  # the N largest logins and one "others"
         # wide enough for a 1920 px screen; the page scales it down to the width it has
         png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
         replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
-        self.flags_html.value = (flags_table(flags) if flags is not None else "") + self._monitoring(df)
+        self.flags_html.value = self._monitoring(df, found)
         return png
 
-    def _monitoring(self, df: pd.DataFrame) -> str:
-        """The range's incidents, and the forecast of its last month when that month is not over."""
-        from .monitoring import forecast_month, incidents
+    def _incidents(self, df: pd.DataFrame) -> pd.DataFrame | None:
+        """The incidents of a daily series on the chosen metric (None for totals, other
+        granularities or debit, whose payments are not a rhythm)."""
+        from .monitoring import incidents
 
         metric = self.metric_dropdown.value
         if df.attrs.get("freq") != "D" or "period_start" not in df.columns or metric == "debit" or df.empty:
-            return ""
+            return None
         try:
-            found = incidents(df, metric, through=df.attrs.get("end"))
-            end = pd.Timestamp(str(df.attrs.get("end"))).date()
-            month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
-            forecast = None
-            if end < month_end:  # the month is not over in this range: where will it end?
+            return incidents(df, metric, through=df.attrs.get("end"))
+        except QueryError:
+            return None
+
+    def _monitoring(self, df: pd.DataFrame, found: pd.DataFrame | None) -> str:
+        """The range's incidents, and the forecast of its last month when that month is not over."""
+        from .monitoring import forecast_month
+
+        if found is None:
+            return ""
+        metric = self.metric_dropdown.value
+        forecast = None
+        end = pd.Timestamp(str(df.attrs.get("end"))).date()
+        if end < (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date():  # the month goes on: where will it end?
+            try:
                 forecast = forecast_month(df, metric, as_of=end, total=True)
                 forecast = forecast[forecast["login"] == ACCOUNT]
-        except QueryError:
-            return ""
+            except QueryError:
+                forecast = None
         return monitoring_block(found, forecast, metric)
-
-    def _flags(self, df: pd.DataFrame) -> pd.DataFrame | None:
-        """Monitoring on the page: the days of a daily series that depart from their login's
-        weekday baseline (None for totals, other granularities or too short a history)."""
-        from .monitoring import flag_anomalies
-
-        if df.attrs.get("freq") != "D" or "period_start" not in df.columns:
-            return None
-        try:
-            return flag_anomalies(df, self.metric_dropdown.value)
-        except QueryError:
-            return None
 
     def set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         """Show one status line above the results (plain text; ``raw``: already HTML)."""

@@ -29,7 +29,6 @@ from .series import format_duration
 
 __all__ = [
     "download_buttons",
-    "flags_table",
     "friendly_error",
     "html_table",
     "kpi_tiles",
@@ -211,27 +210,14 @@ def summary_block(
     )
 
 
-def flags_table(flags: pd.DataFrame) -> str:
-    """The flagged days as a short HTML table (or a line saying none were found)."""
-    if flags.empty:
-        return '<div class="smsstats-flags"><small>Monitoring: no day departs from its weekday baseline.</small></div>'
-    shown = flags.head(50).copy()
-    shown["period_start"] = shown["period_start"].dt.strftime("%Y-%m-%d")
-    for col in ("value", "baseline", "deviation"):
-        shown[col] = [f"{v:,.2f}" for v in shown[col]]
-    shown["score"] = [f"{v:+.1f}" for v in shown["score"]]
-    shown = shown.rename(columns={"period_start": "day"})
-    more = f" (the first 50 of {len(flags)})" if len(flags) > 50 else ""
-    return (
-        f'<div class="smsstats-flags"><b>Monitoring: {len(flags)} flagged day(s){more}</b>'
-        + shown.to_html(index=False, classes="smsstats-table", escape=True)
-        + "</div>"
-    )
-
-
 def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, metric: str) -> str:
     """The incidents of the range (the ongoing ones first) and the month-end forecast, as HTML."""
     parts = []
+    if found is not None and found.attrs.get("judged_from"):
+        parts.append(
+            f"<small>Incidents are judged from {html.escape(str(found.attrs['judged_from']))} on: each day needs "
+            "three earlier same weekdays in the range for its baseline.</small><br>"
+        )
     if found is not None:
         if found.empty:
             parts.append("<small>Incidents: none in this range.</small>")

@@ -32,13 +32,22 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import QueryError
 
-__all__ = ["INCIDENT_COLUMNS", "METRICS", "check_metric", "check_series", "daily_wide", "incidents"]
+__all__ = [
+    "INCIDENT_COLUMNS",
+    "METRICS",
+    "check_metric",
+    "check_series",
+    "daily_wide",
+    "incident_days",
+    "incidents",
+]
 
 #: The figures a person may watch.
 METRICS = ("sms", "credit", "debit")
@@ -141,7 +150,8 @@ def incidents(
         ``value`` (a spike's peak day; a drop's or a silence's total over the incident),
         ``baseline`` (the same, expected: the baseline of the peak day, or the baselines summed
         over the incident) and ``score`` (the most extreme day's). Sorted by first day, login and
-        currency; ``attrs`` names the metric, the thresholds and ``through``.
+        currency; ``attrs`` names the metric, the thresholds, ``through`` and ``judged_from`` (the
+        first day with enough history: the series' first day + ``min_history`` weeks).
 
     Raises:
         QueryError: not a daily series, an unknown metric or a bad threshold.
@@ -163,7 +173,9 @@ def incidents(
     out = out.astype(dict(zip(INCIDENT_COLUMNS, _DTYPES, strict=True)))
     out = out.sort_values(["first_day", "login", "currency"], kind="stable").reset_index(drop=True)
     end = wide.index.max().date() if len(wide) else last
+    judged_from = (wide.index.min() + pd.Timedelta(days=7 * min_history)).date() if len(wide) else None
     out.attrs.update(
+        judged_from=judged_from.isoformat() if judged_from else None,
         metric=metric,
         weeks=weeks,
         threshold=float(threshold),
@@ -294,3 +306,24 @@ def _row(row: _Open, name: tuple[str, str], *, ongoing: bool) -> list[object]:
         value, baseline, score = values.sum(), baselines.sum(), scores.min()
     days = (row.last - row.first).days + 1
     return [name[0], name[1], kind, row.first, row.last, days, ongoing, float(value), float(baseline), float(score)]
+
+
+def incident_days(found: pd.DataFrame, series: pd.DataFrame, metric: str = "credit") -> pd.DataFrame:
+    """Every day of every incident, in the shape of :func:`~smsstats_nb.monitoring.flag_anomalies`
+    (``period_start, login, currency, value, baseline, deviation, score, kind``), so that a plot
+    marks incidents whole: a silence shaded from its first to its last day."""
+    columns = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]
+    rows: list[list[object]] = []
+    if len(found):
+        wide = daily_wide(series, metric)
+        incidents_found: list[Any] = list(found.itertuples(index=False))
+        for r in incidents_found:
+            days = pd.date_range(pd.Timestamp(r.first_day), pd.Timestamp(r.last_day), freq="D")
+            expected = float(r.baseline) if r.kind == "spike" else float(r.baseline) / max(1, len(days))
+            for day in days:
+                key = (str(r.login), str(r.currency))
+                cell: Any = wide.at[day, key] if key in wide.columns and day in wide.index else 0.0
+                value = float(cell)
+                rows.append([day, r.login, r.currency, value, expected, value - expected, r.score, r.kind])
+    out = pd.DataFrame(rows, columns=columns)
+    return out.astype({"period_start": "datetime64[ns]", "value": "float64", "baseline": "float64"})

@@ -437,8 +437,10 @@ def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server
     dash.fetch_button.click()
     assert dash.wait(60)
     flags = dash.flags_html.value
-    assert "Monitoring:" in flags and "2024-05-14" in flags and "demo_shop" in flags and "spike" in flags
+    assert "2024-05-14" in flags and "demo_shop" in flags and "spike" in flags
     assert "Incidents: 3 (1 ongoing)" in flags  # the two spikes and the silence, whole
+    assert "judged from 2024-04-22 on" in flags  # what the first weeks cannot show, said
+    assert "flagged day" not in flags  # the day-by-day view, which loses a long silence, is gone
     assert "2024-06-10 – 2024-06-30" in flags and "● ongoing" in flags
     assert "Month-end forecast" not in flags  # June is over in this range: nothing to forecast
     dash.start_picker.value, dash.end_picker.value = dt.date(2024, 5, 1), dt.date(2024, 6, 20)

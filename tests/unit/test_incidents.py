@@ -190,3 +190,15 @@ def test_the_forecast_has_a_range_a_total_and_budgets_per_login() -> None:
     assert np.isnan(out[out["login"] == "demo"].iloc[0]["budget"])
     with pytest.raises(QueryError, match="as_of must be a date"):
         forecast_month(days, as_of="soon")
+
+
+def test_incident_days_put_every_day_of_an_incident_on_the_chart() -> None:
+    from smsstats_nb.incidents import incident_days
+
+    days = demo_days(dt.date(2024, 4, 1), dt.date(2024, 6, 30))
+    marked = incident_days(incidents(days, "credit"), days, "credit")
+    silent = marked[marked["kind"] == "silent"]
+    assert len(silent) == 21 and silent["period_start"].min() == pd.Timestamp("2024-06-10")
+    assert (silent["value"] == 0).all() and silent["period_start"].max() == pd.Timestamp("2024-06-30")
+    spikes = marked[marked["kind"] == "spike"]
+    assert sorted(spikes["login"]) == ["demo_shop", "демо_маркет"] and (spikes["value"] > spikes["baseline"]).all()
