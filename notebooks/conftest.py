@@ -33,6 +33,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _dirs.append(root)
     os.environ["SMSSTATS_DEMO_CACHE_DIR"] = os.path.join(root, "demo")
     os.environ["SMSSTATS_CACHE_DIR"] = os.path.join(root, "cache")
+    os.environ["SMSSTATS_ACCOUNTS"] = os.path.join(root, "accounts.toml")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

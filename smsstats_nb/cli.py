@@ -17,36 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cli_accounts import add_account_options, add_accounts_parser
 from .cli_alerts import add_alert_options
-from .cli_common import Declined, WaitLine, client_for, confirm, err, out
+from .cli_common import EXIT_CODES, Declined, WaitLine, client_for, confirm, err, out
 from .demo.console import add_arguments as add_demo_arguments
 from .errors import (
-    AuthError,
-    IPBlockedError,
     QueryError,
-    RateLimitError,
-    ResponseFormatError,
-    SmscError,
     SmsStatsError,
-    SyncLeaseError,
-    TransportError,
 )
 
 __all__ = ["EXIT_CODES", "main"]
-
-#: Exit code per error family (checked in this order).
-EXIT_CODES: list[tuple[type[BaseException], int]] = [
-    (QueryError, 2),
-    (AuthError, 3),
-    (IPBlockedError, 3),
-    (RateLimitError, 4),
-    (SmscError, 5),
-    (ResponseFormatError, 6),
-    (TransportError, 7),
-    (SyncLeaseError, 8),
-    # 9: `alerts check` sent not every message (they are sent at the next check)
-    (SmsStatsError, 1),
-]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,6 +96,7 @@ def _parser() -> _Parser:
     f.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
     f.add_argument("--refresh", action="store_true", help="ask the server again even if cached")
     f.add_argument("--no-wait", action="store_true", help="fail instead of waiting for the rate limit")
+    add_account_options(f)
 
     y = sub.add_parser(
         "sync",
@@ -137,6 +118,7 @@ def _parser() -> _Parser:
     y.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
     y.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
     add_alert_options(y, since=False)  # alerts after each pass, when any of these is given
+    add_account_options(y)
 
     al = sub.add_parser(
         "alerts",
@@ -161,6 +143,8 @@ def _parser() -> _Parser:
 
     s = sub.add_parser("serve-demo", parents=[common], help="run the demo SMSC server on 127.0.0.1 until Ctrl-C")
     add_demo_arguments(s)
+
+    add_accounts_parser(sub, common)
 
     c = sub.add_parser("cache", parents=[common], help="show or clear the HTTP cache (and the cool-downs)")
     c.add_argument("action", choices=["info", "clear"])
@@ -210,6 +194,10 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
         series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     else:
         make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
+    if a.all_accounts or len(a.account) > 1:
+        from .cli_accounts import cmd_fetch_accounts
+
+        return cmd_fetch_accounts(a, lambda df: _show(df, a))
     cache: Any = False if a.no_cache else a.cache_dir
     with client_for(a, cache=cache, wait=not a.no_wait) as client:
         waiting = WaitLine(client.rate_limit, client.eta)
@@ -245,6 +233,12 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
                 )
         finally:
             waiting.done()
+    _show(df, a)
+    return 0
+
+
+def _show(df: Any, a: argparse.Namespace) -> None:
+    """Print the table (or write --output) and the plot."""
     if a.output:
         _write_table(df, a.output, a)
         err(f"wrote {len(df)} rows to {a.output}")
@@ -254,7 +248,6 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
     if a.plot:
         _save_plot(df, a.plot, a.metric)
         err(f"wrote plot of {a.metric} to {a.plot}")
-    return 0
 
 
 def _heading(df: Any) -> str:
@@ -342,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     else:  # the one error line says it all: no log line before it (Python's last-resort handler)
         logging.getLogger("smsstats_nb").addHandler(logging.NullHandler())
+    from .cli_accounts import cmd_accounts
     from .cli_admin import cmd_cache, cmd_sync
     from .cli_alerts import cmd_alerts
 
@@ -352,6 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve-demo": _cmd_serve,
         "cache": cmd_cache,
         "alerts": cmd_alerts,
+        "accounts": cmd_accounts,
     }
     try:
         return commands[args.command](args)

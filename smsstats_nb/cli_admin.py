@@ -25,6 +25,10 @@ def cmd_sync(a: argparse.Namespace) -> int:
     # dates, flags and the share, before any password prompt (the same rules for sync and status)
     sync_queries(a.since, a.until, a.freq, **flags)
     check_share(a.share, DEFAULT_RATE_LIMIT[0])
+    if a.action == "run" and (a.all_accounts or len(a.account) > 1):
+        from .cli_accounts import cmd_sync_accounts
+
+        return cmd_sync_accounts(a)
     alerts = alert_hook(a) if a.action == "run" and wants_alerts(a) else None
     with client_for(a, cache=a.cache_dir) as client:
         if a.action == "status":

@@ -12,13 +12,42 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueryError
+from .errors import (
+    AuthError,
+    IPBlockedError,
+    QueryError,
+    RateLimitError,
+    ResponseFormatError,
+    SmscError,
+    SmsStatsError,
+    SyncLeaseError,
+    TransportError,
+)
 from .settings import Environment, Settings
 
 if TYPE_CHECKING:
     from .client import StatsClient
 
-__all__ = ["Declined", "WaitLine", "client_for", "confirm", "err", "out", "password"]
+__all__ = ["EXIT_CODES", "Declined", "WaitLine", "client_for", "confirm", "err", "exit_code", "out", "password"]
+
+#: Exit code per error family (checked in this order).
+EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (QueryError, 2),
+    (AuthError, 3),
+    (IPBlockedError, 3),
+    (RateLimitError, 4),
+    (SmscError, 5),
+    (ResponseFormatError, 6),
+    (TransportError, 7),
+    (SyncLeaseError, 8),
+    # 9: `alerts check` sent not every message (they are sent at the next check)
+    (SmsStatsError, 1),
+]
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an error (its family's, see :data:`EXIT_CODES`)."""
+    return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), 1)
 
 
 class Declined(Exception):  # noqa: N818 - a person's answer, not an error
@@ -117,6 +146,11 @@ def client_for(a: argparse.Namespace, **options: Any) -> StatsClient:
     from .client import StatsClient  # here: `smsstats --help` stays fast
 
     env = Environment.read()
+    named = list(getattr(a, "account", None) or [])
+    if named:  # one named account: its login, server and secret (several go through multi)
+        if getattr(a, "login", None):
+            raise QueryError("--account takes the login from the accounts file: give no --login")
+        return StatsClient.from_account(named[0], **({"base_url": a.base_url} if a.base_url else {}), **options)
     settings = Settings.from_env(env, base_url=a.base_url, **options)
     login = a.login or env.login
     apikey = env.apikey if not login else None

@@ -11,6 +11,7 @@ from cached sub-periods to :mod:`smsstats_nb.compose`, coverage and the backgrou
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,31 @@ class StatsClient:
             store.close()
             raise
         self._closed = False
+
+    @classmethod
+    def from_account(
+        cls,
+        name: str,
+        *,
+        accounts_file: str | os.PathLike[str] | None = None,
+        on_wait: WaitHook | None = None,
+        clock: Clock = SYSTEM,
+        **settings: Any,
+    ) -> StatsClient:
+        """A client for the named account of the accounts file (its login, its server, its secret
+        from the OS keyring or the environment; see :mod:`smsstats_nb.accounts`); ``settings`` are
+        the other keyword settings of :class:`StatsClient`.
+
+        Raises:
+            QueryError: no such account, or its secret is not where the file says.
+        """
+        from .accounts import resolve_names
+
+        (account,) = resolve_names([name], accounts_file)
+        login, psw, apikey = account.credentials()
+        if account.base_url and settings.get("base_url") is None:
+            settings["base_url"] = account.base_url
+        return cls(login, psw, apikey=apikey, on_wait=on_wait, clock=clock, **settings)
 
     @classmethod
     def with_settings(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .client import StatsClient
 from .credentials import Credentials
+from .errors import QueryError
 from .query import DateLike, check_freq, make_query
 from .settings import CacheSpec, Environment, Settings
 
@@ -68,6 +69,8 @@ def fetch_stats(
     timeout: float = 30.0,
     refresh: bool = False,
     compose: bool = False,
+    account: str | None = None,
+    accounts: list[str] | str | None = None,
 ) -> pd.DataFrame:
     """``df = fetch_stats("01.01.2024", "31.01.2024")``: statistics for one period.
 
@@ -75,8 +78,28 @@ def fetch_stats(
     then reused from this module's registry keyed by the credentials and every other setting, or
     built and kept there; call :func:`close_all` to close them. Same arguments and errors as
     :meth:`StatsClient.fetch`.
+
+    ``account="shop"`` takes the login, server and secret of a named account (see
+    :mod:`smsstats_nb.accounts`); ``accounts=["shop", "news"]`` (or ``"all"``) asks several side by
+    side and returns one frame with an ``account`` column first (:func:`smsstats_nb.multi.fetch_accounts`).
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    if accounts is not None:
+        from .multi import fetch_accounts
+
+        _no_login(login, psw, apikey, account)
+        return fetch_accounts(
+            accounts,
+            start,
+            end,
+            mycur=mycur,
+            balance2=balance2,
+            fmt=fmt,
+            refresh=refresh,
+            **_settings(base_url, cache, rate_limit, method, timeout),
+        )
+    if account is not None:
+        login, psw, apikey, base_url = _account(account, login, psw, apikey, base_url)
     client = client_for(
         login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
     )
@@ -101,19 +124,70 @@ def fetch_stats_series(
     timeout: float = 30.0,
     refresh: bool = False,
     progress: bool | None = None,
+    account: str | None = None,
+    accounts: list[str] | str | None = None,
 ) -> pd.DataFrame:
     """A series: one row per period and login (see :meth:`StatsClient.fetch_series`).
 
-    Uses the same client registry as :func:`fetch_stats`.
+    Uses the same client registry as :func:`fetch_stats`; ``account`` and ``accounts`` as there.
     """
     make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     check_freq(freq)
+    if accounts is not None:
+        from .multi import fetch_accounts
+
+        _no_login(login, psw, apikey, account)
+        return fetch_accounts(
+            accounts,
+            start,
+            end,
+            freq=freq,
+            mycur=mycur,
+            balance2=balance2,
+            fmt=fmt,
+            refresh=refresh,
+            progress=progress,
+            **_settings(base_url, cache, rate_limit, method, timeout),
+        )
+    if account is not None:
+        login, psw, apikey, base_url = _account(account, login, psw, apikey, base_url)
     client = client_for(
         login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
     )
     return client.fetch_series(
         start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh, progress=progress
     )
+
+
+def _no_login(login: str | None, psw: str | None, apikey: str | None, account: str | None) -> None:
+    if login or psw or apikey or account:
+        raise QueryError(
+            "accounts= takes the credentials from the accounts file: give no login, psw, apikey or account"
+        )
+
+
+def _account(
+    name: str, login: str | None, psw: str | None, apikey: str | None, base_url: str | None
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The credentials (and server) of a named account."""
+    from .accounts import resolve_names
+
+    if login or psw or apikey:
+        raise QueryError("account= takes the credentials from the accounts file: give no login, psw or apikey")
+    (found,) = resolve_names([name])
+    login, psw, apikey = found.credentials()
+    return login, psw, apikey, base_url or found.base_url
+
+
+def _settings(
+    base_url: str | None, cache: CacheSpec, rate_limit: tuple[int, float] | None, method: str, timeout: float
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"cache": cache, "method": method, "timeout": timeout}
+    if base_url is not None:
+        out["base_url"] = base_url
+    if rate_limit is not None:
+        out["rate_limit"] = rate_limit
+    return out
 
 
 def close_all() -> None:

@@ -62,6 +62,7 @@ class Environment:
             alert channels' ``SMSSTATS_WEBHOOK_SECRET``, ``SMSSTATS_SMTP_USER``,
             ``SMSSTATS_SMTP_PASSWORD``, ``SMSSTATS_SMTP_FROM``, ``SMSSTATS_TELEGRAM_TOKEN`` and
             ``SMSSTATS_TELEGRAM_API`` (the secrets never shown).
+        accounts_file: ``SMSSTATS_ACCOUNTS`` (the named accounts' file).
     """
 
     login: str | None = None
@@ -76,6 +77,7 @@ class Environment:
     smtp_from: str | None = None
     telegram_token: str | None = attrs.field(default=None, repr=False)
     telegram_api: str | None = None
+    accounts_file: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -98,6 +100,7 @@ class Environment:
             smtp_from=get("SMSSTATS_SMTP_FROM"),
             telegram_token=get("SMSSTATS_TELEGRAM_TOKEN"),
             telegram_api=get("SMSSTATS_TELEGRAM_API"),
+            accounts_file=get("SMSSTATS_ACCOUNTS"),
         )
 
     @staticmethod

@@ -41,6 +41,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
             monkeypatch.delenv(name)
     monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
     monkeypatch.setenv("SMSSTATS_DEMO_CACHE_DIR", str(tmp_path_factory.mktemp("demo-cache")))
+    # never the developer's accounts file or OS keyring
+    monkeypatch.setenv("SMSSTATS_ACCOUNTS", str(tmp_path_factory.mktemp("accounts") / "accounts.toml"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture

@@ -166,6 +166,7 @@ class DemoServer:
         xml_declaration: bool = True,
         crlf: bool = False,
         clock: Any = None,
+        accounts: dict[str, str] | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the demo server only listens on loopback")
@@ -174,6 +175,8 @@ class DemoServer:
         self.login = login
         self.psw = psw
         self.apikey = apikey
+        # more logins (login -> password), each with the demo data and its own rate limit
+        self.accounts: dict[str, str] = {login: psw, **(accounts or {})}
         self.window = window
         self.limit = limit
         self.block_after = block_after
@@ -344,10 +347,11 @@ class DemoServer:
         if apikey:
             return self.login if apikey == self.apikey else None
         login, psw = params.get("login", ""), params.get("psw", "")
-        if login != self.login or not psw:
+        right = self.accounts.get(login)
+        if right is None or not psw:
             return None
-        md5 = hashlib.md5(self.psw.encode("utf-8")).hexdigest()
-        return login if psw in (self.psw, md5) else None
+        md5 = hashlib.md5(right.encode("utf-8")).hexdigest()
+        return login if psw in (right, md5) else None
 
 
 def _date(text: str) -> dt.date:

@@ -139,17 +139,41 @@ def _set_aside(path: Path) -> Path:
     return target
 
 
+#: One first open of a state file at a time in this process (several clients, one per account, open
+#: the same new directory at once; SQLite answers "locked" at once, without waiting, to two
+#: connections switching a new file to WAL together).
+_OPEN_LOCK = threading.Lock()
+#: Tries (0.1 s apart) when another process is doing the same first open.
+OPEN_TRIES = 50
+
+
+def open_serialized(opener: Callable[[], T]) -> T:
+    """Run ``opener`` under the process's open lock; a "locked" answer (another process opening
+    the same new file) is tried again, 0.1 s apart, for up to five seconds."""
+    for attempt in range(OPEN_TRIES):
+        with _OPEN_LOCK:
+            try:
+                return opener()
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if ("locked" not in text and "busy" not in text) or attempt == OPEN_TRIES - 1:
+                    raise
+        time.sleep(0.1)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def open_or_rebuild(path: Path, opener: Callable[[], T]) -> T:
-    """Run ``opener``; if SQLite says the file is corrupt, set it aside and run it once more.
-    Any other failure (busy, full, read-only) is a StorageError and leaves the file alone."""
+    """Run ``opener`` (:func:`open_serialized`); if SQLite says the file is corrupt, set it aside
+    and run it once more. Any other failure (busy, full, read-only) is a StorageError and leaves
+    the file alone."""
     with storage_errors(path.parent):
         try:
-            return opener()
+            return open_serialized(opener)
         except sqlite3.DatabaseError as exc:
             if not is_corrupt(exc):
                 raise
         _set_aside(path)
-        return opener()
+        return open_serialized(opener)
 
 
 def read_or_create_salt(directory: Path) -> bytes:

@@ -1,0 +1,144 @@
+"""Named accounts: the accounts file and the keyring (keyrings.alt's file backend in a temporary
+folder, never the developer's keyring), one frame for several accounts asked side by side, and one
+account's failure kept to that account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsstats_nb import QueryError, StatsClient, fetch_stats, fetch_stats_series
+from smsstats_nb.accounts import add_account, keyring_problem, load_accounts, remove_account
+from smsstats_nb.clock import Clock
+from smsstats_nb.demo import DemoServer
+from smsstats_nb.errors import AuthError
+from smsstats_nb.multi import AccountsError, fetch_accounts
+
+from ..conftest import WINDOW
+from .expected import expected_frame
+
+NEWS_PSW = "news-secret-password"
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Iterator[Path]:
+    """keyrings.alt's plain file backend, in this test's folder."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield Path(backend.file_path)
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def two(clock: Clock) -> Iterator[DemoServer]:
+    """A demo server with two logins, each on its own quota."""
+    with DemoServer(window=WINDOW, clock=clock, accounts={"news": NEWS_PSW}) as srv:
+        yield srv
+
+
+def _add_both(server: DemoServer, cache: Path, *, news_psw: str = NEWS_PSW) -> None:
+    add_account("shop", login=server.login, secret=server.psw, base_url=server.url)
+    add_account("news", login="news", secret=news_psw, base_url=server.url)
+
+
+def test_the_file_holds_no_secret_and_the_keyring_holds_it(keyring_file: Path, two: DemoServer) -> None:
+    _add_both(two, Path())
+    accounts = load_accounts()
+    assert sorted(accounts) == ["news", "shop"] and accounts["shop"].login == two.login
+    text = Path(os.environ["SMSSTATS_ACCOUNTS"]).read_text(encoding="utf-8")
+    assert two.psw not in text and NEWS_PSW not in text and "login" in text
+    assert "account_3ashop" in keyring_file.read_text(encoding="utf-8")  # stored in the test's own keyring file
+    assert accounts["news"].read_secret() == NEWS_PSW
+    assert "OS keyring" in accounts["news"].where()
+    assert remove_account("news") and "news" not in load_accounts()
+    assert accounts["news"].read_secret() is None  # its secret left the keyring too
+
+
+def test_a_secret_from_the_environment_and_no_keyring(monkeypatch: pytest.MonkeyPatch, two: DemoServer) -> None:
+    assert keyring_problem() is not None and "environment variable" in str(keyring_problem())
+    with pytest.raises(QueryError, match="no OS keyring"):
+        add_account("shop", login=two.login, secret=two.psw)
+    add_account("shop", login=two.login, env="SHOP_PSW", base_url=two.url)
+    with pytest.raises(QueryError, match="no password in the environment variable SHOP_PSW"):
+        StatsClient.from_account("shop")
+    monkeypatch.setenv("SHOP_PSW", two.psw)
+    with StatsClient.from_account("shop", cache=False) as client:
+        assert client.login == two.login and client.fetch("2024-01-01", "2024-01-31")["sms"].sum() > 0
+
+
+def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "accounts.toml"
+    bad.write_text('[shop]\nlogin = "x"\npsw = "secret"\n', encoding="utf-8")
+    with pytest.raises(QueryError, match="holds a password: the file never does"):
+        load_accounts(bad)
+    bad.write_text('[shop]\nsecret = "env"\nlogin = "x"\n', encoding="utf-8")
+    with pytest.raises(QueryError, match="no env"):
+        load_accounts(bad)
+    with pytest.raises(QueryError, match="no account 'nope'"):
+        fetch_stats("2024-01-01", account="nope")
+
+
+def test_one_frame_for_two_accounts_with_the_account_column_first(
+    keyring_file: Path, two: DemoServer, cache_dir: Path, clock: Clock
+) -> None:
+    _add_both(two, cache_dir)
+    df = fetch_accounts(
+        ["shop", "news"], "2024-01-01", "2024-01-31", cache=cache_dir, rate_limit=(3, WINDOW), clock=clock
+    )
+    assert list(df.columns) == ["account", "login", "sms", "credit", "debit", "currency"]
+    assert df["account"].tolist()[:1] == ["shop"] and set(df["account"]) == {"shop", "news"}
+    one = expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    assert int(df[df["account"] == "news"]["sms"].sum()) == int(one["sms"].sum())
+    assert df.attrs["start"] == "2024-01-01" and set(df.attrs["accounts"]) == {"shop", "news"}
+    assert two.stat_requests == 2
+    series = fetch_accounts(
+        "all", "2024-01-01", "2024-01-03", freq="D", cache=cache_dir, rate_limit=(3, WINDOW), clock=clock
+    )
+    assert list(series.columns[:3]) == ["account", "period_start", "period_end"]
+    assert series.groupby("account")["period_start"].nunique().to_dict() == {"news": 3, "shop": 3}
+
+
+def test_a_wrong_password_fails_its_account_only(
+    keyring_file: Path, two: DemoServer, cache_dir: Path, clock: Clock
+) -> None:
+    _add_both(two, cache_dir, news_psw="wrong")
+    kw: dict[str, Any] = {"cache": cache_dir, "rate_limit": (3, WINDOW), "clock": clock}
+    with pytest.raises(AccountsError) as info:
+        fetch_accounts(["shop", "news"], "2024-01-01", "2024-01-31", **kw)
+    exc = info.value
+    assert list(exc.errors) == ["news"] and isinstance(exc.errors["news"], AuthError), exc.errors
+    assert set(exc.partial["account"]) == {"shop"} and len(exc.partial) == 4  # the other's rows arrived
+    assert "1 of 2 account(s) answered" in str(exc) and "wrong" not in str(exc)
+    asked = two.stat_requests
+    with pytest.raises(AccountsError) as again:
+        fetch_accounts(["shop", "news"], "2024-02-01", "2024-02-29", **kw)
+    assert set(again.value.partial["account"]) == {"shop"}
+    assert two.stat_requests == asked + 1  # shop asked; news's known-bad password was not sent again
+    assert "refused locally" in str(again.value.errors["news"])
+
+
+def test_account_and_accounts_in_the_module_calls(
+    keyring_file: Path, two: DemoServer, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_both(two, cache_dir)
+    shop = fetch_stats("2024-01-01", "2024-01-31", account="shop", cache=cache_dir, rate_limit=(3, WINDOW))
+    assert "account" not in shop.columns and len(shop) == 4
+    both = fetch_stats_series(
+        "2024-01-01", "2024-01-02", "D", accounts=["shop", "news"], cache=cache_dir, rate_limit=(3, WINDOW)
+    )
+    assert both["account"].unique().tolist() == ["shop", "news"]
+    assert int(both[both["account"] == "shop"]["sms"].sum()) < int(shop["sms"].sum())  # two days of the month
+    with pytest.raises(QueryError, match="give no login"):
+        fetch_stats("2024-01-01", account="shop", login="x")
