@@ -290,4 +290,3 @@ def test_a_failing_backend_is_a_storage_error(backend: Backend, tmp_path: Path) 
     frames = store.frame_store()
     if frames is not None:  # the parsed store is only a speed-up: a miss, never an error
         assert frames.get_many(["k"]) == {} and frames.has_many(["k"]) == set()
-
