@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_accounts
 import bench_cached
 import bench_import
 import bench_incidents
@@ -57,6 +58,16 @@ def main() -> None:
         )
     )
     rows.append(("  planted 5x spike days found (every size of login)", f"{inc['spikes_caught']:.2f}", "info"))
+    acc = bench_accounts.run(20, 30, window)
+    rows.append(
+        (
+            f"20 accounts x 30 uncached days side by side at 3 per {window:g} s: wall / one account's floor",
+            f"{acc['ratio']:.3f}",
+            "<= 1.1",
+        )
+    )
+    rows.append(("  error 9 answers during that", str(int(acc["error9"])), "0"))
+    rows.append(("  threads added while it ran", str(int(acc["threads_added"])), "info"))
     c = bench_cached.run()
     rows.append(("cached re-run of 365 periods in a new process: requests", str(c["server_requests"]), "0"))
     rows.append(("  seconds beyond import", f"{c['after_import_s']:.2f}", "small"))

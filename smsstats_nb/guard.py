@@ -27,7 +27,7 @@ from .clock import SYSTEM, Clock
 from .errors import AuthError, IPBlockedError, RateLimitError
 from .formats import decode_body, parse_response
 from .quota import Quota
-from .store import CooldownStore
+from .store import PENDING_WAIT, CooldownStore
 
 __all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "Reason", "WaitHook"]
 
@@ -39,6 +39,8 @@ AUTH_COOLDOWN = 30 * 60.0
 IP_BLOCK_COOLDOWN = 30 * 60.0
 #: Failed logins allowed to reach the server in any ``AUTH_COOLDOWN`` seconds (SMSC blocks at 5).
 LOGIN_BUDGET = 4
+#: Seconds a first login waits for the budget's in-flight logins to settle before it is refused.
+PENDING_PATIENCE = 120.0
 #: How long a secret that got data stays "known good" (it then skips the failed-login budget).
 VERIFIED_FOR = 7 * 24 * 3600.0
 
@@ -206,7 +208,12 @@ class Guard:
         """
         if self.store.cooldown_remaining(self.verified_key) > 0:
             return None
+        patience = self.clock.monotonic() + PENDING_PATIENCE
         ticket, wait = self.store.login_reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+        while ticket is None and wait <= PENDING_WAIT and self.clock.monotonic() < patience:
+            # only logins still in flight fill the budget (many new accounts at once): they settle
+            self.clock.sleep(wait)
+            ticket, wait = self.store.login_reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
         if ticket is None:
             raise AuthError(
                 2,

@@ -91,7 +91,11 @@ class Quota:
         """Take a token; return 0 on success, else the seconds until one frees up."""
         from pyrate_limiter import RateItem
 
-        with self._guard(), self._local:
+        # stamped under the bucket's own lock: a token stamped before a wait for the lock (other
+        # accounts' threads and processes write the same file) would be recorded earlier than it
+        # is sent, and the server, counting arrivals, could see four inside its window
+        shared = getattr(self._bucket, "lock", None)
+        with self._guard(), self._local, shared if shared is not None else contextlib.nullcontext():
             item = RateItem(self.identity, self._now_ms())
             if self._bucket.put(item):
                 return 0.0

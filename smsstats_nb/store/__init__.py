@@ -41,8 +41,10 @@ from ..clock import SYSTEM, Clock
 from ..errors import QueryError
 from ..settings import CacheSpec, Environment, default_cache_dir
 from .base import (
+    PENDING_WAIT,
     REDIS_SCHEMES,
     Activity,
+    AlertLog,
     CooldownStore,
     FrameCache,
     HttpCache,
@@ -55,8 +57,10 @@ from .base import (
 )
 
 __all__ = [
+    "PENDING_WAIT",
     "REDIS_SCHEMES",
     "Activity",
+    "AlertLog",
     "CooldownStore",
     "FrameCache",
     "HttpCache",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from requests_cache.backends.base import BaseCache
 
 __all__ = [
+    "PENDING_WAIT",
     "REDIS_SCHEMES",
     "Activity",
     "CooldownStore",
@@ -117,6 +118,12 @@ class QuotaStore(Protocol):
         """The persistent quota of one account identity."""
 
 
+#: The wait :meth:`CooldownStore.login_reserve` answers when only logins still in flight (not
+#: failed ones) fill the budget: they settle within a request's time, so the caller waits and asks
+#: again rather than refuse (twenty new accounts log in at once; four wrong passwords refuse).
+PENDING_WAIT = 0.05
+
+
 class CooldownStore(Protocol):
     """Cool-downs and the failed-login budget (the guard's memory)."""
 
@@ -131,7 +138,8 @@ class CooldownStore(Protocol):
 
     def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
         """Atomically reserve one of ``limit`` login attempts per ``window`` seconds (failed and
-        pending attempts of every credential count): ``(ticket, 0)`` or ``(None, seconds to wait)``."""
+        pending attempts of every credential count): ``(ticket, 0)``, or ``(None, seconds to wait)``:
+        :data:`PENDING_WAIT` when fewer than ``limit`` of them failed (the rest are in flight)."""
 
     def login_settle(self, ticket: str, *, failed: bool) -> None:
         """End a reserved attempt: a failure stays in the window, a success frees the slot."""

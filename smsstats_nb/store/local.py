@@ -29,7 +29,7 @@ from ..clock import SYSTEM, Clock
 from ..errors import StorageError
 from ..query import StatsQuery
 from ..quota import Quota
-from .base import Activity, StoreInfo
+from .base import PENDING_WAIT, Activity, StoreInfo
 from .files import (
     BUSY_TIMEOUT,
     HTTP_CACHE,
@@ -289,8 +289,10 @@ class LocalStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM logins WHERE t <= ?", (now - window,))
-                count, oldest = db.execute("SELECT count(*), min(t) FROM logins").fetchone()
+                count, oldest, failed = db.execute("SELECT count(*), min(t), sum(failed) FROM logins").fetchone()
                 if count >= limit:
+                    if int(failed or 0) < limit:
+                        return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
                     return None, max(1.0, float(oldest) + window - now)
                 ticket = uuid.uuid4().hex
                 db.execute("INSERT INTO logins VALUES (?, ?, 0)", (ticket, now))

@@ -29,7 +29,7 @@ from ..errors import QueryError, StorageError, TransportError
 from ..query import StatsQuery
 from ..quota import Quota
 from ..redaction import redact_url
-from .base import Activity, StoreInfo
+from .base import PENDING_WAIT, Activity, StoreInfo
 from .files import SERIALIZER
 
 if TYPE_CHECKING:
@@ -51,7 +51,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #members >= limit then
+  local failed = 0
+  for _, m in ipairs(members) do
+    if string.sub(m, 1, 2) == 'f:' then failed = failed + 1 end
+  end
+  if failed < limit then return 'pending' end
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return tostring(tonumber(oldest[2]) + window - now)
 end
@@ -59,9 +65,12 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
 return 'ok'
 """
+#: A failed attempt stays in the window from now, marked ``f:`` (a pending one has no mark).
 _FAIL = """
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) + tonumber(t[2]) / 1e6, ARGV[1])
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[1], tonumber(t[1]) + tonumber(t[2]) / 1e6, 'f:' .. ARGV[1])
+end
 return 1
 """
 
@@ -242,6 +251,8 @@ class RedisStore:
         text = answer.decode() if isinstance(answer, bytes) else str(answer)
         if text == "ok":
             return ticket, 0.0
+        if text == "pending":
+            return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
         return None, max(1.0, float(text))
 
     @_translated
@@ -357,7 +368,8 @@ class RedisStore:
             if value is not None and float(value) > now:
                 text = reason.decode() if isinstance(reason, bytes) else "cool-down"
                 cooldowns.append((text, float(value) - now))
-        failed = int(self.redis.zcount(f"{self.prefix}:logins", now - login_window, "+inf"))
+        recent = self.redis.zrangebyscore(f"{self.prefix}:logins", now - login_window, "+inf")
+        failed = sum(1 for m in recent if (m.decode() if isinstance(m, bytes) else str(m)).startswith("f:"))
         return Activity(recent, sorted(cooldowns, key=lambda c: c[1]), failed)
 
     @_translated

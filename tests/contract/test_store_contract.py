@@ -20,7 +20,7 @@ from smsstats_nb import StorageError
 from smsstats_nb.clock import FakeClock
 from smsstats_nb.guard import Reason
 from smsstats_nb.query import make_query
-from smsstats_nb.store import FrameCache, Store, StoreInfo, open_store
+from smsstats_nb.store import PENDING_WAIT, FrameCache, Store, StoreInfo, open_store
 
 from ..redis_server import RedisServer
 
@@ -119,13 +119,15 @@ def test_the_login_budget_counts_failed_and_pending_attempts_of_everyone(backend
     b, _ = other.login_reserve(2, 60)  # another process, another credential: the same budget
     assert b is not None
     refused, wait = store.login_reserve(2, 60)
-    assert refused is None and 1 <= wait <= 60
+    assert refused is None and wait == PENDING_WAIT  # both in flight: they settle soon, ask again
     store.login_settle(a, failed=False)  # a success frees its slot
     c, _ = store.login_reserve(2, 60)
     assert c is not None
     other.login_settle(b, failed=True)
+    assert store.login_reserve(2, 60) == (None, PENDING_WAIT)  # one failed, one in flight
     store.login_settle(c, failed=True)
-    assert store.login_reserve(2, 60)[0] is None  # two failures fill it
+    refused, wait = store.login_reserve(2, 60)
+    assert refused is None and 1 <= wait <= 60  # two failures fill it: wait for the window
 
 
 def test_failures_leave_the_login_budget_when_its_window_has_passed(backend: Backend) -> None:
