@@ -165,10 +165,17 @@ class StatsDashboard(AnswerView):
             except QueryError:
                 self.client = None
         self._ask_credentials(self.client is None)
+        self._started_with = self.client
         if self.client is None:
             self.set_status("Enter the SMSC login and password above and click Connect.")
+        self.account_dropdown = w.Dropdown(
+            description="Account", options=[], style=style, layout=w.Layout(width="300px", display="none")
+        )
+        self._named_accounts()
+        self.account_dropdown.observe(self._on_account, names="value")
         controls = w.VBox(
             [
+                self.account_dropdown,
                 w.HBox([self.preset_dropdown, self.start_picker, self.end_picker], layout=_WRAP),
                 w.HBox([self.granularity_dropdown, self.metric_dropdown, self.top_input], layout=_WRAP),
                 w.HBox([self.mycur_box, self.balance2_box], layout=_WRAP),
@@ -250,6 +257,46 @@ class StatsDashboard(AnswerView):
         self.set_status(
             f"Login {html.escape(login or '')} set: SMSC checks the password at the first <b>Fetch</b>.", raw=True
         )
+
+    #: The picker's first choice: the client the dashboard was started with (the environment or the demo).
+    STARTED_WITH = "as started"
+
+    def _named_accounts(self) -> None:
+        """The accounts file's names in the picker (shown only when there are some)."""
+        from .accounts import load_accounts
+
+        try:
+            names = sorted(load_accounts())
+        except QueryError as exc:
+            self.set_status(friendly_error(exc), error=True)
+            names = []
+        if names:
+            self.account_dropdown.options = [self.STARTED_WITH, *names]
+            self.account_dropdown.value = self.STARTED_WITH
+            self.account_dropdown.layout.display = None
+
+    def _on_account(self, change: Any = None) -> None:
+        """Another named account: a client for it (its login, server and secret), the answer cleared."""
+        name = self.account_dropdown.value
+        if self._thread is not None or name is None:
+            return
+        if name == self.STARTED_WITH:
+            client = self._started_with
+        else:
+            try:
+                client = StatsClient.from_account(name)
+            except SmsStatsError as exc:
+                self.set_status(friendly_error(exc), error=True)
+                return
+        if self.client is not None and self.client is not self._started_with:
+            self.client.close()
+        self.client = client
+        self.clear_answer()
+        self._ask_credentials(client is None)
+        self.fetch_button.disabled = client is None
+        self._update_coverage()
+        if client is not None:
+            self.set_status(f"Account {name}: pick a period and click Fetch.")
 
     # -- callbacks ---------------------------------------------------------------------------------
     def _on_cancel(self, _: Any = None) -> None:

@@ -142,3 +142,28 @@ def test_account_and_accounts_in_the_module_calls(
     assert int(both[both["account"] == "shop"]["sms"].sum()) < int(shop["sms"].sum())  # two days of the month
     with pytest.raises(QueryError, match="give no login"):
         fetch_stats("2024-01-01", account="shop", login="x")
+
+
+def test_the_dashboard_picks_a_named_account(keyring_file: Path, two: DemoServer, cache_dir: Path) -> None:
+    from smsstats_nb.widgets import StatsDashboard
+
+    _add_both(two, cache_dir)
+    started = StatsClient(two.login, two.psw, base_url=two.url, cache=cache_dir, rate_limit=(3, WINDOW))
+    dash = StatsDashboard(started, today=dt.date(2024, 2, 10))
+    assert dash.account_dropdown.layout.display is None
+    assert list(dash.account_dropdown.options) == [StatsDashboard.STARTED_WITH, "news", "shop"]
+    dash.account_dropdown.value = "news"
+    assert dash.client is not None and dash.client.login == "news" and "Account news" in dash.status.value
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert dash.result is not None and len(dash.result) == 4
+    dash.account_dropdown.value = StatsDashboard.STARTED_WITH
+    assert dash.client is started and dash.result is None  # the other account's answer is gone
+    started.close()
+
+
+def test_no_accounts_file_no_picker(make_client: Any) -> None:
+    from smsstats_nb.widgets import StatsDashboard
+
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    assert dash.account_dropdown.layout.display == "none"
