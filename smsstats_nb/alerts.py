@@ -15,6 +15,7 @@ channels from a TOML file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -256,6 +257,7 @@ class Alert:
     service: str
     text: str
     per: str | None = None
+    account: str | None = None
 
     @property
     def subject(self) -> str:
@@ -280,6 +282,8 @@ class Alert:
             "value": round(self.value, 4),
             "service": self.service,
         }
+        if self.account is not None:
+            out["account"] = self.account
         if self.kind == "budget":
             out["limit"] = self.limit
             out["per"] = self.per
@@ -394,6 +398,7 @@ def check(
     as_of: DateLike | None = None,
     dry_run: bool = False,
     progress: bool | None = False,
+    account: str | None = None,
 ) -> CheckReport:
     """Find the incidents and budget breaches from ``since`` on and send each new one once.
 
@@ -407,6 +412,7 @@ def check(
         as_of: the last day judged (default: yesterday in Moscow, the last whole day).
         dry_run: send nothing, mark nothing: the report says what would be sent.
         progress: the series' progress bar (None: when the fetch will wait).
+        account: the account's name (from the accounts file), in each payload and before each text.
 
     Raises:
         QueryError: bad dates or rules, or no channel and not ``dry_run``.
@@ -484,6 +490,11 @@ def check(
                 budget.per,
             )
             plan.append((alert, targets, ident))
+    if account is not None:  # several accounts alert into the same channels: say whose
+        plan = [
+            (dataclasses.replace(alert, account=account, text=f"[{account}] {alert.text}"), targets, ident)
+            for alert, targets, ident in plan
+        ]
     report = CheckReport(
         found,
         pd.concat(breach_rows, ignore_index=True) if breach_rows else budget_breaches(recent.head(0), 0),

@@ -127,6 +127,7 @@ def _parser() -> _Parser:
     )
     al.add_argument("action", choices=["check"], help="check (find and send)")
     add_alert_options(al, since=True)
+    add_account_options(al)
     al.add_argument("--as-of", help="the last day judged (default: yesterday, Moscow time)")
     al.add_argument("--yes", "-y", action="store_true", help="do not ask before a fetch longer than 10 minutes")
     al.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")

@@ -85,6 +85,8 @@ def cmd_alerts(a: argparse.Namespace) -> int:
         raise QueryError("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
     first = coerce_date(a.since, "since")
     through = coerce_date(a.as_of, "as_of") if a.as_of else moscow_today() - dt.timedelta(days=1)
+    if a.all_accounts or len(a.account) > 1:
+        return _alerts_accounts(a, first, through, plan)
     with client_for(a, cache=a.cache_dir) as client:
         cost = client.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D")
         if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
@@ -92,6 +94,43 @@ def cmd_alerts(a: argparse.Namespace) -> int:
         report = check(client, first, as_of=through, **plan)
         _print(report)
     return ALERT_FAILED if report.failed else 0
+
+
+def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, plan: dict[str, Any]) -> int:
+    """``alerts check --all-accounts``: each account checked side by side, its name in each message."""
+    from .accounts import resolve_names
+    from .alerts import HISTORY_DAYS, check
+    from .client import StatsClient
+    from .multi import side_by_side
+    from .series import format_duration
+
+    chosen = resolve_names("all" if a.all_accounts else list(a.account))
+    clients = {acc.name: StatsClient.from_account(acc.name, cache=a.cache_dir) for acc in chosen}
+    try:
+        longest = max(
+            c.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D").eta_seconds
+            for c in clients.values()
+        )
+        if longest > CONFIRM_ABOVE:
+            confirm(f"the check first fetches days for about {format_duration(longest)}", a.yes)
+        reports, errors = side_by_side(
+            chosen, lambda acc: check(clients[acc.name], first, as_of=through, account=acc.name, **plan)
+        )
+    finally:
+        for c in clients.values():
+            c.close()
+    failed = False
+    for acc in chosen:
+        if acc.name in reports:
+            _print(reports[acc.name], prefix=f"{acc.name}: ")
+            failed = failed or bool(reports[acc.name].failed)
+        else:
+            err(f"smsstats: account {acc.name}: {type(errors[acc.name]).__name__}: {errors[acc.name]}")
+    if errors:
+        from .cli_common import exit_code
+
+        return exit_code(next(iter(errors.values())))
+    return ALERT_FAILED if failed else 0
 
 
 def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:

@@ -27,7 +27,7 @@ from .client import StatsClient
 from .errors import SmsStatsError
 from .frames import empty_frame, empty_series_frame
 
-__all__ = ["AccountsError", "fetch_accounts", "sync_accounts"]
+__all__ = ["AccountsError", "fetch_accounts", "side_by_side", "sync_accounts"]
 
 #: The most accounts asked at once (each waits on its own quota; threads are cheap waiting).
 MAX_PARALLEL = 32
@@ -133,7 +133,7 @@ def fetch_accounts(
             )
         return df
 
-    frames, errors = _side_by_side(chosen, one)
+    frames, errors = side_by_side(chosen, one)
     names = [a.name for a in chosen]
     combined = _combine(frames, names, series=freq is not None)
     if errors:
@@ -141,7 +141,7 @@ def fetch_accounts(
     return combined
 
 
-def _side_by_side(
+def side_by_side(
     chosen: list[Account], work: Callable[[Account], Any]
 ) -> tuple[dict[str, Any], dict[str, BaseException]]:
     """Run ``work`` for every account at once; results and errors by account name."""
@@ -198,4 +198,4 @@ def sync_accounts(
             on_report(account.name, report)
         return report
 
-    return _side_by_side(chosen, one)
+    return side_by_side(chosen, one)

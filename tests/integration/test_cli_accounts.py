@@ -97,3 +97,29 @@ def test_sync_all_accounts_side_by_side(
     out = capsys.readouterr().out
     assert "shop: " in out and "news: " in out and two.stat_requests == 6
     assert main(args) == 0 and two.stat_requests == 6  # both cached: nothing asked twice
+
+
+def test_alerts_for_every_account_say_whose(
+    keyring_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smsstats_nb import StatsClient
+    from smsstats_nb.demo import WebhookReceiver
+
+    cache = tmp_path / "cache"
+    with DemoServer(window=1.0, limit=1000, accounts={"news": NEWS_PSW}) as server, WebhookReceiver() as hook:
+        for login, psw in ((server.login, server.psw), ("news", NEWS_PSW)):  # both accounts' days, cached first
+            with StatsClient(login, psw, base_url=server.url, cache=cache, rate_limit=(1000, 1.0)) as c:
+                c.fetch_series("2024-03-04", "2024-06-30", "D", progress=False)
+        _add(monkeypatch, "shop", server.login, server.psw, server.url)
+        _add(monkeypatch, "news", "news", NEWS_PSW, server.url)
+        capsys.readouterr()
+        asked = server.stat_requests
+        args = ["alerts", "check", "--all-accounts", "--since", "2024-04-01", "--as-of", "2024-06-30"]
+        assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0
+        out = capsys.readouterr().out
+        assert "shop: 3 incident(s)" in out and "news: 3 incident(s)" in out
+        posted = sorted((r["json"]["account"], r["json"]["kind"]) for r in hook.received)
+        assert posted == sorted([(a, k) for a in ("shop", "news") for k in ("spike", "spike", "silent")])
+        assert all(r["json"]["text"].startswith(f"[{r['json']['account']}] ") for r in hook.received)
+        assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0 and len(hook.received) == 6
+        assert server.stat_requests == asked  # all from the cache
