@@ -24,13 +24,16 @@ import pandas as pd
 
 from .accounts import Account, resolve_names
 from .client import StatsClient
-from .errors import SmsStatsError
+from .errors import SmsStatsError, SyncLeaseError
 from .frames import empty_frame, empty_series_frame
 
 __all__ = ["AccountsError", "fetch_accounts", "side_by_side", "sync_accounts"]
 
 #: The most accounts asked at once (each waits on its own quota; threads are cheap waiting).
 MAX_PARALLEL = 32
+#: Seconds between a watch's tries at an account another worker syncs (its lease lasts 5 minutes
+#: after that worker stops).
+LEASE_RETRY = 300.0
 
 
 class AccountsError(SmsStatsError):
@@ -142,9 +145,11 @@ def fetch_accounts(
 
 
 def side_by_side(
-    chosen: list[Account], work: Callable[[Account], Any]
+    chosen: list[Account], work: Callable[[Account], Any], *, cancel: threading.Event | None = None
 ) -> tuple[dict[str, Any], dict[str, BaseException]]:
-    """Run ``work`` for every account at once; results and errors by account name."""
+    """Run ``work`` for every account at once; results and errors by account name. An interrupt
+    (Ctrl-C) in the caller sets ``cancel`` before waiting for the threads, so work that watches
+    it (a sync --watch) ends."""
     results: dict[str, Any] = {}
     errors: dict[str, BaseException] = {}
     lock = threading.Lock()
@@ -161,8 +166,13 @@ def side_by_side(
 
     workers = max(1, min(MAX_PARALLEL, len(chosen)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smsstats-account") as pool:
-        for future in [pool.submit(run, a) for a in chosen]:
-            future.result()
+        try:
+            for future in [pool.submit(run, a) for a in chosen]:
+                future.result()
+        except BaseException:
+            if cancel is not None:
+                cancel.set()
+            raise
     return results, {a.name: errors[a.name] for a in chosen if a.name in errors}
 
 
@@ -191,11 +201,22 @@ def sync_accounts(
     chosen = resolve_names(accounts, accounts_file)
     build = _clients(chosen, client, **settings)
 
+    cancel = sync_options.get("cancel")
+    if sync_options.get("watch") and cancel is None:
+        cancel = sync_options["cancel"] = threading.Event()
+
     def one(account: Account) -> Any:
-        with build(account) as c:
-            report = c.sync(since, until, freq, **sync_options)
+        while True:
+            try:
+                with build(account) as c:
+                    report = c.sync(since, until, freq, **sync_options)
+                break
+            except SyncLeaseError:
+                # another worker syncs this account; a watch tries again later (that worker may stop)
+                if not sync_options.get("watch") or cancel is None or cancel.wait(LEASE_RETRY):
+                    raise
         if on_report is not None:
             on_report(account.name, report)
         return report
 
-    return side_by_side(chosen, one)
+    return side_by_side(chosen, one, cancel=cancel)

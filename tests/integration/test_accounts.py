@@ -167,3 +167,42 @@ def test_no_accounts_file_no_picker(make_client: Any) -> None:
 
     dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
     assert dash.account_dropdown.layout.display == "none"
+
+
+@pytest.mark.realtime  # Redis counts on its own clock
+def test_two_team_workers_share_the_accounts_through_the_leases(keyring_file: Path, tmp_path: Path) -> None:
+    import threading
+
+    from smsstats_nb.errors import SyncLeaseError
+    from smsstats_nb.multi import sync_accounts
+
+    from ..redis_server import RedisServer
+
+    redis = RedisServer(tmp_path).start()
+    try:
+        with DemoServer(window=1.0, limit=1000, accounts={"news": NEWS_PSW}) as server:
+            add_account("shop", login=server.login, secret=server.psw, base_url=server.url)
+            add_account("news", login="news", secret=NEWS_PSW, base_url=server.url)
+            outcomes: list[tuple[dict[str, Any], dict[str, BaseException]]] = []
+            start = threading.Barrier(2)
+
+            def worker() -> None:  # another machine of the team: the same accounts, the same Redis
+                start.wait()
+                outcomes.append(
+                    sync_accounts(
+                        "all", "2024-01-01", "2024-01-20", cache=redis.url, rate_limit=(1000, 1.0), share=1000
+                    )
+                )
+
+            threads = [threading.Thread(target=worker) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            synced = [name for reports, _ in outcomes for name in reports]
+            skipped = [name for _, errors in outcomes for name, e in errors.items() if isinstance(e, SyncLeaseError)]
+            assert sorted(synced + skipped) == ["news", "news", "shop", "shop"]  # each worker met every account
+            assert server.stat_requests == 40  # but each account's 20 days were asked once, by one worker
+            assert all(isinstance(e, SyncLeaseError) for _, errors in outcomes for e in errors.values())
+    finally:
+        redis.stop()
