@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PYTEST_WORKERS ?= 5
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint typecheck pytest lab my-notebooks bench clean
+.PHONY: demo test test-fast lint typecheck pytest lab my-notebooks bench i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ my-notebooks: $(VENV)/.installed-lab
 	@for nb in notebooks/*.ipynb; do [ -e "my-notebooks/$${nb##*/}" ] || \
 	  $(BIN)/python -c 'import sys, nbformat; nb = nbformat.read(sys.argv[1], 4); [c.update(outputs=[], execution_count=None) for c in nb.cells if c.cell_type == "code"]; nbformat.write(nb, sys.argv[2])' "$$nb" "my-notebooks/$${nb##*/}"; done
 	$(BIN)/jupyter lab $(LAB_ROOT) my-notebooks/
+
+## i18n: extract the messages (pybabel), update the Russian catalogue, compile it
+LOCALES := smsstats_nb/locale
+i18n: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext_ -k N_ -k ngettext:1,2 --no-location --sort-output \
+	  --project smsstats_nb -o $(LOCALES)/smsstats_nb.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/smsstats_nb.pot -d $(LOCALES) -D smsstats_nb -l ru --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALES) -D smsstats_nb -l ru
 
 ## bench: print the performance figures
 bench: $(VENV)/.installed-test

@@ -34,6 +34,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     os.environ["SMSSTATS_DEMO_CACHE_DIR"] = os.path.join(root, "demo")
     os.environ["SMSSTATS_CACHE_DIR"] = os.path.join(root, "cache")
     os.environ["SMSSTATS_ACCOUNTS"] = os.path.join(root, "accounts.toml")
+    os.environ["SMSSTATS_LANG"] = "en"  # the stored outputs are English, whatever the locale
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import i18n
 from .errors import QueryError
+from .i18n import gettext_ as _
+from .i18n import ngettext
 from .query import DateLike, coerce_date, period_of
 
 __all__ = [
@@ -37,9 +40,17 @@ LABELS = {
 
 
 def format_money(value: float, currency: str = "") -> str:
-    """``12345.6`` → ``"12,345.60"`` (two decimals, thousands separators), currency appended."""
+    """``12345.6`` → ``"12,345.60"`` (two decimals, thousands separators), currency appended; in
+    Russian as the locale writes it (``12 345,60 ₽``, the wire's RUR being the rouble)."""
+    if currency and i18n.current() != "en":
+        return i18n.format_money(value, currency)
     text = f"{value:,.2f}"
     return f"{text} {currency}".rstrip()
+
+
+def format_number(value: int) -> str:
+    """``18,643`` (English), ``18 643`` (Russian)."""
+    return f"{value:,}" if i18n.current() == "en" else i18n.format_number(value)
 
 
 def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
@@ -124,17 +135,23 @@ class Summary:
         return ", ".join(parts) + "."
 
     def lines(self) -> list[str]:
-        """The figures as short lines of text."""
+        """The figures as short lines of text, in the current language (:mod:`smsstats_nb.i18n`)."""
         change = ""
         if self.compared:
-            change = " (no messages before)" if self.messages_change is None else f" ({self.messages_change:+.1f}%)"
-        out = [f"{self.messages:,} messages{change} from {self.logins} login(s)"]
+            change = _(" (no messages before)") if self.messages_change is None else f" ({self.messages_change:+.1f}%)"
+        messages = ngettext("{n} message", "{n} messages", self.messages).format(n=format_number(self.messages))
+        logins = ngettext("from {k} login(s)", "from {k} login(s)", self.logins).format(k=self.logins)
+        out = [f"{messages}{change} {logins}"]
         for cur, spent in self.spent.items():
             pct = self.spent_change.get(cur) if self.compared else None
             delta = f" ({pct:+.1f}%)" if pct is not None else ""
             cost = self.cost_per_message.get(cur)
-            per = f", {format_money(cost, cur)} per message" if cost is not None else ""
-            out.append(f"{format_money(spent, cur)} spent{delta}{per}; {format_money(self.paid_in[cur], cur)} paid in")
+            per = _(", {cost} per message").format(cost=format_money(cost, cur)) if cost is not None else ""
+            out.append(
+                _("{amount} spent{delta}{per}; {paid} paid in").format(
+                    amount=format_money(spent, cur), delta=delta, per=per, paid=format_money(self.paid_in[cur], cur)
+                )
+            )
         return out
 
     def __str__(self) -> str:

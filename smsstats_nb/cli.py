@@ -25,6 +25,8 @@ from .errors import (
     QueryError,
     SmsStatsError,
 )
+from .i18n import gettext_ as _
+from .i18n import ngettext, using
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -58,6 +60,7 @@ def _parser() -> _Parser:
     p = _Parser(prog="smsstats", description="SMSC usage statistics as tables, CSV and plots.")
     p.add_argument("--version", action="version", version=f"smsstats {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress and rate-limit waits to stderr")
+    p.add_argument("--lang", help="en or ru (default: $SMSSTATS_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG)")
     # -v is accepted after the subcommand too; SUPPRESS keeps a subcommand from resetting it
     common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -242,10 +245,10 @@ def _show(df: Any, a: argparse.Namespace) -> None:
     """Print the table (or write --output) and the plot."""
     if a.output:
         _write_table(df, a.output, a)
-        err(f"wrote {len(df)} rows to {a.output}")
+        err(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(df)).format(n=len(df), path=a.output))
     else:
         out(_heading(df))
-        out(df.to_string(index=False) if len(df) else "(no traffic in this period)")
+        out(df.to_string(index=False) if len(df) else _("(no traffic in this period)"))
     if a.plot:
         _save_plot(df, a.plot, a.metric)
         err(f"wrote plot of {a.metric} to {a.plot}")
@@ -253,17 +256,20 @@ def _show(df: Any, a: argparse.Namespace) -> None:
 
 def _heading(df: Any) -> str:
     """The line above a printed table: what it is, which period, where it came from."""
+    from .i18n import gettext_ as _
+    from .i18n import ngettext
     from .query import FREQS
 
     start, end = df.attrs.get("start"), df.attrs.get("end")
     span = start if start == end else f"{start} .. {end}"
-    source = "the cache" if df.attrs.get("from_cache") else "the server"
+    source = _("from the cache") if df.attrs.get("from_cache") else _("from the server")
     freq = df.attrs.get("freq")
-    what = f"statistics by {FREQS.get(freq, freq)}" if freq else "statistics"
+    what = _("statistics by {period}").format(period=_(FREQS.get(freq, freq))) if freq else _("statistics")
     flags = [name for name in ("mycur", "balance2") if df.attrs.get(name)]
     currencies = ", ".join(sorted({str(c) for c in df["currency"].dropna().unique()})) if len(df) else ""
     extra = "".join(f", {x}" for x in (*flags, currencies) if x)
-    return f"{what} {span} ({len(df)} rows, from {source}{extra}):"
+    rows = ngettext("{n} row", "{n} rows", len(df)).format(n=len(df))
+    return f"{what} {span} ({rows}, {source}{extra}):"
 
 
 def _interrupted(partial: Any, a: argparse.Namespace) -> None:
@@ -349,13 +355,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,
     }
+    with using(args.lang):
+        return _run(commands[args.command], args)
+
+
+def _run(command: Any, args: argparse.Namespace) -> int:
+    """Run one command; every error is one line and an exit code."""
     try:
-        return commands[args.command](args)
+        return int(command(args))
     except Declined:
-        err("smsstats: not started; nothing was sent")
+        err("smsstats: " + _("not started; nothing was sent"))
         return 0
     except KeyboardInterrupt:
-        err("smsstats: interrupted (what was fetched is cached)")
+        err("smsstats: " + _("interrupted (what was fetched is cached)"))
         return 130
     except SmsStatsError as exc:
         err(f"smsstats: {type(exc).__name__}: {exc}")

@@ -63,6 +63,8 @@ class Environment:
             ``SMSSTATS_SMTP_PASSWORD``, ``SMSSTATS_SMTP_FROM``, ``SMSSTATS_TELEGRAM_TOKEN`` and
             ``SMSSTATS_TELEGRAM_API`` (the secrets never shown).
         accounts_file: ``SMSSTATS_ACCOUNTS`` (the named accounts' file).
+        lang, lc_all, lc_messages, lang_locale: ``SMSSTATS_LANG``, ``LC_ALL``, ``LC_MESSAGES``,
+            ``LANG`` (the language a person reads, in that order).
     """
 
     login: str | None = None
@@ -78,6 +80,10 @@ class Environment:
     telegram_token: str | None = attrs.field(default=None, repr=False)
     telegram_api: str | None = None
     accounts_file: str | None = None
+    lang: str | None = None
+    lc_all: str | None = None
+    lc_messages: str | None = None
+    lang_locale: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -101,6 +107,10 @@ class Environment:
             telegram_token=get("SMSSTATS_TELEGRAM_TOKEN"),
             telegram_api=get("SMSSTATS_TELEGRAM_API"),
             accounts_file=get("SMSSTATS_ACCOUNTS"),
+            lang=get("SMSSTATS_LANG"),
+            lc_all=get("LC_ALL"),
+            lc_messages=get("LC_MESSAGES"),
+            lang_locale=get("LANG"),
         )
 
     @staticmethod

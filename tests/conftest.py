@@ -44,6 +44,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     # never the developer's accounts file or OS keyring
     monkeypatch.setenv("SMSSTATS_ACCOUNTS", str(tmp_path_factory.mktemp("accounts") / "accounts.toml"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # English whatever the developer's locale (a test of another language says so)
+    monkeypatch.setenv("SMSSTATS_LANG", "en")
 
 
 @pytest.fixture

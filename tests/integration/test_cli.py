@@ -377,3 +377,28 @@ def test_serve_demo_runs_standalone() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("environ", "args", "heading"),
+    [
+        ({"LANG": "ru_RU.UTF-8"}, [], "статистика 2024-01-01 .. 2024-01-31 (4 строки, с сервера, RUR):"),
+        ({"LANG": "C"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows, from the server, RUR):"),
+        ({"LANG": "C"}, ["--lang", "ru"], "статистика 2024-01-01 .. 2024-01-31 (4 строки, с сервера, RUR):"),
+        ({"LANG": "ru_RU.UTF-8", "SMSSTATS_LANG": "en"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows"),
+    ],
+)
+def test_the_cli_speaks_the_locales_language(
+    env: DemoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environ: dict[str, str],
+    args: list[str],
+    heading: str,
+) -> None:
+    for name in ("SMSSTATS_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert main([*args, "fetch", "--start", "2024-01-01", "--end", "2024-01-31"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(heading)

@@ -1,0 +1,109 @@
+"""The Russian interface's foundation: the catalogue, plural forms, and money, numbers and dates by
+locale (issue: speak the users' language)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+from pathlib import Path
+
+import pytest
+
+from smsstats_nb import i18n
+from smsstats_nb.analysis import Summary, format_money
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "smsstats_nb" / "locale" / "ru" / "LC_MESSAGES" / "smsstats_nb.po"
+
+
+@pytest.mark.parametrize(
+    ("n", "messages", "rows"),
+    [
+        (1, "1 сообщение", "1 строка"),
+        (2, "2 сообщения", "2 строки"),
+        (5, "5 сообщений", "5 строк"),
+        (11, "11 сообщений", "11 строк"),
+        (21, "21 сообщение", "21 строка"),
+        (22, "22 сообщения", "22 строки"),
+        (25, "25 сообщений", "25 строк"),
+    ],
+)
+def test_russian_plural_forms(n: int, messages: str, rows: str) -> None:
+    with i18n.using("ru"):
+        assert i18n.ngettext("{n} message", "{n} messages", n).format(n=n) == messages
+        assert i18n.ngettext("{n} row", "{n} rows", n).format(n=n) == rows
+    with i18n.using("en"):
+        assert i18n.ngettext("{n} row", "{n} rows", n).format(n=n) == (f"{n} row" if n == 1 else f"{n} rows")
+
+
+def test_money_numbers_and_dates_as_each_locale_writes_them() -> None:
+    with i18n.using("ru"):
+        assert i18n.format_money(38206.98, "RUR") == "38\xa0206,98\xa0₽"  # the wire's RUR is the rouble
+        assert i18n.format_number(18643) == "18\xa0643"
+        assert i18n.format_date(dt.date(2024, 2, 1)) == "1 февраля 2024\u202fг."  # a narrow no-break space
+        assert format_money(38206.98, "RUR") == "38\xa0206,98\xa0₽"
+    with i18n.using("en"):
+        assert i18n.format_money(38206.98, "RUR") == "RUB 38,206.98"
+        assert i18n.format_date(dt.date(2024, 2, 1)) == "February 1, 2024"
+        assert format_money(38206.98, "RUR") == "38,206.98 RUR"  # the English tables are unchanged
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "en"),
+        ({"LANG": "ru_RU.UTF-8"}, "ru"),
+        ({"LANG": "C"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),  # no catalogue: English
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "ru_RU.UTF-8"}, "ru"),
+        ({"LC_MESSAGES": "ru_RU", "LC_ALL": "en_GB.UTF-8"}, "en"),
+        ({"LC_ALL": "ru_RU.UTF-8", "SMSSTATS_LANG": "en"}, "en"),
+        ({"LANG": "en_US.UTF-8", "SMSSTATS_LANG": "ru"}, "ru"),
+    ],
+)
+def test_the_language_is_chosen_the_usual_way(environ: dict[str, str], expected: str) -> None:
+    assert i18n.resolve(None, environ) == expected
+
+
+def test_the_summary_in_both_languages() -> None:
+    summary = Summary(18643, {"RUR": 38206.98}, {"RUR": 35961.0}, {"RUR": 2.05}, 4)
+    with i18n.using("en"):
+        assert summary.lines() == [
+            "18,643 messages from 4 login(s)",
+            "38,206.98 RUR spent, 2.05 RUR per message; 35,961.00 RUR paid in",
+        ]
+    with i18n.using("ru"):
+        assert summary.lines() == [
+            "18\xa0643 сообщения от 4 логинов",
+            "потрачено 38\xa0206,98\xa0₽, 2,05\xa0₽ за сообщение; пополнено на 35\xa0961,00\xa0₽",
+        ]
+
+
+def test_the_catalogue_translates_every_message_the_code_marks() -> None:
+    """A message marked in the code (``_``, ``ngettext``, ``N_``) without a Russian translation
+    fails here; so does a compiled catalogue older than its ``.po``."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    marked = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT / "smsstats_nb"),
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2)},
+    ):
+        marked.add(message if isinstance(message, str) else message[0])
+    with PO.open("rb") as f:
+        catalogue = read_po(f)
+    translated = {}
+    for m in catalogue:
+        if m.id:
+            key = m.id if isinstance(m.id, str) else m.id[0]
+            forms = [m.string] if isinstance(m.string, str) else list(m.string)
+            translated[key] = all(forms) and len(forms) in (1, 3)
+    assert marked - set(translated) == set(), "run `make i18n` and translate the new messages"
+    assert [k for k in marked if not translated[k]] == []
+    compiled = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
+    for m in catalogue:
+        if m.id and isinstance(m.id, str):
+            assert compiled.gettext(m.id) == m.string, f"{m.id!r}: the .mo is older than the .po (make i18n)"
