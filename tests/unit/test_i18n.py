@@ -103,7 +103,8 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
             translated[key] = all(forms) and len(forms) in (1, 3)
     assert marked - set(translated) == set(), "run `make i18n` and translate the new messages"
     assert [k for k in marked if not translated[k]] == []
-    compiled = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
+    with PO.with_suffix(".mo").open("rb") as f:
+        compiled = gettext.GNUTranslations(f)
     for m in catalogue:
         if m.id and isinstance(m.id, str):
             assert compiled.gettext(m.id) == m.string, f"{m.id!r}: the .mo is older than the .po (make i18n)"
