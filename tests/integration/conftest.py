@@ -62,3 +62,19 @@ def warm_client(warm_server: DemoServer, warm_cache: Path) -> Iterator[Callable[
     yield make
     for c in made:
         c.close()
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Iterator[Path]:
+    """keyrings.alt's plain file backend in this test's folder (never the developer's keyring)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield Path(backend.file_path)
+    finally:
+        keyring.set_keyring(previous)

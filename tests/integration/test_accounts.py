@@ -26,22 +26,6 @@ NEWS_PSW = "news-secret-password"
 
 
 @pytest.fixture
-def keyring_file(tmp_path: Path) -> Iterator[Path]:
-    """keyrings.alt's plain file backend, in this test's folder."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield Path(backend.file_path)
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
 def two(clock: Clock) -> Iterator[DemoServer]:
     """A demo server with two logins, each on its own quota."""
     with DemoServer(window=WINDOW, clock=clock, accounts={"news": NEWS_PSW}) as srv:

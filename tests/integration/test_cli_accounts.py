@@ -17,21 +17,6 @@ NEWS_PSW = "news-secret-password"
 
 
 @pytest.fixture
-def keyring_file(tmp_path: Path) -> Iterator[Path]:
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield Path(backend.file_path)
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
 def two() -> Iterator[DemoServer]:
     with DemoServer(window=1.0, accounts={"news": NEWS_PSW}) as srv:
         yield srv
