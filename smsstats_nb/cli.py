@@ -299,18 +299,27 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     cache = Path(a.cache_dir) if a.cache_dir else folder / "cache"
     t0 = time.perf_counter()
     with _demo_server() as server, StatsClient(server.login, server.psw, base_url=server.url, cache=cache) as client:
-        out(f"demo SMSC server on {server.url} (login {server.login!r}, local only)")
+        out(_("demo SMSC server on {url} (login {login!r}, local only)").format(url=server.url, login=server.login))
         if not server.url.endswith(f":{DEMO_PORT}"):
-            out(f"(port {DEMO_PORT} was busy: this run cannot reuse answers cached by an earlier one)")
+            out(
+                _("(port {port} was busy: this run cannot reuse answers cached by an earlier one)").format(
+                    port=DEMO_PORT
+                )
+            )
         df = client.fetch(a.start, a.end)
-        source = "cache" if df.attrs["from_cache"] else "server"
-        out(f"statistics {df.attrs['start']} .. {df.attrs['end']} ({len(df)} logins, from the {source}):")
+        source = _("from the cache") if df.attrs["from_cache"] else _("from the server")
+        logins = ngettext("{n} login", "{n} logins", len(df)).format(n=len(df))
+        out(f"{_('statistics')} {df.attrs['start']} .. {df.attrs['end']} ({logins}, {source}):")
         out(df.to_string(index=False))
         csv_path = folder / "stats.csv"
         png_path = folder / "sms_per_login.png"
         df.to_csv(csv_path, index=False)
         _save_plot(df, str(png_path))
-    out(f"wrote {csv_path} and {png_path} in {time.perf_counter() - t0:.2f} s")
+    out(
+        _("wrote {csv} and {png} in {seconds:.2f} s").format(
+            csv=csv_path, png=png_path, seconds=time.perf_counter() - t0
+        )
+    )
     return 0
 
 
