@@ -30,7 +30,6 @@ currency of a login is judged on its own. The false-alarm rate on clean syntheti
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,11 +236,13 @@ def _judge(
         weekday = days[d].weekday()
         hist = history[weekday]
         value = values[d]
-        enough = (~np.isnan(hist)).sum(axis=0) >= min_history
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before there is history
-            base = np.nanmedian(hist, axis=0)
-            mad = np.nanmedian(np.abs(hist - base), axis=0)
+        counted = (~np.isnan(hist)).sum(axis=0)
+        enough = counted >= min_history
+        # a column without history yet is zeros here (its result is masked just below): nanmedian
+        # of an all-NaN column warns, and silencing warnings is not thread-safe (several accounts)
+        known = np.where(counted > 0, hist, 0.0)
+        base = np.nanmedian(known, axis=0)
+        mad = np.nanmedian(np.abs(known - base), axis=0)
         base = np.where(enough, base, np.nan)
         expected = np.abs(np.nan_to_num(base))
         # Poisson: √(messages) × price = √(money × price), of the larger of the expected and the

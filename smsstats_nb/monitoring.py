@@ -28,8 +28,6 @@ logins out).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -111,11 +109,13 @@ def flag_anomalies(
     for k in range(1, weeks + 1):  # lags[k-1] holds the value of the same weekday k weeks before
         if 7 * k < len(values):
             lags[k - 1, 7 * k :] = values[: -7 * k]
-    enough = (~np.isnan(lags)).sum(axis=0) >= min_history
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices before there is history
-        baseline = np.nanmedian(lags, axis=0)
-        mad = np.nanmedian(np.abs(lags - baseline), axis=0)
+    counted = (~np.isnan(lags)).sum(axis=0)
+    enough = counted >= min_history
+    # days without history are zeros here (never flagged: not enough): nanmedian of an all-NaN
+    # slice warns, and silencing warnings is not thread-safe (the dashboard's fetch thread)
+    known = np.where(counted > 0, lags, 0.0)
+    baseline = np.nanmedian(known, axis=0)
+    mad = np.nanmedian(np.abs(known - baseline), axis=0)
     spread = np.maximum(np.maximum(1.4826 * mad, floor_share * np.abs(baseline)), 1.0)
     with np.errstate(invalid="ignore"):
         score = (values - baseline) / spread
