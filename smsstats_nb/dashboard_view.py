@@ -28,6 +28,22 @@ from .spend import ACCOUNT
 __all__ = ["AnswerView", "replace_output"]
 
 
+def labels(df: pd.DataFrame) -> pd.Series:
+    """Who each row is: the login, or ``account/login`` when the answer holds several accounts."""
+    if "account" in df.columns:
+        return df["account"].astype(str) + "/" + df["login"].astype(str)
+    return df["login"].astype(str)
+
+
+def by_label(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` for the chart and the incidents: several accounts' logins as ``account/login``."""
+    if "account" not in df.columns:
+        return df
+    out = df.assign(login=labels(df)).drop(columns=["account"])
+    out.attrs = dict(df.attrs)
+    return out
+
+
 class AnswerView:
     """The answer on the page (a base of :class:`~smsstats_nb.widgets.StatsDashboard`).
 
@@ -116,7 +132,7 @@ class AnswerView:
         """Replace the answer on the page: the login filter's choices, then everything else."""
         self.result = df
         self._note = note
-        logins = sorted(str(x) for x in df["login"].unique())
+        logins = sorted(str(x) for x in labels(df).unique())
         kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
         self.login_filter.unobserve(self.redraw, names="value")
         self.login_filter.options = logins if len(logins) > 1 else []
@@ -168,7 +184,7 @@ class AnswerView:
         picked = [str(x) for x in self.login_filter.value]
         if df is None or not picked:
             return df
-        part = df[df["login"].astype(str).isin(picked)]
+        part = df[labels(df).isin(picked)]
         part.attrs = {**df.attrs, "logins": ", ".join(picked)}
         return part
 
@@ -212,9 +228,15 @@ class AnswerView:
                 year = f"A year earlier ({a} – {b}) is not cached: no comparison with it."
             else:
                 year = f"Against a year earlier ({a} – {b}, cached): " + summarize(df, earlier).changes()
-        self.summary_html.value = summary_block(
-            self.summary, compared, cached=before is not None, partial=partial, year=year
-        )
+        if "account" in df.columns:  # several accounts: the KPIs of each
+            self.summary_html.value = "".join(
+                f'<h4 class="smsstats-account">{html.escape(str(name))}</h4>' + summary_block(summarize(part), None)
+                for name, part in df.groupby("account", sort=False, observed=True)
+            ) or summary_block(self.summary, None)
+        else:
+            self.summary_html.value = summary_block(
+                self.summary, compared, cached=before is not None, partial=partial, year=year
+            )
         self.page = 0
         self._show_page(df)
         png = self.show_plot(df)
@@ -236,6 +258,8 @@ class AnswerView:
         words = describe(df.attrs)
         flags = f" ({words})" if words else ""
         shown = ""
+        if "account" in df.columns:
+            shown = f" {df['account'].nunique()} accounts side by side (KPIs for each)."
         if self.login_filter.value:
             shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
         self.set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
@@ -289,6 +313,7 @@ class AnswerView:
         if not len(df):
             self.plot_output.outputs = ()
             return None
+        df = by_label(df)  # several accounts: one line or bar per account/login
         found = self._incidents(df)
         flags = None
         if found is not None:

@@ -173,6 +173,9 @@ def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None
         ax.margins(y=0.12)
     ax.set_ylabel(label)
     ax.set_xlabel("login")
+    names = [str(x) for x in totals.index]
+    if names and len(names) * max(len(n) for n in names) > 60:  # long names side by side collide: upright
+        ax.tick_params(axis="x", labelrotation=90)
     ax.set_title(f"{label} per login{_period(df)}")
     ax.grid(axis="y", alpha=0.3)
     return ax

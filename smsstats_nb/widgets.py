@@ -171,11 +171,14 @@ class StatsDashboard(AnswerView):
         self.account_dropdown = w.Dropdown(
             description="Account", options=[], style=style, layout=w.Layout(width="300px", display="none")
         )
+        self.compare_accounts = w.SelectMultiple(
+            description="Compare", options=[], rows=3, style=style, layout=w.Layout(width="300px", display="none")
+        )
         self._named_accounts()
         self.account_dropdown.observe(self._on_account, names="value")
         controls = w.VBox(
             [
-                self.account_dropdown,
+                w.HBox([self.account_dropdown, self.compare_accounts], layout=_WRAP),
                 w.HBox([self.preset_dropdown, self.start_picker, self.end_picker], layout=_WRAP),
                 w.HBox([self.granularity_dropdown, self.metric_dropdown, self.top_input], layout=_WRAP),
                 w.HBox([self.mycur_box, self.balance2_box], layout=_WRAP),
@@ -274,6 +277,9 @@ class StatsDashboard(AnswerView):
             self.account_dropdown.options = [self.STARTED_WITH, *names]
             self.account_dropdown.value = self.STARTED_WITH
             self.account_dropdown.layout.display = None
+        if len(names) > 1:  # several side by side: pick two or more here
+            self.compare_accounts.options = names
+            self.compare_accounts.layout.display = None
 
     def _on_account(self, change: Any = None) -> None:
         """Another named account: a client for it (its login, server and secret), the answer cleared."""
@@ -328,10 +334,25 @@ class StatsDashboard(AnswerView):
             series_queries(start, end, params["freq"], **flags)
         return params
 
+    def _several(self) -> list[str]:
+        """The accounts picked to compare (two or more), else none."""
+        picked = [str(x) for x in self.compare_accounts.value]
+        return picked if len(picked) > 1 else []
+
     def _on_fetch(self, _: Any = None) -> None:
         if self._thread is not None or self.client is None:
             return
         self.confirm_box.layout.display = "none"
+        if self._several():  # several accounts: asked side by side, each at its own quota
+            try:
+                params = self._read_inputs()
+            except SmsStatsError as exc:
+                self.clear_answer()
+                self.set_status(friendly_error(exc), error=True)
+                return
+            self._plan = {"total": 1, "requests": 0, "fetched": 0, "total_first": None}
+            self._start(params)
+            return
         try:
             params = self._read_inputs()
             requests, eta = self._estimate(params)
@@ -421,7 +442,10 @@ class StatsDashboard(AnswerView):
         self._range_total = None
         try:
             freq = params.pop("freq")
-            if freq is None:
+            several = self._several()
+            if several:
+                df = self._fetch_several(several, freq, params)
+            elif freq is None:
                 df = client.fetch(**params, on_wait=self._on_wait)
                 self.progress.max, self.progress.value = 1, 1
             else:
@@ -446,7 +470,7 @@ class StatsDashboard(AnswerView):
                     order=order,
                     on_frame=self._on_frame if order == "newest" else None,
                 )
-            self.show(df)
+            self.show(df, note=self._note if self._several() else "")
         except BaseException as exc:  # noqa: BLE001 - every error goes to the status line
             self.error = exc
             partial = getattr(exc, "partial", None)
@@ -466,6 +490,24 @@ class StatsDashboard(AnswerView):
             self.progress_label.value = ""
             self._thread = None
             self._update_coverage()
+
+    def _fetch_several(self, names: list[str], freq: str | None, params: dict[str, Any]) -> pd.DataFrame:
+        """Several accounts side by side (their own logins, servers and quotas), one frame; a
+        failed account is said in the status and the others' rows are shown."""
+        from .multi import AccountsError, fetch_accounts
+
+        assert self.client is not None
+        start, end = params.pop("start"), params.pop("end")
+        try:
+            df = fetch_accounts(names, start, end, freq=freq, cache=self.client.settings.cache, **params)
+        except AccountsError as exc:
+            failed = "; ".join(f"{name}: {friendly_error(e)}" for name, e in exc.errors.items())
+            self._note = f" Not shown: {failed}"
+            df = exc.partial
+        else:
+            self._note = ""
+        self.progress.max, self.progress.value = 1, 1
+        return df
 
     #: Seconds between two redraws of the chart while a series arrives (each draw costs ~0.1 s).
     REDRAW_EVERY = 1.0

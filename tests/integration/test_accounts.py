@@ -190,3 +190,33 @@ def test_two_team_workers_share_the_accounts_through_the_leases(keyring_file: Pa
             assert all(isinstance(e, SyncLeaseError) for _, errors in outcomes for e in errors.values())
     finally:
         redis.stop()
+
+
+def test_the_dashboard_compares_several_accounts(keyring_file: Path, cache_dir: Path) -> None:
+    from smsstats_nb.widgets import StatsDashboard
+
+    with DemoServer(window=1.0, accounts={"news": NEWS_PSW}) as server:
+        add_account("shop", login=server.login, secret=server.psw, base_url=server.url)
+        add_account("news", login="news", secret=NEWS_PSW, base_url=server.url)
+        add_account("broken", login="news", secret="wrong", base_url=server.url)
+        started = StatsClient(server.login, server.psw, base_url=server.url, cache=cache_dir)
+        dash = StatsDashboard(started, today=dt.date(2024, 2, 10))
+        assert dash.compare_accounts.layout.display is None
+        dash.compare_accounts.value = ("shop", "news")
+        dash.fetch_button.click()
+        assert dash.wait(30)
+        df = dash.result
+        assert df is not None and list(df.columns[:2]) == ["account", "login"] and len(df) == 8
+        kpis = dash.summary_html.value
+        assert kpis.count('class="smsstats-account"') == 2 and ">shop<" in kpis and ">news<" in kpis
+        assert "2 accounts side by side" in dash.status.value
+        assert "news/demo_shop" in dash.login_filter.options  # the filter names account and login
+        dash.login_filter.value = ("news/demo_shop",)
+        assert set(dash.view()["account"]) == {"news"} and len(dash.view()) == 1
+        dash.compare_accounts.value = ("shop", "broken")  # one of them with a wrong password
+        dash.login_filter.value = ()
+        dash.fetch_button.click()
+        assert dash.wait(30)
+        assert set(dash.result["account"]) == {"shop"} and "Not shown: broken:" in dash.status.value
+        assert "wrong" not in dash.status.value
+        started.close()

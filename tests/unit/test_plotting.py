@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -278,4 +280,18 @@ def test_a_short_date_axis_never_repeats_a_day(days: int) -> None:
     assert 2 <= len(ticks) <= 9
     locs = ax.xaxis.get_majorticklocs()
     assert all(float(x).is_integer() for x in locs)  # at midnight: whole days
+    plt.close("all")
+
+
+def test_long_login_names_on_a_bar_chart_stand_upright_not_overlapping() -> None:
+    names = [f"account{i}/a_rather_long_login_{i}" for i in range(8)]
+    df = pd.DataFrame({"login": names, "sms": range(8), "credit": 1.0, "debit": 0.0, "currency": "RUR"})
+    ax = plot_totals(df, "sms")
+    ax.figure.canvas.draw()
+    labels = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert all(t.get_rotation() == 90 for t in labels)
+    boxes = [t.get_window_extent() for t in labels]
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes))  # no two labels collide
+    short = plot_totals(df.assign(login=[f"l{i}" for i in range(8)]), "sms")
+    assert all(t.get_rotation() == 0 for t in short.get_xticklabels())
     plt.close("all")
