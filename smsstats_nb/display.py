@@ -213,9 +213,18 @@ def summary_block(
 def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, metric: str) -> str:
     """The incidents of the range (the ongoing ones first) and the month-end forecast, as HTML."""
     parts = []
-    if found is not None and found.attrs.get("judged_from"):
+    judged_from, through = (
+        (found.attrs.get("judged_from"), found.attrs.get("through")) if found is not None else (None, None)
+    )
+    if found is not None and judged_from and through and judged_from > through:
         parts.append(
-            f"<small>Incidents are judged from {html.escape(str(found.attrs['judged_from']))} on: each day needs "
+            "<small>Incidents: this range is too short to judge (each day needs three earlier same "
+            "weekdays in the range for its baseline: pick at least four weeks).</small>"
+        )
+        found = None
+    elif found is not None and judged_from:
+        parts.append(
+            f"<small>Incidents are judged from {html.escape(str(judged_from))} on: each day needs "
             "three earlier same weekdays in the range for its baseline.</small><br>"
         )
     if found is not None:

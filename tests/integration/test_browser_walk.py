@@ -89,7 +89,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             everyone = page.locator(".smsstats-summary").inner_text()
 
             # the login filter: KPIs, table and file follow
-            page.locator(".widget-select-multiple select").select_option(["demo_shop"])
+            page.get_by_label("Logins", exact=True).select_option(["demo_shop"])
             _wait_for(page, ".smsstats-status", r"Showing 1 of 4 logins")
             table = page.locator("table.smsstats-table").inner_text()
             assert "demo_shop" in table and "demo_news" not in table and "демо_маркет" not in table
@@ -104,7 +104,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             assert files["Chart (PNG)"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no horizontal scrollbar
             _shot(page, tmp_path, "dashboard-1366-february-one-login.png")
-            page.locator(".widget-select-multiple select").select_option([])  # all logins again
+            page.get_by_label("Logins", exact=True).select_option([])  # all logins again
 
             # a quarter by day: the progress line while it runs, then Cancel
             _pick(page, "2024-04-01", "2024-06-30")
@@ -128,6 +128,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             start = covered.group(1)
             assert "Partial: these figures cover" in page.locator(".smsstats-partial").inner_text()
             assert "SMSC's total for the whole range" in page.locator(".smsstats-partial").inner_text()
+            assert "too short to judge" in page.locator(".smsstats-monitoring").inner_text()  # not "none found"
             partial_csv = _download(page, tmp_path, "CSV")
             assert partial_csv.name == f"smsstats_{start}_2024-06-30_daily_partial.csv"
             days = pd.read_csv(partial_csv, parse_dates=["period_start"])
