@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -32,6 +32,9 @@ from .settings import DEFAULT_BASE_URL, DEFAULT_MARGIN, DEFAULT_MAX_BODY, DEFAUL
 from .store import open_store
 from .sync import Coverage, SyncReport
 from .transport import Transport, pieces_frame
+
+if TYPE_CHECKING:
+    from .accounts import Account
 
 __all__ = ["DEFAULT_BASE_URL", "StatsClient"]
 
@@ -141,6 +144,14 @@ class StatsClient:
         from .accounts import resolve_names
 
         (account,) = resolve_names([name], accounts_file)
+        return cls.for_account(account, on_wait=on_wait, clock=clock, **settings)
+
+    @classmethod
+    def for_account(
+        cls, account: Account, *, on_wait: WaitHook | None = None, clock: Clock = SYSTEM, **settings: Any
+    ) -> StatsClient:
+        """A client for an already loaded :class:`~smsstats_nb.accounts.Account` (its secret read
+        now; its server unless ``base_url`` is given)."""
         login, psw, apikey = account.credentials()
         if account.base_url and settings.get("base_url") is None:
             settings["base_url"] = account.base_url

@@ -41,6 +41,7 @@ from .errors import QueryError
 __all__ = [
     "INCIDENT_COLUMNS",
     "METRICS",
+    "check_judging",
     "check_metric",
     "check_series",
     "daily_wide",
@@ -96,6 +97,16 @@ def _positive(name: str, value: object, *, zero: bool = False) -> float:
     if value < 0 or (value == 0 and not zero):
         raise QueryError(f"{name} must be {'>= 0' if zero else 'positive'}, not {value!r}")
     return float(value)
+
+
+def check_judging(weeks: object, threshold: object, min_history: object, floor_share: object) -> None:
+    """The baseline's parameters (shared by :func:`incidents` and ``flag_anomalies``), or a QueryError."""
+    _whole("weeks", weeks, 1)
+    _whole("min_history", min_history, 1)
+    if min_history > weeks:  # type: ignore[operator]
+        raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
+    _positive("threshold", threshold)
+    _positive("floor_share", floor_share, zero=True)
 
 
 def daily_wide(
@@ -157,12 +168,7 @@ def incidents(
     """
     check_series(series)
     check_metric(metric)
-    _whole("weeks", weeks, 1)
-    _whole("min_history", min_history, 1)
-    if min_history > weeks:
-        raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
-    _positive("threshold", threshold)
-    _positive("floor_share", floor_share, zero=True)
+    check_judging(weeks, threshold, min_history, floor_share)
     last = None if through is None else pd.Timestamp(through).date()
     if last is not None and len(series) and last < series["period_start"].max().date():
         series = series[series["period_start"] <= pd.Timestamp(last)]

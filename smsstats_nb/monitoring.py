@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import QueryError
-from .incidents import incidents
+from .incidents import check_judging, check_metric, check_series, daily_wide, incidents
 from .spend import budget_breaches, forecast_month
 
 __all__ = ["budget_breaches", "compare_periods", "flag_anomalies", "forecast_month", "incidents"]
@@ -41,11 +41,9 @@ _STATS = {"login", "sms", "credit", "debit", "currency"}
 FLAG_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]
 
 
-def _check(df: object, name: str, *, series: bool) -> pd.DataFrame:
+def _check(df: object, name: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
         raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
-    if series and "period_start" not in df.columns:
-        raise QueryError(f"{name} must be a series (with period_start): fetch_series(..., freq='D')")
     return df
 
 
@@ -76,34 +74,14 @@ def flag_anomalies(
     Raises:
         QueryError: not a daily series, an unknown metric, or a bad threshold or floor_share.
     """
-    _check(series, "series", series=True)
-    if metric not in ("sms", "credit", "debit"):
-        raise QueryError(f"metric must be 'sms', 'credit' or 'debit', not {metric!r}")
-    for name, value, low in (("weeks", weeks, 1), ("min_history", min_history, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise QueryError(f"{name} must be a whole number >= {low}, not {value!r}")
-    if min_history > weeks:
-        raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
-    if isinstance(threshold, bool) or not (
-        isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold > 0
-    ):
-        raise QueryError(f"threshold must be a positive number, not {threshold!r}")
-    if isinstance(floor_share, bool) or not (
-        isinstance(floor_share, (int, float)) and np.isfinite(floor_share) and floor_share >= 0
-    ):
-        raise QueryError(f"floor_share must be a finite number >= 0, not {floor_share!r}")
-    spans = series["period_end"] - series["period_start"] if "period_end" in series.columns else None
-    if spans is not None and len(spans) and (spans != pd.Timedelta(0)).any():
-        raise QueryError("flag_anomalies needs a daily series (freq='D'); this one has longer periods")
+    check_series(series)
+    check_metric(metric)
+    check_judging(weeks, threshold, min_history, floor_share)
     out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(FLAG_COLUMNS, _FLAG_DTYPES, strict=True)})
     if series.empty:
         return _with_attrs(out, metric, weeks, threshold, min_history)
-    keyed = series.assign(login=series["login"].astype(str), currency=series["currency"].astype(str))
-    wide = keyed.pivot_table(
-        index="period_start", columns=["login", "currency"], values=metric, aggfunc="sum", observed=True
-    )
-    days = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
-    wide = wide.reindex(days).fillna(0.0).astype(float)
+    wide = daily_wide(series, metric)  # one column per (login, currency), missing days as zero
+    days = pd.DatetimeIndex(wide.index)
     values = wide.to_numpy()
     lags = np.full((weeks, *values.shape), np.nan)
     for k in range(1, weeks + 1):  # lags[k-1] holds the value of the same weekday k weeks before
@@ -176,8 +154,8 @@ def compare_periods(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     Raises:
         QueryError: not stats frames, or amounts in different currencies.
     """
-    _check(a, "a", series=False)
-    _check(b, "b", series=False)
+    _check(a, "a")
+    _check(b, "b")
     currencies = {str(c) for c in pd.concat([a["currency"], b["currency"]]).dropna().unique()}
     if len(currencies) > 1:
         raise QueryError(

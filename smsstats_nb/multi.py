@@ -82,11 +82,7 @@ def _clients(accounts: list[Account], make: Callable[[Account], StatsClient] | N
     def build(account: Account) -> StatsClient:
         if make is not None:
             return make(account)
-        login, psw, apikey = account.credentials()
-        options = dict(settings)
-        if account.base_url and options.get("base_url") is None:
-            options["base_url"] = account.base_url
-        return StatsClient(login, psw, apikey=apikey, **options)
+        return StatsClient.for_account(account, **settings)
 
     return build
 
