@@ -111,10 +111,17 @@ class Account:
 
     def where(self) -> str:
         """Where the secret lives, in words."""
-        what = "API key" if self.apikey else "password"
+        from .i18n import gettext_ as _
+
         if self.secret == "env":
-            return f"{what} in the environment variable {self.env}"
-        return f"{what} in the OS keyring ({KEYRING_SERVICE} / account:{self.name})"
+            words = (
+                _("API key in the environment variable {name}")
+                if self.apikey
+                else _("password in the environment variable {name}")
+            )
+            return words.format(name=self.env)
+        words = _("API key in the OS keyring ({where})") if self.apikey else _("password in the OS keyring ({where})")
+        return words.format(where=f"{KEYRING_SERVICE} / account:{self.name}")
 
     def read_secret(self) -> str | None:
         """The secret, or None when it is not where the file says."""

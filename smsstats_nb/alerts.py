@@ -27,12 +27,15 @@ from typing import Any
 
 import pandas as pd
 
+from . import i18n
 from .alert_rules import Budget, Rules, channels_from, load_rules
 from .analysis import format_money
 from .channels import Channel, ChannelError
 from .client import StatsClient
 from .credentials import service_host
 from .errors import QueryError
+from .i18n import N_, ngettext
+from .i18n import gettext_ as _
 from .monitoring import budget_breaches, incidents
 from .query import DateLike, coerce_date, moscow_today
 from .spend import ACCOUNT
@@ -54,6 +57,12 @@ logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 300.0
 #: Days of history read before ``since`` for the baselines (four weeks of each weekday).
 HISTORY_DAYS = 28
+
+
+#: The words of a subject and a delivery line, for the catalogue (the payloads keep the English keys).
+KIND_WORDS = {"budget": N_("budget"), "spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
+STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("would send")}
+EVENTS = (N_("opened"), N_("resolved"), N_("breached"))
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,10 @@ class Alert:
     @property
     def subject(self) -> str:
         """A short e-mail subject."""
-        what = "budget" if self.kind == "budget" else self.kind
-        state = "resolved" if self.event == "resolved" else ("ongoing" if self.ongoing else "over")
+        what = _(KIND_WORDS.get(self.kind, self.kind))
+        state = _("resolved") if self.event == "resolved" else (_("ongoing") if self.ongoing else _("over"))
         if self.kind == "budget":
-            state = f"{self.per} limit"
+            state = _("day limit") if self.per == "day" else _("month limit")
         return f"[smsstats] {what}: {self.login} ({state})"
 
     def payload(self) -> dict[str, Any]:
@@ -112,49 +121,112 @@ class Alert:
 
 def _amount(value: float, metric: str, currency: str) -> str:
     if metric == "sms":
-        return f"{round(value):,} messages"
+        n = round(value)
+        return ngettext("{n} message", "{n} messages", n).format(n=i18n.format_number(n))
     return format_money(value, currency)
 
 
+def _days(n: int) -> str:
+    return ngettext("{n} day(s)", "{n} day(s)", int(n)).format(n=n)
+
+
+#: What a resolved incident says, per kind.
+RESOLVED = {
+    "silent": N_("Resolved: {who} is sending again after being silent from {first} to {last} ({days})."),
+    "drop": N_("Resolved: {who} is back to normal after a drop from {first} to {last} ({days})."),
+    "spike": N_("Resolved: {who} is back to normal after a spike from {first} to {last} ({days})."),
+}
+
+
 def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
-    who = f"{row.login} ({service})"
-    days = f"{row.first_day}" if row.first_day == row.last_day else f"{row.first_day} and {row.last_day}"
-    spent = "sent" if metric == "sms" else "spent"
+    """The alert's sentence, in the current language."""
+    who = _("{login} ({service})").format(login=row.login, service=service)
+    first, last = i18n.format_day(row.first_day), i18n.format_day(row.last_day)
     if event == "resolved":
-        what = {"silent": "is sending again after being silent", "drop": "is back to normal after a drop"}.get(
-            row.kind, "is back to normal after a spike"
+        return _(RESOLVED.get(row.kind, RESOLVED["spike"])).format(
+            who=who, first=first, last=last, days=_days(row.days)
         )
-        return f"Resolved: {who} {what} from {row.first_day} to {row.last_day} ({row.days} day(s))."
-    state = "still going on" if row.ongoing else "over now"
+    state = _("still going on") if row.ongoing else _("over now")
+    verb = _("sent") if metric == "sms" else _("spent")
     if row.kind == "spike":
-        ratio = f", {row.value / row.baseline:.1f}× its usual" if row.baseline > 0 else " against a usual"
-        when = f"on {row.first_day}" if row.first_day == row.last_day else f"on its peak day between {days}"
-        return (
-            f"Spike: {who} {spent} {_amount(row.value, metric, row.currency)} {when}"
-            f"{ratio} {_amount(row.baseline, metric, row.currency)} ({state})."
+        when = (
+            _("on {day}").format(day=first)
+            if row.first_day == row.last_day
+            else _("on its peak day between {first} and {last}").format(first=first, last=last)
         )
+        values = {
+            "who": who,
+            "verb": verb,
+            "amount": _amount(row.value, metric, row.currency),
+            "when": when,
+            "usual": _amount(row.baseline, metric, row.currency),
+            "state": state,
+        }
+        if row.baseline > 0:
+            ratio = f"{row.value / row.baseline:.1f}"
+            if i18n.current() != "en":
+                ratio = ratio.replace(".", ",")
+            return _("Spike: {who} {verb} {amount} {when}, {ratio}× its usual {usual} ({state}).").format(
+                ratio=ratio, **values
+            )
+        return _("Spike: {who} {verb} {amount} {when} against a usual {usual} ({state}).").format(**values)
     if row.kind == "silent":
         usual = _amount(row.baseline / max(1, row.days), metric, row.currency)
-        return (
-            f"Silent: {who} has sent no messages from {row.first_day} ({row.days} day(s), {state}); "
-            f"it usually {'sends' if metric == 'sms' else 'spends'} {usual} a day."
+        sentence = (
+            N_("Silent: {who} has sent no messages from {first} ({days}, {state}); it usually sends {usual} a day.")
+            if metric == "sms"
+            else N_(
+                "Silent: {who} has sent no messages from {first} ({days}, {state}); it usually spends {usual} a day."
+            )
         )
-    return (
-        f"Drop: {who} {spent} {_amount(row.value, metric, row.currency)} from {row.first_day} to {row.last_day} "
-        "against a usual "
-        f"{_amount(row.baseline, metric, row.currency)} ({state})."
+        return _(sentence).format(who=who, first=first, days=_days(row.days), state=state, usual=usual)
+    return _("Drop: {who} {verb} {amount} from {first} to {last} against a usual {usual} ({state}).").format(
+        who=who,
+        verb=verb,
+        amount=_amount(row.value, metric, row.currency),
+        first=first,
+        last=last,
+        usual=_amount(row.baseline, metric, row.currency),
+        state=state,
     )
 
 
+def _month(day: dt.date) -> str:
+    """``March 2024``, ``март 2024``."""
+    if i18n.current() == "en":
+        return f"{day:%B %Y}"
+    from babel.dates import format_date
+
+    return str(format_date(day, "LLLL yyyy", locale=i18n.BABEL[i18n.current()]))
+
+
+#: A budget alert's sentence, per period and per completeness of that period.
+BUDGET_TEXT = {
+    ("day", True): N_("Budget: {who} ({service}) {verb} {amount} on {period}, over the daily limit of {limit}."),
+    ("day", False): N_(
+        "Budget: {who} ({service}) {verb} {amount} on {period} so far, over the daily limit of {limit}."
+    ),
+    ("month", True): N_("Budget: {who} ({service}) {verb} {amount} in {period}, over the monthly limit of {limit}."),
+    ("month", False): N_(
+        "Budget: {who} ({service}) {verb} {amount} in {period} so far, over the monthly limit of {limit}."
+    ),
+}
+
+
 def _budget_text(row: Any, budget: Budget, service: str) -> str:
-    who = "the account" if row.login == ACCOUNT else row.login
-    period = f"on {row.period_start}" if budget.per == "day" else f"in {row.period_start:%B %Y}"
-    so_far = "" if row.complete else " so far"
-    verb = "sent" if budget.metric == "sms" else "spent"
-    return (
-        f"Budget: {who} ({service}) {verb} {_amount(row.value, budget.metric, row.currency)} {period}{so_far}, "
-        f"over the {budget.per}ly limit of {_amount(budget.limit, budget.metric, row.currency)}."
-    ).replace("dayly", "daily")
+    """The budget alert's sentence, in the current language."""
+    who = _("the account") if row.login == ACCOUNT else row.login
+    day = pd.Timestamp(row.period_start).date()
+    period = i18n.format_day(day) if budget.per == "day" else _month(day)
+    template = BUDGET_TEXT[("day" if budget.per == "day" else "month", bool(row.complete))]
+    return _(template).format(
+        who=who,
+        service=service,
+        verb=_("sent") if budget.metric == "sms" else _("spent"),
+        amount=_amount(row.value, budget.metric, row.currency),
+        period=period,
+        limit=_amount(budget.limit, budget.metric, row.currency),
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +240,8 @@ class Delivery:
 
     def __str__(self) -> str:
         tail = f": {self.error}" if self.error else ""
-        return f"{self.status:<10} {self.alert.event:<8} {self.alert.kind:<7} {self.alert.login} → {self.channel}{tail}"
+        status, event, kind = (_(STATUS_WORDS.get(self.status, self.status)), _(self.alert.event), _(self.alert.kind))
+        return f"{status:<10} {event:<8} {kind:<7} {self.alert.login} → {self.channel}{tail}"
 
 
 @dataclass
@@ -193,11 +266,25 @@ class CheckReport:
 
     def __str__(self) -> str:
         would = sum(1 for d in self.deliveries if d.status == "would send")
-        parts = [f"{len(self.incidents)} incident(s), {len(self.breaches)} budget breach(es) through {self.through}"]
-        parts.append(f"{len(self.sent)} message(s) sent" if not would else f"{would} message(s) would be sent")
+        found = _("{incidents}, {breaches} through {day}").format(
+            incidents=ngettext("{n} incident(s)", "{n} incident(s)", len(self.incidents)).format(n=len(self.incidents)),
+            breaches=ngettext("{n} budget breach(es)", "{n} budget breach(es)", len(self.breaches)).format(
+                n=len(self.breaches)
+            ),
+            day=self.through,
+        )
+        parts = [found]
+        if would:
+            parts.append(
+                ngettext("{n} message(s) would be sent", "{n} message(s) would be sent", would).format(n=would)
+            )
+        else:
+            parts.append(
+                ngettext("{n} message(s) sent", "{n} message(s) sent", len(self.sent)).format(n=len(self.sent))
+            )
         if self.failed:
-            parts.append(f"{len(self.failed)} failed (sent again at the next check)")
-        parts.append(f"{self.already} already sent before")
+            parts.append(_("{n} failed (sent again at the next check)").format(n=len(self.failed)))
+        parts.append(_("{n} already sent before").format(n=self.already))
         return "; ".join(parts) + "."
 
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from . import i18n
 from .errors import QueryError
+from .i18n import N_, ngettext
 from .i18n import gettext_ as _
-from .i18n import ngettext
 from .query import DateLike, coerce_date, period_of
 
 __all__ = [
     "LABELS",
     "Summary",
+    "flag_words",
     "format_money",
     "previous_calendar_period",
     "previous_period",
@@ -33,19 +36,30 @@ __all__ = [
 
 #: Plain words for the wire names.
 LABELS = {
-    "sms": "messages",
-    "credit": "spent on messages",
-    "debit": "paid in",
+    "sms": N_("messages"),
+    "credit": N_("spent on messages"),
+    "debit": N_("paid in"),
 }
 
 
 def format_money(value: float, currency: str = "") -> str:
-    """``12345.6`` → ``"12,345.60"`` (two decimals, thousands separators), currency appended; in
-    Russian as the locale writes it (``12 345,60 ₽``, the wire's RUR being the rouble)."""
-    if currency and i18n.current() != "en":
-        return i18n.format_money(value, currency)
-    text = f"{value:,.2f}"
-    return f"{text} {currency}".rstrip()
+    """``12345.6`` → ``"12,345.60"`` (two decimals, thousands separators), with the currency as
+    the locale writes it: ``RUB 12,345.60`` in English, ``12 345,60 ₽`` in Russian (the wire's RUR
+    is the rouble)."""
+    return i18n.format_money(value, currency)
+
+
+def flag_words(attrs: Mapping[Any, Any]) -> str:
+    """The flags and completeness of an answer in the person's words, for titles and status lines
+    (:func:`smsstats_nb.frames.describe` in the current language)."""
+    words = []
+    if attrs.get("mycur"):
+        words.append(_("mycur (own currency)") if i18n.current() != "en" else "mycur")
+    if attrs.get("balance2"):
+        words.append(_("balance2 (electronic balance only)"))
+    if attrs.get("complete") is False:
+        words.append(_("partial"))
+    return ", ".join(words)
 
 
 def format_number(value: int) -> str:
@@ -128,23 +142,30 @@ class Summary:
         """The changes against the compared period in one line ("messages +3.1%, spent RUR -2.0%")."""
 
         def pct(value: float | None) -> str:
-            return "no figure before" if value is None else f"{value:+.1f}%"
+            return _("no figure before") if value is None else i18n.format_pct(value)
 
-        parts = [f"messages {pct(self.messages_change)}"]
-        parts += [f"spent {cur} {pct(self.spent_change.get(cur))}" for cur in self.spent]
+        parts = [_("messages {change}").format(change=pct(self.messages_change))]
+        parts += [
+            _("spent {cur} {change}").format(cur=i18n.currency_name(cur), change=pct(self.spent_change.get(cur)))
+            for cur in self.spent
+        ]
         return ", ".join(parts) + "."
 
     def lines(self) -> list[str]:
         """The figures as short lines of text, in the current language (:mod:`smsstats_nb.i18n`)."""
         change = ""
         if self.compared:
-            change = _(" (no messages before)") if self.messages_change is None else f" ({self.messages_change:+.1f}%)"
+            change = (
+                _(" (no messages before)")
+                if self.messages_change is None
+                else f" ({i18n.format_pct(self.messages_change)})"
+            )
         messages = ngettext("{n} message", "{n} messages", self.messages).format(n=format_number(self.messages))
         logins = ngettext("from {k} login(s)", "from {k} login(s)", self.logins).format(k=self.logins)
         out = [f"{messages}{change} {logins}"]
         for cur, spent in self.spent.items():
             pct = self.spent_change.get(cur) if self.compared else None
-            delta = f" ({pct:+.1f}%)" if pct is not None else ""
+            delta = f" ({i18n.format_pct(pct)})" if pct is not None else ""
             cost = self.cost_per_message.get(cur)
             per = _(", {cost} per message").format(cost=format_money(cost, cur)) if cost is not None else ""
             out.append(

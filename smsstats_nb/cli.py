@@ -21,12 +21,14 @@ from .cli_accounts import add_account_options, add_accounts_parser
 from .cli_alerts import add_alert_options
 from .cli_common import EXIT_CODES, Declined, WaitLine, client_for, confirm, err, out
 from .demo.console import add_arguments as add_demo_arguments
+from .display import error_sentence, text_table
 from .errors import (
     QueryError,
     SmsStatsError,
+    said,
 )
+from .i18n import argparse_words, ngettext, using
 from .i18n import gettext_ as _
-from .i18n import ngettext, using
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -38,14 +40,19 @@ class _Parser(argparse.ArgumentParser):
         ns, extra = self.parse_known_args(args, namespace)
         if extra:
             self.error(
-                f"{len(extra)} unrecognized argument(s) (not shown, they may hold a secret); "
-                "the password is read from SMSC_PASSWORD or a prompt, never from an argument"
+                ngettext(
+                    "{n} unrecognized argument(s) (not shown, they may hold a secret); "
+                    "the password is read from SMSC_PASSWORD or a prompt, never from an argument",
+                    "{n} unrecognized argument(s) (not shown, they may hold a secret); "
+                    "the password is read from SMSC_PASSWORD or a prompt, never from an argument",
+                    len(extra),
+                ).format(n=len(extra))
             )
         return ns
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, f"smsstats: error: {message}\n")
+        self.exit(2, "smsstats: " + _("error: {message}").format(message=message) + "\n")
 
 
 #: A series whose rate-limit wait is longer than this (seconds) asks before it starts.
@@ -57,107 +64,116 @@ DEMO_PORT = 18765
 def _parser() -> _Parser:
     from . import __version__
 
-    p = _Parser(prog="smsstats", description="SMSC usage statistics as tables, CSV and plots.")
-    p.add_argument("--version", action="version", version=f"smsstats {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress and rate-limit waits to stderr")
-    p.add_argument("--lang", help="en or ru (default: $SMSSTATS_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG)")
+    p = _Parser(prog="smsstats", description=_("SMSC usage statistics as tables, CSV and plots."))
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"smsstats {__version__}",
+        help=_("show program's version number and exit"),  # argparse's default is fixed at its import
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help=_("log progress and rate-limit waits to stderr"))
+    p.add_argument(
+        "--lang",
+        choices=["en", "ru"],
+        help=_("en or ru (default: $SMSSTATS_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG)"),
+    )
     # -v is accepted after the subcommand too; SUPPRESS keeps a subcommand from resetting it
     common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     f = sub.add_parser(
-        "fetch", parents=[common], help="fetch statistics for a period (password from SMSC_PASSWORD or a prompt)"
+        "fetch", parents=[common], help=_("fetch statistics for a period (password from SMSC_PASSWORD or a prompt)")
     )
-    f.add_argument("--start", required=True, help="first day, dd.mm.yyyy or yyyy-mm-dd")
-    f.add_argument("--end", help="last day (default: the start day only)")
-    f.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help="wire format (default 3, JSON)")
-    f.add_argument("--mycur", action="store_true", help="amounts in the account's own currency")
-    f.add_argument("--balance2", action="store_true", help="messages paid from the electronic balance")
-    f.add_argument("--freq", help="split into periods: D, W, MS (or M), QS, YS; prints a series")
+    f.add_argument("--start", required=True, help=_("first day, dd.mm.yyyy or yyyy-mm-dd"))
+    f.add_argument("--end", help=_("last day (default: the start day only)"))
+    f.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help=_("wire format (default 3, JSON)"))
+    f.add_argument("--mycur", action="store_true", help=_("amounts in the account's own currency"))
+    f.add_argument("--balance2", action="store_true", help=_("messages paid from the electronic balance"))
+    f.add_argument("--freq", help=_("split into periods: D, W, MS (or M), QS, YS; prints a series"))
     f.add_argument(
-        "--output", "-o", help="write the table to FILE.csv, .json, .xlsx or .parquet (with the query inside)"
+        "--output", "-o", help=_("write the table to FILE.csv, .json, .xlsx or .parquet (with the query inside)")
     )
     f.add_argument(
         "--spreadsheet",
         action="store_true",
-        help="with --output FILE.csv: a CSV that Excel opens right by a double click (byte-order mark)",
+        help=_("with --output FILE.csv: a CSV that Excel opens right by a double click (byte-order mark)"),
     )
     f.add_argument(
         "--decimal-comma",
         action="store_true",
-        help="with --spreadsheet: ';' between fields and a decimal comma (as Russian Excel expects)",
+        help=_("with --spreadsheet: ';' between fields and a decimal comma (as Russian Excel expects)"),
     )
-    f.add_argument("--plot", help="write a PNG plot to FILE.png")
+    f.add_argument("--plot", help=_("write a PNG plot to FILE.png"))
     f.add_argument(
-        "--metric", default="sms", choices=["sms", "credit", "debit"], help="what --plot draws (default: sms)"
+        "--metric", default="sms", choices=["sms", "credit", "debit"], help=_("what --plot draws (default: sms)")
     )
-    f.add_argument("--yes", "-y", action="store_true", help="do not ask before a series longer than 10 minutes")
-    f.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
-    f.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
-    f.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR or the user cache directory")
-    f.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
-    f.add_argument("--refresh", action="store_true", help="ask the server again even if cached")
-    f.add_argument("--no-wait", action="store_true", help="fail instead of waiting for the rate limit")
+    f.add_argument("--yes", "-y", action="store_true", help=_("do not ask before a series longer than 10 minutes"))
+    f.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
+    f.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
+    f.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR or the user cache directory"))
+    f.add_argument("--no-cache", action="store_true", help=_("do not use the HTTP cache"))
+    f.add_argument("--refresh", action="store_true", help=_("ask the server again even if cached"))
+    f.add_argument("--no-wait", action="store_true", help=_("fail instead of waiting for the rate limit"))
     add_account_options(f)
 
     y = sub.add_parser(
         "sync",
         parents=[common],
-        help="fill the cache with every closed period back to --since, at the quota's pace (resumable)",
+        help=_("fill the cache with every closed period back to --since, at the quota's pace (resumable)"),
     )
-    y.add_argument("action", nargs="?", choices=["run", "status"], default="run", help="run (default) or status")
-    y.add_argument("--since", required=True, help="first day to keep, dd.mm.yyyy or yyyy-mm-dd")
-    y.add_argument("--until", help="last day (default: the last closed day, the day before yesterday)")
-    y.add_argument("--freq", default="D", help="D (default), W or MS: one request per period")
-    y.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help="wire format (default 3, JSON)")
-    y.add_argument("--mycur", action="store_true", help="amounts in the account's own currency")
-    y.add_argument("--balance2", action="store_true", help="messages paid from the electronic balance")
+    y.add_argument("action", nargs="?", choices=["run", "status"], default="run", help=_("run (default) or status"))
+    y.add_argument("--since", required=True, help=_("first day to keep, dd.mm.yyyy or yyyy-mm-dd"))
+    y.add_argument("--until", help=_("last day (default: the last closed day, the day before yesterday)"))
+    y.add_argument("--freq", default="D", help=_("D (default), W or MS: one request per period"))
+    y.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help=_("wire format (default 3, JSON)"))
+    y.add_argument("--mycur", action="store_true", help=_("amounts in the account's own currency"))
+    y.add_argument("--balance2", action="store_true", help=_("messages paid from the electronic balance"))
     once = y.add_mutually_exclusive_group()
-    once.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
-    once.add_argument("--watch", action="store_true", help="then keep yesterday and today fresh until Ctrl-C")
-    y.add_argument("--share", type=int, default=2, help="requests per window the sync may take (default 2 of 3)")
-    y.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
-    y.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
-    y.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
+    once.add_argument("--once", action="store_true", help=_("one pass, then exit (the default)"))
+    once.add_argument("--watch", action="store_true", help=_("then keep yesterday and today fresh until Ctrl-C"))
+    y.add_argument("--share", type=int, default=2, help=_("requests per window the sync may take (default 2 of 3)"))
+    y.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
+    y.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
+    y.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR, or redis://… for a team"))
     add_alert_options(y, since=False)  # alerts after each pass, when any of these is given
     add_account_options(y)
 
     al = sub.add_parser(
         "alerts",
         parents=[common],
-        help="send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe",
+        help=_("send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe"),
     )
-    al.add_argument("action", choices=["check"], help="check (find and send)")
+    al.add_argument("action", choices=["check"], help=_("check (find and send)"))
     add_alert_options(al, since=True)
     add_account_options(al)
-    al.add_argument("--as-of", help="the last day judged (default: yesterday, Moscow time)")
-    al.add_argument("--yes", "-y", action="store_true", help="do not ask before a fetch longer than 10 minutes")
-    al.add_argument("--login", help="SMSC login (default: $SMSC_LOGIN)")
-    al.add_argument("--base-url", help="default: $SMSC_BASE_URL or https://smscentre.com")
-    al.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR, or redis://… for a team")
+    al.add_argument("--as-of", help=_("the last day judged (default: yesterday, Moscow time)"))
+    al.add_argument("--yes", "-y", action="store_true", help=_("do not ask before a fetch longer than 10 minutes"))
+    al.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
+    al.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
+    al.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR, or redis://… for a team"))
 
     d = sub.add_parser(
-        "demo", parents=[common], help="the main job against the embedded demo server: table, CSV and PNG"
+        "demo", parents=[common], help=_("the main job against the embedded demo server: table, CSV and PNG")
     )
-    d.add_argument("--out", default="smsstats-demo-output", help="folder for the CSV and PNG")
+    d.add_argument("--out", default="smsstats-demo-output", help=_("folder for the CSV and PNG"))
     d.add_argument("--start", default="01.01.2024")
     d.add_argument("--end", default="31.01.2024")
-    d.add_argument("--cache-dir", help="default: a 'cache' folder inside --out")
+    d.add_argument("--cache-dir", help=_("default: a 'cache' folder inside --out"))
 
-    s = sub.add_parser("serve-demo", parents=[common], help="run the demo SMSC server on 127.0.0.1 until Ctrl-C")
+    s = sub.add_parser("serve-demo", parents=[common], help=_("run the demo SMSC server on 127.0.0.1 until Ctrl-C"))
     add_demo_arguments(s)
 
     add_accounts_parser(sub, common)
 
-    c = sub.add_parser("cache", parents=[common], help="show or clear the HTTP cache (and the cool-downs)")
+    c = sub.add_parser("cache", parents=[common], help=_("show or clear the HTTP cache (and the cool-downs)"))
     c.add_argument("action", choices=["info", "clear"])
     c.add_argument(
         "--cooldowns",
         action="store_true",
-        help="with clear: also end every cool-down and local refusal (failed logins, IP block)",
+        help=_("with clear: also end every cool-down and local refusal (failed logins, IP block)"),
     )
-    c.add_argument("--cache-dir", help="default: $SMSSTATS_CACHE_DIR or the user cache directory")
+    c.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR or the user cache directory"))
     return p
 
 
@@ -167,12 +183,18 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> N
         return
     target = Path(path).expanduser()
     if target.suffix.lower() not in suffixes:
-        raise QueryError(f"{option} must end in {' or '.join(suffixes)}, not {target.name!r}")
+        raise said(
+            QueryError,
+            "{option} must end in {suffixes}, not {name}",
+            option=option,
+            suffixes=_(" or ").join(suffixes),
+            name=repr(target.name),
+        )
     folder = target.parent
     if not folder.is_dir():
-        raise QueryError(f"{option}: the folder {str(folder)!r} does not exist")
+        raise said(QueryError, "{option}: the folder {folder} does not exist", option=option, folder=repr(str(folder)))
     if target.is_dir():
-        raise QueryError(f"{option}: {str(target)!r} is a folder")
+        raise said(QueryError, "{option}: {path} is a folder", option=option, path=repr(str(target)))
 
 
 def _write_table(df: Any, path: str, a: argparse.Namespace) -> None:
@@ -211,9 +233,9 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
                     a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
                 )
                 if cost.requests and sys.stderr.isatty():
-                    err(f"series: {cost}")
+                    err(_("series: {cost}").format(cost=cost))
                 if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
-                    confirm(f"this series needs about {format_duration(cost.eta_seconds)}", a.yes)
+                    confirm(_("this series needs about {eta}").format(eta=format_duration(cost.eta_seconds)), a.yes)
                 try:
                     df = client.fetch_series(
                         a.start,
@@ -248,10 +270,10 @@ def _show(df: Any, a: argparse.Namespace) -> None:
         err(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(df)).format(n=len(df), path=a.output))
     else:
         out(_heading(df))
-        out(df.to_string(index=False) if len(df) else _("(no traffic in this period)"))
+        out(text_table(df) if len(df) else _("(no traffic in this period)"))
     if a.plot:
         _save_plot(df, a.plot, a.metric)
-        err(f"wrote plot of {a.metric} to {a.plot}")
+        err(_("wrote plot of {metric} to {path}").format(metric=a.metric, path=a.plot))
 
 
 def _heading(df: Any) -> str:
@@ -277,7 +299,14 @@ def _interrupted(partial: Any, a: argparse.Namespace) -> None:
     if partial is None:
         return
     done, total = partial.attrs.get("periods_done", 0), partial.attrs.get("periods", 0)
-    err(f"smsstats: stopped after {done} of {total} periods; they are cached: the same command resumes")
+    err(
+        "smsstats: "
+        + ngettext(
+            "stopped after {done} of {total} periods; they are cached: the same command resumes",
+            "stopped after {done} of {total} periods; they are cached: the same command resumes",
+            total,
+        ).format(done=done, total=total)
+    )
     if a.output and done:
         target = Path(a.output).expanduser()
         path = target.with_name(f"{target.stem}.partial{target.suffix}")
@@ -286,9 +315,16 @@ def _interrupted(partial: Any, a: argparse.Namespace) -> None:
         last = series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)[done - 1].end
         partial.attrs["end"] = last.isoformat()  # the file says the range it really covers
         _write_table(partial, str(path), a)
-        err(f"smsstats: wrote the {done} periods that arrived ({partial.attrs.get('start')} .. {last}) to {path}")
+        err(
+            "smsstats: "
+            + ngettext(
+                "wrote the {done} periods that arrived ({start} .. {last}) to {path}",
+                "wrote the {done} periods that arrived ({start} .. {last}) to {path}",
+                done,
+            ).format(done=done, start=partial.attrs.get("start"), last=last, path=path)
+        )
     elif a.output:
-        err(f"smsstats: nothing arrived, so {a.output} was not written")
+        err("smsstats: " + _("nothing arrived, so {path} was not written").format(path=a.output))
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
@@ -310,7 +346,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         source = _("from the cache") if df.attrs["from_cache"] else _("from the server")
         logins = ngettext("{n} login", "{n} logins", len(df)).format(n=len(df))
         out(f"{_('statistics')} {df.attrs['start']} .. {df.attrs['end']} ({logins}, {source}):")
-        out(df.to_string(index=False))
+        out(text_table(df))
         csv_path = folder / "stats.csv"
         png_path = folder / "sms_per_login.png"
         df.to_csv(csv_path, index=False)
@@ -345,8 +381,26 @@ def _cmd_serve(a: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    args = _parser().parse_args(argv)
+    """Run the CLI; returns the exit code. ``--help``, argparse's errors and every message are in
+    the language of ``--lang``, else ``$SMSSTATS_LANG``, else the locale."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with using(_asked_lang(argv)), argparse_words():
+        args = _parser().parse_args(argv)
+        return _dispatch(args)
+
+
+def _asked_lang(argv: list[str]) -> str | None:
+    """``--lang X`` or ``--lang=X`` in the arguments, before they are parsed (so ``--help`` and
+    argparse's own errors are in it too); None: the environment's."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     else:  # the one error line says it all: no log line before it (Python's last-resort handler)
@@ -364,8 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,
     }
-    with using(args.lang):
-        return _run(commands[args.command], args)
+    return _run(commands[args.command], args)
 
 
 def _run(command: Any, args: argparse.Namespace) -> int:
@@ -379,7 +432,7 @@ def _run(command: Any, args: argparse.Namespace) -> int:
         err("smsstats: " + _("interrupted (what was fetched is cached)"))
         return 130
     except SmsStatsError as exc:
-        err(f"smsstats: {type(exc).__name__}: {exc}")
+        err(f"smsstats: {type(exc).__name__}: {error_sentence(exc)}")
         return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
     except OSError as exc:
         err(f"smsstats: {type(exc).__name__}: {exc.strerror or exc}")

@@ -12,52 +12,71 @@ import sys
 from typing import Any
 
 from .cli_common import err, exit_code, out
+from .display import error_sentence
+from .i18n import gettext_ as _
 
 __all__ = ["add_account_options", "add_accounts_parser", "cmd_accounts", "cmd_fetch_accounts", "cmd_sync_accounts"]
 
 
 def add_account_options(p: argparse.ArgumentParser) -> None:
     """``--account NAME`` (repeatable) and ``--all-accounts``."""
-    p.add_argument("--account", action="append", default=[], metavar="NAME", help="a named account (repeatable)")
-    p.add_argument("--all-accounts", action="store_true", help="every account of the accounts file, side by side")
+    p.add_argument("--account", action="append", default=[], metavar="NAME", help=_("a named account (repeatable)"))
+    p.add_argument("--all-accounts", action="store_true", help=_("every account of the accounts file, side by side"))
 
 
 def add_accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """The ``accounts`` subcommand."""
-    ac = sub.add_parser("accounts", parents=[common], help="named accounts: add, list, remove (secrets in the keyring)")
+    ac = sub.add_parser(
+        "accounts", parents=[common], help=_("named accounts: add, list, remove (secrets in the keyring)")
+    )
     ac.add_argument("action", choices=["add", "list", "remove"])
-    ac.add_argument("name", nargs="?", help="the account's name (add, remove)")
-    ac.add_argument("--login", help="its SMSC login (add)")
-    ac.add_argument("--base-url", help="its server, e.g. https://smsc.kz (add)")
-    ac.add_argument("--apikey", action="store_true", help="the secret is an API key, not a password (add)")
-    ac.add_argument("--env", metavar="VARIABLE", help="keep the secret in this environment variable, not the keyring")
-    ac.add_argument("--accounts-file", help="default: $SMSSTATS_ACCOUNTS or the user config directory")
+    ac.add_argument("name", nargs="?", metavar="NAME", help=_("the account's name (add, remove)"))
+    ac.add_argument("--login", help=_("its SMSC login (add)"))
+    ac.add_argument("--base-url", help=_("its server, e.g. https://smsc.kz (add)"))
+    ac.add_argument("--apikey", action="store_true", help=_("the secret is an API key, not a password (add)"))
+    ac.add_argument(
+        "--env", metavar="VARIABLE", help=_("keep the secret in this environment variable, not the keyring")
+    )
+    ac.add_argument("--accounts-file", help=_("default: $SMSSTATS_ACCOUNTS or the user config directory"))
 
 
 def cmd_accounts(a: argparse.Namespace) -> int:
     from .accounts import accounts_path, add_account, keyring_problem, load_accounts, remove_account
-    from .errors import QueryError
+    from .errors import QueryError, said
 
     where = a.accounts_file or str(accounts_path())
     if a.action == "list":
         accounts = load_accounts(a.accounts_file)
         if not accounts:
-            out(f"no accounts in {where}")
+            out(_("no accounts in {where}").format(where=where))
             return 0
-        out(f"accounts in {where}:")
+        out(_("accounts in {where}:").format(where=where))
         for acc in accounts.values():
-            found = "found" if acc.read_secret() else "NOT FOUND"
-            who = f"login {acc.login}" if acc.login else "API key"
-            out(f"  {acc.name}: {who} at {acc.base_url or 'the default server'}; {acc.where()}: {found}")
+            found = _("found") if acc.read_secret() else _("NOT FOUND")
+            who = _("login {login}").format(login=acc.login) if acc.login else _("API key")
+            out(
+                "  "
+                + _("{name}: {who} at {server}; {secret}: {found}").format(
+                    name=acc.name,
+                    who=who,
+                    server=acc.base_url or _("the default server"),
+                    secret=acc.where(),
+                    found=found,
+                )
+            )
         problem = keyring_problem()
         if problem and any(acc.secret == "keyring" for acc in accounts.values()):
             err(f"smsstats: {problem}")
         return 0
     if not a.name:
-        raise QueryError(f"accounts {a.action} needs the account's name")
+        raise said(QueryError, "accounts {action} needs the account's name", action=a.action)
     if a.action == "remove":
         removed = remove_account(a.name, path=a.accounts_file)
-        out(f"removed {a.name} (and its secret)" if removed else f"no account {a.name!r} in {where}")
+        out(
+            _("removed {name} (and its secret)").format(name=a.name)
+            if removed
+            else _("no account {name} in {where}").format(name=repr(a.name), where=where)
+        )
         return 0
     secret = None
     if a.env is None:
@@ -65,13 +84,21 @@ def cmd_accounts(a: argparse.Namespace) -> int:
         if problem is not None:
             raise QueryError(problem)
         if not sys.stdin.isatty():
-            raise QueryError("the secret is asked for on a terminal (never an argument): run this in one")
-        what = "API key" if a.apikey else f"password for {a.login}"
-        secret = getpass.getpass(f"SMSC {what} (stored in the OS keyring, not shown): ")
+            raise said(QueryError, "the secret is asked for on a terminal (never an argument): run this in one")
+        prompt = (
+            _("SMSC API key (stored in the OS keyring, not shown): ")
+            if a.apikey
+            else _("SMSC password for {login} (stored in the OS keyring, not shown): ").format(login=a.login)
+        )
+        secret = getpass.getpass(prompt)
     account = add_account(
         a.name, login=a.login, secret=secret, base_url=a.base_url, apikey=a.apikey, env=a.env, path=a.accounts_file
     )
-    out(f"added {account.name}: {account.where()} (the file {where} holds no secret)")
+    out(
+        _("added {name}: {secret} (the file {where} holds no secret)").format(
+            name=account.name, secret=account.where(), where=where
+        )
+    )
     return 0
 
 
@@ -103,7 +130,10 @@ def cmd_fetch_accounts(a: argparse.Namespace, write: Any) -> int:
         )
     except AccountsError as exc:
         for name, e in exc.errors.items():
-            err(f"smsstats: account {name}: {type(e).__name__}: {e}")
+            err(
+                "smsstats: "
+                + _("account {name}: {kind}: {error}").format(name=name, kind=type(e).__name__, error=error_sentence(e))
+            )
         df = exc.partial
         first = next(iter(exc.errors.values()))
         code = exit_code(first)
@@ -121,7 +151,7 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
     if a.base_url:
         settings["base_url"] = a.base_url
 
-    def said(name: str, report: Any) -> None:
+    def report_line(name: str, report: Any) -> None:
         out(f"{name}: {report}")
 
     _, errors = sync_accounts(
@@ -134,13 +164,17 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
         mycur=a.mycur,
         balance2=a.balance2,
         fmt=a.fmt,
-        on_report=said,
+        on_report=report_line,
         **settings,
     )
     for name, e in errors.items():
         if isinstance(e, SyncLeaseError):
-            err(f"sync: account {name}: synced by another worker ({e}); skipped")
+            err(_("sync: account {name}: synced by another worker ({error}); skipped").format(name=name, error=e))
         else:
-            err(f"sync: account {name}: {type(e).__name__}: {e}")
+            err(
+                _("sync: account {name}: {kind}: {error}").format(
+                    name=name, kind=type(e).__name__, error=error_sentence(e)
+                )
+            )
     hard = [e for e in errors.values() if not isinstance(e, SyncLeaseError)]
     return exit_code(hard[0]) if hard else 0

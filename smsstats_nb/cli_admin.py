@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from .cli_alerts import alert_hook, wants_alerts
 from .cli_common import WaitLine, client_for, err, out
+from .display import error_sentence
+from .i18n import gettext_ as _
+from .i18n import ngettext
 
 if TYPE_CHECKING:
     from .store import Store
@@ -33,13 +36,13 @@ def cmd_sync(a: argparse.Namespace) -> int:
     with client_for(a, cache=a.cache_dir) as client:
         if a.action == "status":
             until = a.until if a.until is not None else closed_until()
-            out(f"closed periods by {a.freq} from {a.since} to {until}:")
+            out(_("closed periods by {freq} from {since} to {until}:").format(freq=a.freq, since=a.since, until=until))
             out(str(client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)))
             return 0
         waiting = WaitLine(client.rate_limit, client.eta)
         if sys.stderr.isatty():
             status = client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)
-            err(f"sync: {status}")
+            err(_("sync: {status}").format(status=status))
         try:
             report = client.sync(
                 a.since,
@@ -49,7 +52,11 @@ def cmd_sync(a: argparse.Namespace) -> int:
                 watch=a.watch,
                 on_wait=waiting,
                 on_pass=lambda r: _after_pass(r, a.watch, client, alerts),
-                on_fault=lambda e, s: err(f"sync: {type(e).__name__}: {e}; trying again in {format_duration(s)}"),
+                on_fault=lambda e, s: err(
+                    _("sync: {kind}: {error}; trying again in {wait}").format(
+                        kind=type(e).__name__, error=error_sentence(e), wait=format_duration(s)
+                    )
+                ),
                 **flags,
             )
         finally:
@@ -77,16 +84,21 @@ def cmd_cache(a: argparse.Namespace) -> int:
         spec = Path(spec).expanduser()
     where = spec if spec else default_cache_dir()
     if not is_redis_url(where) and not Path(where).exists():
-        out(f"no cache in {where}")
+        out(_("no cache in {where}").format(where=where))
         return 0
     store = open_store(spec)
     try:
         if a.action == "info":
             _print_info(store)
         else:
-            out(f"removed {store.clear(cooldowns=a.cooldowns)} cached answers from {store.description}")
+            removed = store.clear(cooldowns=a.cooldowns)
+            out(
+                ngettext(
+                    "removed {n} cached answers from {where}", "removed {n} cached answers from {where}", removed
+                ).format(n=removed, where=store.description)
+            )
             if a.cooldowns:
-                out("ended every cool-down and local refusal (failed logins, IP block, server pauses)")
+                out(_("ended every cool-down and local refusal (failed logins, IP block, server pauses)"))
     finally:
         store.close()
     return 0
@@ -112,29 +124,54 @@ def _print_info(store: Store) -> None:
     limit, per = DEFAULT_RATE_LIMIT
     window = per + DEFAULT_MARGIN
     activity = store.activity(window, AUTH_COOLDOWN)
+    rows: list[tuple[str, str]] = []
     if info.http_cache:
-        out(f"cache:          {info.location}")
+        rows.append((_("cache:"), str(info.location)))
     else:
-        out(f"state:          {info.state}")
+        rows.append((_("state:"), str(info.state)))
     where = info.medium if info.size_bytes is None else f"{_size(info.size_bytes)} {info.medium}"
-    out(f"answers cached: {info.entries} ({where})")
+    rows.append((_("answers cached:"), f"{info.entries} ({where})"))
     if info.legacy:
-        out(
-            f"old answers:    {info.legacy} cached by an older version with pickle (not read: fetched again "
-            "when asked for; `smsstats cache clear` removes them)"
+        rows.append(
+            (
+                _("old answers:"),
+                _(
+                    "{n} cached by an older version with pickle (not read: fetched again when asked for; "
+                    "`smsstats cache clear` removes them)"
+                ).format(n=info.legacy),
+            )
         )
-    out(f"rate limit:     {activity.recent_requests} request(s) in the last {per:g} s (SMSC allows {limit})")
+    rows.append(
+        (
+            _("rate limit:"),
+            _("{n} request(s) in the last {per} s (SMSC allows {limit})").format(
+                n=activity.recent_requests, per=f"{per:g}", limit=limit
+            ),
+        )
+    )
     minutes = round(AUTH_COOLDOWN / 60)
-    out(
-        f"failed logins:  {activity.failed_logins} in the last {minutes} min "
-        f"(SMSC blocks the IP at 5; we stop at {LOGIN_BUDGET})"
+    rows.append(
+        (
+            _("failed logins:"),
+            _("{n} in the last {minutes} min (SMSC blocks the IP at 5; we stop at {budget})").format(
+                n=activity.failed_logins, minutes=minutes, budget=LOGIN_BUDGET
+            ),
+        )
     )
     shown = [(words, left) for reason, left in activity.cooldowns if (words := Reason.describe(reason)) is not None]
     if not shown:
-        out("cool-downs:     none")
+        rows.append((_("cool-downs:"), _("none")))
     now = dt.datetime.now().astimezone()
     for words, left in shown:
         until = (now + dt.timedelta(seconds=left)).strftime("%H:%M:%S %Z")
-        out(f"cool-down:      {words}: {format_duration(left)} left (until {until})")
+        rows.append(
+            (
+                _("cool-down:"),
+                _("{what}: {left} left (until {until})").format(what=words, left=format_duration(left), until=until),
+            )
+        )
     if shown:
-        out("                end them deliberately with: smsstats cache clear --cooldowns")
+        rows.append(("", _("end them deliberately with: smsstats cache clear --cooldowns")))
+    width = max(len(label) for label, _value in rows) + 1
+    for label, value in rows:
+        out(f"{label:<{width}}{value}".rstrip() if value else label)

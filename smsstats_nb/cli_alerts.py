@@ -14,6 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .cli_common import client_for, confirm, err, out
+from .display import error_sentence
+from .i18n import gettext_ as _
+from .i18n import ngettext
 
 if TYPE_CHECKING:
     from .alerts import CheckReport
@@ -30,16 +33,18 @@ CONFIRM_ABOVE = 600.0
 def add_alert_options(p: argparse.ArgumentParser, *, since: bool) -> None:
     """The options of ``alerts check`` (``sync`` has its own --since)."""
     if since:
-        p.add_argument("--since", required=True, help="first day alerted on (the 4 weeks before it set the baselines)")
-    p.add_argument("--metric", choices=["credit", "sms"], help="incidents on spend (credit, default) or messages")
-    p.add_argument("--budget-day", type=float, metavar="N", help="alert when the account's day goes over N")
-    p.add_argument("--budget-month", type=float, metavar="N", help="alert when the account's month goes over N")
-    p.add_argument("--rules", metavar="FILE", help="a TOML file of per-login budgets and named channels")
-    p.add_argument("--webhook", action="append", default=[], metavar="URL", help="POST each alert as JSON here")
-    p.add_argument("--email", action="append", default=[], metavar="ADDR", help="e-mail each alert (with --smtp)")
-    p.add_argument("--smtp", metavar="URL", help="smtp://host:port, smtp+starttls://host:587 or smtps://host:465")
-    p.add_argument("--telegram-chat", action="append", default=[], metavar="ID", help="send to this Telegram chat")
-    p.add_argument("--dry-run", action="store_true", help="print what would be sent; send and mark nothing")
+        p.add_argument(
+            "--since", required=True, help=_("first day alerted on (the 4 weeks before it set the baselines)")
+        )
+    p.add_argument("--metric", choices=["credit", "sms"], help=_("incidents on spend (credit, default) or messages"))
+    p.add_argument("--budget-day", type=float, metavar="N", help=_("alert when the account's day goes over N"))
+    p.add_argument("--budget-month", type=float, metavar="N", help=_("alert when the account's month goes over N"))
+    p.add_argument("--rules", metavar="FILE", help=_("a TOML file of per-login budgets and named channels"))
+    p.add_argument("--webhook", action="append", default=[], metavar="URL", help=_("POST each alert as JSON here"))
+    p.add_argument("--email", action="append", default=[], metavar="ADDR", help=_("e-mail each alert (with --smtp)"))
+    p.add_argument("--smtp", metavar="URL", help=_("smtp://host:port, smtp+starttls://host:587 or smtps://host:465"))
+    p.add_argument("--telegram-chat", action="append", default=[], metavar="ID", help=_("send to this Telegram chat"))
+    p.add_argument("--dry-run", action="store_true", help=_("print what would be sent; send and mark nothing"))
 
 
 def wants_alerts(a: argparse.Namespace) -> bool:
@@ -80,9 +85,11 @@ def cmd_alerts(a: argparse.Namespace) -> int:
 
     plan = _plan(a)
     if not plan["dry_run"] and not plan["channels"] and not (plan["rules"] and plan["rules"].channels):
-        from .errors import QueryError
+        from .errors import QueryError, said
 
-        raise QueryError("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
+        raise said(
+            QueryError, "no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)"
+        )
     first = coerce_date(a.since, "since")
     through = coerce_date(a.as_of, "as_of") if a.as_of else moscow_today() - dt.timedelta(days=1)
     if a.all_accounts or len(a.account) > 1:
@@ -90,7 +97,13 @@ def cmd_alerts(a: argparse.Namespace) -> int:
     with client_for(a, cache=a.cache_dir) as client:
         cost = client.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D")
         if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
-            confirm(f"the check first fetches {cost.requests} day(s): about {format_duration(cost.eta_seconds)}", a.yes)
+            days = ngettext("{n} day(s)", "{n} day(s)", cost.requests).format(n=cost.requests)
+            confirm(
+                _("the check first fetches {days}: about {eta}").format(
+                    days=days, eta=format_duration(cost.eta_seconds)
+                ),
+                a.yes,
+            )
         report = check(client, first, as_of=through, **plan)
         _print(report)
     return ALERT_FAILED if report.failed else 0
@@ -112,7 +125,7 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
             for c in clients.values()
         )
         if longest > CONFIRM_ABOVE:
-            confirm(f"the check first fetches days for about {format_duration(longest)}", a.yes)
+            confirm(_("the check first fetches days for about {eta}").format(eta=format_duration(longest)), a.yes)
         reports, errors = side_by_side(
             chosen, lambda acc: check(clients[acc.name], first, as_of=through, account=acc.name, **plan)
         )
@@ -125,7 +138,13 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
             _print(reports[acc.name], prefix=f"{acc.name}: ")
             failed = failed or bool(reports[acc.name].failed)
         else:
-            err(f"smsstats: account {acc.name}: {type(errors[acc.name]).__name__}: {errors[acc.name]}")
+            e = errors[acc.name]
+            err(
+                "smsstats: "
+                + _("account {name}: {kind}: {error}").format(
+                    name=acc.name, kind=type(e).__name__, error=error_sentence(e)
+                )
+            )
     if errors:
         from .cli_common import exit_code
 
@@ -146,6 +165,10 @@ def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:
             # judged through the last day synced (--until), else yesterday
             _print(check(client, a.since, as_of=a.until, **plan), prefix="alerts: ")
         except SmsStatsError as exc:
-            err(f"alerts: {type(exc).__name__}: {exc}; the next pass checks again")
+            err(
+                _("alerts: {kind}: {error}; the next pass checks again").format(
+                    kind=type(exc).__name__, error=error_sentence(exc)
+                )
+            )
 
     return run

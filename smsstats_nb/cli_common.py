@@ -22,7 +22,10 @@ from .errors import (
     SmsStatsError,
     SyncLeaseError,
     TransportError,
+    said,
 )
+from .i18n import gettext_ as _
+from .i18n import ngettext
 from .settings import Environment, Settings
 
 if TYPE_CHECKING:
@@ -70,8 +73,8 @@ def password(login: str | None, env: Environment | None = None) -> str | None:
     if env.psw:
         return env.psw
     if not sys.stdin.isatty():
-        raise QueryError("no password: set SMSC_PASSWORD (or SMSC_APIKEY); there is no terminal to prompt on")
-    return getpass.getpass(f"SMSC password for {login or env.login or '?'}: ") or None
+        raise said(QueryError, "no password: set SMSC_PASSWORD (or SMSC_APIKEY); there is no terminal to prompt on")
+    return getpass.getpass(_("SMSC password for {login}: ").format(login=login or env.login or "?")) or None
 
 
 class WaitLine:
@@ -81,7 +84,7 @@ class WaitLine:
 
     def __init__(self, limit: tuple[int, float], eta: Any = None) -> None:
         self.enabled = sys.stderr.isatty()
-        self.limit = f"limit {limit[0]} per {limit[1]:g} s"
+        self.limit = _("limit {count} per {per} s").format(count=limit[0], per=f"{limit[1]:g}")
         self.eta = eta  # eta(requests) -> seconds, for the time left
         self.done_count = 0
         self.total = 0
@@ -104,13 +107,17 @@ class WaitLine:
 
         parts = []
         if self.total:
-            parts.append(f"{self.done_count}/{self.total} periods done, {self.total - self.done_count} to go")
+            parts.append(
+                ngettext(
+                    "{done}/{total} periods done, {left} to go", "{done}/{total} periods done, {left} to go", self.total
+                ).format(done=self.done_count, total=self.total, left=self.total - self.done_count)
+            )
         if seconds is not None:
-            parts.append(f"next in {max(1, round(seconds))} s")
+            parts.append(_("next in {seconds} s").format(seconds=max(1, round(seconds))))
             if self.eta is not None and self.total:
                 left = self.eta(self.total - self.done_count)
                 if left >= 1:
-                    parts.append(f"about {format_duration(left)} left")
+                    parts.append(_("about {eta} left").format(eta=format_duration(left)))
             parts.append(self.limit)
         width = shutil.get_terminal_size((80, 24)).columns - 1
         while len(parts) > 1 and len("; ".join(parts)) > width:
@@ -134,9 +141,9 @@ def confirm(question: str, assume_yes: bool) -> None:
     if assume_yes:
         return
     if not sys.stdin.isatty():
-        raise QueryError(f"{question}; pass --yes to run it without a terminal to ask on")
-    answer = input(f"{question}. Continue? [y/N] ").strip().lower()
-    if answer not in ("y", "yes"):
+        raise said(QueryError, "{question}; pass --yes to run it without a terminal to ask on", question=question)
+    answer = input(_("{question}. Continue? [y/N] ").format(question=question)).strip().lower()
+    if answer not in ("y", "yes", _("y"), _("yes")):
         raise Declined(question)
 
 
@@ -149,12 +156,12 @@ def client_for(a: argparse.Namespace, **options: Any) -> StatsClient:
     named = list(getattr(a, "account", None) or [])
     if named:  # one named account: its login, server and secret (several go through multi)
         if getattr(a, "login", None):
-            raise QueryError("--account takes the login from the accounts file: give no --login")
+            raise said(QueryError, "--account takes the login from the accounts file: give no --login")
         return StatsClient.from_account(named[0], **({"base_url": a.base_url} if a.base_url else {}), **options)
     settings = Settings.from_env(env, base_url=a.base_url, **options)
     login = a.login or env.login
     apikey = env.apikey if not login else None
     if not login and not apikey:
-        raise QueryError("no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
+        raise said(QueryError, "no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
     psw = None if apikey else password(login, env)
     return StatsClient.with_settings(settings, login, psw, apikey=apikey)

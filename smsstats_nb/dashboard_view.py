@@ -11,21 +11,41 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import ipywidgets as w
 import pandas as pd
 
-from .analysis import previous_calendar_period, summarize, year_earlier
+from . import i18n
+from .analysis import flag_words, previous_calendar_period, summarize, year_earlier
 from .client import StatsClient
-from .display import SORTS, download_buttons, html_table, monitoring_block, summary_block, table_rows
+from .display import SORTS, download_buttons, html_table, monitoring_block, rows_words, summary_block, table_rows
 from .errors import QueryError, SmsStatsError
-from .frames import describe, file_tag
+from .frames import file_tag
+from .i18n import gettext_ as _
+from .i18n import ngettext
 from .spend import ACCOUNT
 
-__all__ = ["AnswerView", "replace_output"]
+__all__ = ["AnswerView", "replace_output", "speaks"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def speaks(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A dashboard method that speaks the page's language (``self.lang``) whoever calls it: a
+    widget's callback, the fetch thread, a test."""
+
+    @functools.wraps(method)
+    def inner(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
+        with i18n.using(self.lang):
+            return method(self, *args, **kwargs)
+
+    return inner
 
 
 def labels(df: pd.DataFrame) -> pd.Series:
@@ -52,6 +72,7 @@ class AnswerView:
     """
 
     client: StatsClient | None
+    lang: str
     metric_dropdown: w.Dropdown
     top_input: w.BoundedIntText
     granularity_dropdown: w.Dropdown
@@ -70,21 +91,21 @@ class AnswerView:
         style = {"description_width": "80px"}
         self.flags_html = w.HTML(value="")
         self.page = 0
-        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
-        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self.prev_button = w.Button(description=_("◀ previous"), layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description=_("next ▶"), layout=w.Layout(width="auto"))
         self.page_label = w.HTML(value="")
         self.search_text = w.Text(
-            description="Search",
-            placeholder="login contains…",
-            style={"description_width": "60px"},
-            layout=w.Layout(width="240px"),
+            description=_("Search"),
+            placeholder=_("login contains…"),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="260px"),
         )
         self.sort_dropdown = w.Dropdown(
-            description="Sort",
-            options=[(label, key) for key, label in SORTS.items()],
+            description=_("Sort"),
+            options=[(_(label), key) for key, label in SORTS.items()],
             value="date",
-            style={"description_width": "40px"},
-            layout=w.Layout(width="220px"),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="280px"),
         )
         self.table_tools = w.HBox(
             [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
@@ -97,9 +118,9 @@ class AnswerView:
         )
         self.pager.layout.display = "none"
         self.login_filter = w.SelectMultiple(
-            description="Logins", options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
+            description=_("Logins"), options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
         )
-        self.status = w.HTML(value="Pick a period and click <b>Fetch</b>.")
+        self.status = w.HTML(value=_("Pick a period and click <b>Fetch</b>."))
         self.summary_html = w.HTML(value="")
         self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
         self.plot_output = w.Output(layout=w.Layout(width="100%"))
@@ -107,10 +128,11 @@ class AnswerView:
         self.login_filter.observe(self.redraw, names="value")
         self.search_text.observe(self._on_table, names="value")
         self.sort_dropdown.observe(self._on_table, names="value")
-        self.prev_button.on_click(lambda _: self._turn(-1))
-        self.next_button.on_click(lambda _: self._turn(1))
+        self.prev_button.on_click(lambda button: self._turn(-1))
+        self.next_button.on_click(lambda button: self._turn(1))
 
-    def redraw(self, _: Any = None) -> None:
+    @speaks
+    def redraw(self, change: Any = None) -> None:
         """A metric or login-filter change redraws everything from the answer already fetched (no
         request): the filter applies to the KPIs, the table, the plot and the download alike."""
         if self.result is not None and self._thread is None:
@@ -128,6 +150,7 @@ class AnswerView:
         self.summary_html.value = ""
         self.login_filter.layout.display = "none"
 
+    @speaks
     def show(self, df: pd.DataFrame, note: str = "") -> None:
         """Replace the answer on the page: the login filter's choices, then everything else."""
         self.result = df
@@ -213,21 +236,31 @@ class AnswerView:
         compared = previous[0] if previous is not None else None
         partial = None
         if not df.attrs.get("complete", True):
-            partial = (
-                f"these figures cover {start} – {end} of {df.attrs.get('requested_start')} – "
-                f"{df.attrs.get('requested_end')}."
+            partial = _("these figures cover {got} of {asked}.").format(
+                got=i18n.format_span(start, end),
+                asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
             )
             total = self.filtered(self._range_total)
             if total is not None and len(total):
-                partial += f" SMSC's total for the whole range: {int(total['sms'].sum()):,} messages."
+                messages = int(total["sms"].sum())
+                partial += " " + ngettext(
+                    "SMSC's total for the whole range: {n} messages.",
+                    "SMSC's total for the whole range: {n} messages.",
+                    messages,
+                ).format(n=i18n.format_number(messages))
         year = None
         if self._year_ago is not None:
             (a, b), earlier = self._year_ago
             earlier = self.filtered(earlier)
             if earlier is None:
-                year = f"A year earlier ({a} – {b}) is not cached: no comparison with it."
+                year = _("A year earlier ({span}) is not cached: no comparison with it.").format(
+                    span=i18n.format_span(a, b)
+                )
             else:
-                year = f"Against a year earlier ({a} – {b}, cached): " + summarize(df, earlier).changes()
+                year = (
+                    _("Against a year earlier ({span}, cached): ").format(span=i18n.format_span(a, b))
+                    + summarize(df, earlier).changes()
+                )
         if "account" in df.columns:  # several accounts: the KPIs of each
             self.summary_html.value = "".join(
                 f'<h4 class="smsstats-account">{html.escape(str(name))}</h4>' + summary_block(summarize(part), None)
@@ -246,28 +279,50 @@ class AnswerView:
         self.download.value = download_buttons(
             df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
         )
-        source = "the cache" if df.attrs.get("from_cache") else f"{df.attrs.get('requests', 0)} request(s)"
+        requests = int(df.attrs.get("requests", 0))
+        source = (
+            _("from the cache")
+            if df.attrs.get("from_cache")
+            else _("from {requests}").format(
+                requests=ngettext("{n} request(s)", "{n} request(s)", requests).format(n=requests)
+            )
+        )
         extra = ""
         if not df.attrs.get("complete", True):
             got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
-            extra = (
-                f" Cancelled: {got} of {self.progress.max} periods were fetched, so this covers {start} – {end} "
-                f"of {df.attrs.get('requested_start')} – {df.attrs.get('requested_end')} "
-                "(cached; Fetch again resumes)."
+            extra = " " + ngettext(
+                "Cancelled: {got} of {total} periods were fetched, so this covers {span} of {asked} "
+                "(cached; Fetch again resumes).",
+                "Cancelled: {got} of {total} periods were fetched, so this covers {span} of {asked} "
+                "(cached; Fetch again resumes).",
+                int(self.progress.max),
+            ).format(
+                got=got,
+                total=self.progress.max,
+                span=i18n.format_span(start, end),
+                asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
             )
-        words = describe(df.attrs)
+        words = flag_words(df.attrs)
         flags = f" ({words})" if words else ""
         shown = ""
         if "account" in df.columns:
-            shown = f" {df['account'].nunique()} accounts side by side (KPIs for each)."
+            shown = " " + _("{n} accounts side by side (KPIs for each).").format(n=df["account"].nunique())
         if self.login_filter.value:
-            shown = f" Showing {len(self.login_filter.value)} of {len(self.login_filter.options)} logins."
-        self.set_status(f"{len(df)} rows for {start} – {end}{flags} from {source}.{extra}{shown}{self._note}")
+            shown = " " + ngettext(
+                "Showing {n} of {total} logins.", "Showing {n} of {total} logins.", len(self.login_filter.options)
+            ).format(n=len(self.login_filter.value), total=len(self.login_filter.options))
+        self.set_status(
+            _("{rows} for {span}{flags} {source}.").format(
+                rows=rows_words(len(df)), span=i18n.format_span(start, end), flags=flags, source=source
+            )
+            + f"{extra}{shown}{self._note}"
+        )
 
     #: Rows on one page of the table (a daily series of a year is 365 × the logins).
     PAGE_ROWS = 25
 
-    def _on_table(self, _: Any = None) -> None:
+    @speaks
+    def _on_table(self, change: Any = None) -> None:
         """Search or sort changed: the table's first page again (no request, the same answer)."""
         view = self.view()
         if view is not None and self._thread is None:
@@ -283,22 +338,32 @@ class AnswerView:
         self.page = min(max(0, self.page), pages - 1)
         first = self.page * self.PAGE_ROWS
         table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
-        replace_output(self.table_output, {"text/html": table, "text/plain": f"{len(df)} rows"})
+        replace_output(self.table_output, {"text/html": table, "text/plain": rows_words(len(df))})
         self.pager.layout.display = None if pages > 1 else "none"
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
         last = min(len(df), first + self.PAGE_ROWS)
-        matched = (
-            f" matching “{html.escape(self.search_text.value.strip())}” (of {everything:,})"
-            if len(df) < everything
-            else ""
-        )
+        matched = ""
+        if len(df) < everything:
+            matched = " " + _("matching “{text}” (of {n})").format(
+                text=self.search_text.value.strip(), n=i18n.format_number(everything)
+            )
         if not len(df):
-            self.page_label.value = f"no rows{matched}"
+            self.page_label.value = html.escape(_("no rows") + matched)
             self.pager.layout.display = None
         else:
-            self.page_label.value = f"rows {first + 1}–{last} of {len(df):,}{matched} (page {self.page + 1} of {pages})"
+            self.page_label.value = html.escape(
+                _("rows {first}–{last} of {n}{matched} (page {page} of {pages})").format(
+                    first=first + 1,
+                    last=last,
+                    n=i18n.format_number(len(df)),
+                    matched=matched,
+                    page=self.page + 1,
+                    pages=pages,
+                )
+            )
 
+    @speaks
     def _turn(self, step: int) -> None:
         """Another page of the table (the same answer, the same filter; no request)."""
         view = self.view()
@@ -323,8 +388,8 @@ class AnswerView:
         metric = self.metric_dropdown.value
         top = int(self.top_input.value)  # the N largest logins and one "others"
         # wide enough for a 1920 px screen; the page scales it down to the width it has
-        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top)  # no pyplot: thread-safe
-        replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "plot"})
+        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top, lang=self.lang)  # no pyplot
+        replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": _("plot")})
         self.flags_html.value = self._monitoring(df, found)
         return png
 

@@ -21,6 +21,8 @@ No message built here ever contains a password or an API key: the client never p
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 __all__ = [
     "ERROR_CLASSES",
     "AuthError",
@@ -35,11 +37,34 @@ __all__ = [
     "SyncLeaseError",
     "TransportError",
     "error_from_code",
+    "said",
 ]
+
+E = TypeVar("E", bound="SmsStatsError")
 
 
 class SmsStatsError(Exception):
-    """Root of every error raised by smsstats_nb on purpose."""
+    """Root of every error raised by smsstats_nb on purpose.
+
+    Attributes:
+        template: the message's catalogue form when it was raised with :func:`said` (the CLI and
+            the dashboard show it translated), else None.
+        values: the values the template is formatted with.
+    """
+
+    template: str | None = None
+    values: dict[str, object] = {}  # noqa: RUF012 - read-only default, replaced per instance by said()
+
+
+def said(cls: type[E], template: str, **values: object) -> E:
+    """``cls`` with the message ``template.format(**values)`` in English, keeping the template and
+    its values so that a person's interface says it in their language
+    (:func:`smsstats_nb.i18n.localized`). ``template`` is a catalogue message (``make i18n``
+    extracts the second argument of ``said``)."""
+    exc = cls(template.format(**values))
+    exc.template = template
+    exc.values = dict(values)
+    return exc
 
 
 class QueryError(SmsStatsError, ValueError):

@@ -23,8 +23,11 @@ from typing import Any
 
 import pandas as pd
 
+from . import i18n
 from .analysis import LABELS
 from .errors import QueryError
+from .i18n import N_
+from .i18n import gettext_ as _
 
 __all__ = ["SUFFIXES", "export", "query_facts", "read_export"]
 
@@ -41,19 +44,42 @@ def query_facts(df: pd.DataFrame) -> dict[str, Any]:
     if "currency" in df.columns:
         facts["currencies"] = ", ".join(sorted({str(c) for c in df["currency"].dropna().unique()}))
     if df.attrs.get("balance2"):
-        facts["balance"] = "electronic balance only (balance2)"
+        facts["balance"] = _("electronic balance only (balance2)")
     facts["partial"] = not bool(df.attrs.get("complete", True))
     return facts
 
 
+#: The other columns' header words (``sms``, ``credit``, ``debit`` are :data:`~.analysis.LABELS`).
+COLUMN_WORDS = {
+    "login": N_("login"),
+    "currency": N_("currency"),
+    "account": N_("account"),
+    "period_start": N_("period start"),
+    "period_end": N_("period end"),
+}
+
+
 def _header(column: str, currencies: list[str]) -> str:
-    words = LABELS.get(column, column.replace("_", " "))
+    """A column's header in the current language (the currency code kept: it is the data's)."""
+    words = _(LABELS.get(column) or COLUMN_WORDS.get(column) or column.replace("_", " "))
     if column in ("credit", "debit") and len(currencies) == 1:
         return f"{words} ({currencies[0]})"
     return words
 
 
-def export(df: pd.DataFrame, path: str | Path, *, spreadsheet: bool = False, decimal: str = ".") -> Path:
+def _wire_names() -> dict[str, str]:
+    """Every language's header words back to the wire's column names (for :func:`read_export`)."""
+    names: dict[str, str] = {}
+    for code in i18n.LANGUAGES:
+        with i18n.using(code):
+            for column, words in (*LABELS.items(), *COLUMN_WORDS.items()):
+                names[_(words)] = column
+    return names
+
+
+def export(
+    df: pd.DataFrame, path: str | Path, *, spreadsheet: bool = False, decimal: str = ".", lang: str | None = None
+) -> Path:
     """Write ``df`` to ``path`` in the format its suffix names (see the module docstring).
 
     Args:
@@ -61,6 +87,9 @@ def export(df: pd.DataFrame, path: str | Path, *, spreadsheet: bool = False, dec
         path: ``*.csv``, ``*.json``, ``*.xlsx`` or ``*.parquet``.
         spreadsheet: for ``.csv``: a byte-order mark and, with ``decimal=","``, ``;`` between fields.
         decimal: for ``.csv`` with ``spreadsheet``: ``"."`` or ``","``.
+        lang: the language of an ``.xlsx`` file's headers (default: the current language; the
+            sheet names ``stats`` and ``query`` and the CSV, JSON and Parquet column names stay
+            the wire's, for the programs that read them).
 
     Returns:
         The path written.
@@ -87,7 +116,8 @@ def export(df: pd.DataFrame, path: str | Path, *, spreadsheet: bool = False, dec
     elif suffix == ".parquet":
         _write_parquet(df, target)
     else:
-        _write_xlsx(df, target)
+        with i18n.speaking(lang):
+            _write_xlsx(df, target)
     return target
 
 
@@ -145,7 +175,7 @@ def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
         sheet.column_dimensions[letter].width = min(max(10, width + 2), 40)
     sheet.freeze_panes = "A2"
     facts = book.create_sheet("query")
-    facts.append(["fact", "value"])
+    facts.append([_("fact"), _("value")])
     for key, value in query_facts(df).items():
         facts.append([key, value])
     facts.column_dimensions["A"].width = 18
@@ -181,13 +211,14 @@ def read_export(path: str | Path) -> pd.DataFrame:
     if suffix == ".xlsx":
         sheets = pd.read_excel(source, sheet_name=None)
         df = sheets["stats"]
-        words = {v: k for k, v in LABELS.items()}
+        words = _wire_names()
         names = []
         for header in df.columns:
             base = str(header).rsplit(" (", 1)[0] if str(header).endswith(")") else str(header)
             names.append(words.get(base, base.replace(" ", "_")))
         df.columns = names
         if "query" in sheets:
-            df.attrs.update(dict(zip(sheets["query"]["fact"], sheets["query"]["value"], strict=True)))
+            query = sheets["query"]
+            df.attrs.update(dict(zip(query.iloc[:, 0], query.iloc[:, 1], strict=True)))
         return df
     raise QueryError(f"read_export reads .parquet or .xlsx files, not {source.name!r}")

@@ -24,14 +24,20 @@ from pathlib import Path
 __all__ = [
     "LANGUAGES",
     "N_",
+    "currency_name",
     "current",
     "format_date",
+    "format_day",
     "format_money",
     "format_number",
+    "format_pct",
+    "format_span",
     "gettext_",
     "language",
+    "localized",
     "ngettext",
     "resolve",
+    "speaking",
     "using",
 ]
 
@@ -76,6 +82,32 @@ def using(lang: str | None) -> Iterator[str]:
         yield code
     finally:
         _current.reset(token)
+
+
+def format_span(start: object, end: object) -> str:
+    """A date range for a person: ``2024-01-01 – 2024-01-31`` in English (as the frames write it),
+    ``01.01.2024 – 31.01.2024`` in Russian."""
+    return f"{_day(start)} – {_day(end)}"
+
+
+def format_day(value: object) -> str:
+    """A day for a person: ``2024-01-31`` in English (as the frames write it), ``31.01.2024`` in Russian."""
+    return _day(value)
+
+
+def _day(value: object) -> str:
+    if current() == "en" or value is None:
+        return str(value)
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day:%d.%m.%Y}"
+
+
+def speaking(lang: str | None) -> contextlib.AbstractContextManager[str]:
+    """Within the block, ``lang`` (a ``lang=`` argument); None keeps the language in force."""
+    return using(language(lang))
 
 
 def language(lang: str | None) -> str:
@@ -123,8 +155,44 @@ def format_money(value: float, currency: str) -> str:
 
     code = ISO.get(currency, currency)
     if current() == "en":
-        return f"{code} {format_decimal(value, format='#,##0.00', locale='en_US')}"
+        return f"{code} {format_decimal(value, format='#,##0.00', locale='en_US')}".strip()
+    if not code:
+        return str(format_decimal(value, format="#,##0.00", locale=BABEL[current()]))
     return str(format_currency(value, code, locale=BABEL[current()]))
+
+
+def format_pct(value: float) -> str:
+    """A signed change in percent: ``+3.1%`` in English, ``+3,1 %`` in Russian."""
+    text = f"{value:+.1f}"
+    return f"{text}%" if current() == "en" else text.replace(".", ",") + "\u00a0%"
+
+
+def currency_name(currency: str) -> str:
+    """The currency as a person of the current language writes it (``RUB``, ``₽``); the wire's
+    ``RUR`` stays in the frames."""
+    from babel.numbers import get_currency_symbol
+
+    code = ISO.get(currency, currency)
+    if current() == "en" or not code:
+        return code
+    return str(get_currency_symbol(code, locale=BABEL[current()]))
+
+
+#: The names of inputs an error message may name (``start``, ``end``…), said in the person's language.
+NAMES = frozenset((N_("start"), N_("end"), N_("date"), N_("since"), N_("until"), N_("mycur"), N_("balance2")))
+
+
+def localized(exc: BaseException) -> str:
+    """An error's message in the current language when it was raised with a catalogue form
+    (:func:`smsstats_nb.errors.said`), else its English text."""
+    template = getattr(exc, "template", None)
+    if template is None:
+        return str(exc)
+    values = {k: gettext_(v) if isinstance(v, str) and v in NAMES else v for k, v in getattr(exc, "values", {}).items()}
+    try:
+        return gettext_(template).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder: the original
+        return str(exc)
 
 
 def format_date(day: dt.date, form: str = "long") -> str:
@@ -133,3 +201,36 @@ def format_date(day: dt.date, form: str = "long") -> str:
     from babel.dates import format_date as babel_date
 
     return str(babel_date(day, format=form, locale=BABEL[current()]))
+
+
+#: argparse's own words (usage, the group titles, its errors), for the catalogue: the CLI shows
+#: them through :func:`argparse_words` in the current language.
+ARGPARSE = (
+    N_("usage: "),
+    N_("options"),
+    N_("positional arguments"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("the following arguments are required: %s"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("not allowed with argument %s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("%(prog)s: error: %(message)s\n"),
+)
+
+
+@contextlib.contextmanager
+def argparse_words() -> Iterator[None]:
+    """Within the block, argparse says its own words (``usage:``, ``options``, its errors) in the
+    current language: argparse looks its ``_`` up when it speaks, so the catalogue stands in."""
+    import argparse
+
+    saved = argparse._  # type: ignore[attr-defined]
+    argparse._ = gettext_  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = saved  # type: ignore[attr-defined]

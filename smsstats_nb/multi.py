@@ -14,6 +14,7 @@ held back by the budget. One account's wrong password never costs another a requ
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable
@@ -163,7 +164,8 @@ def side_by_side(
     workers = max(1, min(MAX_PARALLEL, len(chosen)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smsstats-account") as pool:
         try:
-            for future in [pool.submit(run, a) for a in chosen]:
+            # each account's thread in the caller's context: its language (alert texts, reports)
+            for future in [pool.submit(contextvars.copy_context().run, run, a) for a in chosen]:
                 future.result()
         except BaseException:
             if cancel is not None:

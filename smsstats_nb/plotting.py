@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import i18n
+from .analysis import flag_words
 from .errors import QueryError
-from .frames import describe
-from .query import FREQS, period_of
+from .i18n import N_
+from .i18n import gettext_ as _
+from .query import period_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,7 +36,17 @@ __all__ = [
 ]
 
 #: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
-METRICS = {"sms": "messages", "credit": "spent on messages", "debit": "paid in"}
+METRICS = {"sms": N_("messages"), "credit": N_("spent on messages"), "debit": N_("paid in")}
+#: A series' title per granularity (``{label}``: the metric, ``{period}``: the range and flags).
+TITLES = {
+    None: N_("{label} per period{period}"),
+    "D": N_("{label} per day{period}"),
+    "W": N_("{label} per week{period}"),
+    "MS": N_("{label} per month{period}"),
+    "M": N_("{label} per month{period}"),
+    "QS": N_("{label} per quarter{period}"),
+    "YS": N_("{label} per year{period}"),
+}
 
 
 def _check(df: Any, metric: str) -> None:
@@ -48,9 +61,10 @@ def _check(df: Any, metric: str) -> None:
 
 def _label(df: pd.DataFrame, metric: str) -> str:
     if metric == "sms":
-        return "messages (sms)"
+        return _("messages (sms)")
     currencies = sorted({str(c) for c in df["currency"].dropna().unique()}) if "currency" in df else []
-    return f"{METRICS[metric]}, {', '.join(currencies) or 'no currency'} ({metric})"
+    names = ", ".join(i18n.currency_name(c) for c in currencies) or _("no currency")
+    return _("{what}, {currencies} ({metric})").format(what=_(METRICS[metric]), currencies=names, metric=metric)
 
 
 def partial_periods(df: pd.DataFrame) -> pd.DatetimeIndex:
@@ -137,26 +151,37 @@ def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:
 
 def text(value: object) -> str:
     """A login (or any data) as plain text on a plot: matplotlib reads ``$…$`` as mathtext, so a
-    login like ``usd$5$off`` would be drawn as a formula, or make drawing raise."""
+    login like ``usd$5$off`` would be drawn as a formula, or make drawing raise. The bar of the
+    smaller logins is named in the current language."""
+    if str(value) == OTHERS:
+        return _("others")
     return str(value).replace("$", r"\$")
 
 
 def _period(df: pd.DataFrame) -> str:
     """The period in a title, with the flags and "partial" when they apply."""
     start, end = df.attrs.get("start"), df.attrs.get("end")
-    words = describe(df.attrs)
+    words = flag_words(df.attrs)
     tail = f" ({words})" if words else ""
     if start and end:
-        return (f" {start} – {end}" if start != end else f" {start}") + tail
+        return (f" {i18n.format_span(start, end)}" if start != end else f" {i18n.format_day(start)}") + tail
     return tail
 
 
-def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None, top: int | None = TOP) -> Axes:
+def plot_totals(
+    df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None, top: int | None = TOP, lang: str | None = None
+) -> Axes:
     """Bars per login of ``metric`` (``sms``, ``credit`` or ``debit``) for a totals frame, each
-    login in its own colour, the ``top`` largest and one bar for the others.
+    login in its own colour, the ``top`` largest and one bar for the others; titles, axes and
+    numbers in ``lang`` (``"en"``, ``"ru"``; default: the current language).
 
     A series frame is summed over its periods first.
     """
+    with i18n.speaking(lang):
+        return _draw_totals(df, metric, ax, top)
+
+
+def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None) -> Axes:
     _check(df, metric)
     df = top_logins(df, metric, top)
     totals = df.groupby("login", sort=True, observed=True)[metric].sum()
@@ -168,15 +193,17 @@ def plot_totals(df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None
     ax.set_ylim(bottom=0)
     _thousands(ax)
     if len(totals) <= 12:  # values on the bars while there is room
-        fmt = "{:,.0f}" if metric == "sms" else "{:,.2f}"
-        ax.bar_label(bars, labels=[fmt.format(v) for v in totals.to_numpy()], fontsize="x-small", padding=2)
+        decimals = 0 if metric == "sms" else 2
+        ax.bar_label(
+            bars, labels=[i18n.format_number(v, decimals) for v in totals.to_numpy()], fontsize="x-small", padding=2
+        )
         ax.margins(y=0.12)
     ax.set_ylabel(label)
-    ax.set_xlabel("login")
+    ax.set_xlabel(_("login"))
     names = [str(x) for x in totals.index]
     if names and len(names) * max(len(n) for n in names) > 60:  # long names side by side collide: upright
         ax.tick_params(axis="x", labelrotation=90)
-    ax.set_title(f"{label} per login{_period(df)}")
+    ax.set_title(_("{label} per login{period}").format(label=label, period=_period(df)))
     ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -190,6 +217,7 @@ def plot_series(
     flags: pd.DataFrame | None = None,
     ax: Axes | None = None,
     top: int | None = TOP,
+    lang: str | None = None,
 ) -> Axes:
     """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``),
     each login in its own colour on every plot; without ``logins``, the ``top`` largest and one
@@ -197,7 +225,21 @@ def plot_series(
 
     Periods where a login has no row count as zero. ``flags`` (from
     :func:`~smsstats_nb.monitoring.flag_anomalies`) rings each flagged day of a plotted login.
+    Titles, axes (month names too) and numbers are in ``lang`` (default: the current language).
     """
+    with i18n.speaking(lang):
+        return _draw_series(df, metric, logins, kind, flags, ax, top)
+
+
+def _draw_series(
+    df: pd.DataFrame,
+    metric: str,
+    logins: list[str] | None,
+    kind: str,
+    flags: pd.DataFrame | None,
+    ax: Axes | None,
+    top: int | None,
+) -> Axes:
     _check(df, metric)
     if "period_start" not in df.columns:
         raise QueryError("plot_series needs a series frame (with period_start); use plot_totals for totals")
@@ -251,10 +293,10 @@ def plot_series(
                 color="0.85",
                 alpha=0.5,
                 zorder=0,
-                label="partial period" if i == 0 else None,
+                label=_("partial period") if i == 0 else None,
             )
             ax.annotate(
-                f"partial: {start:%d %b}–{end - pd.Timedelta(days=1):%d %b}",
+                _("partial: {first}–{last}").format(first=_day(start), last=_day(end - pd.Timedelta(days=1))),
                 (start, 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, -12),
@@ -265,7 +307,8 @@ def plot_series(
     _date_axis(ax, pd.DatetimeIndex(wide.index))
     ax.set_ylabel(label)
     freq = df.attrs.get("freq")
-    ax.set_title(f"{label} per {'period' if not freq else FREQS.get(freq, freq)}{_period(df)}")
+    title = TITLES.get(str(freq).upper() if freq else None, TITLES[None])
+    ax.set_title(_(title).format(label=label, period=_period(df)))
     if len(wide.columns) or len(partial):
         # outside the axes, so it never covers data
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
@@ -275,9 +318,9 @@ def plot_series(
 
 #: How each kind of flag is drawn: never in a login's colour, and named in the legend.
 _FLAG_STYLE = {
-    "spike": {"marker": "^", "color": "#b00020", "label": "spike (flagged day)"},
-    "drop": {"marker": "v", "color": "#e65100", "label": "drop (flagged day)"},
-    "flagged": {"marker": "o", "color": "#6a1b9a", "label": "flagged day"},  # flags without a kind
+    "spike": {"marker": "^", "color": "#b00020", "label": N_("spike (flagged day)")},
+    "drop": {"marker": "v", "color": "#e65100", "label": N_("drop (flagged day)")},
+    "flagged": {"marker": "o", "color": "#6a1b9a", "label": N_("flagged day")},  # flags without a kind
 }
 
 
@@ -303,7 +346,7 @@ def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
             edgecolors=style["color"],
             linewidths=2,
             zorder=5,
-            label=style["label"],
+            label=_(style["label"]),
         )
     silent = marked[marked["kind"] == "silent"].sort_values(["login", "period_start"])
     first_span = True
@@ -317,10 +360,10 @@ def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
                 color="#b00020",
                 alpha=0.12,
                 zorder=0,
-                label="silent (no messages)" if first_span else None,
+                label=_("silent (no messages)") if first_span else None,
             )
             ax.annotate(
-                f"{text(login)} silent",
+                _("{login} silent").format(login=text(login)),
                 (starts[a], 0.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, 4),
@@ -341,25 +384,55 @@ def _date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
     span = (days.max() - days.min()).days
     if span > 62:
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=1, interval=max(1, span // 300 + 1)))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-        ax.set_xlabel("period start")
+        ax.xaxis.set_major_formatter(_date_formatter("%b %Y", "LLL yyyy"))
+        ax.set_xlabel(_("period start"))
     else:
         # whole days only: AutoDateLocator puts ticks at noon on a span of a few days, and a
         # "%d %b" label then repeats the day ("28 Jun, 28 Jun, 29 Jun")
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-(span + 1) // 8))))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.xaxis.set_major_formatter(_date_formatter("%d %b", "d MMM"))
         years = sorted({d.year for d in days})
         shown = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-        ax.set_xlabel(f"period start ({shown})")
+        ax.set_xlabel(_("period start ({years})").format(years=shown))
 
 
 def _thousands(ax: Axes) -> None:
-    """Thousands separators on the value axis (``12,500`` rather than ``12500``)."""
+    """Thousands separators on the value axis as the locale writes them (``12,500``, ``12 500``)."""
     from matplotlib.ticker import FuncFormatter
 
-    ax.yaxis.set_major_formatter(
-        FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.2f}")
-    )
+    code = i18n.current()
+
+    def tick(v: float, _pos: object) -> str:
+        with i18n.using(code):  # matplotlib draws later, maybe outside the caller's language block
+            return i18n.format_number(v, 0 if abs(v) >= 10 or v == int(v) else 2)
+
+    ax.yaxis.set_major_formatter(FuncFormatter(tick))
+
+
+def _day(day: pd.Timestamp) -> str:
+    """``05 Jan`` in English, ``5 янв.`` in Russian (a partial period's days)."""
+    if i18n.current() == "en":
+        return f"{day:%d %b}"
+    from babel.dates import format_date
+
+    return str(format_date(day.date(), "d MMM", locale=i18n.BABEL[i18n.current()]))
+
+
+def _date_formatter(strftime: str, pattern: str) -> Any:
+    """Date ticks as the language writes them: English through strftime (``Jan 2024``), others
+    through Babel's CLDR patterns (``янв. 2024``: month names do not depend on the C locale)."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    code = i18n.current()
+    if code == "en":
+        return mdates.DateFormatter(strftime)
+    from babel.dates import format_date
+
+    def tick(value: float, _pos: object) -> str:
+        return str(format_date(mdates.num2date(value).date(), pattern, locale=i18n.BABEL[code]))
+
+    return FuncFormatter(tick)
 
 
 def render_png(
@@ -371,6 +444,7 @@ def render_png(
     logins: list[str] | None = None,
     top: int | None = TOP,
     flags: pd.DataFrame | None = None,
+    lang: str | None = None,
 ) -> bytes:
     """The fitting plot as PNG bytes: a series over time when there are several periods (only
     ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
@@ -381,10 +455,11 @@ def render_png(
 
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
-    if "period_start" in df.columns and df["period_start"].nunique() > 1:
-        plot_series(df, metric, logins, ax=ax, top=top, flags=flags)
-    else:
-        plot_totals(df, metric, ax=ax, top=top)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    with i18n.speaking(lang):
+        if "period_start" in df.columns and df["period_start"].nunique() > 1:
+            plot_series(df, metric, logins, ax=ax, top=top, flags=flags)
+        else:
+            plot_totals(df, metric, ax=ax, top=top)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

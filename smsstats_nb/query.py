@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import QueryError
+from .errors import QueryError, said
 
 __all__ = [
     "FREQS",
@@ -64,14 +64,21 @@ def coerce_date(value: DateLike, name: str = "date") -> dt.date:
     """
     day = _coerce(value, name)
     if not MIN_DATE <= day <= MAX_DATE:
-        raise QueryError(f"{name} {day.isoformat()} is outside {MIN_DATE:%d.%m.%Y} .. {MAX_DATE:%d.%m.%Y}")
+        raise said(
+            QueryError,
+            "{name} {day} is outside {first} .. {last}",
+            name=name,
+            day=day.isoformat(),
+            first=f"{MIN_DATE:%d.%m.%Y}",
+            last=f"{MAX_DATE:%d.%m.%Y}",
+        )
     return day
 
 
 def _coerce(value: DateLike, name: str) -> dt.date:
     if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime subclass
         if value != value:  # NaT
-            raise QueryError(f"{name} is missing (NaT)")
+            raise said(QueryError, "{name} is missing (NaT)", name=name)
         if value.tzinfo is not None and value.utcoffset() is not None:
             return value.astimezone(MOSCOW).date()
         return value.date()
@@ -79,13 +86,15 @@ def _coerce(value: DateLike, name: str) -> dt.date:
         return value
     if isinstance(value, np.datetime64):
         if np.isnat(value):
-            raise QueryError(f"{name} is missing (NaT)")
+            raise said(QueryError, "{name} is missing (NaT)", name=name)
         try:
             item = value.astype("datetime64[D]").item()
         except (OverflowError, ValueError):
             item = None
         if not isinstance(item, dt.date):
-            raise QueryError(f"{name} {value!r} is outside the supported dates") from None
+            raise said(
+                QueryError, "{name} {value} is outside the supported dates", name=name, value=repr(value)
+            ) from None
         return item
     if isinstance(value, str):
         text = value.strip()
@@ -95,12 +104,19 @@ def _coerce(value: DateLike, name: str) -> dt.date:
         else:
             m = _ISO.match(text)
             if not m:
-                raise QueryError(f"{name} {value!r} is not a date: use 'dd.mm.yyyy' or 'yyyy-mm-dd'")
+                raise said(
+                    QueryError,
+                    "{name} {value} is not a date: use 'dd.mm.yyyy' or 'yyyy-mm-dd'",
+                    name=name,
+                    value=repr(value),
+                )
             year, month, day = (int(g) for g in m.groups())
         try:
             return dt.date(year, month, day)
         except ValueError as exc:
-            raise QueryError(f"{name} {value!r} is not a real date ({exc})") from None
+            raise said(
+                QueryError, "{name} {value} is not a real date ({why})", name=name, value=repr(value), why=exc
+            ) from None
     raise QueryError(
         f"{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a "
         f"pandas.Timestamp, not {type(value).__name__}"
@@ -110,14 +126,14 @@ def _coerce(value: DateLike, name: str) -> dt.date:
 def _flag(value: Any, name: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise QueryError(f"{name} must be True or False, not {value!r}")
+    raise said(QueryError, "{name} must be True or False, not {value}", name=name, value=repr(value))
 
 
 def _fmt(value: Any) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise QueryError(f"fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value!r}")
+        raise said(QueryError, "fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value}", value=repr(value))
     if int(value) not in (0, 1, 2, 3):
-        raise QueryError(f"fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value!r}")
+        raise said(QueryError, "fmt must be 0 (text), 1 (csv), 2 (xml) or 3 (json), not {value}", value=repr(value))
     return int(value)
 
 
@@ -178,11 +194,11 @@ def make_query(
         QueryError: bad dates, start after end, unknown fmt or non-boolean flags.
     """
     if start is None:
-        raise QueryError("start is required: the first day of the period, e.g. '01.01.2024'")
+        raise said(QueryError, "start is required: the first day of the period, e.g. '01.01.2024'")
     s = coerce_date(start, "start")
     e = s if end is None else coerce_date(end, "end")
     if s > e:
-        raise QueryError(f"start {s:%d.%m.%Y} is after end {e:%d.%m.%Y}")
+        raise said(QueryError, "start {start} is after end {end}", start=f"{s:%d.%m.%Y}", end=f"{e:%d.%m.%Y}")
     return StatsQuery(s, e, _flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))
 
 
@@ -236,7 +252,12 @@ def check_freq(freq: Any) -> str:
     key = freq.upper() if isinstance(freq, str) else None
     key = FREQ_ALIASES.get(key, key) if key is not None else None
     if key not in FREQS:
-        raise QueryError(f"freq must be one of {', '.join(FREQS)} (or Q, Y), not {freq!r}")
+        raise said(
+            QueryError,
+            "freq must be one of {choices} (or Q, Y), not {value}",
+            choices=", ".join(FREQS),
+            value=repr(freq),
+        )
     return str(key)
 
 
@@ -244,7 +265,7 @@ def split_periods(start: dt.date, end: dt.date, freq: str) -> list[tuple[dt.date
     """Split [start, end] into calendar periods of ``freq``; the first and last are clipped."""
     freq = check_freq(freq)
     if start > end:
-        raise QueryError(f"start {start:%d.%m.%Y} is after end {end:%d.%m.%Y}")
+        raise said(QueryError, "start {start} is after end {end}", start=f"{start:%d.%m.%Y}", end=f"{end:%d.%m.%Y}")
     periods = []
     day = start
     while day <= end:
@@ -285,4 +306,4 @@ def preset_range(name: str, today: dt.date | None = None) -> tuple[dt.date, dt.d
         return period_of(this_quarter - dt.timedelta(days=1), "QS")
     if name == "year to date":
         return today.replace(month=1, day=1), today
-    raise QueryError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}")
+    raise said(QueryError, "preset must be one of {choices}, not {value}", choices=", ".join(PRESETS), value=repr(name))

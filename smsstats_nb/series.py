@@ -21,6 +21,8 @@ import pandas as pd
 from .errors import QueryError
 from .frames import empty_series_frame, make_frame
 from .guard import WaitHook
+from .i18n import gettext_ as _
+from .i18n import ngettext
 from .query import FREQS, DateLike, StatsQuery, check_freq, make_query, split_periods
 from .store.frames import Pieces
 from .transport import Transport
@@ -45,12 +47,24 @@ ORDERS = ("oldest", "newest")
 def format_duration(seconds: float) -> str:
     """``"no wait"``, ``"42 s"``, ``"3 min 05 s"`` or ``"2 h 01 min"``."""
     if seconds < 1:
-        return "no wait"
+        return _("no wait")
     minutes, sec = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min {sec:02d} s" if minutes else f"{sec} s"
+        return _("{hours} h {minutes:02d} min").format(hours=hours, minutes=minutes)
+    if minutes:
+        return _("{minutes} min {seconds:02d} s").format(minutes=minutes, seconds=sec)
+    return _("{seconds} s").format(seconds=sec)
+
+
+def requests_words(n: int) -> str:
+    """``"1 request"``, ``"3 requests"``; ``"1 запрос"``, ``"3 запроса"``, ``"11 запросов"``."""
+    return ngettext("{n} request(s)", "{n} request(s)", n).format(n=n)
+
+
+def periods_words(n: int) -> str:
+    """``"1 period"``, ``"13 periods"`` (and the Russian forms)."""
+    return ngettext("{n} periods", "{n} periods", n).format(n=n)
 
 
 @dataclass(frozen=True)
@@ -70,9 +84,11 @@ class SeriesEstimate:
     eta_seconds: float
 
     def __str__(self) -> str:
-        return (
-            f"{self.periods} periods: {self.cached} cached, {self.requests} to fetch, "
-            f"about {format_duration(self.eta_seconds)} under the rate limit"
+        return _("{periods}: {cached} cached, {requests} to fetch, about {eta} under the rate limit").format(
+            periods=periods_words(self.periods),
+            cached=self.cached,
+            requests=self.requests,
+            eta=format_duration(self.eta_seconds),
         )
 
 

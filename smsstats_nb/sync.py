@@ -30,10 +30,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .errors import AuthError, IPBlockedError, QueryError, SmsStatsError, SyncLeaseError
+from .errors import AuthError, IPBlockedError, QueryError, SmsStatsError, SyncLeaseError, said
+from .i18n import gettext_ as _
+from .i18n import ngettext
 from .query import DateLike, StatsQuery, check_freq, coerce_date, make_query, moscow_today, period_of, split_periods
 from .quota import schedule_eta
-from .series import format_duration, series_queries
+from .series import format_duration, periods_words, series_queries
 from .transport import Transport
 
 __all__ = [
@@ -68,7 +70,9 @@ def check_share(share: object, limit: int) -> int:
         QueryError: anything else, before anything is read or sent.
     """
     if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
-        raise QueryError(f"share must be a whole number from 1 to {limit}, not {share!r}")
+        raise said(
+            QueryError, "share must be a whole number from 1 to {limit}, not {value}", limit=limit, value=repr(share)
+        )
     return share
 
 
@@ -96,7 +100,12 @@ def sync_queries(
     last = closed_until(today)
     end = coerce_date(until, "until") if until is not None else last
     if end > last:
-        raise QueryError(f"until {end} is not closed yet; the last closed day is {last} (the day before yesterday)")
+        raise said(
+            QueryError,
+            "until {end} is not closed yet; the last closed day is {last} (the day before yesterday)",
+            end=end,
+            last=last,
+        )
     whole = make_query(since, end, mycur=mycur, balance2=balance2, fmt=fmt)  # validates since/end and the flags
     spans = split_periods(whole.start, whole.end, freq)
     if until is None and spans and period_of(spans[-1][0], freq)[1] != spans[-1][1]:
@@ -122,10 +131,13 @@ class Coverage:
 
     def __str__(self) -> str:
         if not self.missing:
-            return f"{self.periods} periods: all cached"
-        return (
-            f"{self.periods} periods: {self.cached} cached, {len(self.missing)} missing "
-            f"(newest {self.missing[0][0]}), about {format_duration(self.eta_seconds)} to fill"
+            return _("{periods}: all cached").format(periods=periods_words(self.periods))
+        return _("{periods}: {cached} cached, {missing} missing (newest {newest}), about {eta} to fill").format(
+            periods=periods_words(self.periods),
+            cached=self.cached,
+            missing=len(self.missing),
+            newest=self.missing[0][0],
+            eta=format_duration(self.eta_seconds),
         )
 
 
@@ -188,10 +200,14 @@ class SyncReport:
     stopped: bool = False
 
     def __str__(self) -> str:
-        state = "stopped" if self.stopped else "done"
-        return (
-            f"sync {state}: {self.periods} periods, {self.cached} already cached, {self.fetched} fetched "
-            f"({self.requests} requests) in {format_duration(self.seconds)}"
+        state = _("sync stopped") if self.stopped else _("sync done")
+        return _("{state}: {periods}, {cached} already cached, {fetched} fetched ({requests}) in {time}").format(
+            state=state,
+            periods=periods_words(self.periods),
+            cached=self.cached,
+            fetched=self.fetched,
+            requests=ngettext("{n} requests", "{n} requests", self.requests).format(n=self.requests),
+            time=format_duration(self.seconds),
         )
 
 

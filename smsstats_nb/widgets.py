@@ -27,19 +27,23 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from . import i18n
 from .analysis import LABELS
 from .client import StatsClient
-from .dashboard_view import AnswerView
+from .dashboard_view import AnswerView, speaks
 from .display import friendly_error
 from .errors import (
     AuthError,
     QueryError,
     SmsStatsError,
+    said,
 )
+from .i18n import N_
+from .i18n import gettext_ as _
 from .notebook import connect
 from .plotting import TOP
 from .query import PRESETS, last_full_month, make_query, preset_range
-from .series import format_duration, series_queries
+from .series import format_duration, requests_words, series_queries
 from .settings import Environment
 
 __all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
@@ -47,6 +51,24 @@ __all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
 logger = logging.getLogger(__name__)
 
 GRANULARITY = {"total": None, "daily": "D", "weekly": "W", "monthly": "MS"}
+#: What the pickers say, for the catalogue (the values stay the English keys).
+WORDS = {
+    "total": N_("total"),
+    "daily": N_("daily"),
+    "weekly": N_("weekly"),
+    "monthly": N_("monthly"),
+    "custom": N_("custom"),
+    "last 7 days": N_("last 7 days"),
+    "this month": N_("this month"),
+    "last month": N_("last month"),
+    "last quarter": N_("last quarter"),
+    "year to date": N_("year to date"),
+}
+
+
+def _choices(keys: Any) -> list[tuple[str, str]]:
+    """A picker's options: each key said in the current language, the key as its value."""
+    return [(_(WORDS.get(k, k)), k) for k in keys]
 
 
 #: A fetch whose rate-limit wait is longer than this (seconds) asks to be confirmed first.
@@ -63,6 +85,8 @@ class StatsDashboard(AnswerView):
         today: the day "last full month" is counted from (default: today in Moscow).
         login: the login to fill in the form when credentials are asked for.
         confirm_above: a fetch whose rate-limit wait exceeds this many seconds asks first.
+        lang: the language of the page, its plots and its files (``"en"``, ``"ru"``; default:
+            ``$SMSSTATS_LANG``, else the locale, else English).
     """
 
     def __init__(
@@ -72,6 +96,14 @@ class StatsDashboard(AnswerView):
         today: dt.date | None = None,
         login: str | None = None,
         confirm_above: float = CONFIRM_ABOVE,
+        lang: str | None = None,
+    ) -> None:
+        self.lang = i18n.language(lang)
+        with i18n.using(self.lang):
+            self._build(client, today, login, confirm_above)
+
+    def _build(
+        self, client: StatsClient | None, today: dt.date | None, login: str | None, confirm_above: float
     ) -> None:
         self.client = client
         self.session: Any = None
@@ -88,57 +120,64 @@ class StatsDashboard(AnswerView):
         self.today = today  # the day the presets count from (None: today in Moscow)
         style = {"description_width": "80px"}
         narrow = w.Layout(width="240px")
-        self.start_picker = w.DatePicker(description="Start", value=start, style=style, layout=narrow)
-        self.end_picker = w.DatePicker(description="End", value=end, style=style, layout=narrow)
+        self.start_picker = w.DatePicker(description=_("Start"), value=start, style=style, layout=narrow)
+        self.end_picker = w.DatePicker(description=_("End"), value=end, style=style, layout=narrow)
         self.preset_dropdown = w.Dropdown(
-            description="Range", options=["custom", *PRESETS], value="custom", style=style, layout=narrow
+            description=_("Range"), options=_choices(["custom", *PRESETS]), value="custom", style=style, layout=narrow
         )
-        self.mycur_box = w.Checkbox(description="own currency (mycur)", value=False, indent=False)
-        self.balance2_box = w.Checkbox(description="electronic balance (balance2)", value=False, indent=False)
+        self.mycur_box = w.Checkbox(description=_("own currency (mycur)"), value=False, indent=False)
+        self.balance2_box = w.Checkbox(description=_("electronic balance (balance2)"), value=False, indent=False)
         self.fmt_dropdown = w.Dropdown(
-            description="Format",
-            options=[("JSON (3)", 3), ("text (0)", 0), ("CSV (1)", 1), ("XML (2)", 2)],
+            description=_("Format"),
+            options=[("JSON (3)", 3), (_("text (0)"), 0), ("CSV (1)", 1), ("XML (2)", 2)],
             value=3,
             style=style,
             layout=narrow,
         )
         self.top_input = w.BoundedIntText(
-            value=TOP, min=1, max=200, description="Top logins", style=style, layout=w.Layout(width="200px")
+            value=TOP, min=1, max=200, description=_("Top logins"), style=style, layout=w.Layout(width="200px")
         )
         self.totals_first = w.Checkbox(
-            description="a series shows the range's total first (one request more)", value=True, indent=False
+            description=_("a series shows the range's total first (one request more)"),
+            value=True,
+            indent=False,
+            layout=w.Layout(width="auto"),
         )
         # the wire format is a developer's choice (the frame is the same): out of the analyst's way
         self.advanced = w.Accordion(
             children=[w.HBox([self.fmt_dropdown, self.totals_first], layout=_WRAP)], selected_index=None
         )
-        self.advanced.set_title(0, "Advanced: wire format, totals first")
+        self.advanced.set_title(0, _("Advanced: wire format, totals first"))
         self.granularity_dropdown = w.Dropdown(
-            description="Granularity", options=list(GRANULARITY), value="total", style=style, layout=narrow
+            description=_("Granularity"), options=_choices(GRANULARITY), value="total", style=style, layout=narrow
         )
         self.metric_dropdown = w.Dropdown(
-            description="Metric",
-            options=[(f"{LABELS[m]} ({m})", m) for m in ("sms", "credit", "debit")],
+            description=_("Metric"),
+            options=[(f"{_(LABELS[m])} ({m})", m) for m in ("sms", "credit", "debit")],
             value="sms",
             style=style,
             layout=w.Layout(width="300px"),
         )
-        self.fetch_button = w.Button(description="Fetch", button_style="primary", icon="download")
-        self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
+        self.fetch_button = w.Button(description=_("Fetch"), button_style="primary", icon="download")
+        self.cancel_button = w.Button(description=_("Cancel"), disabled=True, icon="stop")
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="200px"))
         self.progress_label = w.Label(value="")
         self.confirm_text = w.HTML(value="")
-        self.confirm_button = w.Button(description="Fetch anyway", button_style="warning")
-        self.decline_button = w.Button(description="Not now")
+        self.confirm_button = w.Button(
+            description=_("Fetch anyway"), button_style="warning", layout=w.Layout(width="auto")
+        )
+        self.decline_button = w.Button(description=_("Not now"), layout=w.Layout(width="auto"))
         self.confirm_box = w.VBox(
             [self.confirm_text, w.HBox([self.confirm_button, self.decline_button])], layout=w.Layout(display="none")
         )
         self.coverage_label = w.HTML(value="")
-        self.login_text = w.Text(description="Login", value=login or "", style=style, layout=narrow)
-        self.password = w.Password(description="Password", style=style, layout=narrow)
-        self.connect_button = w.Button(description="Connect")
+        self.login_text = w.Text(description=_("Login"), value=login or "", style=style, layout=narrow)
+        self.password = w.Password(description=_("Password"), style=style, layout=narrow)
+        self.connect_button = w.Button(description=_("Connect"))
         self.credentials_note = w.HTML(
-            value="No SMSC password in the environment: enter the login and password here (they are not saved)."
+            value=html.escape(
+                _("No SMSC password in the environment: enter the login and password here (they are not saved).")
+            )
         )
         self.credentials_box = w.VBox(
             [self.credentials_note, w.HBox([self.login_text, self.password, self.connect_button], layout=_WRAP)]
@@ -167,12 +206,12 @@ class StatsDashboard(AnswerView):
         self._ask_credentials(self.client is None)
         self._started_with = self.client
         if self.client is None:
-            self.set_status("Enter the SMSC login and password above and click Connect.")
+            self.set_status(_("Enter the SMSC login and password above and click Connect."))
         self.account_dropdown = w.Dropdown(
-            description="Account", options=[], style=style, layout=w.Layout(width="300px", display="none")
+            description=_("Account"), options=[], style=style, layout=w.Layout(width="300px", display="none")
         )
         self.compare_accounts = w.SelectMultiple(
-            description="Compare", options=[], rows=3, style=style, layout=w.Layout(width="300px", display="none")
+            description=_("Compare"), options=[], rows=3, style=style, layout=w.Layout(width="300px", display="none")
         )
         self._named_accounts()
         self.account_dropdown.observe(self._on_account, names="value")
@@ -210,13 +249,15 @@ class StatsDashboard(AnswerView):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         data = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
-        data["text/plain"] = "StatsDashboard: pick a period and click Fetch"
+        with i18n.using(self.lang):
+            data["text/plain"] = _("StatsDashboard: pick a period and click Fetch")
         return data
 
     def __repr__(self) -> str:
         return "StatsDashboard()"
 
-    def _update_coverage(self, _: Any = None) -> None:
+    @speaks
+    def _update_coverage(self, change: Any = None) -> None:
         """Say how much of the chosen range is cached and what the rest costs (sends nothing)."""
         client = self.client
         if client is None or self._thread is not None:
@@ -227,9 +268,10 @@ class StatsDashboard(AnswerView):
             flags = {k: params[k] for k in ("mycur", "balance2", "fmt")}
             if params["freq"] is None:
                 cached = client.cached(params["start"], params["end"], **flags) is not None
-                text = "This period is cached." if cached else "This period is not cached yet: one request."
+                text = _("This period is cached.") if cached else _("This period is not cached yet: one request.")
             else:
-                text = f"Cache: {client.coverage(params['start'], params['end'], params['freq'], **flags)}."
+                coverage = client.coverage(params["start"], params["end"], params["freq"], **flags)
+                text = _("Cache: {coverage}.").format(coverage=coverage)
         except SmsStatsError:
             text = ""
         self.coverage_label.value = f'<span class="smsstats-coverage" style="color:#555">{html.escape(text)}</span>'
@@ -241,7 +283,8 @@ class StatsDashboard(AnswerView):
         self.credentials_box.layout.display = None if ask else "none"
         self.fetch_button.disabled = self.client is None
 
-    def _on_connect(self, _: Any = None) -> None:
+    @speaks
+    def _on_connect(self, button: Any = None) -> None:
         login, psw = self.login_text.value.strip() or None, self.password.value or None
         self.password.value = ""  # never keep the secret in the widget state
         old = self.client
@@ -258,7 +301,10 @@ class StatsDashboard(AnswerView):
         self._update_coverage()
         # not "connected": the password is checked by the first Fetch (checking now would spend a login)
         self.set_status(
-            f"Login {html.escape(login or '')} set: SMSC checks the password at the first <b>Fetch</b>.", raw=True
+            _("Login {login} set: SMSC checks the password at the first <b>Fetch</b>.").format(
+                login=html.escape(login or "")
+            ),
+            raw=True,
         )
 
     #: The picker's first choice: the client the dashboard was started with (the environment or the demo).
@@ -274,13 +320,14 @@ class StatsDashboard(AnswerView):
             self.set_status(friendly_error(exc), error=True)
             names = []
         if names:
-            self.account_dropdown.options = [self.STARTED_WITH, *names]
+            self.account_dropdown.options = [(_(self.STARTED_WITH), self.STARTED_WITH), *[(n, n) for n in names]]
             self.account_dropdown.value = self.STARTED_WITH
             self.account_dropdown.layout.display = None
         if len(names) > 1:  # several side by side: pick two or more here
             self.compare_accounts.options = names
             self.compare_accounts.layout.display = None
 
+    @speaks
     def _on_account(self, change: Any = None) -> None:
         """Another named account: a client for it (its login, server and secret), the answer cleared."""
         name = self.account_dropdown.value
@@ -302,14 +349,15 @@ class StatsDashboard(AnswerView):
         self.fetch_button.disabled = client is None
         self._update_coverage()
         if client is not None:
-            self.set_status(f"Account {name}: pick a period and click Fetch.")
+            self.set_status(_("Account {name}: pick a period and click Fetch.").format(name=name))
 
     # -- callbacks ---------------------------------------------------------------------------------
-    def _on_cancel(self, _: Any = None) -> None:
+    @speaks
+    def _on_cancel(self, button: Any = None) -> None:
         self._cancel.set()
-        self.set_status("Cancelling after the current request…")
+        self.set_status(_("Cancelling after the current request…"))
 
-    def _on_preset(self, _: Any = None) -> None:
+    def _on_preset(self, change: Any = None) -> None:
         """A preset fills both date pickers (on the server's calendar); sends nothing."""
         name = self.preset_dropdown.value
         if name in PRESETS:
@@ -318,7 +366,7 @@ class StatsDashboard(AnswerView):
     def _read_inputs(self) -> dict[str, Any]:
         start, end = self.start_picker.value, self.end_picker.value
         if start is None or end is None:
-            raise QueryError("pick both a start and an end date")
+            raise said(QueryError, "pick both a start and an end date")
         params = {
             "start": start,
             "end": end,
@@ -339,7 +387,8 @@ class StatsDashboard(AnswerView):
         picked = [str(x) for x in self.compare_accounts.value]
         return picked if len(picked) > 1 else []
 
-    def _on_fetch(self, _: Any = None) -> None:
+    @speaks
+    def _on_fetch(self, button: Any = None) -> None:
         if self._thread is not None or self.client is None:
             return
         self.confirm_box.layout.display = "none"
@@ -367,27 +416,35 @@ class StatsDashboard(AnswerView):
             eta = self.client.eta(requests)
         if eta > self.confirm_above:
             self._pending = params
-            self.confirm_text.value = (
-                f"This needs <b>{requests} request(s)</b>: about <b>{html.escape(format_duration(eta))}</b> "
-                f"under {html.escape(self._limit_words())}"
-                + (" (one of them for the range's total, shown first)" if self._plan["total_first"] == "fetch" else "")
-                + ". What is fetched is cached, and Cancel keeps it."
+            first = (
+                _(" (one of them for the range's total, shown first)") if self._plan["total_first"] == "fetch" else ""
+            )
+            self.confirm_text.value = _(
+                "This needs <b>{requests}</b>: about <b>{eta}</b> under {limit}{first}. "
+                "What is fetched is cached, and Cancel keeps it."
+            ).format(
+                requests=html.escape(requests_words(requests)),
+                eta=html.escape(format_duration(eta)),
+                limit=html.escape(self._limit_words()),
+                first=first,  # our own words, no markup
             )
             self.confirm_box.layout.display = None
-            self.set_status("Waiting for your confirmation.")
+            self.set_status(_("Waiting for your confirmation."))
             return
         self._start(params)
 
-    def _on_confirm(self, _: Any = None) -> None:
+    @speaks
+    def _on_confirm(self, button: Any = None) -> None:
         params, self._pending = self._pending, None
         self.confirm_box.layout.display = "none"
         if params is not None and self._thread is None:
             self._start(params)
 
-    def _on_decline(self, _: Any = None) -> None:
+    @speaks
+    def _on_decline(self, button: Any = None) -> None:
         self._pending = None
         self.confirm_box.layout.display = "none"
-        self.set_status("Not fetched. Pick a shorter period or a coarser granularity.")
+        self.set_status(_("Not fetched. Pick a shorter period or a coarser granularity."))
 
     def _total_first(self, params: dict[str, Any]) -> str | None:
         """For a series that will wait on the rate limit (more periods to fetch than one window
@@ -421,7 +478,7 @@ class StatsDashboard(AnswerView):
         self.cancel_button.disabled = False
         self.progress.value, self.progress.max = 0, 1
         self.progress_label.value = ""
-        self.set_status("Fetching…")
+        self.set_status(_("Fetching…"))
         self._running = dict(params)  # the fetch under way (its cache line is kept current)
         self._last_draw = 0.0
         self._thread = threading.Thread(target=self._run, args=(params,), name="smsstats-dashboard", daemon=True)
@@ -436,6 +493,7 @@ class StatsDashboard(AnswerView):
         return True
 
     # -- the background fetch ----------------------------------------------------------------------------
+    @speaks
     def _run(self, params: dict[str, Any]) -> None:
         client = self.client
         assert client is not None
@@ -456,7 +514,9 @@ class StatsDashboard(AnswerView):
                     total = client.fetch(start, end, **params, on_wait=self._on_wait)
                     self._plan["fetched"] += 0 if total.attrs.get("from_cache") else 1
                     self._range_total = total
-                    self.show(total, note=" The series is loading, newest first; the chart fills as it arrives.")
+                    self.show(
+                        total, note=" " + _("The series is loading, newest first; the chart fills as it arrives.")
+                    )
                     order = "newest"
                 df = client.fetch_series(
                     start,
@@ -475,12 +535,12 @@ class StatsDashboard(AnswerView):
             self.error = exc
             partial = getattr(exc, "partial", None)
             if isinstance(partial, pd.DataFrame) and len(partial):
-                self.show(partial, note=" Partial: what was fetched before the error is shown and cached.")
+                self.show(partial, note=" " + _("Partial: what was fetched before the error is shown and cached."))
             else:
                 self.clear_answer()
             self.set_status(friendly_error(exc), error=True)
             if isinstance(exc, AuthError):
-                self._ask_credentials(True, "Enter the login and password again (they are not saved).")
+                self._ask_credentials(True, _("Enter the login and password again (they are not saved)."))
                 if client.login:
                     self.login_text.value = client.login
             logger.info("dashboard fetch failed: %s", type(exc).__name__)
@@ -502,7 +562,7 @@ class StatsDashboard(AnswerView):
             df = fetch_accounts(names, start, end, freq=freq, cache=self.client.settings.cache, **params)
         except AccountsError as exc:
             failed = "; ".join(f"{name}: {friendly_error(e)}" for name, e in exc.errors.items())
-            self._note = f" Not shown: {failed}"
+            self._note = " " + _("Not shown: {failed}").format(failed=failed)
             df = exc.partial
         else:
             self._note = ""
@@ -522,17 +582,23 @@ class StatsDashboard(AnswerView):
         if shown is not None and len(shown):
             self.show_plot(shown)
             self.set_status(
-                f"Loading: {partial.attrs.get('start')} – {partial.attrs.get('end')} of "
-                f"{partial.attrs.get('requested_start')} – {partial.attrs.get('requested_end')} so far "
-                "(newest first). The figures above are SMSC's totals for the whole range."
+                _(
+                    "Loading: {got} of {asked} so far (newest first). "
+                    "The figures above are SMSC's totals for the whole range."
+                ).format(
+                    got=i18n.format_span(partial.attrs.get("start"), partial.attrs.get("end")),
+                    asked=i18n.format_span(partial.attrs.get("requested_start"), partial.attrs.get("requested_end")),
+                )
             )
 
     def _limit_words(self) -> str:
         """The client's real limit in words ("the limit of 3 requests per 60 s")."""
         if self.client is None:
-            return "the rate limit"
+            return _("the rate limit")
         count, per = self.client.rate_limit
-        return f"the limit of {count} requests per {per:g} s"
+        return i18n.ngettext(
+            "the limit of {count} requests per {per} s", "the limit of {count} requests per {per} s", count
+        ).format(count=count, per=f"{per:g}")
 
     def _on_period(self, done: int, total: int, cached: bool) -> None:
         self.progress.max = total
@@ -550,11 +616,17 @@ class StatsDashboard(AnswerView):
         request is added to it, never written over it."""
         done, total = self.progress.value, self.progress.max
         left = max(0, self._plan["requests"] - self._plan["fetched"])
-        parts = [f"{done} of {total} periods done, {total - done} to go"]
+        parts = [
+            i18n.ngettext(
+                "{done} of {total} periods done, {left} to go", "{done} of {total} periods done, {left} to go", total
+            ).format(done=done, total=total, left=total - done)
+        ]
         if left and self.client is not None:
-            parts.append(f"about {format_duration(self.client.eta(left))} left")
+            parts.append(_("about {eta} left").format(eta=format_duration(self.client.eta(left))))
         if seconds is not None and seconds >= 1:
-            parts.append(f"next request in {seconds:.0f} s ({self._limit_words()})")
+            parts.append(
+                _("next request in {seconds} s ({limit})").format(seconds=f"{seconds:.0f}", limit=self._limit_words())
+            )
         self.progress_label.value = "; ".join(parts)
 
     def _update_cache_line(self) -> None:
@@ -564,31 +636,39 @@ class StatsDashboard(AnswerView):
         if self._running is None or self._running.get("freq") is None or not total:
             return
         missing = max(0, self._plan["requests"] - self._plan["fetched"])
-        text = f"Cache: {total} periods: {total - missing} cached, {missing} still to fetch ({done} done)."
+        text = i18n.ngettext(
+            "Cache: {total} periods: {cached} cached, {missing} still to fetch ({done} done).",
+            "Cache: {total} periods: {cached} cached, {missing} still to fetch ({done} done).",
+            total,
+        ).format(total=total, cached=total - missing, missing=missing, done=done)
         self.coverage_label.value = f'<span class="smsstats-coverage" style="color:#555">{html.escape(text)}</span>'
 
 
 _WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 
 
-def dashboard(*, today: dt.date | None = None) -> StatsDashboard:
+def dashboard(*, today: dt.date | None = None, lang: str | None = None) -> StatsDashboard:
     """The dashboard for a notebook or Voilà, in every credential state.
 
     With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
     ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
-    neither it starts the embedded demo server. It never raises for missing credentials.
+    neither it starts the embedded demo server. It never raises for missing credentials. ``lang``:
+    the page's language (default: ``$SMSSTATS_LANG``, else the locale, else English).
     """
     env = Environment.read()
     if env.has_credentials:
         try:
-            return StatsDashboard(StatsClient(), today=today)
+            return StatsDashboard(StatsClient(), today=today, lang=lang)
         except QueryError:  # a login without a password: ask for it in the page
-            return StatsDashboard(None, today=today, login=env.login)
+            return StatsDashboard(None, today=today, login=env.login, lang=lang)
     session = connect()
-    dash = StatsDashboard(session.client, today=today)
+    dash = StatsDashboard(session.client, today=today, lang=lang)
     dash.session = session
-    dash.set_status(
-        "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
-        "Pick a period and click Fetch."
-    )
+    with i18n.using(dash.lang):
+        dash.set_status(
+            _(
+                "Demo mode: the embedded demo server on this machine (synthetic data, no account needed). "
+                "Pick a period and click Fetch."
+            )
+        )
     return dash

@@ -6,6 +6,7 @@ import argparse
 import time
 from collections.abc import Callable, Sequence
 
+from ..i18n import gettext_ as _
 from .server import FAULTS, DemoServer
 
 __all__ = ["add_arguments", "main", "serve_forever"]
@@ -14,9 +15,14 @@ __all__ = ["add_arguments", "main", "serve_forever"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo server's options (shared by both entry points)."""
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds (default 60)")
-    parser.add_argument("--limit", type=int, default=3, help="requests per window (default 3)")
-    parser.add_argument("--fault", action="append", default=[], help=f"queue a fault ({', '.join(FAULTS)}, errorN)")
+    parser.add_argument("--window", type=float, default=60.0, help=_("rate-limit window in seconds (default 60)"))
+    parser.add_argument("--limit", type=int, default=3, help=_("requests per window (default 3)"))
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help=_("queue a fault ({faults}, errorN)").format(faults=", ".join(FAULTS)),
+    )
 
 
 def serve_forever(

@@ -85,7 +85,7 @@ def test_a_budget_from_the_command_line(
     assert main(args) == 0
     budgets = [r["json"] for r in hook.received if r["json"]["kind"] == "budget"]
     assert [b["first_day"] for b in budgets] == ["2024-05-14"] and budgets[0]["login"] == "(all logins)"
-    assert "over the daily limit of 3,500.00 RUR" in budgets[0]["text"]
+    assert "over the daily limit of RUB 3,500.00" in budgets[0]["text"]
 
 
 def test_sync_sends_the_alerts_after_its_pass(

@@ -24,7 +24,7 @@ def test_totals_cost_per_message_and_currencies() -> None:
     assert s.spent == {"KZT": 7.0, "RUR": 750.5} and s.paid_in == {"KZT": 0.0, "RUR": 1000.0}
     assert s.cost_per_message["RUR"] == pytest.approx(750.5 / 400) and s.cost_per_message["KZT"] == 0.7
     assert s.messages_change is None and not s.compared
-    assert "410 messages from 3 login(s)" in str(s) and "750.50 RUR spent, 1.88 RUR per message" in str(s)
+    assert "410 messages from 3 login(s)" in str(s) and "RUB 750.50 spent, RUB 1.88 per message" in str(s)
 
 
 def test_change_against_the_previous_period() -> None:
@@ -32,7 +32,7 @@ def test_change_against_the_previous_period() -> None:
     before = frame([("a", 100, 200.0, 0.0, "RUR"), ("b", 0, 0.0, 50.0, "RUR")])
     s = summarize(now, before)
     assert s.compared and s.messages_change == pytest.approx(50.0) and s.spent_change["RUR"] == pytest.approx(50.0)
-    assert "150 messages (+50.0%)" in str(s) and "300.00 RUR spent (+50.0%)" in str(s)
+    assert "150 messages (+50.0%)" in str(s) and "RUB 300.00 spent (+50.0%)" in str(s)
     silent = summarize(now, frame([("a", 0, 0.0, 0.0, "RUR")]))
     assert silent.messages_change is None and "(no messages before)" in str(silent)
 
@@ -47,7 +47,7 @@ def test_previous_period_and_money() -> None:
     assert previous_period(dt.date(2024, 3, 1), dt.date(2024, 3, 1)) == (dt.date(2024, 2, 29), dt.date(2024, 2, 29))
     with pytest.raises(QueryError):
         previous_period(dt.date(2024, 3, 2), dt.date(2024, 3, 1))
-    assert format_money(1234567.891, "RUR") == "1,234,567.89 RUR" and format_money(-0.5) == "-0.50"
+    assert format_money(1234567.891, "RUR") == "RUB 1,234,567.89" and format_money(-0.5) == "-0.50"
 
 
 def test_not_a_stats_frame_is_a_query_error() -> None:

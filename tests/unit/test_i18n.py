@@ -45,7 +45,11 @@ def test_money_numbers_and_dates_as_each_locale_writes_them() -> None:
     with i18n.using("en"):
         assert i18n.format_money(38206.98, "RUR") == "RUB 38,206.98"
         assert i18n.format_date(dt.date(2024, 2, 1)) == "February 1, 2024"
-        assert format_money(38206.98, "RUR") == "38,206.98 RUR"  # the English tables are unchanged
+        assert format_money(38206.98, "RUR") == "RUB 38,206.98"  # the wire's RUR as ISO writes it
+        assert i18n.format_pct(3.14) == "+3.1%" and i18n.currency_name("RUR") == "RUB"
+    with i18n.using("ru"):
+        assert i18n.format_pct(3.14) == "+3,1\xa0%" and i18n.currency_name("RUR") == "₽"
+        assert i18n.format_span("2024-02-01", "2024-02-29") == "01.02.2024 – 29.02.2024"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +75,7 @@ def test_the_summary_in_both_languages() -> None:
     with i18n.using("en"):
         assert summary.lines() == [
             "18,643 messages from 4 login(s)",
-            "38,206.98 RUR spent, 2.05 RUR per message; 35,961.00 RUR paid in",
+            "RUB 38,206.98 spent, RUB 2.05 per message; RUB 35,961.00 paid in",
         ]
     with i18n.using("ru"):
         assert summary.lines() == [
@@ -90,7 +94,7 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     for _, _, message, _, _ in extract_from_dir(
         str(ROOT / "smsstats_nb"),
         method_map=[("**.py", "python")],
-        keywords={"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2)},
+        keywords={"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2), "said": (2,)},
     ):
         marked.add(message if isinstance(message, str) else message[0])
     with PO.open("rb") as f:

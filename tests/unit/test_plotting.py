@@ -44,7 +44,7 @@ def test_plot_totals_draws_one_bar_per_login(metric: str) -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     assert metric in ax.get_ylabel() and metric in ax.get_title()
     if metric != "sms":
-        assert "RUR" in ax.get_ylabel()
+        assert "RUB" in ax.get_ylabel()  # the wire says RUR; a person reads the ISO code
     assert "2024-01-01" in ax.get_title()
 
 
@@ -135,9 +135,9 @@ def test_a_clipped_last_week_is_marked_not_drawn_as_a_cliff() -> None:
 
 def test_labels_explain_the_wire_names() -> None:
     ax = plot_totals(totals(), "credit")
-    assert ax.get_ylabel() == "spent on messages, RUR (credit)"
+    assert ax.get_ylabel() == "spent on messages, RUB (credit)"
     ax = plot_totals(totals(), "debit")
-    assert ax.get_ylabel() == "paid in, RUR (debit)"
+    assert ax.get_ylabel() == "paid in, RUB (debit)"
     plt.close("all")
 
 
