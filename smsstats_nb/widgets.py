@@ -135,7 +135,12 @@ class StatsDashboard(AnswerView):
             layout=narrow,
         )
         self.top_input = w.BoundedIntText(
-            value=TOP, min=1, max=200, description=_("Top logins"), style=style, layout=w.Layout(width="200px")
+            value=TOP,
+            min=1,
+            max=200,
+            description=_("Top logins"),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="auto"),
         )
         self.totals_first = w.Checkbox(
             description=_("a series shows the range's total first (one request more)"),
@@ -156,7 +161,7 @@ class StatsDashboard(AnswerView):
             options=[(f"{_(LABELS[m])} ({m})", m) for m in ("sms", "credit", "debit")],
             value="sms",
             style=style,
-            layout=w.Layout(width="300px"),
+            layout=w.Layout(width="360px"),  # the longest Russian label whole
         )
         self.fetch_button = w.Button(description=_("Fetch"), button_style="primary", icon="download")
         self.cancel_button = w.Button(description=_("Cancel"), disabled=True, icon="stop")

@@ -69,7 +69,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             _fetch_and_wait(page, "4 rows for 2024-01-01 – 2024-01-31")
             table = page.locator("table.smsstats-table").inner_text()
             assert "demo_shop" in table and "11,104" in table and "22,033.67" in table and "демо_маркет" in table
-            assert "spent on messages, RUR (credit)" in table
+            assert "spent on messages, RUB (credit)" in table
             assert "18,643 messages" in page.locator(".smsstats-summary").inner_text()
             _fetch_and_wait(page, "from the cache")
             assert page.locator("table.smsstats-table").count() == 1  # one answer on the page, not two
