@@ -154,7 +154,7 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
     def report_line(name: str, report: Any) -> None:
         out(f"{name}: {report}")
 
-    _, errors = sync_accounts(
+    _reports, errors = sync_accounts(
         _names(a),
         a.since,
         a.until,

@@ -45,7 +45,7 @@ def speaks(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any
         with i18n.using(self.lang):
             return method(self, *args, **kwargs)
 
-    return inner
+    return inner  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 def labels(df: pd.DataFrame) -> pd.Series:

@@ -358,7 +358,7 @@ def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, 
             )
     if forecast is not None and len(forecast):
         for r in forecast.itertuples():
-            days_left = ngettext("{n} day(s) left", "{n} day(s) left", int(r.days_left)).format(n=r.days_left)
+            days_left = ngettext("{n} day(s) left", "{n} day(s) left", int(str(r.days_left))).format(n=r.days_left)
             words = html.escape(
                 _("Month-end forecast for {month} (as of {day}, {left}), all logins:").format(
                     month=r.month, day=format_day(r.as_of), left=days_left

@@ -37,6 +37,7 @@ __all__ = [
     "localized",
     "ngettext",
     "resolve",
+    "set_language",
     "speaking",
     "using",
 ]
@@ -51,6 +52,8 @@ ISO = {"RUR": "RUB"}
 BABEL = {"en": "en_US", "ru": "ru_RU"}
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("smsstats_lang", default=None)
+#: The language :func:`set_language` chose for this process (a notebook's kernel), else None.
+_chosen: list[str] = []
 
 
 def resolve(value: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -70,7 +73,16 @@ def resolve(value: str | None = None, environ: Mapping[str, str] | None = None) 
 
 def current() -> str:
     """The language in force: the one :func:`using` set, else the environment's."""
-    return _current.get() or resolve()
+    return _current.get() or (_chosen[-1] if _chosen else None) or resolve()
+
+
+def set_language(lang: str | None) -> str:
+    """The language of everything this process shows from now on (a notebook's first cell:
+    ``i18n.set_language("ru")``); None goes back to the environment's. Returns the code in force."""
+    _chosen.clear()
+    if lang is not None:
+        _chosen.append(resolve(lang))
+    return current()
 
 
 @contextlib.contextmanager

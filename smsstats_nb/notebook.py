@@ -44,16 +44,17 @@ class NotebookSession:
     def describe(self) -> str:
         """One stable sentence on what this session talks to (no port, path or secret)."""
         limit, per = self.client.rate_limit
+        from .i18n import gettext_ as _
+
         if self.server is not None:
-            return (
-                f"Demo mode: no SMSC_LOGIN or SMSC_APIKEY is set, so this notebook talks to the embedded "
-                f"demo server on 127.0.0.1 (login {self.server.login!r}, {limit} requests per {per:g} s, "
+            return _(
+                "Demo mode: no SMSC_LOGIN or SMSC_APIKEY is set, so this notebook talks to the embedded "
+                "demo server on 127.0.0.1 (login {login}, {limit} requests per {per} s, "
                 "the demo's own cache, kept across kernels)."
-            )
-        who = f"login {self.client.login!r}" if self.client.login else "an API key"
-        return (
-            f"SMSC mode: {self.client.base_url} as {who}, {limit} requests per {per:g} s, "
-            f"cache in {self.client.cache_dir}."
+            ).format(login=repr(self.server.login), limit=limit, per=f"{per:g}")
+        who = _("login {login}").format(login=repr(self.client.login)) if self.client.login else _("an API key")
+        return _("SMSC mode: {url} as {who}, {limit} requests per {per} s, cache in {cache}.").format(
+            url=self.client.base_url, who=who, limit=limit, per=f"{per:g}", cache=self.client.cache_dir
         )
 
     def __repr__(self) -> str:

@@ -87,7 +87,7 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
         return ax
     import matplotlib.pyplot as plt
 
-    _, new = plt.subplots(figsize=size, layout="constrained")
+    _fig, new = plt.subplots(figsize=size, layout="constrained")
     return new
 
 

@@ -41,7 +41,9 @@ def test_the_dashboard_in_russian_at_1000_and_1366_px(tmp_path: Path) -> None:
             )
             page.wait_for_timeout(800)
             kpis = page.locator(".smsstats-kpis").inner_text()
-            assert "потрачено, ₽" in kpis and "38\xa0206,98" in kpis  # the currency in the title, the comma in the figure
+            assert (
+                "потрачено, ₽" in kpis and "38\xa0206,98" in kpis
+            )  # the currency in the title, the comma in the figure
             table = page.locator("table.smsstats-table").inner_text()
             assert "потрачено на сообщения, ₽ (credit)" in table and "22\xa0033,67" in table
             app = page.locator(".smsstats-status").evaluate("e => e.closest('.widget-vbox').innerText")
