@@ -87,6 +87,8 @@ class StatsDashboard(AnswerView):
         confirm_above: a fetch whose rate-limit wait exceeds this many seconds asks first.
         lang: the language of the page, its plots and its files (``"en"``, ``"ru"``; default:
             ``$SMSSTATS_LANG``, else the locale, else English).
+        heading: show the app's title and how to use it above the controls (:func:`dashboard`
+            does; a dashboard inside an analysis notebook usually has its own).
     """
 
     def __init__(
@@ -97,13 +99,38 @@ class StatsDashboard(AnswerView):
         login: str | None = None,
         confirm_above: float = CONFIRM_ABOVE,
         lang: str | None = None,
+        heading: bool = False,
     ) -> None:
         self.lang = i18n.language(lang)
         with i18n.using(self.lang):
-            self._build(client, today, login, confirm_above)
+            self._build(client, today, login, confirm_above, heading)
+
+    @staticmethod
+    def _heading_html() -> str:
+        """The app's title and how to use it, in the page's language (an app opens with the
+        analyst's words, not the developer's)."""
+        title = html.escape(_("SMS statistics"))
+        intro = _(
+            "Pick a range (or a preset), the currency and balance flags and the granularity, then click "
+            "<b>Fetch</b>. The headline figures come first, then the chart, then the table; the buttons "
+            "download the table (CSV, Excel) and the chart (PNG)."
+        )
+        return f'<h1 class="smsstats-title">{title}</h1><p class="smsstats-intro">{intro}</p>'
+
+    @staticmethod
+    def _about_html() -> str:
+        """What the page talks to and how to serve it (folded at the foot of the app)."""
+        return _(
+            "It talks to the <b>embedded demo server</b> (127.0.0.1, synthetic data, a short rate-limit window) "
+            "unless <code>SMSC_LOGIN</code> or <code>SMSC_APIKEY</code> is set, in which case it talks to SMSC; "
+            "with a login but no password it asks for the password in the page (never saved). A fetch that "
+            "would wait more than a minute asks first; a series shows the range's total first (one request "
+            "more, in <i>Advanced</i>), then fills newest first. Serve it as an app with "
+            "<code>voila notebooks/04_dashboard.ipynb</code>; <code>SMSSTATS_LANG=ru</code> shows it in Russian."
+        )
 
     def _build(
-        self, client: StatsClient | None, today: dt.date | None, login: str | None, confirm_above: float
+        self, client: StatsClient | None, today: dt.date | None, login: str | None, confirm_above: float, heading: bool
     ) -> None:
         self.client = client
         self.session: Any = None
@@ -232,8 +259,13 @@ class StatsDashboard(AnswerView):
             ]
         )
         self._update_coverage()
+        self.heading = w.HTML(value=self._heading_html() if heading else "")
+        self.about = w.Accordion(children=[w.HTML(value=self._about_html())], selected_index=None)
+        self.about.set_title(0, _("About this page"))
+        self.about.layout.display = None if heading else "none"
         self.widget = w.VBox(
             [
+                self.heading,
                 self.credentials_box,
                 controls,
                 self.confirm_box,
@@ -246,6 +278,7 @@ class StatsDashboard(AnswerView):
                 self.table_tools,
                 self.table_output,
                 self.pager,
+                self.about,
             ],
             layout=w.Layout(width="100%", max_width="1400px"),  # uses the width it has
         )
@@ -652,22 +685,23 @@ class StatsDashboard(AnswerView):
 _WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 
 
-def dashboard(*, today: dt.date | None = None, lang: str | None = None) -> StatsDashboard:
+def dashboard(*, today: dt.date | None = None, lang: str | None = None, heading: bool = True) -> StatsDashboard:
     """The dashboard for a notebook or Voilà, in every credential state.
 
     With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
     ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
     neither it starts the embedded demo server. It never raises for missing credentials. ``lang``:
-    the page's language (default: ``$SMSSTATS_LANG``, else the locale, else English).
+    the page's language (default: ``$SMSSTATS_LANG``, else the locale, else English); ``heading``:
+    the app's title and how to use it above the controls (in that language).
     """
     env = Environment.read()
     if env.has_credentials:
         try:
-            return StatsDashboard(StatsClient(), today=today, lang=lang)
+            return StatsDashboard(StatsClient(), today=today, lang=lang, heading=heading)
         except QueryError:  # a login without a password: ask for it in the page
-            return StatsDashboard(None, today=today, login=env.login, lang=lang)
+            return StatsDashboard(None, today=today, login=env.login, lang=lang, heading=heading)
     session = connect()
-    dash = StatsDashboard(session.client, today=today, lang=lang)
+    dash = StatsDashboard(session.client, today=today, lang=lang, heading=heading)
     dash.session = session
     with i18n.using(dash.lang):
         dash.set_status(
