@@ -32,7 +32,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import QueryError
+from .errors import QueryError, said
 from .settings import Environment, check_base_url
 
 __all__ = [
@@ -64,7 +64,9 @@ def accounts_path(env: Environment | None = None) -> Path:
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise QueryError(f"an account name is letters, digits, '_', '.' or '-' (up to 64), not {name!r}")
+        raise said(
+            QueryError, ("an account name is letters, digits, '_', '.' or '-' (up to 64), not {name}"), name=repr(name)
+        )
     return name
 
 
@@ -158,26 +160,51 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
     try:
         data = tomllib.loads(target.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        raise QueryError(f"the accounts file {str(target)!r} cannot be read: {exc}") from None
+        raise said(
+            QueryError, "the accounts file {value} cannot be read: {exc}", value=repr(str(target)), exc=exc
+        ) from None
     out: dict[str, Account] = {}
     for name, spec in data.items():
         _check_name(name)
         if not isinstance(spec, dict):
-            raise QueryError(f"{target.name}: [{name}] must be a table")
+            raise said(QueryError, "{name}: [{name2}] must be a table", name=target.name, name2=name)
         unknown = sorted(set(spec) - _KEYS)
         if unknown:
             which = ", ".join(unknown)
             if {"psw", "password"} & set(spec):
-                raise QueryError(f"{target.name}: [{name}] holds a password: the file never does (use the keyring)")
-            raise QueryError(f"{target.name}: [{name}] has unknown key(s) {which} (known: {', '.join(sorted(_KEYS))})")
+                raise said(
+                    QueryError,
+                    ("{name}: [{name2}] holds a password: the file never does (use the keyring)"),
+                    name=target.name,
+                    name2=name,
+                )
+            raise said(
+                QueryError,
+                "{name}: [{name2}] has unknown key(s) {which} (known: {choices})",
+                name=target.name,
+                name2=name,
+                which=which,
+                choices=", ".join(sorted(_KEYS)),
+            )
         secret = spec.get("secret", "keyring")
         if secret not in ("keyring", "env"):
-            raise QueryError(f"{target.name}: [{name}] secret must be 'keyring' or 'env', not {secret!r}")
+            raise said(
+                QueryError,
+                "{name}: [{name2}] secret must be 'keyring' or 'env', not {secret}",
+                name=target.name,
+                name2=name,
+                secret=repr(secret),
+            )
         if secret == "env" and not spec.get("env"):
-            raise QueryError(f"{target.name}: [{name}] has secret = 'env' but no env = \"VARIABLE\"")
+            raise said(
+                QueryError,
+                "{name}: [{name2}] has secret = 'env' but no env = \"VARIABLE\"",
+                name=target.name,
+                name2=name,
+            )
         apikey = bool(spec.get("apikey", False))
         if not apikey and not spec.get("login"):
-            raise QueryError(f"{target.name}: [{name}] needs a login (or apikey = true)")
+            raise said(QueryError, "{name}: [{name2}] needs a login (or apikey = true)", name=target.name, name2=name)
         base = spec.get("base_url")
         out[name] = Account(
             name,
@@ -196,17 +223,27 @@ def resolve_names(names: list[str] | str, path: str | os.PathLike[str] | None = 
     where = str(Path(path).expanduser() if path is not None else accounts_path())
     if names == "all":
         if not accounts:
-            raise QueryError(f"no accounts in {where}: add one with smsstats accounts add NAME --login LOGIN")
+            raise said(
+                QueryError,
+                ("no accounts in {where}: add one with smsstats accounts add NAME --login LOGIN"),
+                where=where,
+            )
         return list(accounts.values())
     wanted = [names] if isinstance(names, str) else list(names)
     if not wanted:
-        raise QueryError("no account named: give one or more names, or 'all'")
+        raise said(QueryError, "no account named: give one or more names, or 'all'")
     missing = [n for n in wanted if n not in accounts]
     if missing:
         known = ", ".join(sorted(accounts)) or "none"
-        raise QueryError(f"no account {', '.join(map(repr, missing))} in {where} (known: {known})")
+        raise said(
+            QueryError,
+            "no account {choices} in {where} (known: {known})",
+            choices=", ".join(map(repr, missing)),
+            where=where,
+            known=known,
+        )
     if len(set(wanted)) != len(wanted):
-        raise QueryError("an account is named twice")
+        raise said(QueryError, "an account is named twice")
     return [accounts[n] for n in wanted]
 
 
@@ -245,9 +282,9 @@ def add_account(
     """
     _check_name(name)
     if not apikey and not login:
-        raise QueryError("an account needs --login (or --apikey)")
+        raise said(QueryError, "an account needs --login (or --apikey)")
     if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
-        raise QueryError(f"--env must be a variable name, not {env!r}")
+        raise said(QueryError, "--env must be a variable name, not {env}", env=repr(env))
     account = Account(
         name,
         login=None if apikey else login,
@@ -258,7 +295,7 @@ def add_account(
     )
     if env is None:
         if not secret:
-            raise QueryError("no secret given: nothing stored")
+            raise said(QueryError, "no secret given: nothing stored")
         problem = keyring_problem()
         if problem is not None:
             raise QueryError(problem)
@@ -267,7 +304,7 @@ def add_account(
         try:
             keyring.set_password(KEYRING_SERVICE, f"account:{name}", secret)
         except Exception as exc:  # noqa: BLE001 - every backend failure is one line
-            raise QueryError(f"the OS keyring refused the secret ({type(exc).__name__})") from None
+            raise said(QueryError, "the OS keyring refused the secret ({kind})", kind=type(exc).__name__) from None
     target = Path(path).expanduser() if path is not None else accounts_path()
     accounts = load_accounts(target)
     accounts[name] = account

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .channels import TELEGRAM_API, Channel, EmailChannel, TelegramChannel, WebhookChannel
-from .errors import QueryError
+from .errors import QueryError, said
 from .settings import Environment
 
 __all__ = ["Budget", "Rules", "channels_from", "load_rules"]
@@ -31,11 +31,13 @@ class Budget:
 
     def __post_init__(self) -> None:
         if isinstance(self.limit, bool) or not isinstance(self.limit, (int, float)) or self.limit < 0:
-            raise QueryError(f"a budget's limit must be a number >= 0, not {self.limit!r}")
+            raise said(QueryError, "a budget's limit must be a number >= 0, not {limit}", limit=repr(self.limit))
         if self.per not in ("day", "month"):
-            raise QueryError(f"a budget's per must be 'day' or 'month', not {self.per!r}")
+            raise said(QueryError, "a budget's per must be 'day' or 'month', not {per}", per=repr(self.per))
         if self.metric not in ("credit", "sms"):
-            raise QueryError(f"a budget's metric must be 'credit' or 'sms', not {self.metric!r}")
+            raise said(
+                QueryError, "a budget's metric must be 'credit' or 'sms', not {metric}", metric=repr(self.metric)
+            )
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def channels_from(
     out: list[Channel] = [WebhookChannel(url, secret=env.webhook_secret, **pause) for url in webhooks]
     if emails:
         if not smtp:
-            raise QueryError("--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)")
+            raise said(QueryError, ("--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)"))
         out.append(
             EmailChannel(
                 list(emails),
@@ -85,10 +87,10 @@ def channels_from(
             )
         )
     elif smtp:
-        raise QueryError("--smtp is given without --email: say who gets the message")
+        raise said(QueryError, "--smtp is given without --email: say who gets the message")
     for chat in telegram_chats:
         if not env.telegram_token:
-            raise QueryError("--telegram-chat needs the bot's token in SMSSTATS_TELEGRAM_TOKEN")
+            raise said(QueryError, "--telegram-chat needs the bot's token in SMSSTATS_TELEGRAM_TOKEN")
         api = env.telegram_api or TELEGRAM_API
         out.append(TelegramChannel(chat, env.telegram_token, api_base=api, **pause))
     return out
@@ -121,23 +123,35 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
     try:
         data = tomllib.loads(target.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise QueryError(f"no rules file {str(target)!r}") from None
+        raise said(QueryError, "no rules file {value}", value=repr(str(target))) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        raise QueryError(f"the rules file {target.name!r} cannot be read: {exc}") from None
+        raise said(QueryError, "the rules file {name} cannot be read: {exc}", name=repr(target.name), exc=exc) from None
     known = {"metric", "threshold", "budget", "channels", "incident_channels"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise QueryError(f"{target.name}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise said(
+            QueryError,
+            "{name}: unknown setting(s) {choices} (known: {choices2})",
+            name=target.name,
+            choices=", ".join(unknown),
+            choices2=", ".join(sorted(known)),
+        )
     env = env or Environment.read()
     named: dict[str, tuple[Channel, ...]] = {}
     for name, spec in dict(data.get("channels", {})).items():
         if not isinstance(spec, dict):
-            raise QueryError(f"{target.name}: [channels.{name}] must be a table")
+            raise said(QueryError, "{name}: [channels.{name2}] must be a table", name=target.name, name2=name)
         hooks = [spec["webhook"]] if "webhook" in spec else []
         if "webhook_env" in spec:
             url = Environment.variable(str(spec["webhook_env"]))
             if not url:
-                raise QueryError(f"{target.name}: [channels.{name}] names {spec['webhook_env']}, which is not set")
+                raise said(
+                    QueryError,
+                    "{name}: [channels.{name2}] names {value}, which is not set",
+                    name=target.name,
+                    name2=name,
+                    value=spec["webhook_env"],
+                )
             hooks.append(url)
         emails = spec.get("email", [])
         emails = [emails] if isinstance(emails, str) else list(emails)
@@ -154,23 +168,29 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
                 )
             )
         except QueryError as exc:
-            raise QueryError(f"{target.name}: [channels.{name}]: {exc}") from None
+            raise said(QueryError, "{name}: [channels.{name2}]: {exc}", name=target.name, name2=name, exc=exc) from None
 
     def names(value: object, where: str) -> tuple[str, ...] | None:
         if value is None:
             return None
         listed = [value] if isinstance(value, str) else value
         if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
-            raise QueryError(f"{target.name}: {where} must be a list of channel names")
+            raise said(QueryError, "{name}: {where} must be a list of channel names", name=target.name, where=where)
         missing = [v for v in listed if v not in named]
         if missing:
-            raise QueryError(f"{target.name}: {where} names unknown channel(s) {', '.join(missing)}")
+            raise said(
+                QueryError,
+                "{name}: {where} names unknown channel(s) {choices}",
+                name=target.name,
+                where=where,
+                choices=", ".join(missing),
+            )
         return tuple(listed)
 
     budgets = []
     for i, spec in enumerate(data.get("budget", []), 1):
         if not isinstance(spec, dict) or "limit" not in spec:
-            raise QueryError(f"{target.name}: budget {i} needs a limit")
+            raise said(QueryError, "{name}: budget {i} needs a limit", name=target.name, i=i)
         try:
             budgets.append(
                 Budget(
@@ -182,13 +202,15 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
                 )
             )
         except QueryError as exc:
-            raise QueryError(f"{target.name}: budget {i}: {exc}") from None
+            raise said(QueryError, "{name}: budget {i}: {exc}", name=target.name, i=i, exc=exc) from None
     metric = data.get("metric", "credit")
     if metric not in ("credit", "sms"):
-        raise QueryError(f"{target.name}: metric must be 'credit' or 'sms', not {metric!r}")
+        raise said(
+            QueryError, "{name}: metric must be 'credit' or 'sms', not {metric}", name=target.name, metric=repr(metric)
+        )
     threshold = data.get("threshold", 5.0)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        raise QueryError(f"{target.name}: threshold must be a positive number")
+        raise said(QueryError, "{name}: threshold must be a positive number", name=target.name)
     return Rules(
         metric=metric,
         threshold=float(threshold),

@@ -33,7 +33,7 @@ from .analysis import format_money
 from .channels import Channel, ChannelError
 from .client import StatsClient
 from .credentials import service_host
-from .errors import QueryError
+from .errors import QueryError, said
 from .i18n import N_, ngettext
 from .i18n import gettext_ as _
 from .monitoring import budget_breaches, incidents
@@ -326,15 +326,19 @@ def check(
     rules = rules or Rules()
     metric = metric or rules.metric
     if metric not in ("credit", "sms"):
-        raise QueryError(f"metric must be 'credit' or 'sms', not {metric!r}")
+        raise said(QueryError, "metric must be 'credit' or 'sms', not {metric}", metric=repr(metric))
     defaults = tuple(channels)
     all_budgets = (*rules.budgets, *budgets)
     if not dry_run and not defaults and not rules.channels:
-        raise QueryError("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
+        raise said(
+            QueryError, ("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
+        )
     first = coerce_date(since, "since")
     through = coerce_date(as_of, "as_of") if as_of is not None else moscow_today() - dt.timedelta(days=1)
     if through < first:
-        raise QueryError(f"--since ({first}) is after the last day judged ({through})")
+        raise said(
+            QueryError, "--since ({first}) is after the last day judged ({through})", first=first, through=through
+        )
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
     service = service_host(client.base_url)
     identity = client.transport.identity

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from . import i18n
-from .errors import QueryError
+from .errors import QueryError, said
 from .i18n import N_, ngettext
 from .i18n import gettext_ as _
 from .query import DateLike, coerce_date, period_of
@@ -72,7 +72,7 @@ def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
     :func:`~smsstats_nb.query.coerce_date` takes: ``"2024-02-01"``, ``"01.02.2024"``, a date …)."""
     start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
-        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+        raise said(QueryError, "the period ends ({end}) before it starts ({start})", end=end, start=start)
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
 
@@ -84,7 +84,7 @@ def previous_calendar_period(start: DateLike, end: DateLike) -> tuple[dt.date, d
     week, and for any other range the same number of days just before it."""
     start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
-        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+        raise said(QueryError, "the period ends ({end}) before it starts ({start})", end=end, start=start)
     for freq in ("YS", "QS", "MS", "W"):
         if period_of(start, freq) == (start, end):
             return period_of(start - dt.timedelta(days=1), freq)
@@ -97,7 +97,7 @@ def year_earlier(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
     days, against February 2023, 28)."""
     start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
-        raise QueryError(f"the period ends ({end}) before it starts ({start})")
+        raise said(QueryError, "the period ends ({end}) before it starts ({start})", end=end, start=start)
 
     def back(day: dt.date) -> dt.date:
         last = period_of(day.replace(day=1, year=day.year - 1), "MS")[1]
@@ -201,7 +201,7 @@ def summarize(df: pd.DataFrame, previous: pd.DataFrame | None = None) -> Summary
         if not isinstance(frame, pd.DataFrame) or not {"login", "sms", "credit", "debit", "currency"} <= set(
             frame.columns
         ):
-            raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
+            raise said(QueryError, "{name} must be a stats DataFrame (login, sms, credit, debit, currency)", name=name)
     by_cur = df.groupby("currency", observed=True, sort=True)[["sms", "credit", "debit"]].sum()
     spent = {str(c): float(v) for c, v in by_cur["credit"].items()}
     paid = {str(c): float(v) for c, v in by_cur["debit"].items()}

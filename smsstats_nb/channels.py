@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import QueryError, SmsStatsError
+from .errors import QueryError, SmsStatsError, said
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -69,9 +69,9 @@ def _digest(*parts: str) -> str:
 
 def _http_url(url: object, what: str) -> str:
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise QueryError(f"{what} must be an http(s) URL")
+        raise said(QueryError, "{what} must be an http(s) URL", what=what)
     if urlsplit(url).password is not None:
-        raise QueryError(f"{what} must not carry a user name and password")
+        raise said(QueryError, "{what} must not carry a user name and password", what=what)
     return url
 
 
@@ -175,9 +175,9 @@ class TelegramChannel:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not str(chat_id).strip():
-            raise QueryError("a Telegram chat id is needed (--telegram-chat)")
+            raise said(QueryError, "a Telegram chat id is needed (--telegram-chat)")
         if not token:
-            raise QueryError("a Telegram bot token is needed: set SMSSTATS_TELEGRAM_TOKEN")
+            raise said(QueryError, "a Telegram bot token is needed: set SMSSTATS_TELEGRAM_TOKEN")
         self.chat_id = str(chat_id).strip()
         self._token = token
         self._base = _http_url(api_base, "the Telegram API address").rstrip("/")
@@ -234,12 +234,14 @@ class EmailChannel:
     ) -> None:
         addresses = [a.strip() for a in to if a and a.strip()]
         if not addresses or any("@" not in a for a in addresses):
-            raise QueryError("e-mail alerts need addresses like ops@example.com (--email)")
+            raise said(QueryError, "e-mail alerts need addresses like ops@example.com (--email)")
         parts = urlsplit(smtp or "")
         if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
-            raise QueryError("--smtp must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]")
+            raise said(
+                QueryError, ("--smtp must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]")
+            )
         if parts.password is not None or parts.username is not None:
-            raise QueryError("--smtp must not carry a user name or password: set SMSSTATS_SMTP_USER/_PASSWORD")
+            raise said(QueryError, ("--smtp must not carry a user name or password: set SMSSTATS_SMTP_USER/_PASSWORD"))
         self.to = addresses
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]

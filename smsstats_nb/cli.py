@@ -27,7 +27,7 @@ from .errors import (
     SmsStatsError,
     said,
 )
-from .i18n import argparse_words, ngettext, using
+from .i18n import argparse_words, current, format_day, ngettext, using
 from .i18n import gettext_ as _
 
 __all__ = ["EXIT_CODES", "main"]
@@ -278,17 +278,20 @@ def _show(df: Any, a: argparse.Namespace) -> None:
 
 def _heading(df: Any) -> str:
     """The line above a printed table: what it is, which period, where it came from."""
+    from .i18n import currency_name, ngettext
     from .i18n import gettext_ as _
-    from .i18n import ngettext
     from .query import FREQS
 
     start, end = df.attrs.get("start"), df.attrs.get("end")
+    if current() != "en":  # the days and the currency as the language writes them
+        start, end = format_day(start), format_day(end)
     span = start if start == end else f"{start} .. {end}"
     source = _("from the cache") if df.attrs.get("from_cache") else _("from the server")
     freq = df.attrs.get("freq")
     what = _("statistics by {period}").format(period=_(FREQS.get(freq, freq))) if freq else _("statistics")
     flags = [name for name in ("mycur", "balance2") if df.attrs.get(name)]
-    currencies = ", ".join(sorted({str(c) for c in df["currency"].dropna().unique()})) if len(df) else ""
+    names = sorted({str(c) for c in df["currency"].dropna().unique()}) if len(df) else []
+    currencies = ", ".join(c if current() == "en" else currency_name(c) for c in names)
     extra = "".join(f", {x}" for x in (*flags, currencies) if x)
     rows = ngettext("{n} row", "{n} rows", len(df)).format(n=len(df))
     return f"{what} {span} ({rows}, {source}{extra}):"
@@ -345,7 +348,10 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         df = client.fetch(a.start, a.end)
         source = _("from the cache") if df.attrs["from_cache"] else _("from the server")
         logins = ngettext("{n} login", "{n} logins", len(df)).format(n=len(df))
-        out(f"{_('statistics')} {df.attrs['start']} .. {df.attrs['end']} ({logins}, {source}):")
+        first, last = df.attrs["start"], df.attrs["end"]
+        if current() != "en":
+            first, last = format_day(first), format_day(last)
+        out(f"{_('statistics')} {first} .. {last} ({logins}, {source}):")
         out(text_table(df))
         csv_path = folder / "stats.csv"
         png_path = folder / "sms_per_login.png"

@@ -24,7 +24,7 @@ from . import sync as _sync
 from .clock import SYSTEM, Clock
 from .compose import compose_answer
 from .credentials import Credentials
-from .errors import QueryError, SmsStatsError
+from .errors import QueryError, SmsStatsError, said
 from .guard import WaitHook
 from .query import DateLike, StatsQuery, make_query
 from .series import PeriodHook, SeriesEstimate
@@ -112,7 +112,9 @@ class StatsClient:
                 backoff=backoff,
             )
         elif not isinstance(settings, Settings):
-            raise QueryError(f"settings must be a smsstats_nb.Settings, not {type(settings).__name__}")
+            raise said(
+                QueryError, "settings must be a smsstats_nb.Settings, not {kind}", kind=type(settings).__name__
+            )
         self.settings = settings
         self.on_wait = on_wait
         self._credentials = credentials
@@ -274,7 +276,7 @@ class StatsClient:
         self._check_open()
         for name, flag in (("refresh", refresh), ("compose", compose)):
             if not isinstance(flag, bool):
-                raise QueryError(f"{name} must be True or False, not {flag!r}")
+                raise said(QueryError, "{name} must be True or False, not {flag}", name=name, flag=repr(flag))
         hook = on_wait or self.on_wait
         if compose and not refresh:
             composed = compose_answer(self._transport, query, wait=wait, on_wait=hook)
@@ -490,4 +492,4 @@ class StatsClient:
     # -- helpers ---------------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self._closed:
-            raise QueryError("this StatsClient is closed")
+            raise said(QueryError, "this StatsClient is closed")

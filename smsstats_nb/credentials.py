@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import QueryError
+from .errors import QueryError, said
 from .settings import Environment
 
 __all__ = ["Credentials", "account_identity", "service_host", "service_name"]
@@ -46,14 +46,18 @@ class Credentials:
             psw = psw if psw is not None else env.psw
         for name, value in (("login", login), ("psw", psw), ("apikey", apikey)):
             if value is not None and (not isinstance(value, str) or not value):
-                raise QueryError(f"{name} must be a non-empty string")
+                raise said(QueryError, "{name} must be a non-empty string", name=name)
         if apikey is not None:
             return cls(login, None, apikey)
         if login is None or psw is None:
             missing = "login" if login is None else "password"
-            raise QueryError(
-                f"no SMSC {missing}: pass login= and psw= (or apikey=), or set the environment "
-                "variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)"
+            raise said(
+                QueryError,
+                (
+                    "no SMSC {missing}: pass login= and psw= (or apikey=), or set the "
+                    "environment variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)"
+                ),
+                missing=missing,
             )
         return cls(login, psw, None)
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import i18n
 from .analysis import LABELS
-from .errors import QueryError
+from .errors import QueryError, said
 from .i18n import N_
 from .i18n import gettext_ as _
 
@@ -100,11 +100,16 @@ def export(
     target = Path(path).expanduser()
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
-        raise QueryError(f"the file must end in {', '.join(SUFFIXES)}, not {target.name!r}")
+        raise said(
+            QueryError,
+            "the file must end in {choices}, not {name}",
+            choices=", ".join(SUFFIXES),
+            name=repr(target.name),
+        )
     if not target.parent.is_dir():
-        raise QueryError(f"the folder {str(target.parent)!r} does not exist")
+        raise said(QueryError, "the folder {value} does not exist", value=repr(str(target.parent)))
     if decimal not in (".", ","):
-        raise QueryError(f"decimal must be '.' or ',', not {decimal!r}")
+        raise said(QueryError, "decimal must be '.' or ',', not {decimal}", decimal=repr(decimal))
     if suffix == ".csv":
         if spreadsheet:
             sep = ";" if decimal == "," else ","
@@ -134,7 +139,7 @@ def _pyarrow() -> Any:
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise QueryError(".parquet needs pyarrow: pip install 'smsstats_nb[parquet]'") from None
+        raise said(QueryError, ".parquet needs pyarrow: pip install 'smsstats_nb[parquet]'") from None
     return pyarrow
 
 
@@ -221,4 +226,4 @@ def read_export(path: str | Path) -> pd.DataFrame:
             query = sheets["query"]
             df.attrs.update(dict(zip(query.iloc[:, 0], query.iloc[:, 1], strict=True)))
         return df
-    raise QueryError(f"read_export reads .parquet or .xlsx files, not {source.name!r}")
+    raise said(QueryError, "read_export reads .parquet or .xlsx files, not {name}", name=repr(source.name))

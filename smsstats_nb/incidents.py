@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import QueryError
+from .errors import QueryError, said
 
 __all__ = [
     "INCIDENT_COLUMNS",
@@ -70,32 +70,40 @@ _DTYPES = ["string", "string", "object", "object", "object", "int64", "bool", "f
 def check_series(df: object, name: str = "series") -> pd.DataFrame:
     """``df`` if it is a daily series frame, else a QueryError saying what is wrong."""
     if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
-        raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
+        raise said(QueryError, "{name} must be a stats DataFrame (login, sms, credit, debit, currency)", name=name)
     if "period_start" not in df.columns:
-        raise QueryError(f"{name} must be a series (with period_start): fetch_series(..., freq='D')")
+        raise said(QueryError, ("{name} must be a series (with period_start): fetch_series(..., freq='D')"), name=name)
     if "period_end" in df.columns and len(df) and (df["period_end"] != df["period_start"]).any():
-        raise QueryError(f"{name} must be a daily series (freq='D'); this one has longer periods")
+        raise said(QueryError, "{name} must be a daily series (freq='D'); this one has longer periods", name=name)
     return df
 
 
 def check_metric(metric: object) -> str:
     """``metric`` if it is one of :data:`METRICS`."""
     if metric not in METRICS:
-        raise QueryError(f"metric must be 'sms', 'credit' or 'debit', not {metric!r}")
+        raise said(QueryError, "metric must be 'sms', 'credit' or 'debit', not {metric}", metric=repr(metric))
     return str(metric)
 
 
 def _whole(name: str, value: object, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise QueryError(f"{name} must be a whole number >= {low}, not {value!r}")
+        raise said(
+            QueryError, "{name} must be a whole number >= {low}, not {value}", name=name, low=low, value=repr(value)
+        )
     return value
 
 
 def _positive(name: str, value: object, *, zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise QueryError(f"{name} must be a finite number, not {value!r}")
+        raise said(QueryError, "{name} must be a finite number, not {value}", name=name, value=repr(value))
     if value < 0 or (value == 0 and not zero):
-        raise QueryError(f"{name} must be {'>= 0' if zero else 'positive'}, not {value!r}")
+        raise said(
+            QueryError,
+            "{name} must be {value}, not {value2}",
+            name=name,
+            value=">= 0" if zero else "positive",
+            value2=repr(value),
+        )
     return float(value)
 
 
@@ -104,7 +112,12 @@ def check_judging(weeks: object, threshold: object, min_history: object, floor_s
     _whole("weeks", weeks, 1)
     _whole("min_history", min_history, 1)
     if min_history > weeks:  # type: ignore[operator]
-        raise QueryError(f"min_history ({min_history}) cannot exceed weeks ({weeks})")
+        raise said(
+            QueryError,
+            "min_history ({min_history}) cannot exceed weeks ({weeks})",
+            min_history=min_history,
+            weeks=weeks,
+        )
     _positive("threshold", threshold)
     _positive("floor_share", floor_share, zero=True)
 

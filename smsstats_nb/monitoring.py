@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import QueryError
+from .errors import QueryError, said
 from .incidents import check_judging, check_metric, check_series, daily_wide, incidents
 from .spend import budget_breaches, forecast_month
 
@@ -43,7 +43,7 @@ FLAG_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "devia
 
 def _check(df: object, name: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
-        raise QueryError(f"{name} must be a stats DataFrame (login, sms, credit, debit, currency)")
+        raise said(QueryError, "{name} must be a stats DataFrame (login, sms, credit, debit, currency)", name=name)
     return df
 
 
@@ -158,8 +158,10 @@ def compare_periods(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     _check(b, "b")
     currencies = {str(c) for c in pd.concat([a["currency"], b["currency"]]).dropna().unique()}
     if len(currencies) > 1:
-        raise QueryError(
-            f"the periods are in different currencies ({', '.join(sorted(currencies))}); compare like with like"
+        raise said(
+            QueryError,
+            ("the periods are in different currencies ({choices}); compare like with like"),
+            choices=", ".join(sorted(currencies)),
         )
     left, right = _per_login(a), _per_login(b)
     logins = left.index.union(right.index)

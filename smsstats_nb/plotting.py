@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import i18n
 from .analysis import flag_words
-from .errors import QueryError
+from .errors import QueryError, said
 from .i18n import N_
 from .i18n import gettext_ as _
 from .query import period_of
@@ -51,12 +51,14 @@ TITLES = {
 
 def _check(df: Any, metric: str) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise QueryError(f"expected a DataFrame, not {type(df).__name__}")
+        raise said(QueryError, "expected a DataFrame, not {kind}", kind=type(df).__name__)
     if metric not in METRICS:
-        raise QueryError(f"metric must be one of {sorted(METRICS)}, not {metric!r}")
+        raise said(
+            QueryError, "metric must be one of {value}, not {metric}", value=sorted(METRICS), metric=repr(metric)
+        )
     missing = {"login", metric} - set(df.columns)
     if missing:
-        raise QueryError(f"the frame has no column(s) {sorted(missing)}")
+        raise said(QueryError, "the frame has no column(s) {value}", value=sorted(missing))
 
 
 def _label(df: pd.DataFrame, metric: str) -> str:
@@ -133,7 +135,7 @@ def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:
     if top is None:
         return df
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise QueryError(f"top must be a whole number >= 1 or None, not {top!r}")
+        raise said(QueryError, "top must be a whole number >= 1 or None, not {top}", top=repr(top))
     totals = df.groupby("login", observed=True)[metric].sum().sort_values(ascending=False, kind="stable")
     if len(totals) <= top + 1:  # "others" for a single login would hide its name for nothing
         return df
@@ -242,9 +244,9 @@ def _draw_series(
 ) -> Axes:
     _check(df, metric)
     if "period_start" not in df.columns:
-        raise QueryError("plot_series needs a series frame (with period_start); use plot_totals for totals")
+        raise said(QueryError, ("plot_series needs a series frame (with period_start); use plot_totals for totals"))
     if kind not in ("line", "stacked"):
-        raise QueryError(f"kind must be 'line' or 'stacked', not {kind!r}")
+        raise said(QueryError, "kind must be 'line' or 'stacked', not {kind}", kind=repr(kind))
     data = df if logins is None else df[df["login"].isin(logins)]
     data = top_logins(data, metric, top if logins is None else None)
     wide = data.pivot_table(index="period_start", columns="login", values=metric, aggfunc="sum", fill_value=0)

@@ -117,9 +117,14 @@ def _coerce(value: DateLike, name: str) -> dt.date:
             raise said(
                 QueryError, "{name} {value} is not a real date ({why})", name=name, value=repr(value), why=exc
             ) from None
-    raise QueryError(
-        f"{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a "
-        f"pandas.Timestamp, not {type(value).__name__}"
+    raise said(
+        QueryError,
+        (
+            "{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a "
+            "datetime or a pandas.Timestamp, not {kind}"
+        ),
+        name=name,
+        kind=type(value).__name__,
     )
 
 

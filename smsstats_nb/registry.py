@@ -15,7 +15,7 @@ import pandas as pd
 
 from .client import StatsClient
 from .credentials import Credentials
-from .errors import QueryError
+from .errors import QueryError, said
 from .query import DateLike, check_freq, make_query
 from .settings import CacheSpec, Environment, Settings
 
@@ -161,8 +161,9 @@ def fetch_stats_series(
 
 def _no_login(login: str | None, psw: str | None, apikey: str | None, account: str | None) -> None:
     if login or psw or apikey or account:
-        raise QueryError(
-            "accounts= takes the credentials from the accounts file: give no login, psw, apikey or account"
+        raise said(
+            QueryError,
+            ("accounts= takes the credentials from the accounts file: give no login, psw, apikey or account"),
         )
 
 
@@ -173,7 +174,7 @@ def _account(
     from .accounts import resolve_names
 
     if login or psw or apikey:
-        raise QueryError("account= takes the credentials from the accounts file: give no login, psw or apikey")
+        raise said(QueryError, ("account= takes the credentials from the accounts file: give no login, psw or apikey"))
     (found,) = resolve_names([name])
     login, psw, apikey = found.credentials()
     return login, psw, apikey, base_url or found.base_url

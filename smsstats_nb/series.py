@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import QueryError
+from .errors import QueryError, said
 from .frames import empty_series_frame, make_frame
 from .guard import WaitHook
 from .i18n import gettext_ as _
@@ -97,7 +97,7 @@ def series_queries(
 ) -> list[StatsQuery]:
     """The validated period queries of a series (first and last period clipped to the range)."""
     if end is None:
-        raise QueryError("a series needs both start and end")
+        raise said(QueryError, "a series needs both start and end")
     whole = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     return [whole.replace(start=a, end=b) for a, b in split_periods(whole.start, whole.end, check_freq(freq))]
 
@@ -129,7 +129,9 @@ def fetch_series(
     periods answered, which are contiguous (the oldest ones, or with ``order="newest"`` the newest).
     """
     if order not in ORDERS:
-        raise QueryError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
+        raise said(
+            QueryError, "order must be one of {choices}, not {order}", choices=", ".join(ORDERS), order=repr(order)
+        )
     cost = estimate(transport, queries, refresh=refresh)
     if cost.requests > 0 and cost.eta_seconds > WARN_AFTER_SECONDS:
         logger.warning("long series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
@@ -137,7 +139,7 @@ def fetch_series(
         logger.info("series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
     show = progress if progress is not None else cost.eta_seconds >= PROGRESS_AFTER_SECONDS
     if not isinstance(show, bool):
-        raise QueryError(f"progress must be True, False or None, not {progress!r}")
+        raise said(QueryError, "progress must be True, False or None, not {progress}", progress=repr(progress))
     bar: Any = None
     if show:
         from tqdm.auto import tqdm

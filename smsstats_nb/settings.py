@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .errors import QueryError
+from .errors import QueryError, said
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -154,21 +154,24 @@ def check_base_url(value: object) -> str:
         QueryError: anything else (the URL is not repeated: it might hold a password).
     """
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise QueryError("base_url must start with https:// or http://")
+        raise said(QueryError, "base_url must start with https:// or http://")
     parts = urlsplit(value)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise QueryError(
-            "base_url must not carry a user name or password (user:password@host); "
-            "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead"
+        raise said(
+            QueryError,
+            (
+                "base_url must not carry a user name or password (user:password@host); "
+                "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead"
+            ),
         )
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise QueryError("base_url has an invalid port") from None
+        raise said(QueryError, "base_url has an invalid port") from None
     if not parts.hostname:
-        raise QueryError("base_url has no host")
+        raise said(QueryError, "base_url has no host")
     if parts.query or parts.fragment:
-        raise QueryError("base_url must not have a query or fragment")
+        raise said(QueryError, "base_url must not have a query or fragment")
     return value.rstrip("/")
 
 
@@ -178,7 +181,13 @@ def _number(name: str, value: Any, *, zero: bool = False, none: bool = False) ->
         return None
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not zero):
-        raise QueryError(f"{name} must be a {'non-negative' if zero else 'positive'}, finite number, not {value!r}")
+        raise said(
+            QueryError,
+            "{name} must be a {value}, finite number, not {value2}",
+            name=name,
+            value="non-negative" if zero else "positive",
+            value2=repr(value),
+        )
     return float(value)
 
 
@@ -186,42 +195,46 @@ def _rate_limit(value: Any) -> tuple[int, float]:
     try:
         count, per = value
     except (TypeError, ValueError):
-        raise QueryError("rate_limit must be a pair (max_requests, per_seconds), e.g. (3, 60)") from None
+        raise said(QueryError, "rate_limit must be a pair (max_requests, per_seconds), e.g. (3, 60)") from None
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise QueryError(f"rate_limit max_requests must be a positive integer, not {count!r}")
+        raise said(QueryError, "rate_limit max_requests must be a positive integer, not {count}", count=repr(count))
     if isinstance(per, bool) or not isinstance(per, (int, float)) or not (per > 0 and math.isfinite(per)):
-        raise QueryError(f"rate_limit per_seconds must be a positive, finite number, not {per!r}")
+        raise said(QueryError, "rate_limit per_seconds must be a positive, finite number, not {per}", per=repr(per))
     return count, float(per)
 
 
 def _method(value: Any) -> str:
     method = value.upper() if isinstance(value, str) else value
     if method not in ("GET", "POST"):
-        raise QueryError(f"method must be 'POST' or 'GET', not {value!r}")
+        raise said(QueryError, "method must be 'POST' or 'GET', not {value}", value=repr(value))
     return str(method)
 
 
 def _max_body(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise QueryError(f"max_body must be a positive number of bytes, not {value!r}")
+        raise said(QueryError, "max_body must be a positive number of bytes, not {value}", value=repr(value))
     return value
 
 
 def _retries(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-        raise QueryError(f"retries must be a whole number from 0 to 10, not {value!r}")
+        raise said(QueryError, "retries must be a whole number from 0 to 10, not {value}", value=repr(value))
     return value
 
 
 def _cache(value: Any) -> CacheSpec:
     if value is None or isinstance(value, (bool, str, os.PathLike)):
         return value  # type: ignore[no-any-return]
-    raise QueryError(f"cache must be a directory path, None (default), False or 'redis://…', not {value!r}")
+    raise said(
+        QueryError,
+        ("cache must be a directory path, None (default), False or 'redis://…', not {value}"),
+        value=repr(value),
+    )
 
 
 def _wait(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise QueryError(f"wait must be True or False, not {value!r}")
+        raise said(QueryError, "wait must be True or False, not {value}", value=repr(value))
     return value
 
 
@@ -241,7 +254,11 @@ def _service(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.:-]{0,62}", value):
-        raise QueryError(f"service must be a short lowercase name (letters, digits, . _ : -), not {value!r}")
+        raise said(
+            QueryError,
+            ("service must be a short lowercase name (letters, digits, . _ : -), not {value}"),
+            value=repr(value),
+        )
     return value
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import QueryError
+from .errors import QueryError, said
 from .incidents import check_series, daily_wide
 
 __all__ = ["ACCOUNT", "BREACH_COLUMNS", "FORECAST_COLUMNS", "budget_breaches", "forecast_month"]
@@ -43,13 +43,13 @@ RANGE_Z = 1.2816
 
 def _limit(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise QueryError(f"a limit must be a finite number >= 0, not {value!r}")
+        raise said(QueryError, "a limit must be a finite number >= 0, not {value}", value=repr(value))
     return float(value)
 
 
 def _spend_metric(metric: object) -> str:
     if metric not in ("credit", "sms"):
-        raise QueryError(f"metric must be 'credit' (spent) or 'sms' (messages), not {metric!r}")
+        raise said(QueryError, "metric must be 'credit' (spent) or 'sms' (messages), not {metric}", metric=repr(metric))
     return str(metric)
 
 
@@ -82,7 +82,7 @@ def budget_breaches(
     limit = _limit(limit)
     metric = _spend_metric(metric)
     if per not in ("day", "month"):
-        raise QueryError(f"per must be 'day' or 'month', not {per!r}")
+        raise said(QueryError, "per must be 'day' or 'month', not {per}", per=repr(per))
     if login is not None:
         series = series[series["login"].astype(str) == str(login)]
     out: list[list[object]] = []
@@ -143,13 +143,13 @@ def forecast_month(
     check_series(series)
     metric = _spend_metric(metric)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
-        raise QueryError(f"weeks must be a whole number >= 1, not {weeks!r}")
+        raise said(QueryError, "weeks must be a whole number >= 1, not {weeks}", weeks=repr(weeks))
     if series.empty and as_of is None:
-        raise QueryError("the series is empty: give as_of, or a series with the month so far")
+        raise said(QueryError, "the series is empty: give as_of, or a series with the month so far")
     try:
         last = pd.Timestamp(as_of).date() if as_of is not None else series["period_start"].max().date()
     except (TypeError, ValueError) as exc:
-        raise QueryError(f"as_of must be a date, not {as_of!r}") from exc
+        raise said(QueryError, "as_of must be a date, not {as_of}", as_of=repr(as_of)) from exc
     month_start = last.replace(day=1)
     month_end = (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).date()
     first = min(month_start, last - dt.timedelta(days=7 * weeks - 1))

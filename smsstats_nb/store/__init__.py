@@ -38,7 +38,7 @@ import os
 from pathlib import Path
 
 from ..clock import SYSTEM, Clock
-from ..errors import QueryError
+from ..errors import QueryError, said
 from ..settings import CacheSpec, Environment, default_cache_dir
 from .base import (
     PENDING_WAIT,
@@ -96,4 +96,8 @@ def open_store(cache: CacheSpec, *, clock: Clock = SYSTEM, env: Environment | No
     if isinstance(cache, (str, os.PathLike)):
         d = Path(cache).expanduser()
         return LocalStore(d, d, clock=clock)
-    raise QueryError(f"cache must be a directory path, None (default), False or 'redis://…', not {cache!r}")
+    raise said(
+        QueryError,
+        ("cache must be a directory path, None (default), False or 'redis://…', not {cache}"),
+        cache=repr(cache),
+    )

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..clock import SYSTEM, Clock
-from ..errors import QueryError, StorageError, TransportError
+from ..errors import QueryError, StorageError, TransportError, said
 from ..query import StatsQuery
 from ..quota import Quota
 from ..redaction import redact_url
@@ -80,7 +80,9 @@ def connect_redis(url: str) -> Any:
     try:
         import redis
     except ImportError:
-        raise QueryError("cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'") from None
+        raise said(
+            QueryError, ("cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'")
+        ) from None
     client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
     try:
         client.ping()

@@ -382,9 +382,9 @@ def test_serve_demo_runs_standalone() -> None:
 @pytest.mark.parametrize(
     ("environ", "args", "heading"),
     [
-        ({"LANG": "ru_RU.UTF-8"}, [], "статистика 2024-01-01 .. 2024-01-31 (4 строки, с сервера, RUR):"),
+        ({"LANG": "ru_RU.UTF-8"}, [], "статистика 01.01.2024 .. 31.01.2024 (4 строки, с сервера, ₽):"),
         ({"LANG": "C"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows, from the server, RUR):"),
-        ({"LANG": "C"}, ["--lang", "ru"], "статистика 2024-01-01 .. 2024-01-31 (4 строки, с сервера, RUR):"),
+        ({"LANG": "C"}, ["--lang", "ru"], "статистика 01.01.2024 .. 31.01.2024 (4 строки, с сервера, ₽):"),
         ({"LANG": "ru_RU.UTF-8", "SMSSTATS_LANG": "en"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows"),
     ],
 )

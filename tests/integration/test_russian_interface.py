@@ -38,7 +38,7 @@ ALLOWED = {
 def english_words(text: str) -> list[str]:
     """The English words of ``text`` a person would read (tags, URLs, options, file names,
     acronyms and :data:`ALLOWED` data removed)."""
-    text = re.sub(r"<style>.*?</style>", " ", text, flags=re.DOTALL)
+    text = re.sub(r"<style>.*?</style>|<code>.*?</code>", " ", text, flags=re.DOTALL)  # a command is not prose
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     text = re.sub(r"https?://\S+|redis://\S*|--?[\w-]+|\$\w+|\S*\.(?:csv|png|xlsx|json|parquet|toml|php)\b", " ", text)
     text = re.sub(r"smsstats_[\w.]+|[\w.-]+_(?:[\w.-]+)", " ", text)  # file stems and logins with underscores
@@ -223,3 +223,29 @@ def test_requests_in_russian_plural_forms(n: int, words: str) -> None:
         assert requests_words(n) == words
     with i18n.using("en"):
         assert requests_words(n) == f"{n} request(s)"  # the English wording is unchanged
+
+
+def test_library_errors_reach_a_russian_person_in_russian(tmp_path: Path) -> None:
+    """The errors a person meets (bad dates, a bad accounts or rules file, a bad option) carry a
+    catalogue form: the CLI and the dashboard say them in Russian; the exception stays English."""
+    from smsstats_nb.accounts import load_accounts
+    from smsstats_nb.alert_rules import load_rules
+    from smsstats_nb.display import friendly_error
+    from smsstats_nb.errors import QueryError
+    from smsstats_nb.query import make_query
+
+    bad_accounts = tmp_path / "accounts.toml"
+    bad_accounts.write_text('[shop]\nlogin = "x"\nsecret = "vault"\n', encoding="utf-8")
+    bad_rules = tmp_path / "rules.toml"
+    bad_rules.write_text('metric = "debit"\n', encoding="utf-8")
+    for attempt, russian in (
+        (lambda: make_query("2024-02-10", "2024-02-01"), "начало 10.02.2024 позже конца 01.02.2024"),
+        (lambda: load_accounts(bad_accounts), "secret в [shop] должен быть 'keyring' или 'env'"),
+        (lambda: load_rules(bad_rules), "metric должен быть 'credit' или 'sms', а не 'debit'"),
+    ):
+        with pytest.raises(QueryError) as caught:
+            attempt()
+        assert not re.search(r"[а-яё]", str(caught.value))  # the library's message stays English
+        with i18n.using("ru"):
+            assert russian in friendly_error(caught.value)
+            assert friendly_error(caught.value).startswith("Проверьте ввод: ")
