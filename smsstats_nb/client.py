@@ -112,9 +112,7 @@ class StatsClient:
                 backoff=backoff,
             )
         elif not isinstance(settings, Settings):
-            raise said(
-                QueryError, "settings must be a smsstats_nb.Settings, not {kind}", kind=type(settings).__name__
-            )
+            raise said(QueryError, "settings must be a smsstats_nb.Settings, not {kind}", kind=type(settings).__name__)
         self.settings = settings
         self.on_wait = on_wait
         self._credentials = credentials
