@@ -46,7 +46,7 @@ from .query import PRESETS, last_full_month, make_query, preset_range
 from .series import format_duration, requests_words, series_queries
 from .settings import Environment
 
-__all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month"]
+__all__ = ["StatsDashboard", "dashboard", "friendly_error", "last_full_month", "page_lang"]
 
 logger = logging.getLogger(__name__)
 
@@ -685,16 +685,28 @@ class StatsDashboard(AnswerView):
 _WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 
 
+def page_lang(query: str | None = None) -> str | None:
+    """The language a Voilà page's address asks for (``…/04_dashboard.ipynb?lang=ru``; Voilà hands
+    the kernel the request's query as ``QUERY_STRING``), or None when it asks for none."""
+    import os
+    from urllib.parse import parse_qs
+
+    asked = parse_qs(query if query is not None else os.environ.get("QUERY_STRING", "")).get("lang")
+    return i18n.resolve(asked[0]) if asked else None
+
+
 def dashboard(*, today: dt.date | None = None, lang: str | None = None, heading: bool = True) -> StatsDashboard:
     """The dashboard for a notebook or Voilà, in every credential state.
 
     With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
     ``SMSC_BASE_URL``); with a login but no password it asks for the password in the page; with
     neither it starts the embedded demo server. It never raises for missing credentials. ``lang``:
-    the page's language (default: ``$SMSSTATS_LANG``, else the locale, else English); ``heading``:
+    the page's language (default: the page address's ``?lang=ru`` under Voilà, else
+    ``$SMSSTATS_LANG``, else the locale, else English); ``heading``:
     the app's title and how to use it above the controls (in that language).
     """
     env = Environment.read()
+    lang = lang if lang is not None else page_lang()
     if env.has_credentials:
         try:
             return StatsDashboard(StatsClient(), today=today, lang=lang, heading=heading)

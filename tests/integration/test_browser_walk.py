@@ -4,7 +4,8 @@ January twice (the second from the cache) and another metric (one chart, redrawn
 January (the comparison shows), the login filter (the KPIs, the table and the file
 follow), the three downloads opened and checked, a quarter by day with the progress line read while
 it runs, then cancelled (the page and the file say partial, with the range really covered), and the
-page at 1920 and 1000 px. Its own file, so pytest-xdist runs it beside the other browser test.
+page at 1920 and 1000 px; then the same app at ``?lang=ru`` (``browser_russian.russian_walk``). Its
+own file, so pytest-xdist runs it beside the other browser test.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from smsstats_nb.exports import read_export
 
+from .browser_russian import russian_walk
 from .test_browser import _button, _chromium, _fetch_and_wait, _keep, _pick, _start_voila, _stop
 
 pytestmark = pytest.mark.realtime  # Voila runs the notebook in its own process
@@ -153,5 +155,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             page.wait_for_timeout(500)
             assert page.evaluate("document.documentElement.scrollWidth") <= 1000
             _shot(page, tmp_path, "dashboard-1000-quarter-cancelled.png")
+        # the same app in Russian, from its address (the same Voilà server, a new page and kernel)
+        russian_walk(url, tmp_path)
     finally:
         _stop(proc)

@@ -112,3 +112,13 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     for m in catalogue:
         if m.id and isinstance(m.id, str):
             assert compiled.gettext(m.id) == m.string, f"{m.id!r}: the .mo is older than the .po (make i18n)"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("lang=ru", "ru"), ("x=1&lang=ru_RU", "ru"), ("lang=en", "en"), ("lang=de", "en"), ("", None), ("x=1", None)],
+)
+def test_a_voila_pages_address_chooses_its_language(query: str, expected: str | None) -> None:
+    from smsstats_nb.widgets import page_lang
+
+    assert page_lang(query) == expected
