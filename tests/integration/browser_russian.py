@@ -1,8 +1,9 @@
 """The dashboard in Russian in a real Chromium on Voilà (issue: speak the users' language).
 
 ``?lang=ru`` in the app's address (Voilà hands it to the kernel): the controls, the status, the
-KPIs, the table and the chart speak Russian, money is written ``22 033,67 ₽``, and at 1000 px (the narrowest width the README promises)
-no page scrollbar appears and no control's label is cut by the longer Russian words.
+KPIs, the table and the chart speak Russian, money is written ``22 033,67 ₽``, and at 1000 px (the
+narrowest width the README promises) no page scrollbar appears and no control's label is cut by the
+longer Russian words.
 """
 
 from __future__ import annotations
