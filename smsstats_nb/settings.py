@@ -65,6 +65,8 @@ class Environment:
         accounts_file: ``SMSSTATS_ACCOUNTS`` (the named accounts' file).
         lang, lc_all, lc_messages, lang_locale: ``SMSSTATS_LANG``, ``LC_ALL``, ``LC_MESSAGES``,
             ``LANG`` (the language a person reads, in that order).
+        query_string: ``QUERY_STRING``, the address's query Voilà hands a page's kernel
+            (``?lang=ru``).
     """
 
     login: str | None = None
@@ -84,6 +86,7 @@ class Environment:
     lc_all: str | None = None
     lc_messages: str | None = None
     lang_locale: str | None = None
+    query_string: str | None = None
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -111,6 +114,7 @@ class Environment:
             lc_all=get("LC_ALL"),
             lc_messages=get("LC_MESSAGES"),
             lang_locale=get("LANG"),
+            query_string=get("QUERY_STRING"),
         )
 
     @staticmethod

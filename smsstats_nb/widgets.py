@@ -688,10 +688,9 @@ _WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 def page_lang(query: str | None = None) -> str | None:
     """The language a Voilà page's address asks for (``…/04_dashboard.ipynb?lang=ru``; Voilà hands
     the kernel the request's query as ``QUERY_STRING``), or None when it asks for none."""
-    import os
     from urllib.parse import parse_qs
 
-    asked = parse_qs(query if query is not None else os.environ.get("QUERY_STRING", "")).get("lang")
+    asked = parse_qs(query if query is not None else Environment.read().query_string or "").get("lang")
     return i18n.resolve(asked[0]) if asked else None
 
 
