@@ -459,7 +459,7 @@ def _deliver(
             except ChannelError as exc:
                 with store.errors():
                     store.alert_release(mine, owner)
-                report.deliveries.append(Delivery(alert, channel.name, "failed", str(exc)))
+                report.deliveries.append(Delivery(alert, channel.name, "failed", i18n.localized(exc)))
                 logger.warning("alert not delivered: %s", exc)
                 continue
             with store.errors():

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .errors import QueryError, SmsStatsError, said
+from .i18n import gettext_ as _
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -101,8 +102,8 @@ def _post(
                 break  # the receiver refused it: trying again now would not help
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            last = "timed out" if isinstance(reason, TimeoutError) else type(reason).__name__
-    raise ChannelError(f"{name}: not delivered ({last}); it is sent again at the next check")
+            last = _("timed out") if isinstance(reason, TimeoutError) else type(reason).__name__
+    raise said(ChannelError, "{name}: not delivered ({why}); it is sent again at the next check", name=name, why=last)
 
 
 class WebhookChannel:
@@ -130,7 +131,7 @@ class WebhookChannel:
         self._secret = secret
         self.timeout, self.retries, self.backoff, self._sleep = timeout, retries, backoff, sleep or _pause
         self.key = "webhook:" + _digest(self._url)
-        self.name = f"webhook {urlsplit(self._url).hostname} ({self.key[8:14]})"
+        self.name = _("webhook {host} ({key})").format(host=urlsplit(self._url).hostname, key=self.key[8:14])
 
     def __repr__(self) -> str:
         return f"WebhookChannel({self.name!r}, signed={self._secret is not None})"
@@ -183,7 +184,7 @@ class TelegramChannel:
         self._base = _http_url(api_base, "the Telegram API address").rstrip("/")
         self.timeout, self.retries, self.backoff, self._sleep = timeout, retries, backoff, sleep or _pause
         self.key = "telegram:" + _digest(self._base, self.chat_id)
-        self.name = f"telegram chat {self.chat_id}"
+        self.name = _("telegram chat {chat}").format(chat=self.chat_id)
 
     def __repr__(self) -> str:
         return f"TelegramChannel({self.name!r})"
@@ -206,7 +207,11 @@ class TelegramChannel:
         except (ValueError, AttributeError):
             ok = None
         if ok is not True:
-            raise ChannelError(f"{self.name}: Telegram did not accept the message; it is sent again at the next check")
+            raise said(
+                ChannelError,
+                "{name}: Telegram did not accept the message; it is sent again at the next check",
+                name=self.name,
+            )
 
 
 class EmailChannel:
@@ -248,7 +253,7 @@ class EmailChannel:
         self._user, self._password = user, password
         self.sender, self.timeout, self._tls = sender, timeout, tls_context
         self.key = "email:" + _digest(self.host, str(self.port), *sorted(self.to))
-        self.name = f"e-mail to {', '.join(self.to)} via {self.host}"
+        self.name = _("e-mail to {to} via {host}").format(to=", ".join(self.to), host=self.host)
 
     def __repr__(self) -> str:
         return f"EmailChannel({self.name!r})"
@@ -276,8 +281,13 @@ class EmailChannel:
                     server.login(self._user, self._password or "")
                 server.send_message(message)
         except smtplib.SMTPAuthenticationError as exc:
-            raise ChannelError(f"{self.name}: the SMTP server refused the login ({exc.smtp_code})") from None
+            raise said(
+                ChannelError, "{name}: the SMTP server refused the login ({code})", name=self.name, code=exc.smtp_code
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise ChannelError(
-                f"{self.name}: not delivered ({type(exc).__name__}); it is sent again at the next check"
+            raise said(
+                ChannelError,
+                "{name}: not delivered ({why}); it is sent again at the next check",
+                name=self.name,
+                why=type(exc).__name__,
             ) from None

@@ -96,3 +96,31 @@ def test_sync_sends_the_alerts_after_its_pass(
     out = capsys.readouterr().out
     assert "alerts: " in out and len(hook.received) == 3
     assert main(args) == 0 and len(hook.received) == 3  # the next run repeats nothing
+
+
+def test_alerts_in_russian_from_the_check_to_the_webhook(
+    warm: DemoServer,
+    hook: WebhookReceiver,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Russian-speaking team's alerts: the check's lines, a failed delivery, and the text the
+    webhook receives are Russian (the payload's keys and kinds stay the machine's English)."""
+    from .test_russian_interface import english_words
+
+    monkeypatch.setattr("smsstats_nb.channels.time.sleep", lambda s: None)
+    monkeypatch.setenv("SMSSTATS_LANG", "ru")
+    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    assert main([*args, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "Тишина: demo_support" in dry and "было бы отправлено 3 сообщения" in dry
+    assert english_words(dry.replace(hook.url.split("//")[1].split(":")[0], "")) == [], dry
+    hook.fail_next(9)
+    assert main(args) == 9
+    failed = capsys.readouterr().err
+    assert failed.count("ошибка") == 3 and "будет отправлено снова при следующей проверке" in failed
+    assert main(args) == 0 and len(hook.received) == 3
+    texts = hook.texts()
+    assert any(t.startswith("Тишина: demo_support") for t in texts)
+    assert {r["json"]["kind"] for r in hook.received} <= {"spike", "drop", "silent"}  # machine keys unchanged
+    assert all(english_words(t) == [] for t in texts), texts
