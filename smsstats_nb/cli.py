@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 
 from .cli_accounts import add_account_options, add_accounts_parser
 from .cli_alerts import add_alert_options
-from .cli_common import EXIT_CODES, Declined, WaitLine, client_for, confirm, err, out
+from .cli_common import EXIT_CODES, Declined, WaitLine, client_for, confirm, err, error_words, out
 from .demo.console import add_arguments as add_demo_arguments
-from .display import error_sentence, text_table
+from .display import text_table
 from .errors import (
     QueryError,
     SmsStatsError,
@@ -438,7 +438,7 @@ def _run(command: Any, args: argparse.Namespace) -> int:
         err("smsstats: " + _("interrupted (what was fetched is cached)"))
         return 130
     except SmsStatsError as exc:
-        err(f"smsstats: {type(exc).__name__}: {error_sentence(exc)}")
+        err(f"smsstats: {error_words(exc)}")
         return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
     except OSError as exc:
         err(f"smsstats: {type(exc).__name__}: {exc.strerror or exc}")

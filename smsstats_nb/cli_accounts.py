@@ -11,8 +11,7 @@ import getpass
 import sys
 from typing import Any
 
-from .cli_common import err, exit_code, out
-from .display import error_sentence
+from .cli_common import account_failed, err, exit_code, out
 from .i18n import gettext_ as _
 
 __all__ = ["add_account_options", "add_accounts_parser", "cmd_accounts", "cmd_fetch_accounts", "cmd_sync_accounts"]
@@ -130,10 +129,7 @@ def cmd_fetch_accounts(a: argparse.Namespace, write: Any) -> int:
         )
     except AccountsError as exc:
         for name, e in exc.errors.items():
-            err(
-                "smsstats: "
-                + _("account {name}: {kind}: {error}").format(name=name, kind=type(e).__name__, error=error_sentence(e))
-            )
+            account_failed(name, e)
         df = exc.partial
         first = next(iter(exc.errors.values()))
         code = exit_code(first)
@@ -171,10 +167,6 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
         if isinstance(e, SyncLeaseError):
             err(_("sync: account {name}: synced by another worker ({error}); skipped").format(name=name, error=e))
         else:
-            err(
-                _("sync: account {name}: {kind}: {error}").format(
-                    name=name, kind=type(e).__name__, error=error_sentence(e)
-                )
-            )
+            account_failed(name, e, prefix=_("sync: "))
     hard = [e for e in errors.values() if not isinstance(e, SyncLeaseError)]
     return exit_code(hard[0]) if hard else 0

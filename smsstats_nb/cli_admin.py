@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cli_alerts import alert_hook, wants_alerts
-from .cli_common import WaitLine, client_for, err, out
-from .display import error_sentence
+from .cli_common import WaitLine, client_for, err, error_words, out
 from .i18n import gettext_ as _
 from .i18n import ngettext
 
@@ -53,9 +52,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
                 on_wait=waiting,
                 on_pass=lambda r: _after_pass(r, a.watch, client, alerts),
                 on_fault=lambda e, s: err(
-                    _("sync: {kind}: {error}; trying again in {wait}").format(
-                        kind=type(e).__name__, error=error_sentence(e), wait=format_duration(s)
-                    )
+                    _("sync: {error}; trying again in {wait}").format(error=error_words(e), wait=format_duration(s))
                 ),
                 **flags,
             )

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import client_for, confirm, err, out
-from .display import error_sentence
+from .cli_common import account_failed, client_for, confirm, err, error_words, out
 from .i18n import gettext_ as _
 from .i18n import ngettext
 
@@ -138,13 +137,7 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
             _print(reports[acc.name], prefix=f"{acc.name}: ")
             failed = failed or bool(reports[acc.name].failed)
         else:
-            e = errors[acc.name]
-            err(
-                "smsstats: "
-                + _("account {name}: {kind}: {error}").format(
-                    name=acc.name, kind=type(e).__name__, error=error_sentence(e)
-                )
-            )
+            account_failed(acc.name, errors[acc.name])
     if errors:
         from .cli_common import exit_code
 
@@ -165,10 +158,6 @@ def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:
             # judged through the last day synced (--until), else yesterday
             _print(check(client, a.since, as_of=a.until, **plan), prefix="alerts: ")
         except SmsStatsError as exc:
-            err(
-                _("alerts: {kind}: {error}; the next pass checks again").format(
-                    kind=type(exc).__name__, error=error_sentence(exc)
-                )
-            )
+            err(_("alerts: {error}; the next pass checks again").format(error=error_words(exc)))
 
     return run

@@ -31,7 +31,19 @@ from .settings import Environment, Settings
 if TYPE_CHECKING:
     from .client import StatsClient
 
-__all__ = ["EXIT_CODES", "Declined", "WaitLine", "client_for", "confirm", "err", "exit_code", "out", "password"]
+__all__ = [
+    "EXIT_CODES",
+    "Declined",
+    "WaitLine",
+    "account_failed",
+    "client_for",
+    "confirm",
+    "err",
+    "error_words",
+    "exit_code",
+    "out",
+    "password",
+]
 
 #: Exit code per error family (checked in this order).
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
@@ -65,6 +77,19 @@ def out(text: str = "") -> None:
 def err(text: str) -> None:
     """A line on stderr."""
     print(text, file=sys.stderr)
+
+
+def error_words(exc: BaseException) -> str:
+    """An error as a terminal line says it: its family's name and its sentence in the person's
+    language (``QueryError: start 10.02.2024 is after end 01.02.2024``)."""
+    from .display import error_sentence
+
+    return f"{type(exc).__name__}: {error_sentence(exc)}"
+
+
+def account_failed(name: str, exc: BaseException, prefix: str = "smsstats: ") -> None:
+    """One stderr line for an account that failed while the others went on."""
+    err(prefix + _("account {name}: {error}").format(name=name, error=error_words(exc)))
 
 
 def password(login: str | None, env: Environment | None = None) -> str | None:
