@@ -27,7 +27,7 @@ from .errors import (
     SmsStatsError,
     said,
 )
-from .i18n import argparse_words, current, format_day, ngettext, using
+from .i18n import argparse_words, current, format_day, format_number, ngettext, using
 from .i18n import gettext_ as _
 
 __all__ = ["EXIT_CODES", "main"]
@@ -358,8 +358,8 @@ def _cmd_demo(a: argparse.Namespace) -> int:
         df.to_csv(csv_path, index=False)
         _save_plot(df, str(png_path))
     out(
-        _("wrote {csv} and {png} in {seconds:.2f} s").format(
-            csv=csv_path, png=png_path, seconds=time.perf_counter() - t0
+        _("wrote {csv} and {png} in {seconds} s").format(
+            csv=csv_path, png=png_path, seconds=format_number(time.perf_counter() - t0, 2)
         )
     )
     return 0
