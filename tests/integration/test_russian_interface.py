@@ -74,6 +74,25 @@ def server() -> Iterator[DemoServer]:
         yield srv
 
 
+@pytest.fixture(scope="module")
+def answered(server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache holding the answers these tests read (asked once per module)."""
+    template = tmp_path_factory.mktemp("ru") / "cache"
+    with StatsClient(server.login, server.psw, base_url=server.url, cache=template, rate_limit=(1000, 1.0)) as c:
+        c.fetch_series("2024-01-01", "2024-02-29", "D", progress=False)
+        c.fetch_series("2024-01-01", "2024-03-31", "W", progress=False)
+        c.fetch("2024-01-01", "2024-03-31")
+    return template
+
+
+@pytest.fixture
+def cache(answered: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`answered` of this test's own (a test's fetches never reach another's)."""
+    import shutil
+
+    return Path(shutil.copytree(answered, tmp_path / "c"))
+
+
 def _dash(server: DemoServer, cache: Path, lang: str) -> StatsDashboard:
     client = StatsClient(server.login, server.psw, base_url=server.url, cache=cache, rate_limit=(1000, 1.0))
     dash = StatsDashboard(client, lang=lang, today=dt.date(2024, 3, 5))
@@ -85,8 +104,8 @@ def _dash(server: DemoServer, cache: Path, lang: str) -> StatsDashboard:
 
 
 @pytest.mark.realtime
-def test_the_dashboard_in_russian_has_no_english_word_after_a_fetch(server: DemoServer, tmp_path: Path) -> None:
-    dash = _dash(server, tmp_path / "c", "ru")
+def test_the_dashboard_in_russian_has_no_english_word_after_a_fetch(server: DemoServer, cache: Path) -> None:
+    dash = _dash(server, cache, "ru")
     texts = list(widget_texts(dash.widget))
     page = "\n".join(texts)
     assert english_words(page) == []
@@ -98,8 +117,8 @@ def test_the_dashboard_in_russian_has_no_english_word_after_a_fetch(server: Demo
 
 
 @pytest.mark.realtime
-def test_the_same_dashboard_in_english_has_no_russian_word(server: DemoServer, tmp_path: Path) -> None:
-    dash = _dash(server, tmp_path / "c", "en")
+def test_the_same_dashboard_in_english_has_no_russian_word(server: DemoServer, cache: Path) -> None:
+    dash = _dash(server, cache, "en")
     page = "\n".join(widget_texts(dash.widget))
     page = page.replace("демо_маркет", "")  # a login of the demo's, in Cyrillic: data
     assert not re.search(r"[а-яё]", page, re.IGNORECASE)
@@ -120,12 +139,12 @@ def _plot_texts(fig: Any) -> str:
 
 
 @pytest.mark.realtime
-def test_plots_in_russian_month_names_separators_and_words(server: DemoServer, tmp_path: Path) -> None:
+def test_plots_in_russian_month_names_separators_and_words(server: DemoServer, cache: Path) -> None:
     from matplotlib.figure import Figure
 
     from smsstats_nb.plotting import plot_series, plot_totals
 
-    client = StatsClient(server.login, server.psw, base_url=server.url, cache=tmp_path / "c", rate_limit=(1000, 1.0))
+    client = StatsClient(server.login, server.psw, base_url=server.url, cache=cache, rate_limit=(1000, 1.0))
     with client:
         weeks = client.fetch_series("2024-01-01", "2024-03-31", "W", progress=False)
         total = client.fetch("2024-01-01", "2024-03-31")
