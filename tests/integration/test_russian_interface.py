@@ -42,7 +42,7 @@ def english_words(text: str) -> list[str]:
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     text = re.sub(r"https?://\S+|redis://\S*|--?[\w-]+|\$\w+|\S*\.(?:csv|png|xlsx|json|parquet|toml|php)\b", " ", text)
     text = re.sub(r"smsstats_[\w.]+|[\w.-]+_(?:[\w.-]+)", " ", text)  # file stems and logins with underscores
-    words = set(re.findall(r"[A-Za-z]{3,}", text))
+    words = set(re.findall(r"(?<![\w])[A-Za-z]{3,}(?![\w])", text))  # words, not hex keys or logins
     return sorted(x for x in words if x not in ALLOWED and not x.isupper())
 
 
