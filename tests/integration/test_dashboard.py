@@ -428,35 +428,6 @@ def test_hiding_the_pager_hides_nothing_else(make_client: Make) -> None:
     assert dash.fetch_button not in hidden and not any(dash.fetch_button in walk(x) for x in hidden)
 
 
-def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server: DemoServer) -> None:
-    """The demo's second quarter has a spike for demo_shop on 14 May: the dashboard's daily view
-    of May and June shows it on the chart and in the flags table, without notebook 05."""
-    dash = StatsDashboard(make_client(), today=dt.date(2024, 7, 10), confirm_above=1e9)
-    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 4, 1), dt.date(2024, 6, 30)
-    dash.granularity_dropdown.value = "daily"
-    dash.fetch_button.click()
-    assert dash.wait(60)
-    flags = dash.flags_html.value
-    assert "2024-05-14" in flags and "demo_shop" in flags and "spike" in flags
-    assert "Incidents: 3 (1 ongoing)" in flags  # the two spikes and the silence, whole
-    assert "judged from 2024-04-22 on" in flags  # what the first weeks cannot show, said
-    assert "flagged day" not in flags  # the day-by-day view, which loses a long silence, is gone
-    assert "2024-06-10 – 2024-06-30" in flags and "● ongoing" in flags
-    assert "Month-end forecast" not in flags  # June is over in this range: nothing to forecast
-    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 5, 1), dt.date(2024, 6, 20)
-    dash.fetch_button.click()
-    assert dash.wait(60)
-    monitoring = dash.flags_html.value
-    assert "Month-end forecast for 2024-06 (as of 2024-06-20, 10 day(s) left), all logins:" in monitoring
-    assert "RUB" not in monitoring.split("Month-end forecast")[1]  # messages on the sms metric: no money
-    dash.metric_dropdown.value = "credit"
-    assert "RUB" in dash.flags_html.value.split("Month-end forecast")[1]
-    dash.granularity_dropdown.value = "total"
-    dash.fetch_button.click()
-    assert dash.wait(60)
-    assert dash.flags_html.value == ""  # totals: no daily baseline to judge against
-
-
 def test_the_top_n_is_the_users_and_the_wire_format_sits_in_advanced(make_client: Make, server: DemoServer) -> None:
     dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
     assert dash.fmt_dropdown in dash.advanced.children[0].children and dash.advanced.selected_index is None
