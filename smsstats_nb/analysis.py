@@ -50,8 +50,9 @@ def format_money(value: float, currency: str = "") -> str:
 
 
 def flag_words(attrs: Mapping[Any, Any]) -> str:
-    """The flags and completeness of an answer in the person's words, for titles and status lines
-    (:func:`smsstats_nb.frames.describe` in the current language)."""
+    """The flags and completeness of an answer in the person's words, for titles and status lines:
+    ``""``, ``"mycur"``, ``"balance2 (electronic balance only)"``, ``"partial"`` joined by ", " (in
+    the current language; :func:`smsstats_nb.frames.file_tag` says the same for a file name)."""
     words = []
     if attrs.get("mycur"):
         words.append(_("mycur (own currency)") if i18n.current() != "en" else "mycur")

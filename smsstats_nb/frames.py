@@ -63,19 +63,6 @@ def empty_series_frame() -> pd.DataFrame:
     return df
 
 
-def describe(attrs: Mapping[Any, Any]) -> str:
-    """The flags and completeness of an answer in words, for titles, file names and status lines:
-    ``""``, ``"mycur"``, ``"balance2 (electronic balance only)"``, ``"partial"`` joined by ", "."""
-    words = []
-    if attrs.get("mycur"):
-        words.append("mycur")
-    if attrs.get("balance2"):
-        words.append("balance2 (electronic balance only)")
-    if attrs.get("complete") is False:
-        words.append("partial")
-    return ", ".join(words)
-
-
 def file_tag(attrs: Mapping[Any, Any]) -> str:
     """The same facts for a file name: ``""``, ``"_mycur"``, ``"_mycur_balance2_partial"``."""
     tags = [t for t in ("mycur", "balance2") if attrs.get(t)]
