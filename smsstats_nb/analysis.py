@@ -65,7 +65,7 @@ def flag_words(attrs: Mapping[Any, Any]) -> str:
 
 def format_number(value: int) -> str:
     """``18,643`` (English), ``18 643`` (Russian)."""
-    return f"{value:,}" if i18n.current() == "en" else i18n.format_number(value)
+    return i18n.format_number(value)
 
 
 def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:

@@ -278,8 +278,7 @@ def _show(df: Any, a: argparse.Namespace) -> None:
 
 def _heading(df: Any) -> str:
     """The line above a printed table: what it is, which period, where it came from."""
-    from .i18n import currency_name, ngettext
-    from .i18n import gettext_ as _
+    from .i18n import currency_name
     from .query import FREQS
 
     start, end = df.attrs.get("start"), df.attrs.get("end")

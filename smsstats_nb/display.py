@@ -224,8 +224,7 @@ def text_table(df: pd.DataFrame) -> str:
     column names in words and numbers as the locale writes them in another language."""
     if current() == "en":
         return df.to_string(index=False)
-    from .analysis import LABELS
-    from .exports import COLUMN_WORDS
+    from .exports import column_words
 
     shown = pd.DataFrame(index=df.index)
     for column in df.columns:
@@ -240,8 +239,7 @@ def text_table(df: pd.DataFrame) -> str:
             shown[column] = [currency_name(str(v)) for v in values]
         else:
             shown[column] = values.astype(str)
-    words = {**LABELS, **COLUMN_WORDS}
-    shown.columns = [_(words[c]) if c in words else str(c) for c in df.columns]
+    shown.columns = [column_words(str(c)) for c in df.columns]
     return shown.to_string(index=False)
 
 

@@ -29,7 +29,7 @@ from .errors import QueryError, said
 from .i18n import N_
 from .i18n import gettext_ as _
 
-__all__ = ["SUFFIXES", "export", "query_facts", "read_export"]
+__all__ = ["SUFFIXES", "column_words", "export", "query_facts", "read_export"]
 
 #: The formats :func:`export` writes.
 SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
@@ -59,9 +59,14 @@ COLUMN_WORDS = {
 }
 
 
+def column_words(column: str) -> str:
+    """A column's name in words, in the current language (``credit`` → ``spent on messages``)."""
+    return _(LABELS.get(column) or COLUMN_WORDS.get(column) or column.replace("_", " "))
+
+
 def _header(column: str, currencies: list[str]) -> str:
     """A column's header in the current language (the currency code kept: it is the data's)."""
-    words = _(LABELS.get(column) or COLUMN_WORDS.get(column) or column.replace("_", " "))
+    words = column_words(column)
     if column in ("credit", "debit") and len(currencies) == 1:
         return f"{words} ({currencies[0]})"
     return words
@@ -72,8 +77,8 @@ def _wire_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for code in i18n.LANGUAGES:
         with i18n.using(code):
-            for column, words in (*LABELS.items(), *COLUMN_WORDS.items()):
-                names[_(words)] = column
+            for column in (*LABELS, *COLUMN_WORDS):
+                names[column_words(column)] = column
     return names
 
 

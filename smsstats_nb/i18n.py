@@ -99,15 +99,11 @@ def using(lang: str | None) -> Iterator[str]:
 def format_span(start: object, end: object) -> str:
     """A date range for a person: ``2024-01-01 – 2024-01-31`` in English (as the frames write it),
     ``01.01.2024 – 31.01.2024`` in Russian."""
-    return f"{_day(start)} – {_day(end)}"
+    return f"{format_day(start)} – {format_day(end)}"
 
 
 def format_day(value: object) -> str:
     """A day for a person: ``2024-01-31`` in English (as the frames write it), ``31.01.2024`` in Russian."""
-    return _day(value)
-
-
-def _day(value: object) -> str:
     if current() == "en" or value is None:
         return str(value)
     try:
