@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smsstats_nb.accounts import add_account
+from smsstats_nb.client._accounts import add_account
+from smsstats_nb.client._multi import fetch_accounts
+from smsstats_nb.core._settings import DEFAULT_MARGIN
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.multi import fetch_accounts
-from smsstats_nb.settings import DEFAULT_MARGIN
 
 
 def _serve(conn: Any, window: float, logins: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""False alarms and detection of :func:`smsstats_nb.monitoring.incidents` on synthetic traffic.
+"""False alarms and detection of :func:`smsstats_nb.analysis._monitoring.incidents` on synthetic traffic.
 
     python benchmarks/bench_incidents.py
 
@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smsstats_nb.monitoring import incidents
+from smsstats_nb.analysis._monitoring import incidents
 
 DAYS = pd.date_range("2024-01-01", periods=365, freq="D")
 

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _util import best_of
 
-from smsstats_nb.frames import make_frame
-from smsstats_nb.plotting import render_png
+from smsstats_nb.core._frames import make_frame
+from smsstats_nb.output._plotting import render_png
 
 
 def frame(logins: int = 2000, days: int = 30) -> pd.DataFrame:

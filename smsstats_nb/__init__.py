@@ -2,15 +2,22 @@
 
     >>> df = fetch_stats("01.01.2024", "31.01.2024")   # doctest: +SKIP
 
-Importing the package is light and has no side effects: matplotlib, ipywidgets and tqdm load only
-when ``plotting``, ``widgets`` or a series progress bar is used, and the log redaction filter is
-installed when the first client is built.
+The names an analyst needs are here; each layer's own names are in its package (``core``,
+``store``, ``wire``, ``client``, ``analysis``, ``alerts``, ``output``, ``cli``, ``dashboard``,
+``demo``; ``docs/ARCHITECTURE.md`` draws them; the dashboard is ``smsstats_nb.dashboard.dashboard``). Importing the package is light and has no side
+effects: the analysis, output and dashboard names load their package on first use (matplotlib and
+ipywidgets only when a plot or the dashboard is made), and the log redaction filter is installed
+when the first client is built. The flat module paths of 0.1 still import, with a
+``DeprecationWarning`` (``CHANGELOG.md``).
 """
 
 from __future__ import annotations
 
-from .client import StatsClient
-from .errors import (
+import importlib
+
+from . import _compat
+from .client import SeriesEstimate, StatsClient, close_all, connect, fetch_stats, fetch_stats_series
+from .core import (
     AuthError,
     IPBlockedError,
     ParameterError,
@@ -23,20 +30,36 @@ from .errors import (
     SyncLeaseError,
     TransportError,
 )
-from .formats import parse_response
-from .registry import close_all, fetch_stats, fetch_stats_series
-from .series import SeriesEstimate
+from .core.i18n import set_language
+from .wire.formats import parse_response
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_compat.install()
+
+#: Names loaded with their package on first use: name -> package.
+_LAZY = {
+    "budget_breaches": "analysis",
+    "compare_periods": "analysis",
+    "export": "output",
+    "forecast_month": "analysis",
+    "incidents": "analysis",
+    "plot_series": "output",
+    "plot_totals": "output",
+    "read_export": "output",
+    "summarize": "analysis",
+}
 
 
 def __getattr__(name: str) -> object:
-    """``export`` and ``read_export`` load their module (and openpyxl or pyarrow) on first use."""
-    if name in ("export", "read_export"):
-        from . import exports
-
-        return getattr(exports, name)
+    """The analysis, output and dashboard names load their package on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'smsstats_nb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -53,10 +76,19 @@ __all__ = [
     "StorageError",
     "SyncLeaseError",
     "TransportError",
+    "budget_breaches",
     "close_all",
+    "compare_periods",
+    "connect",
     "export",
     "fetch_stats",
     "fetch_stats_series",
+    "forecast_month",
+    "incidents",
     "parse_response",
+    "plot_series",
+    "plot_totals",
     "read_export",
+    "set_language",
+    "summarize",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from smsstats_nb import StatsClient
-from smsstats_nb.clock import SYSTEM, Clock, FakeClock
+from smsstats_nb.core._clock import SYSTEM, Clock, FakeClock
 from smsstats_nb.demo import DemoServer
 
 #: Rate-limit window used by the integration tests (seconds): short so tests run fast.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smsstats_nb.frames import COLUMNS, DTYPES
+from smsstats_nb.core._frames import COLUMNS, DTYPES
 
 
 def check_schema(df: pd.DataFrame) -> None:

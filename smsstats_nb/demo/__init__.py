@@ -1,7 +1,7 @@
 """The local SMSC emulator: :class:`DemoServer`, synthetic data and answer writers; and
 :class:`WebhookReceiver`, a local receiver that records the alerts sent to it.
 
-It never imports ``smsstats_nb.formats``: writers and parsers are kept apart so a round trip
+It never imports ``smsstats_nb.wire.formats``: writers and parsers are kept apart so a round trip
 between them means something.
 """
 

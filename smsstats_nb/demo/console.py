@@ -6,7 +6,7 @@ import argparse
 import time
 from collections.abc import Callable, Sequence
 
-from ..i18n import gettext_ as _
+from ..core.i18n import gettext_ as _
 from .server import FAULTS, DemoServer
 
 __all__ = ["add_arguments", "main", "serve_forever"]

@@ -1,6 +1,6 @@
 """Writers of ``get_stat`` answers, as the real service formats them.
 
-They share no code with ``smsstats_nb.formats`` on purpose: a round trip between the two proves
+They share no code with ``smsstats_nb.wire.formats`` on purpose: a round trip between the two proves
 that both follow the reference, not each other.
 """
 

@@ -15,7 +15,7 @@ reader sees at once what a caller may ask of it:
 
 Both backends, :class:`~.local.LocalStore` (SQLite files in one directory) and
 :class:`~.redis.RedisStore` (one Redis server for a team), pass the same contract suite
-(``tests/contract``). Each turns its own failures into :class:`~smsstats_nb.errors.StorageError`,
+(``tests/contract``). Each turns its own failures into :class:`~smsstats_nb.core._errors.StorageError`,
 inside its methods and around any use of its HTTP cache (``with store.errors(): ...``).
 
 :func:`open_store` is the one place that turns the ``cache`` setting into a store:
@@ -37,10 +37,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..clock import SYSTEM, Clock
-from ..errors import QueryError, said
-from ..settings import CacheSpec, Environment, default_cache_dir
-from .base import (
+from ..core import SYSTEM, CacheSpec, Clock, Environment, QueryError, default_cache_dir, said
+from ._base import (
     PENDING_WAIT,
     REDIS_SCHEMES,
     Activity,
@@ -55,6 +53,8 @@ from .base import (
     StoreInfo,
     is_redis_url,
 )
+from ._frames import Pieces, pack, unpack
+from ._quota import Quota, schedule_eta
 
 __all__ = [
     "PENDING_WAIT",
@@ -66,11 +66,16 @@ __all__ = [
     "HttpCache",
     "LeaseStore",
     "PeriodIndex",
+    "Pieces",
+    "Quota",
     "QuotaStore",
     "Store",
     "StoreInfo",
     "is_redis_url",
     "open_store",
+    "pack",
+    "schedule_eta",
+    "unpack",
 ]
 
 
@@ -83,10 +88,10 @@ def open_store(cache: CacheSpec, *, clock: Clock = SYSTEM, env: Environment | No
         StorageError: the Redis server may evict keys, or a directory cannot be used.
     """
     if is_redis_url(cache):
-        from .redis import RedisStore
+        from ._redis import RedisStore
 
         return RedisStore(str(cache), clock=clock)
-    from .local import LocalStore
+    from ._local import LocalStore
 
     if cache is False:
         return LocalStore(None, default_cache_dir(env), clock=clock)

@@ -1,8 +1,8 @@
 """One contract, every backend: the same tests run against the SQLite store and the Redis store.
 
 Like requests-cache's backend tests, each test here takes the ``store`` fixture, which is a
-:class:`~smsstats_nb.store.local.LocalStore` in a temporary directory (on a fake clock) and a
-:class:`~smsstats_nb.store.redis.RedisStore` on a real ``redis-server`` (which counts on the
+:class:`~smsstats_nb.store._local.LocalStore` in a temporary directory (on a fake clock) and a
+:class:`~smsstats_nb.store._redis.RedisStore` on a real ``redis-server`` (which counts on the
 server's own clock, so the few time rules there wait a fraction of a second for real).
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from smsstats_nb import StorageError
-from smsstats_nb.clock import FakeClock
-from smsstats_nb.guard import Reason
-from smsstats_nb.query import make_query
+from smsstats_nb.core._clock import FakeClock
+from smsstats_nb.core._query import make_query
 from smsstats_nb.store import PENDING_WAIT, FrameCache, Store, StoreInfo, open_store
+from smsstats_nb.wire._guard import Reason
 
 from ..redis_server import RedisServer
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from smsstats_nb import QueryError, StatsClient, fetch_stats, fetch_stats_series
-from smsstats_nb.accounts import add_account, keyring_problem, load_accounts, remove_account
-from smsstats_nb.clock import Clock
+from smsstats_nb.client._accounts import add_account, keyring_problem, load_accounts, remove_account
+from smsstats_nb.client._multi import AccountsError, fetch_accounts
+from smsstats_nb.core._clock import Clock
+from smsstats_nb.core._errors import AuthError
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.errors import AuthError
-from smsstats_nb.multi import AccountsError, fetch_accounts
 
 from ..conftest import WINDOW
 from .expected import expected_frame
@@ -129,7 +129,7 @@ def test_account_and_accounts_in_the_module_calls(
 
 
 def test_the_dashboard_picks_a_named_account(keyring_file: Path, two: DemoServer, cache_dir: Path) -> None:
-    from smsstats_nb.widgets import StatsDashboard
+    from smsstats_nb.dashboard._app import StatsDashboard
 
     _add_both(two, cache_dir)
     started = StatsClient(two.login, two.psw, base_url=two.url, cache=cache_dir, rate_limit=(3, WINDOW))
@@ -147,7 +147,7 @@ def test_the_dashboard_picks_a_named_account(keyring_file: Path, two: DemoServer
 
 
 def test_no_accounts_file_no_picker(make_client: Any) -> None:
-    from smsstats_nb.widgets import StatsDashboard
+    from smsstats_nb.dashboard._app import StatsDashboard
 
     dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
     assert dash.account_dropdown.layout.display == "none"
@@ -157,8 +157,8 @@ def test_no_accounts_file_no_picker(make_client: Any) -> None:
 def test_two_team_workers_share_the_accounts_through_the_leases(keyring_file: Path, tmp_path: Path) -> None:
     import threading
 
-    from smsstats_nb.errors import SyncLeaseError
-    from smsstats_nb.multi import sync_accounts
+    from smsstats_nb.client._multi import sync_accounts
+    from smsstats_nb.core._errors import SyncLeaseError
 
     from ..redis_server import RedisServer
 
@@ -193,7 +193,7 @@ def test_two_team_workers_share_the_accounts_through_the_leases(keyring_file: Pa
 
 
 def test_the_dashboard_compares_several_accounts(keyring_file: Path, cache_dir: Path) -> None:
-    from smsstats_nb.widgets import StatsDashboard
+    from smsstats_nb.dashboard._app import StatsDashboard
 
     with DemoServer(window=1.0, accounts={"news": NEWS_PSW}) as server:
         add_account("shop", login=server.login, secret=server.psw, base_url=server.url)

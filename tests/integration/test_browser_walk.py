@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from smsstats_nb.exports import read_export
+from smsstats_nb.output._exports import read_export
 
 from .browser_russian import russian_walk
 from .test_browser import _button, _chromium, _fetch_and_wait, _keep, _pick, _start_voila, _stop

@@ -24,9 +24,9 @@ from smsstats_nb import (
     StatsClient,
     TransportError,
 )
-from smsstats_nb.clock import Clock
+from smsstats_nb.core._clock import Clock
+from smsstats_nb.core._query import make_query, moscow_today
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.query import make_query, moscow_today
 
 from ..conftest import WINDOW
 from .expected import expected_frame
@@ -353,8 +353,8 @@ def test_local_and_server_rate_limit_errors_are_told_apart(make_client: Make, se
 
 
 def test_an_answer_received_after_moscow_midnight_has_one_expiry_everywhere(tmp_path: Path) -> None:
-    from smsstats_nb.clock import FakeClock
-    from smsstats_nb.query import MOSCOW
+    from smsstats_nb.core._clock import FakeClock
+    from smsstats_nb.core._query import MOSCOW
 
     # 23:59:59.5 in Moscow on 11 March 2024: the 10th is yesterday (open) when the question is asked
     clock = FakeClock(dt.datetime(2024, 3, 11, 23, 59, 59, 500000, tzinfo=MOSCOW).timestamp())

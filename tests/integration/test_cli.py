@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smsstats_nb.cli import main
+from smsstats_nb.cli._main import main
 from smsstats_nb.demo import DemoServer
 
 # the CLI builds its own clients on the real clock (and `--dist loadfile` keeps this file, with the
@@ -49,7 +49,7 @@ def test_fetch_writes_a_file(env: DemoServer, tmp_path: Path, suffix: str) -> No
     target = tmp_path / f"jan{suffix}"
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-01-31", "--mycur", "--output", str(target)]) == 0
     if suffix in (".xlsx", ".parquet"):
-        from smsstats_nb.exports import read_export
+        from smsstats_nb.output._exports import read_export
 
         df = read_export(target)
         assert df.attrs["mycur"] is True and df.attrs["start"] == "2024-01-01"  # the query travels with it
@@ -258,7 +258,9 @@ def _pty_run(
         # ignored across exec: give the CLI the default handler, so Ctrl-C reaches it as on a terminal
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execvpe(
-            sys.executable, [sys.executable, "-m", "smsstats_nb.cli", *args], {**os.environ, "PYTHONPATH": str(ROOT)}
+            sys.executable,
+            [sys.executable, "-m", "smsstats_nb.cli", *args],
+            {**os.environ, "PYTHONPATH": str(ROOT)},
         )
     out = b""
     deadline = time.monotonic() + timeout
@@ -315,7 +317,7 @@ def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer, tmp_path: Path
     # Ctrl-C wrote what arrived, named and marked partial, with the range it really covers
     partial = tmp_path / "days.partial.xlsx"
     assert not target.exists() and partial.exists(), text
-    from smsstats_nb.exports import read_export
+    from smsstats_nb.output._exports import read_export
 
     got = read_export(partial)
     assert got.attrs["partial"] is True and got.attrs["end"] == "2024-01-03"
@@ -336,7 +338,7 @@ def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
 
 
 def test_demo_writes_csv_and_png_and_answers_from_the_cache_on_its_second_run(tmp_path: Path) -> None:
-    from smsstats_nb.cli import DEMO_PORT
+    from smsstats_nb.cli._main import DEMO_PORT
 
     out = tmp_path / "out"
     with socket.socket() as probe:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smsstats_nb.cli import main
+from smsstats_nb.cli._main import main
 from smsstats_nb.demo import DemoServer
 
 pytestmark = pytest.mark.realtime  # the CLI builds its clients on the real clock

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smsstats_nb.cli import main
+from smsstats_nb.cli._main import main
 from smsstats_nb.demo import DemoServer, WebhookReceiver
 
 pytestmark = pytest.mark.realtime  # the CLI builds its clients on the real clock
@@ -55,7 +55,7 @@ def test_dry_run_then_a_real_run_then_nothing_twice(
 def test_a_failed_delivery_exits_9_and_names_no_secret(
     warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("smsstats_nb.channels.time.sleep", lambda s: None)
+    monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
     hook.fail_next(9)
     args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
     assert main(args) == 9
@@ -108,7 +108,7 @@ def test_alerts_in_russian_from_the_check_to_the_webhook(
     webhook receives are Russian (the payload's keys and kinds stay the machine's English)."""
     from .test_russian_interface import english_words
 
-    monkeypatch.setattr("smsstats_nb.channels.time.sleep", lambda s: None)
+    monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
     monkeypatch.setenv("SMSSTATS_LANG", "ru")
     args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
     assert main([*args, "--dry-run"]) == 0

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import StatsClient
+from smsstats_nb.dashboard._app import StatsDashboard, last_full_month
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.widgets import StatsDashboard, last_full_month
 
 from .expected import expected_frame
 
@@ -318,7 +318,7 @@ def test_summary_table_format_and_login_filter(make_client: Make, server: DemoSe
 
 
 def test_dashboard_helper_asks_for_a_missing_password(server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smsstats_nb.widgets import dashboard
+    from smsstats_nb.dashboard._app import dashboard
 
     monkeypatch.setenv("SMSC_LOGIN", server.login)
     monkeypatch.setenv("SMSC_BASE_URL", server.url)

@@ -8,8 +8,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from smsstats_nb import StatsClient
+from smsstats_nb.dashboard._app import StatsDashboard
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.widgets import StatsDashboard
 
 Make = Callable[..., StatsClient]
 

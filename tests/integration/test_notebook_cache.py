@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from smsstats_nb.notebook import connect
+from smsstats_nb.client._connect import connect
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

@@ -19,11 +19,11 @@ from typing import Any
 import ipywidgets as w
 import pytest
 
-from smsstats_nb import i18n
-from smsstats_nb.cli import main
-from smsstats_nb.client import StatsClient
+from smsstats_nb.cli._main import main
+from smsstats_nb.client._client import StatsClient
+from smsstats_nb.core import i18n
+from smsstats_nb.dashboard._app import StatsDashboard
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.widgets import StatsDashboard
 
 #: Data, not words: the wire's names and flags, the demo's logins, product names, subcommands.
 ALLOWED = {
@@ -142,7 +142,7 @@ def _plot_texts(fig: Any) -> str:
 def test_plots_in_russian_month_names_separators_and_words(server: DemoServer, cache: Path) -> None:
     from matplotlib.figure import Figure
 
-    from smsstats_nb.plotting import plot_series, plot_totals
+    from smsstats_nb.output._plotting import plot_series, plot_totals
 
     client = StatsClient(server.login, server.psw, base_url=server.url, cache=cache, rate_limit=(1000, 1.0))
     with client:
@@ -223,7 +223,7 @@ def test_the_cli_in_russian_output_errors_and_files(
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-01-31", "--output", str(xlsx)]) == 0
     from openpyxl import load_workbook
 
-    from smsstats_nb.exports import read_export
+    from smsstats_nb.output._exports import read_export
 
     headers = [c.value for c in load_workbook(xlsx)["stats"][1]]
     assert headers[:3] == ["логин", "сообщения", "потрачено на сообщения (RUR)"]
@@ -236,7 +236,7 @@ def test_the_cli_in_russian_output_errors_and_files(
      (22, "22 запроса"), (25, "25 запросов")],
 )  # fmt: skip
 def test_requests_in_russian_plural_forms(n: int, words: str) -> None:
-    from smsstats_nb.series import requests_words
+    from smsstats_nb.core.i18n import requests_words
 
     with i18n.using("ru"):
         assert requests_words(n) == words
@@ -247,11 +247,11 @@ def test_requests_in_russian_plural_forms(n: int, words: str) -> None:
 def test_library_errors_reach_a_russian_person_in_russian(tmp_path: Path) -> None:
     """The errors a person meets (bad dates, a bad accounts or rules file, a bad option) carry a
     catalogue form: the CLI and the dashboard say them in Russian; the exception stays English."""
-    from smsstats_nb.accounts import load_accounts
-    from smsstats_nb.alert_rules import load_rules
-    from smsstats_nb.display import friendly_error
-    from smsstats_nb.errors import QueryError
-    from smsstats_nb.query import make_query
+    from smsstats_nb.alerts._rules import load_rules
+    from smsstats_nb.client._accounts import load_accounts
+    from smsstats_nb.core._errors import QueryError
+    from smsstats_nb.core._query import make_query
+    from smsstats_nb.output._display import friendly_error
 
     bad_accounts = tmp_path / "accounts.toml"
     bad_accounts.write_text('[shop]\nlogin = "x"\nsecret = "vault"\n', encoding="utf-8")

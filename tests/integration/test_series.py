@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import IPBlockedError, QueryError, StatsClient, close_all, fetch_stats_series
+from smsstats_nb.core._frames import SERIES_COLUMNS
+from smsstats_nb.core._query import split_periods
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.frames import SERIES_COLUMNS
-from smsstats_nb.query import split_periods
 
 from ..conftest import WINDOW
 from ..schema import check_schema

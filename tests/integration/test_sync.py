@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from smsstats_nb import AuthError, QueryError, SyncLeaseError
-from smsstats_nb.cli import main
+from smsstats_nb.cli._main import main
+from smsstats_nb.core._query import moscow_today
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.query import moscow_today
 
 ROOT = Path(__file__).resolve().parents[2]
 

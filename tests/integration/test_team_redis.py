@@ -183,7 +183,7 @@ def test_unreachable_redis_is_a_clear_error(server: DemoServer) -> None:
 def test_cli_cache_info_and_clear_on_redis(
     team: Callable[..., StatsClient], redis_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from smsstats_nb.cli import main
+    from smsstats_nb.cli._main import main
 
     team().fetch("2024-01-01")
     team().fetch("2024-01-02")
@@ -217,7 +217,7 @@ def test_redis_stopped_and_restarted_mid_session_is_a_storage_error_then_works(
     server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from smsstats_nb import StorageError
-    from smsstats_nb.cli import main
+    from smsstats_nb.cli._main import main
 
     redis = RedisServer(tmp_path, "--requirepass", "pa55word-redis").start()
     url = f"redis://:pa55word-redis@127.0.0.1:{redis.port}/0"  # the password is never shown
@@ -294,7 +294,7 @@ def test_the_cli_says_one_line_when_redis_goes_away_mid_series(
 ) -> None:
     import threading
 
-    from smsstats_nb.cli import main
+    from smsstats_nb.cli._main import main
 
     redis = RedisServer(tmp_path).start()
     monkeypatch.setenv("SMSC_LOGIN", server.login)

@@ -31,8 +31,8 @@ from smsstats_nb import (
     StorageError,
     TransportError,
 )
+from smsstats_nb.core._query import moscow_today
 from smsstats_nb.demo import DemoServer
-from smsstats_nb.query import moscow_today
 
 from ..conftest import WINDOW, free_port
 
@@ -371,7 +371,7 @@ def test_a_busy_state_file_is_a_clear_error_and_is_not_set_aside(
 ) -> None:
     import sqlite3
 
-    from smsstats_nb.store import local
+    from smsstats_nb.store import _local as local
 
     make_client().fetch("2024-01-01")
     monkeypatch.setattr(local, "BUSY_TIMEOUT", 0.2)

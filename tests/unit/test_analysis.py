@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.analysis import format_money, previous_period, summarize, year_earlier
-from smsstats_nb.frames import make_frame
+from smsstats_nb.analysis._summary import format_money, previous_period, summarize, year_earlier
+from smsstats_nb.core._frames import make_frame
 
 
 def frame(rows: list[tuple[str, int, float, float, str]]) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def test_not_a_stats_frame_is_a_query_error() -> None:
 def test_previous_period_takes_dates_in_any_form() -> None:
     import datetime as dt
 
-    from smsstats_nb.analysis import previous_period
+    from smsstats_nb.analysis._summary import previous_period
 
     assert previous_period("2024-02-01", "2024-02-29") == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
     assert previous_period("01.02.2024", dt.date(2024, 2, 29)) == previous_period(dt.date(2024, 2, 1), "2024-02-29")
@@ -82,7 +82,7 @@ def test_previous_period_takes_dates_in_any_form() -> None:
 def test_the_previous_calendar_period(start: str, end: str, before: tuple[str, str]) -> None:
     import datetime as dt
 
-    from smsstats_nb.analysis import previous_calendar_period
+    from smsstats_nb.analysis._summary import previous_calendar_period
 
     assert previous_calendar_period(start, end) == tuple(dt.date.fromisoformat(x) for x in before)
 

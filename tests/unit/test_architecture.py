@@ -17,7 +17,6 @@ PROTOCOL_NAMES = {
     "_replace",  # namedtuple's public API (urllib's SplitResult)
     "_content",  # requests.Response: the body is set there after a capped, deadline-bound read
     "_content_consumed",
-    "_lock",  # requests-cache's SQLiteDict: the read-only backend shares the responses' lock
 }
 
 
@@ -103,22 +102,71 @@ def _private_defined(tree: ast.Module) -> set[str]:
     return {n for n in names if n.startswith("_") and not n.startswith("__")}
 
 
-def test_no_private_name_crosses_a_module() -> None:
+def _package_of(name: str, path: Path) -> str:
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def _resolve(name: str, path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = _package_of(name, path).split(".")
+    base = base[: len(base) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _private_crossings(name: str, path: Path, tree: ast.Module) -> list[str]:
+    """Private names used outside their home: a ``_name`` imported from anywhere, a private
+    module (``pkg._mod``) imported from outside its package, a private attribute of another object."""
     crossings = []
-    for name, (_, tree) in _modules().items():
-        own = _private_defined(tree)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                crossings += [
-                    f"{name}: from {node.module} import {a.name}"
-                    for a in node.names
-                    if a.name.startswith("_") and not a.name.startswith("__")
-                ]
-            elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
-                if node.attr in own or node.attr in PROTOCOL_NAMES:
-                    continue
-                crossings.append(f"{name}: {ast.unparse(node)} (line {node.lineno})")
+    own = _private_defined(tree)
+    here = _package_of(name, path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _resolve(name, path, node)
+            for alias in node.names:
+                full = f"{target}.{alias.name}".split(".")
+                private = [i for i, part in enumerate(full) if part.startswith("_") and not part.startswith("__")]
+                for i in private:
+                    home = ".".join(full[:i])
+                    if i == len(full) - 1 and not _is_module(".".join(full)):
+                        crossings.append(f"{name}: from {target} import {alias.name}")
+                    elif home != here:
+                        crossings.append(f"{name}: from {target} import {alias.name} (private to {home})")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if any(p.startswith("_") and not p.startswith("__") for p in parts):
+                    crossings.append(f"{name}: import {alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if node.attr in own or node.attr in PROTOCOL_NAMES:
+                continue
+            crossings.append(f"{name}: {ast.unparse(node)} (line {node.lineno})")
+    return crossings
+
+
+def _is_module(dotted: str) -> bool:
+    rel = Path(*dotted.split("."))
+    return (PACKAGE.parent / rel).with_suffix(".py").exists() or (PACKAGE.parent / rel / "__init__.py").exists()
+
+
+def test_no_private_name_crosses_a_package() -> None:
+    """Ours or a library's: a private module is imported only by its own package, a private name
+    never leaves its module."""
+    crossings = []
+    for name, (path, tree) in _modules().items():
+        crossings += _private_crossings(name, path, tree)
     assert crossings == [], crossings
+
+
+def test_the_privacy_checker_sees_each_kind_of_crossing(tmp_path: Path) -> None:
+    pkg = PACKAGE / "wire"
+    inside = ast.parse("from . import _guard\nfrom ._guard import Guard\n")
+    assert _private_crossings("smsstats_nb.wire", pkg / "__init__.py", inside) == []
+    outside = ast.parse("from ..wire import _guard\nfrom ..wire._guard import Guard\nfrom .x import _helper\n")
+    found = _private_crossings("smsstats_nb.client._client", PACKAGE / "client" / "_client.py", outside)
+    assert len(found) == 3, found
+    library = ast.parse("def f(r):\n    return r.responses._lock\n")
+    assert _private_crossings("smsstats_nb.store._readonly", tmp_path / "r.py", library)
 
 
 def test_one_module_reads_the_environment() -> None:
@@ -127,12 +175,20 @@ def test_one_module_reads_the_environment() -> None:
         for name, (path, _) in _modules().items()
         if "os.environ" in path.read_text() or "getenv(" in path.read_text()
     )
-    assert readers == ["smsstats_nb.settings"]
+    assert readers == ["smsstats_nb.core._settings"]
 
 
 def test_time_rules_read_the_injected_clock() -> None:
     """The modules that own a time rule never call time.time/monotonic/sleep themselves."""
-    for module in ("guard", "quota", "sync", "transport", "store/local", "store/frames", "store/redis"):
+    for module in (
+        "wire/_guard",
+        "store/_quota",
+        "client/_sync",
+        "client/_transport",
+        "store/_local",
+        "store/_frames",
+        "store/_redis",
+    ):
         text = (PACKAGE / f"{module}.py").read_text()
         for call in ("time.time()", "time.monotonic()", "time.sleep(", "datetime.now("):
             assert call not in text, f"{module} calls {call}"

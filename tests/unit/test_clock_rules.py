@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from smsstats_nb import AuthError, IPBlockedError, RateLimitError
-from smsstats_nb.cache_policy import NEVER
-from smsstats_nb.clock import SYSTEM, FakeClock, SystemClock
-from smsstats_nb.guard import AUTH_COOLDOWN, LOGIN_BUDGET, CallContext, Guard, Reason
-from smsstats_nb.query import MOSCOW, make_query
+from smsstats_nb.core._clock import SYSTEM, FakeClock, SystemClock
+from smsstats_nb.core._query import MOSCOW, make_query
 from smsstats_nb.store import Store, open_store
+from smsstats_nb.wire._cache_policy import NEVER
+from smsstats_nb.wire._guard import AUTH_COOLDOWN, LOGIN_BUDGET, CallContext, Guard, Reason
 
 WINDOW = 60.0
 
@@ -172,9 +172,9 @@ def test_a_lease_not_renewed_expires(store: Store, clock: FakeClock) -> None:
 
 
 def test_expiry_follows_the_moscow_calendar_of_the_clock(tmp_path: Path) -> None:
-    from smsstats_nb.credentials import Credentials
-    from smsstats_nb.settings import Settings
-    from smsstats_nb.transport import Transport
+    from smsstats_nb.client._transport import Transport
+    from smsstats_nb.core._credentials import Credentials
+    from smsstats_nb.core._settings import Settings
 
     # five minutes before midnight in Moscow on 10 March 2024
     before = dt.datetime(2024, 3, 10, 23, 55, tzinfo=MOSCOW).timestamp()
@@ -192,10 +192,10 @@ def test_expiry_follows_the_moscow_calendar_of_the_clock(tmp_path: Path) -> None
 
 
 def test_the_sync_waits_for_its_share_on_the_clock(store: Store, clock: FakeClock, tmp_path: Path) -> None:
-    from smsstats_nb.credentials import Credentials
-    from smsstats_nb.settings import Settings
-    from smsstats_nb.sync import wait_for_share
-    from smsstats_nb.transport import Transport
+    from smsstats_nb.client._sync import wait_for_share
+    from smsstats_nb.client._transport import Transport
+    from smsstats_nb.core._credentials import Credentials
+    from smsstats_nb.core._settings import Settings
 
     settings = Settings(base_url="http://127.0.0.1:9", cache=tmp_path / "cache")
     transport = Transport(Credentials("demo", "x", None), store, settings, clock=clock)

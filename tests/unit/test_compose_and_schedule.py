@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from smsstats_nb.compose import plan_cover, sum_frames
-from smsstats_nb.frames import make_frame
-from smsstats_nb.quota import schedule_eta
+from smsstats_nb.client._compose import plan_cover, sum_frames
+from smsstats_nb.core._frames import make_frame
+from smsstats_nb.store._quota import schedule_eta
 
 D = dt.date
 

@@ -8,37 +8,7 @@ import sys
 
 import pytest
 
-import smsstats_nb
-from smsstats_nb import errors
-
-
-def test_all_is_sorted_and_exact() -> None:
-    expected = {
-        "export",
-        "fetch_stats",
-        "fetch_stats_series",
-        "parse_response",
-        "read_export",
-        "StatsClient",
-        "SmsStatsError",
-        "SmscError",
-        "ParameterError",
-        "AuthError",
-        "IPBlockedError",
-        "RateLimitError",
-        "ResponseFormatError",
-        "TransportError",
-        "QueryError",
-        "SeriesEstimate",
-        "StorageError",
-        "SyncLeaseError",
-        "close_all",
-    }
-    assert set(smsstats_nb.__all__) == expected
-    assert smsstats_nb.__all__ == sorted(smsstats_nb.__all__)
-    for name in smsstats_nb.__all__:
-        obj = getattr(smsstats_nb, name)
-        assert obj.__name__ == name and obj.__module__.startswith("smsstats_nb.")
+from smsstats_nb.core import _errors as errors
 
 
 @pytest.mark.parametrize(
@@ -80,7 +50,7 @@ def test_messages_tell_what_to_do() -> None:
 def test_import_is_light_and_has_no_side_effects() -> None:
     code = (
         "import logging, sys, smsstats_nb\n"
-        "from smsstats_nb.redaction import URL_LOGGERS, log_redaction_installed\n"
+        "from smsstats_nb.core._redaction import URL_LOGGERS, log_redaction_installed\n"
         "heavy = [m for m in ('matplotlib', 'ipywidgets', 'tqdm') if m in sys.modules]\n"
         "filters = sum(len(logging.getLogger(n).filters) for n in URL_LOGGERS)\n"
         "print(heavy, filters, log_redaction_installed())"
@@ -92,7 +62,7 @@ def test_import_is_light_and_has_no_side_effects() -> None:
 def test_log_redaction_is_installed_once_by_the_first_client(tmp_path: object) -> None:
     code = (
         "import logging, smsstats_nb\n"
-        "from smsstats_nb.redaction import URL_LOGGERS\n"
+        "from smsstats_nb.core._redaction import URL_LOGGERS\n"
         "a = smsstats_nb.StatsClient('u', 'p', cache=False)\n"
         "b = smsstats_nb.StatsClient('u', 'p', cache=False)\n"
         "print(sorted({len(logging.getLogger(n).filters) for n in URL_LOGGERS}))\n"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.exports import export, read_export
-from smsstats_nb.frames import make_frame
+from smsstats_nb.core._frames import make_frame
+from smsstats_nb.output._exports import export, read_export
 
 
 def series() -> pd.DataFrame:

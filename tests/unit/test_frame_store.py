@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smsstats_nb.frames import make_frame
-from smsstats_nb.store.frames import FrameStore, pack, unpack
-from smsstats_nb.transport import pieces_frame
+from smsstats_nb.client._transport import pieces_frame
+from smsstats_nb.core._frames import make_frame
+from smsstats_nb.store._frames import FrameStore, pack, unpack
 
 
 def frame(logins: list[str]) -> pd.DataFrame:

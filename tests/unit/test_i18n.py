@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smsstats_nb import i18n
-from smsstats_nb.analysis import Summary, format_money
+from smsstats_nb.analysis._summary import Summary, format_money
+from smsstats_nb.core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "smsstats_nb" / "locale" / "ru" / "LC_MESSAGES" / "smsstats_nb.po"
@@ -119,6 +119,6 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     [("lang=ru", "ru"), ("x=1&lang=ru_RU", "ru"), ("lang=en", "en"), ("lang=de", "en"), ("", None), ("x=1", None)],
 )
 def test_a_voila_pages_address_chooses_its_language(query: str, expected: str | None) -> None:
-    from smsstats_nb.widgets import page_lang
+    from smsstats_nb.dashboard._app import page_lang
 
     assert page_lang(query) == expected

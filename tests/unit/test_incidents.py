@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
+from smsstats_nb.analysis._monitoring import budget_breaches, flag_anomalies, forecast_month, incidents
+from smsstats_nb.analysis._spend import ACCOUNT
 from smsstats_nb.demo import data
-from smsstats_nb.monitoring import budget_breaches, flag_anomalies, forecast_month, incidents
-from smsstats_nb.spend import ACCOUNT
 
 COLUMNS = ["period_start", "period_end", "login", "sms", "credit", "debit", "currency"]
 
@@ -193,7 +193,7 @@ def test_the_forecast_has_a_range_a_total_and_budgets_per_login() -> None:
 
 
 def test_incident_days_put_every_day_of_an_incident_on_the_chart() -> None:
-    from smsstats_nb.incidents import incident_days
+    from smsstats_nb.analysis._incidents import incident_days
 
     days = demo_days(dt.date(2024, 4, 1), dt.date(2024, 6, 30))
     marked = incident_days(incidents(days, "credit"), days, "credit")

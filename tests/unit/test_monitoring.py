@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.monitoring import compare_periods, flag_anomalies
+from smsstats_nb.analysis._monitoring import compare_periods, flag_anomalies
 
 
 def daily(values: dict[str, list[float]], start: str = "2024-04-01") -> pd.DataFrame:

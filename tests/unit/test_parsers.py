@@ -21,7 +21,7 @@ from smsstats_nb import (
     SmsStatsError,
     parse_response,
 )
-from smsstats_nb.frames import COLUMNS
+from smsstats_nb.core._frames import COLUMNS
 
 from ..schema import check_schema
 
@@ -355,7 +355,7 @@ _TEXT = st.text(alphabet=st.sampled_from(list("ab д_\t\r\x00\x85\u3000\xa0")), 
 @given(st.lists(_TEXT, min_size=1, max_size=8))
 def test_clean_texts_strips_exactly_like_str_strip_and_refuses_blanks(values: list[str]) -> None:
     """The fast path (no whitespace anywhere) and the slow path must agree with str.strip()."""
-    from smsstats_nb.formats._common import clean_texts
+    from smsstats_nb.wire.formats._common import clean_texts
 
     expected = [v.strip() for v in values]
     if any(not v for v in expected):
@@ -374,7 +374,7 @@ def test_clean_texts_strips_exactly_like_str_strip_and_refuses_blanks(values: li
 )
 def test_a_lone_surrogate_is_refused_at_parse_time(body: str) -> None:
     from smsstats_nb import ResponseFormatError
-    from smsstats_nb.formats import parse_response
+    from smsstats_nb.wire.formats import parse_response
 
     with pytest.raises(ResponseFormatError, match="lone surrogate"):
         parse_response(body, 3)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.frames import make_frame
-from smsstats_nb.plotting import plot_series, plot_totals
+from smsstats_nb.core._frames import make_frame
+from smsstats_nb.output._plotting import plot_series, plot_totals
 
 
 def totals() -> pd.DataFrame:
@@ -87,7 +87,7 @@ def test_new_figures_are_pyplot_figures_so_jupyter_shows_them() -> None:
 
 
 def test_render_png_picks_series_or_totals() -> None:
-    from smsstats_nb.plotting import render_png
+    from smsstats_nb.output._plotting import render_png
 
     for df in (series(), totals()):
         assert render_png(df)[:8] == b"\x89PNG\r\n\x1a\n"
@@ -120,7 +120,7 @@ def test_a_clipped_last_week_is_marked_not_drawn_as_a_cliff() -> None:
     df = pd.DataFrame({"period_start": starts, "period_end": ends, "login": "a", "sms": [70, 70, 70, 70, 30]})
     df["credit"], df["debit"], df["currency"] = 1.0, 0.0, "RUR"
     df.attrs.update(freq="W")
-    from smsstats_nb.plotting import partial_periods
+    from smsstats_nb.output._plotting import partial_periods
 
     assert list(partial_periods(df)) == [pd.Timestamp("2024-01-29")]
     ax = plot_series(df, "sms")
@@ -178,7 +178,7 @@ def _bar_colours(ax: plt.Axes) -> dict[str, str]:
 
 
 def test_each_login_keeps_its_colour_on_every_plot() -> None:
-    from smsstats_nb.plotting import login_colour
+    from smsstats_nb.output._plotting import login_colour
 
     ax1 = plot_totals(totals())
     three = _bar_colours(ax1)
@@ -194,7 +194,7 @@ def test_each_login_keeps_its_colour_on_every_plot() -> None:
 
 
 def test_the_first_logins_of_a_session_all_get_different_colours(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smsstats_nb import plotting
+    from smsstats_nb.output import _plotting as plotting
 
     monkeypatch.setattr(plotting, "_SESSION_COLOURS", {})  # a new session
     names = ["demo", "demo_shop", "demo_support", "демо_маркет", *(f"x{i}" for i in range(7))]

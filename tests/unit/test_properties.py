@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from smsstats_nb import ResponseFormatError, SmsStatsError, parse_response
 from smsstats_nb.demo.data import Row
 from smsstats_nb.demo.writers import money, write_error, write_rows
-from smsstats_nb.formats import decode_body
+from smsstats_nb.wire.formats import decode_body
 
 from ..schema import check_schema
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import QueryError, SmsStatsError
-from smsstats_nb.query import coerce_date, make_query
+from smsstats_nb.core._query import coerce_date, make_query
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_wire_parameters() -> None:
 
 @pytest.mark.parametrize(("alias", "canonical"), [("Q", "QS"), ("q", "QS"), ("QE", "QS"), ("Y", "YS"), ("ME", "MS")])
 def test_pandas_spellings_of_quarters_years_and_months_are_accepted(alias: str, canonical: str) -> None:
-    from smsstats_nb.query import check_freq, split_periods
+    from smsstats_nb.core._query import check_freq, split_periods
 
     assert check_freq(alias) == canonical
     assert split_periods(dt.date(2024, 1, 1), dt.date(2024, 12, 31), alias) == split_periods(
@@ -112,7 +112,7 @@ def test_pandas_spellings_of_quarters_years_and_months_are_accepted(alias: str, 
     ],
 )
 def test_presets_count_from_the_servers_today(name: str, expected: tuple[str, str]) -> None:
-    from smsstats_nb.query import preset_range
+    from smsstats_nb.core._query import preset_range
 
     assert preset_range(name, dt.date(2024, 5, 15)) == tuple(dt.date.fromisoformat(x) for x in expected)
     with pytest.raises(QueryError, match="preset"):

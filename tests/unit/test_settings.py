@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from smsstats_nb import QueryError, StatsClient
-from smsstats_nb.settings import DEFAULT_BASE_URL, Environment, Settings
+from smsstats_nb.core._settings import DEFAULT_BASE_URL, Environment, Settings
 
 
 def test_defaults_are_smscs_limit_and_a_safe_method() -> None:

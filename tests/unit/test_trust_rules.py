@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from smsstats_nb import QueryError, StatsClient, StorageError
-from smsstats_nb.adapter import retry_after_seconds
-from smsstats_nb.cache_policy import NEVER, expire_after
-from smsstats_nb.credentials import service_name
-from smsstats_nb.query import coerce_date, make_query, moscow_today
-from smsstats_nb.series import series_queries
-from smsstats_nb.settings import check_base_url
-from smsstats_nb.store.files import is_corrupt, storage_error
+from smsstats_nb.client._series import series_queries
+from smsstats_nb.core._credentials import service_name
+from smsstats_nb.core._query import coerce_date, make_query, moscow_today
+from smsstats_nb.core._settings import check_base_url
+from smsstats_nb.store._files import is_corrupt, storage_error
+from smsstats_nb.wire._adapter import retry_after_seconds
+from smsstats_nb.wire._cache_policy import NEVER, expire_after
 
 UTC = dt.UTC
 

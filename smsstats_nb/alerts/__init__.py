@@ -1,0 +1,43 @@
+"""Alerts that reach people: the rules file, the channels (webhook, e-mail, Telegram) and the check."""
+
+from __future__ import annotations
+
+from ._channels import (
+    SIGNATURE_HEADER,
+    Channel,
+    ChannelError,
+    EmailChannel,
+    TelegramChannel,
+    WebhookChannel,
+)
+from ._check import (
+    HISTORY_DAYS,
+    Alert,
+    CheckReport,
+    Delivery,
+    check,
+)
+from ._rules import (
+    Budget,
+    Rules,
+    channels_from,
+    load_rules,
+)
+
+__all__ = [
+    "HISTORY_DAYS",
+    "SIGNATURE_HEADER",
+    "Alert",
+    "Budget",
+    "Channel",
+    "ChannelError",
+    "CheckReport",
+    "Delivery",
+    "EmailChannel",
+    "Rules",
+    "TelegramChannel",
+    "WebhookChannel",
+    "channels_from",
+    "check",
+    "load_rules",
+]

@@ -1,0 +1,293 @@
+"""Where alerts go: a webhook (JSON, optionally HMAC-signed), e-mail over SMTP, Telegram's Bot API.
+
+Each channel has a ``name`` a person can read (the host, never a token or a password) and a
+``key`` (a hash of its destination) under which the alert log remembers what was sent to it. A
+failure is one :class:`ChannelError` naming the channel by that name: the webhook URL (whose path
+often is the token, as Slack's are), the bot token and the SMTP password appear in no error, log
+line or repr. The HTTP channels use the standard library's ``urllib.request``, which logs nothing
+(urllib3's debug log would print the URL, and the token with it).
+
+A webhook or Telegram message that fails for a reason that may pass (the network, a timeout, a 5xx
+or 429 answer) is tried ``retries`` more times with a doubling pause; what still fails is reported,
+and the alert is sent again at the next check (the log marks an alert sent only after a success).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ..core import QueryError, SmsStatsError, said
+from ..core.i18n import gettext_ as _
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "Channel",
+    "ChannelError",
+    "EmailChannel",
+    "TelegramChannel",
+    "WebhookChannel",
+]
+
+#: The header of a signed webhook: ``sha256=`` and the hex HMAC-SHA256 of the body (as GitHub signs).
+SIGNATURE_HEADER = "X-Smsstats-Signature"
+#: Telegram's Bot API (tests and self-hosted servers give another base).
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class ChannelError(SmsStatsError):
+    """An alert could not be delivered; it is sent again at the next check."""
+
+
+class Channel(Protocol):
+    """Somewhere an alert can be sent."""
+
+    name: str
+    key: str
+
+    def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
+        """Deliver one alert, or raise :class:`ChannelError`."""
+
+
+def _pause(seconds: float) -> None:
+    """The pause between attempts (``time.sleep``, looked up when called)."""
+    time.sleep(seconds)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def _http_url(url: object, what: str) -> str:
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise said(QueryError, "{what} must be an http(s) URL", what=what)
+    if urlsplit(url).password is not None:
+        raise said(QueryError, "{what} must not carry a user name and password", what=what)
+    return url
+
+
+def _post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    name: str,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    sleep: Callable[[float], None],
+) -> bytes:
+    """POST ``body``; retry what may pass; a ChannelError naming ``name`` (never the URL)."""
+    last = ""
+    for attempt in range(retries + 1):
+        if attempt:
+            sleep(backoff * 2 ** (attempt - 1))
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # http(s) only: checked when made
+                return bytes(answer.read(65536))
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+            if exc.code != 429 and exc.code < 500:
+                break  # the receiver refused it: trying again now would not help
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            last = _("timed out") if isinstance(reason, TimeoutError) else type(reason).__name__
+    raise said(ChannelError, "{name}: not delivered ({why}); it is sent again at the next check", name=name, why=last)
+
+
+class WebhookChannel:
+    """A JSON POST of the alert's payload (``text`` in it is one readable sentence, which Slack and
+    Mattermost incoming webhooks show as it is), signed with HMAC-SHA256 when a secret is given.
+
+    Args:
+        url: the receiver (http or https); kept out of every message.
+        secret: the shared secret for :data:`SIGNATURE_HEADER` (None: unsigned).
+        timeout: seconds per attempt; retries, backoff: further attempts and the first pause.
+        sleep: how to pause between attempts (tests pass a fake clock's).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._url = _http_url(url, "a webhook")
+        self._secret = secret
+        self.timeout, self.retries, self.backoff, self._sleep = timeout, retries, backoff, sleep or _pause
+        self.key = "webhook:" + _digest(self._url)
+        self.name = _("webhook {host} ({key})").format(host=urlsplit(self._url).hostname, key=self.key[8:14])
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel({self.name!r}, signed={self._secret is not None})"
+
+    def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
+        """POST ``payload`` (with ``text``) as JSON."""
+        body = json.dumps({**payload, "text": text}, ensure_ascii=False, default=str).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "smsstats_nb alerts"}
+        if self._secret:
+            mac = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
+            headers[SIGNATURE_HEADER] = f"sha256={mac}"
+        _post(
+            self._url,
+            body,
+            headers,
+            name=self.name,
+            timeout=self.timeout,
+            retries=self.retries,
+            backoff=self.backoff,
+            sleep=self._sleep,
+        )
+
+
+class TelegramChannel:
+    """A message to a Telegram chat through the Bot API's ``sendMessage``.
+
+    Args:
+        chat_id: the chat (a number, or ``@channelname``).
+        token: the bot's token (kept out of every message).
+        api_base: the Bot API's address (default Telegram's; tests give a local stand-in).
+    """
+
+    def __init__(
+        self,
+        chat_id: str,
+        token: str,
+        *,
+        api_base: str = TELEGRAM_API,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if not str(chat_id).strip():
+            raise said(QueryError, "a Telegram chat id is needed (--telegram-chat)")
+        if not token:
+            raise said(QueryError, "a Telegram bot token is needed: set SMSSTATS_TELEGRAM_TOKEN")
+        self.chat_id = str(chat_id).strip()
+        self._token = token
+        self._base = _http_url(api_base, "the Telegram API address").rstrip("/")
+        self.timeout, self.retries, self.backoff, self._sleep = timeout, retries, backoff, sleep or _pause
+        self.key = "telegram:" + _digest(self._base, self.chat_id)
+        self.name = _("telegram chat {chat}").format(chat=self.chat_id)
+
+    def __repr__(self) -> str:
+        return f"TelegramChannel({self.name!r})"
+
+    def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
+        """``sendMessage`` with the alert's sentence."""
+        body = json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
+        answer = _post(
+            f"{self._base}/bot{self._token}/sendMessage",
+            body,
+            {"Content-Type": "application/json"},
+            name=self.name,
+            timeout=self.timeout,
+            retries=self.retries,
+            backoff=self.backoff,
+            sleep=self._sleep,
+        )
+        try:
+            ok = json.loads(answer.decode("utf-8", "replace")).get("ok")
+        except (ValueError, AttributeError):
+            ok = None
+        if ok is not True:
+            raise said(
+                ChannelError,
+                "{name}: Telegram did not accept the message; it is sent again at the next check",
+                name=self.name,
+            )
+
+
+class EmailChannel:
+    """A plain-text e-mail through SMTP (``smtplib``).
+
+    Args:
+        to: the addresses.
+        smtp: ``smtp://host[:25]`` (STARTTLS when the server offers it), ``smtp+starttls://host[:587]``
+            (STARTTLS required) or ``smtps://host[:465]`` (TLS from the start); no credentials in it.
+        user, password: the SMTP login (from the environment), or None.
+        sender: the From address.
+        tls_context: the TLS settings (default: the system's, with certificate checks).
+    """
+
+    def __init__(
+        self,
+        to: list[str],
+        smtp: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        sender: str = "smsstats@localhost",
+        timeout: float = 20.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        addresses = [a.strip() for a in to if a and a.strip()]
+        if not addresses or any("@" not in a for a in addresses):
+            raise said(QueryError, "e-mail alerts need addresses like ops@example.com (--email)")
+        parts = urlsplit(smtp or "")
+        if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+            raise said(
+                QueryError, ("--smtp must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]")
+            )
+        if parts.password is not None or parts.username is not None:
+            raise said(QueryError, ("--smtp must not carry a user name or password: set SMSSTATS_SMTP_USER/_PASSWORD"))
+        self.to = addresses
+        self.scheme, self.host = parts.scheme, parts.hostname
+        self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]
+        self._user, self._password = user, password
+        self.sender, self.timeout, self._tls = sender, timeout, tls_context
+        self.key = "email:" + _digest(self.host, str(self.port), *sorted(self.to))
+        self.name = _("e-mail to {to} via {host}").format(to=", ".join(self.to), host=self.host)
+
+    def __repr__(self) -> str:
+        return f"EmailChannel({self.name!r})"
+
+    def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
+        """One message: the sentence, then the alert's figures one per line."""
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = self.sender
+        message["To"] = ", ".join(self.to)
+        facts = "\n".join(f"{k}: {v}" for k, v in payload.items() if v is not None)
+        message.set_content(f"{text}\n\n{facts}\n\n-- smsstats_nb alerts\n")
+        context = self._tls or ssl.create_default_context()
+        try:
+            if self.scheme == "smtps":
+                server: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with server:
+                server.ehlo()
+                if self.scheme == "smtp+starttls" or (self.scheme == "smtp" and server.has_extn("starttls")):
+                    server.starttls(context=context)
+                    server.ehlo()
+                if self._user:
+                    server.login(self._user, self._password or "")
+                server.send_message(message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise said(
+                ChannelError, "{name}: the SMTP server refused the login ({code})", name=self.name, code=exc.smtp_code
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise said(
+                ChannelError,
+                "{name}: not delivered ({why}); it is sent again at the next check",
+                name=self.name,
+                why=type(exc).__name__,
+            ) from None

@@ -1,0 +1,467 @@
+"""Alerts that reach people: each new incident and each budget breach, sent once to each channel.
+
+:func:`check` reads the daily series of an account (from the cache; the open days refresh as their
+answers expire), finds the incidents (:func:`~smsstats_nb.analysis._monitoring.incidents`) and the budget
+breaches, and sends **one message per new incident and one when an ongoing one ends**, to every
+channel, never the same twice: the store's alert log (the SQLite state, or the team's Redis)
+claims each message before it is sent and marks it after, so a restart, a second machine or a
+cron job every 15 minutes repeats nothing, and a message that failed is sent by the next check.
+
+An incident first seen when it is already over gets one message (``event`` ``opened``,
+``ongoing`` false), not two. A budget breach gets one message per period (a day, or the month
+whose running total crossed the limit). :func:`load_rules` reads per-login budgets and named
+channels from a TOML file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..analysis import ACCOUNT, budget_breaches, format_money, incidents
+from ..client import StatsClient
+from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, said, service_host
+from ..core.i18n import N_, ngettext
+from ..core.i18n import gettext_ as _
+from ._channels import Channel, ChannelError
+from ._rules import Budget, Rules, channels_from, load_rules
+
+__all__ = [
+    "Alert",
+    "Budget",
+    "CheckReport",
+    "Delivery",
+    "Rules",
+    "channels_from",
+    "check",
+    "load_rules",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a sender's claim on a message lasts (a sender that dies mid-send frees it after this).
+CLAIM_SECONDS = 300.0
+#: Days of history read before ``since`` for the baselines (four weeks of each weekday).
+HISTORY_DAYS = 28
+
+
+#: The words of a subject and a delivery line, for the catalogue (the payloads keep the English keys).
+KIND_WORDS = {"budget": N_("budget"), "spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
+STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("would send")}
+EVENTS = (N_("opened"), N_("resolved"), N_("breached"))
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One message: an incident opened or resolved, or a budget breached."""
+
+    ident: str
+    event: str
+    kind: str
+    login: str
+    currency: str
+    metric: str
+    first_day: dt.date
+    last_day: dt.date
+    ongoing: bool
+    value: float
+    baseline: float | None
+    limit: float | None
+    service: str
+    text: str
+    per: str | None = None
+    account: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """A short e-mail subject."""
+        what = _(KIND_WORDS.get(self.kind, self.kind))
+        state = _("resolved") if self.event == "resolved" else (_("ongoing") if self.ongoing else _("over"))
+        if self.kind == "budget":
+            state = _("day limit") if self.per == "day" else _("month limit")
+        return f"[smsstats] {what}: {self.login} ({state})"
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook's JSON fields (``text`` is added by the channel)."""
+        out: dict[str, Any] = {
+            "event": self.event,
+            "kind": self.kind,
+            "login": self.login,
+            "currency": self.currency,
+            "metric": self.metric,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "ongoing": self.ongoing,
+            "value": round(self.value, 4),
+            "service": self.service,
+        }
+        if self.account is not None:
+            out["account"] = self.account
+        if self.kind == "budget":
+            out["limit"] = self.limit
+            out["per"] = self.per
+        else:
+            out["baseline"] = None if self.baseline is None else round(self.baseline, 4)
+        return out
+
+
+def _amount(value: float, metric: str, currency: str) -> str:
+    if metric == "sms":
+        n = round(value)
+        return ngettext("{n} message", "{n} messages", n).format(n=i18n.format_number(n))
+    return format_money(value, currency)
+
+
+def _days(n: int) -> str:
+    return ngettext("{n} day(s)", "{n} day(s)", int(n)).format(n=n)
+
+
+#: What a resolved incident says, per kind.
+RESOLVED = {
+    "silent": N_("Resolved: {who} is sending again after being silent from {first} to {last} ({days})."),
+    "drop": N_("Resolved: {who} is back to normal after a drop from {first} to {last} ({days})."),
+    "spike": N_("Resolved: {who} is back to normal after a spike from {first} to {last} ({days})."),
+}
+
+
+def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
+    """The alert's sentence, in the current language."""
+    who = _("{login} ({service})").format(login=row.login, service=service)
+    first, last = i18n.format_day(row.first_day), i18n.format_day(row.last_day)
+    if event == "resolved":
+        return _(RESOLVED.get(row.kind, RESOLVED["spike"])).format(
+            who=who, first=first, last=last, days=_days(row.days)
+        )
+    state = _("still going on") if row.ongoing else _("over now")
+    verb = _("sent") if metric == "sms" else _("spent")
+    if row.kind == "spike":
+        when = (
+            _("on {day}").format(day=first)
+            if row.first_day == row.last_day
+            else _("on its peak day between {first} and {last}").format(first=first, last=last)
+        )
+        values = {
+            "who": who,
+            "verb": verb,
+            "amount": _amount(row.value, metric, row.currency),
+            "when": when,
+            "usual": _amount(row.baseline, metric, row.currency),
+            "state": state,
+        }
+        if row.baseline > 0:
+            ratio = f"{row.value / row.baseline:.1f}"
+            if i18n.current() != "en":
+                ratio = ratio.replace(".", ",")
+            return _("Spike: {who} {verb} {amount} {when}, {ratio}× its usual {usual} ({state}).").format(
+                ratio=ratio, **values
+            )
+        return _("Spike: {who} {verb} {amount} {when} against a usual {usual} ({state}).").format(**values)
+    if row.kind == "silent":
+        usual = _amount(row.baseline / max(1, row.days), metric, row.currency)
+        sentence = (
+            N_("Silent: {who} has sent no messages from {first} ({days}, {state}); it usually sends {usual} a day.")
+            if metric == "sms"
+            else N_(
+                "Silent: {who} has sent no messages from {first} ({days}, {state}); it usually spends {usual} a day."
+            )
+        )
+        return _(sentence).format(who=who, first=first, days=_days(row.days), state=state, usual=usual)
+    return _("Drop: {who} {verb} {amount} from {first} to {last} against a usual {usual} ({state}).").format(
+        who=who,
+        verb=verb,
+        amount=_amount(row.value, metric, row.currency),
+        first=first,
+        last=last,
+        usual=_amount(row.baseline, metric, row.currency),
+        state=state,
+    )
+
+
+def _month(day: dt.date) -> str:
+    """``March 2024``, ``март 2024``."""
+    if i18n.current() == "en":
+        return f"{day:%B %Y}"
+    from babel.dates import format_date
+
+    return str(format_date(day, "LLLL yyyy", locale=i18n.BABEL[i18n.current()]))
+
+
+#: A budget alert's sentence, per period and per completeness of that period.
+BUDGET_TEXT = {
+    ("day", True): N_("Budget: {who} ({service}) {verb} {amount} on {period}, over the daily limit of {limit}."),
+    ("day", False): N_(
+        "Budget: {who} ({service}) {verb} {amount} on {period} so far, over the daily limit of {limit}."
+    ),
+    ("month", True): N_("Budget: {who} ({service}) {verb} {amount} in {period}, over the monthly limit of {limit}."),
+    ("month", False): N_(
+        "Budget: {who} ({service}) {verb} {amount} in {period} so far, over the monthly limit of {limit}."
+    ),
+}
+
+
+def _budget_text(row: Any, budget: Budget, service: str) -> str:
+    """The budget alert's sentence, in the current language."""
+    who = _("the account") if row.login == ACCOUNT else row.login
+    day = pd.Timestamp(row.period_start).date()
+    period = i18n.format_day(day) if budget.per == "day" else _month(day)
+    template = BUDGET_TEXT[("day" if budget.per == "day" else "month", bool(row.complete))]
+    return _(template).format(
+        who=who,
+        service=service,
+        verb=_("sent") if budget.metric == "sms" else _("spent"),
+        amount=_amount(row.value, budget.metric, row.currency),
+        period=period,
+        limit=_amount(budget.limit, budget.metric, row.currency),
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one alert on one channel."""
+
+    alert: Alert
+    channel: str
+    status: str  # "sent", "failed", "would send"
+    error: str | None = None
+
+    def __str__(self) -> str:
+        tail = f": {self.error}" if self.error else ""
+        status, event, kind = (_(STATUS_WORDS.get(self.status, self.status)), _(self.alert.event), _(self.alert.kind))
+        return f"{status:<10} {event:<8} {kind:<7} {self.alert.login} → {self.channel}{tail}"
+
+
+@dataclass
+class CheckReport:
+    """What a check found and did."""
+
+    incidents: pd.DataFrame
+    breaches: pd.DataFrame
+    deliveries: list[Delivery] = field(default_factory=list)
+    already: int = 0
+    through: dt.date | None = None
+
+    @property
+    def sent(self) -> list[Delivery]:
+        """Messages delivered by this check."""
+        return [d for d in self.deliveries if d.status == "sent"]
+
+    @property
+    def failed(self) -> list[Delivery]:
+        """Messages that failed (sent again at the next check)."""
+        return [d for d in self.deliveries if d.status == "failed"]
+
+    def __str__(self) -> str:
+        would = sum(1 for d in self.deliveries if d.status == "would send")
+        found = _("{incidents}, {breaches} through {day}").format(
+            incidents=ngettext("{n} incident(s)", "{n} incident(s)", len(self.incidents)).format(n=len(self.incidents)),
+            breaches=ngettext("{n} budget breach(es)", "{n} budget breach(es)", len(self.breaches)).format(
+                n=len(self.breaches)
+            ),
+            day=self.through,
+        )
+        parts = [found]
+        if would:
+            parts.append(
+                ngettext("{n} message(s) would be sent", "{n} message(s) would be sent", would).format(n=would)
+            )
+        else:
+            parts.append(
+                ngettext("{n} message(s) sent", "{n} message(s) sent", len(self.sent)).format(n=len(self.sent))
+            )
+        if self.failed:
+            parts.append(_("{n} failed (sent again at the next check)").format(n=len(self.failed)))
+        parts.append(_("{n} already sent before").format(n=self.already))
+        return "; ".join(parts) + "."
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def check(
+    client: StatsClient,
+    since: DateLike,
+    *,
+    rules: Rules | None = None,
+    channels: Iterable[Channel] = (),
+    metric: str | None = None,
+    budgets: Iterable[Budget] = (),
+    as_of: DateLike | None = None,
+    dry_run: bool = False,
+    progress: bool | None = False,
+    account: str | None = None,
+) -> CheckReport:
+    """Find the incidents and budget breaches from ``since`` on and send each new one once.
+
+    Args:
+        client: the account (its cache answers; the days not cached yet are fetched).
+        since: the first day alerted on (the four weeks before it are read for the baselines).
+        rules: budgets and named channels (:func:`load_rules`); the other arguments add to them.
+        channels: the default channels (where incidents and budgets without their own go).
+        metric: incidents on ``credit`` or ``sms`` (default: the rules', else ``credit``).
+        budgets: more usage triggers.
+        as_of: the last day judged (default: yesterday in Moscow, the last whole day).
+        dry_run: send nothing, mark nothing: the report says what would be sent.
+        progress: the series' progress bar (None: when the fetch will wait).
+        account: the account's name (from the accounts file), in each payload and before each text.
+
+    Raises:
+        QueryError: bad dates or rules, or no channel and not ``dry_run``.
+        The client's errors (auth, rate limit, network, storage) as the fetch raises them.
+    """
+    rules = rules or Rules()
+    metric = metric or rules.metric
+    if metric not in ("credit", "sms"):
+        raise said(QueryError, "metric must be 'credit' or 'sms', not {metric}", metric=repr(metric))
+    defaults = tuple(channels)
+    all_budgets = (*rules.budgets, *budgets)
+    if not dry_run and not defaults and not rules.channels:
+        raise said(
+            QueryError, ("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
+        )
+    first = coerce_date(since, "since")
+    through = coerce_date(as_of, "as_of") if as_of is not None else moscow_today() - dt.timedelta(days=1)
+    if through < first:
+        raise said(
+            QueryError, "--since ({first}) is after the last day judged ({through})", first=first, through=through
+        )
+    series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
+    service = service_host(client.base_url)
+    identity = client.transport.identity
+    found = incidents(series, metric, threshold=rules.threshold, through=through)
+    found = found[found["last_day"] >= first].reset_index(drop=True)
+    recent = series[series["period_start"] >= pd.Timestamp(first)]
+    breach_rows: list[pd.DataFrame] = []
+    # (alert, channels, keys marked done with it)
+    plan: list[tuple[Alert, tuple[Channel, ...], str]] = []
+    incident_targets = _targets(rules, rules.incident_channels, defaults)
+    incident_rows: list[Any] = list(found.itertuples(index=False))
+    for row in incident_rows:
+        ident = f"{identity}|{metric}|{row.kind}|{row.login}|{row.currency}|{row.first_day}"
+        for event in ("opened", "resolved"):
+            text = _incident_text(row, event, metric, service)
+            alert = Alert(
+                ident,
+                event,
+                str(row.kind),
+                str(row.login),
+                str(row.currency),
+                metric,
+                row.first_day,
+                row.last_day,
+                bool(row.ongoing),
+                float(row.value),
+                float(row.baseline),
+                None,
+                service,
+                text,
+            )
+            plan.append((alert, incident_targets, ident))
+    for budget in all_budgets:
+        breaches = budget_breaches(recent, budget.limit, per=budget.per, metric=budget.metric, login=budget.login)
+        breach_rows.append(breaches)
+        targets = _targets(rules, budget.channels, defaults)
+        breach_list: list[Any] = list(breaches.itertuples(index=False))
+        for row in breach_list:
+            ident = (
+                f"{identity}|budget|{budget.metric}|{budget.per}|{budget.limit:g}|{row.login}|{row.currency}|"
+                f"{row.period_start}"
+            )
+            alert = Alert(
+                ident,
+                "opened",
+                "budget",
+                str(row.login),
+                str(row.currency),
+                budget.metric,
+                row.period_start,
+                row.period_end,
+                not bool(row.complete),
+                float(row.value),
+                None,
+                budget.limit,
+                service,
+                _budget_text(row, budget, service),
+                budget.per,
+            )
+            plan.append((alert, targets, ident))
+    if account is not None:  # several accounts alert into the same channels: say whose
+        plan = [
+            (dataclasses.replace(alert, account=account, text=f"[{account}] {alert.text}"), targets, ident)
+            for alert, targets, ident in plan
+        ]
+    report = CheckReport(
+        found,
+        pd.concat(breach_rows, ignore_index=True) if breach_rows else budget_breaches(recent.head(0), 0),
+        through=through,
+    )
+    _deliver(client, plan, report, dry_run=dry_run)
+    return report
+
+
+def _targets(rules: Rules, names: tuple[str, ...] | None, defaults: tuple[Channel, ...]) -> tuple[Channel, ...]:
+    if names is None:
+        return defaults
+    return tuple(c for n in names for c in rules.channels[n])
+
+
+def _deliver(
+    client: StatsClient, plan: list[tuple[Alert, tuple[Channel, ...], str]], report: CheckReport, *, dry_run: bool
+) -> None:
+    """Send what the log has not seen, claim first and mark after; a failure is released."""
+    store = client.transport.store
+    owner = _owner()
+
+    def key(ident: str, event: str, channel: Channel) -> str:
+        return f"{ident}|{event}|{channel.key}"
+
+    keys = [key(a.ident, ev, c) for a, chans, _ in plan for c in chans for ev in ("opened", "resolved")]
+    with store.errors():
+        sent = store.alerts_sent(keys)
+    known = {(ident, c.key) for _, chans, ident in plan for c in chans if key(ident, "opened", c) in sent}
+    touched: set[tuple[str, str]] = set()
+    for alert, targets, ident in plan:
+        for channel in targets:
+            opened, resolved = key(ident, "opened", channel), key(ident, "resolved", channel)
+            if alert.event == "opened":
+                # a new incident (or breach); an incident already over gets this one message only
+                wanted = opened not in sent and resolved not in sent
+            else:
+                wanted = opened in sent and resolved not in sent and not alert.ongoing
+            if not wanted:
+                continue
+            touched.add((ident, channel.key))
+            if dry_run:
+                report.deliveries.append(Delivery(alert, channel.name, "would send"))
+                continue
+            mine = opened if alert.event == "opened" else resolved
+            with store.errors():
+                if not store.alert_claim(mine, owner, CLAIM_SECONDS):
+                    touched.discard((ident, channel.key))
+                    known.add((ident, channel.key))  # another check is sending it right now, or just did
+                    continue
+            try:
+                channel.send(alert.payload(), alert.text, alert.subject)
+            except ChannelError as exc:
+                with store.errors():
+                    store.alert_release(mine, owner)
+                report.deliveries.append(Delivery(alert, channel.name, "failed", i18n.localized(exc)))
+                logger.warning("alert not delivered: %s", exc)
+                continue
+            with store.errors():
+                store.alert_done(mine, owner)
+                if alert.event == "opened" and not alert.ongoing:
+                    store.alert_done(resolved, owner)  # over before anyone heard of it: one message
+                    sent.add(resolved)
+            sent.add(mine)
+            report.deliveries.append(Delivery(alert, channel.name, "sent"))
+    report.already = len(known - touched)

@@ -1,0 +1,63 @@
+"""Judging figures (pure pandas, no I/O): the summary, comparisons, incidents, spend against budgets,
+the month-end forecast.
+"""
+
+from __future__ import annotations
+
+from ._incidents import (
+    INCIDENT_COLUMNS,
+    METRICS,
+    check_judging,
+    check_metric,
+    check_series,
+    daily_wide,
+    incident_days,
+    incidents,
+)
+from ._monitoring import (
+    compare_periods,
+    flag_anomalies,
+)
+from ._spend import (
+    ACCOUNT,
+    BREACH_COLUMNS,
+    FORECAST_COLUMNS,
+    budget_breaches,
+    forecast_month,
+)
+from ._summary import (
+    LABELS,
+    Summary,
+    flag_words,
+    format_money,
+    previous_calendar_period,
+    previous_period,
+    summarize,
+    year_earlier,
+)
+
+__all__ = [
+    "ACCOUNT",
+    "BREACH_COLUMNS",
+    "FORECAST_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "LABELS",
+    "METRICS",
+    "Summary",
+    "budget_breaches",
+    "check_judging",
+    "check_metric",
+    "check_series",
+    "compare_periods",
+    "daily_wide",
+    "flag_anomalies",
+    "flag_words",
+    "forecast_month",
+    "format_money",
+    "incident_days",
+    "incidents",
+    "previous_calendar_period",
+    "previous_period",
+    "summarize",
+    "year_earlier",
+]

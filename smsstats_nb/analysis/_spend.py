@@ -1,0 +1,190 @@
+"""Spend against limits: budget breaches (Twilio's usage triggers) and the month-end forecast.
+
+:func:`budget_breaches` finds the days or months whose messages or spend went over a limit, for one
+login or the whole account. :func:`forecast_month` projects each login's month end from the month
+so far and the weekday rhythm of the weeks before (a quiet weekend left in the month weighs less
+than a busy Monday), with a range, and compares it with a budget when one is given.
+
+Both take a daily series (``fetch_series(..., freq="D")``), judge each currency on its own and are
+pure pandas (no request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..core import QueryError, said
+from ._incidents import check_series, daily_wide
+
+__all__ = ["ACCOUNT", "BREACH_COLUMNS", "FORECAST_COLUMNS", "budget_breaches", "forecast_month"]
+
+#: The ``login`` of a row about the whole account (every login summed).
+ACCOUNT = "(all logins)"
+BREACH_COLUMNS = ["login", "currency", "per", "period_start", "period_end", "value", "limit", "over", "complete"]
+FORECAST_COLUMNS = [
+    "login",
+    "currency",
+    "month",
+    "as_of",
+    "days_left",
+    "month_to_date",
+    "projected",
+    "low",
+    "high",
+]
+#: The forecast's range: a central 80 % interval (± 1.2816 standard deviations).
+RANGE_Z = 1.2816
+
+
+def _limit(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise said(QueryError, "a limit must be a finite number >= 0, not {value}", value=repr(value))
+    return float(value)
+
+
+def _spend_metric(metric: object) -> str:
+    if metric not in ("credit", "sms"):
+        raise said(QueryError, "metric must be 'credit' (spent) or 'sms' (messages), not {metric}", metric=repr(metric))
+    return str(metric)
+
+
+def budget_breaches(
+    series: pd.DataFrame,
+    limit: float,
+    per: str = "day",
+    metric: str = "credit",
+    login: str | None = None,
+) -> pd.DataFrame:
+    """The days or months over ``limit``, for ``login`` or (None) the whole account.
+
+    Args:
+        series: a daily series frame.
+        limit: the most ``metric`` allowed per day or month (in the series' currency for spend).
+        per: ``"day"`` or ``"month"`` (a calendar month; the month still running counts what
+            the series holds of it, so the breach shows the day it happens).
+        metric: ``"credit"`` (spent) or ``"sms"`` (messages).
+        login: one login, or None for every login summed.
+
+    Returns:
+        One row per breach and currency: ``login`` (or :data:`ACCOUNT`), ``currency``, ``per``,
+        ``period_start``, ``period_end`` (dates), ``value``, ``limit``, ``over`` (value − limit)
+        and ``complete`` (False for a month the series does not cover to its end).
+
+    Raises:
+        QueryError: not a daily series, a bad limit, period or metric.
+    """
+    check_series(series)
+    limit = _limit(limit)
+    metric = _spend_metric(metric)
+    if per not in ("day", "month"):
+        raise said(QueryError, "per must be 'day' or 'month', not {per}", per=repr(per))
+    if login is not None:
+        series = series[series["login"].astype(str) == str(login)]
+    out: list[list[object]] = []
+    if len(series):
+        last_day = series["period_start"].max()
+        frame = series.assign(currency=series["currency"].astype(str))
+        key = frame["period_start"] if per == "day" else frame["period_start"].dt.to_period("M").dt.start_time
+        sums = frame.groupby([key.rename("start"), "currency"], observed=True)[metric].sum()
+        for index, value in sums.items():
+            start: pd.Timestamp = pd.Timestamp(index[0])  # type: ignore[index]
+            currency = str(index[1])  # type: ignore[index]
+            if float(value) <= limit:
+                continue
+            first = start.date()
+            end = first if per == "day" else (start + pd.offsets.MonthEnd(0)).date()
+            complete = per == "day" or last_day.date() >= end
+            name = str(login) if login is not None else ACCOUNT
+            out.append([name, str(currency), per, first, end, float(value), limit, float(value) - limit, complete])
+    df = pd.DataFrame(out, columns=BREACH_COLUMNS)
+    df = df.astype({"login": "string", "currency": "string", "value": "float64", "limit": "float64"})
+    df.attrs.update(metric=metric, per=per, limit=limit, login=login)
+    return df.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
+
+
+def forecast_month(
+    series: pd.DataFrame,
+    metric: str = "credit",
+    *,
+    as_of: dt.date | str | None = None,
+    budget: float | Mapping[str, float] | None = None,
+    weeks: int = 4,
+    total: bool = False,
+) -> pd.DataFrame:
+    """Each login's month end: the month so far, and the days left at their weekday's pace.
+
+    Args:
+        series: a daily series frame holding the month so far (and, for the pace, the weeks
+            before it).
+        metric: ``"credit"`` (spent, the default) or ``"sms"``.
+        as_of: the last day with figures (default: the series' last day); the forecast is for
+            its month, and the days after it are projected.
+        budget: a monthly limit for every row, or one per login (a mapping; :data:`ACCOUNT` for the
+            total row); adds ``budget``, ``projected_share`` (projected ÷ budget) and
+            ``over_budget`` (the projection is over it) and ``breached`` (already over it).
+        weeks: how many past weeks set each weekday's pace (its mean) and its spread.
+        total: add a row for the whole account (every login summed), login :data:`ACCOUNT`.
+
+    Returns:
+        One row per login and currency: ``login, currency, month`` ("2024-06"), ``as_of``,
+        ``days_left``, ``month_to_date``, ``projected`` (month to date + each day left at the mean
+        of its weekday over the last ``weeks`` weeks), ``low``, ``high`` (a central 80 % range
+        from the weekdays' day-to-day spread, never below the month to date), and the budget
+        columns when a budget is given.
+
+    Raises:
+        QueryError: not a daily series, a bad metric, budget or ``as_of``.
+    """
+    check_series(series)
+    metric = _spend_metric(metric)
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
+        raise said(QueryError, "weeks must be a whole number >= 1, not {weeks}", weeks=repr(weeks))
+    if series.empty and as_of is None:
+        raise said(QueryError, "the series is empty: give as_of, or a series with the month so far")
+    try:
+        last = pd.Timestamp(as_of).date() if as_of is not None else series["period_start"].max().date()
+    except (TypeError, ValueError) as exc:
+        raise said(QueryError, "as_of must be a date, not {as_of}", as_of=repr(as_of)) from exc
+    month_start = last.replace(day=1)
+    month_end = (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).date()
+    first = min(month_start, last - dt.timedelta(days=7 * weeks - 1))
+    series = series[series["period_start"] <= pd.Timestamp(last)]
+    wide = daily_wide(series, metric, first=first, last=last)
+    if total and len(wide.columns):
+        summed = wide.T.groupby(level="currency").sum().T
+        summed.columns = pd.MultiIndex.from_tuples([(ACCOUNT, c) for c in summed.columns], names=wide.columns.names)
+        wide = pd.concat([wide, summed], axis=1)
+    days = pd.DatetimeIndex(wide.index)
+    left = pd.date_range(last + dt.timedelta(days=1), month_end, freq="D")
+    recent = wide.loc[days > pd.Timestamp(last - dt.timedelta(days=7 * weeks))]
+    rows: list[list[object]] = []
+    for key in wide.columns:
+        column = wide[key]
+        done = float(column[days >= pd.Timestamp(month_start)].sum())
+        pace = recent[key].groupby(pd.DatetimeIndex(recent.index).weekday)
+        mean, var = pace.mean(), pace.var(ddof=1).fillna(0.0)
+        expected = float(sum(mean.get(d.weekday(), 0.0) for d in left))
+        spread = math.sqrt(float(sum(var.get(d.weekday(), 0.0) for d in left)))
+        projected = done + expected
+        low = max(done, projected - RANGE_Z * spread)
+        high = projected + RANGE_Z * spread
+        rows.append([str(key[0]), str(key[1]), f"{month_start:%Y-%m}", last, len(left), done, projected, low, high])
+    out = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
+    out = out.astype({"login": "string", "currency": "string", "days_left": "int64"})
+    if budget is not None:
+        if isinstance(budget, Mapping):
+            limits = [_limit(budget[n]) if n in budget else np.nan for n in out["login"].astype(str)]
+        else:
+            limits = [_limit(budget)] * len(out)
+        out["budget"] = np.array(limits, dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["projected_share"] = out["projected"] / out["budget"]
+        out["over_budget"] = (out["projected"] > out["budget"]).fillna(False)
+        out["breached"] = (out["month_to_date"] > out["budget"]).fillna(False)
+    out.attrs.update(metric=metric, as_of=last.isoformat(), month=f"{month_start:%Y-%m}", weeks=weeks)
+    return out.sort_values(["login", "currency"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,161 @@
+"""``smsstats alerts check``, and the same alerts after each pass of ``smsstats sync --watch``.
+
+The channels' secrets come from the environment (``SMSSTATS_WEBHOOK_SECRET``,
+``SMSSTATS_SMTP_USER``/``_PASSWORD``/``_FROM``, ``SMSSTATS_TELEGRAM_TOKEN``); a webhook URL may
+come from a rules file's ``webhook_env`` instead of the command line. Nothing printed names a
+webhook URL, a token or a password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..core.i18n import gettext_ as _
+from ..core.i18n import ngettext
+from ._common import account_failed, client_for, confirm, err, error_words, out
+
+if TYPE_CHECKING:
+    from ..alerts import CheckReport
+    from ..client import StatsClient
+
+__all__ = ["ALERT_FAILED", "add_alert_options", "alert_hook", "cmd_alerts", "wants_alerts"]
+
+#: The exit code of a check whose messages did not all go out (they are sent at the next check).
+ALERT_FAILED = 9
+#: A check that must first fetch longer than this (seconds of rate-limit wait) asks first.
+CONFIRM_ABOVE = 600.0
+
+
+def add_alert_options(p: argparse.ArgumentParser, *, since: bool) -> None:
+    """The options of ``alerts check`` (``sync`` has its own --since)."""
+    if since:
+        p.add_argument(
+            "--since", required=True, help=_("first day alerted on (the 4 weeks before it set the baselines)")
+        )
+    p.add_argument("--metric", choices=["credit", "sms"], help=_("incidents on spend (credit, default) or messages"))
+    p.add_argument("--budget-day", type=float, metavar="N", help=_("alert when the account's day goes over N"))
+    p.add_argument("--budget-month", type=float, metavar="N", help=_("alert when the account's month goes over N"))
+    p.add_argument("--rules", metavar="FILE", help=_("a TOML file of per-login budgets and named channels"))
+    p.add_argument("--webhook", action="append", default=[], metavar="URL", help=_("POST each alert as JSON here"))
+    p.add_argument("--email", action="append", default=[], metavar="ADDR", help=_("e-mail each alert (with --smtp)"))
+    p.add_argument("--smtp", metavar="URL", help=_("smtp://host:port, smtp+starttls://host:587 or smtps://host:465"))
+    p.add_argument("--telegram-chat", action="append", default=[], metavar="ID", help=_("send to this Telegram chat"))
+    p.add_argument("--dry-run", action="store_true", help=_("print what would be sent; send and mark nothing"))
+
+
+def wants_alerts(a: argparse.Namespace) -> bool:
+    """Whether any alert option was given (``sync`` alerts only then)."""
+    return bool(
+        a.webhook or a.email or a.telegram_chat or a.rules or a.budget_day is not None or a.budget_month is not None
+    )
+
+
+def _plan(a: argparse.Namespace) -> dict[str, Any]:
+    """Rules, channels and budgets from the options, checked before any password or request."""
+    from ..alerts import Budget, channels_from, load_rules
+
+    budgets = []
+    if a.budget_day is not None:
+        budgets.append(Budget(limit=a.budget_day, per="day", metric=a.metric or "credit"))
+    if a.budget_month is not None:
+        budgets.append(Budget(limit=a.budget_month, per="month", metric=a.metric or "credit"))
+    rules = load_rules(a.rules) if a.rules else None
+    channels = channels_from(webhooks=a.webhook, emails=a.email, smtp=a.smtp, telegram_chats=a.telegram_chat)
+    return {"rules": rules, "channels": channels, "budgets": budgets, "metric": a.metric, "dry_run": a.dry_run}
+
+
+def _print(report: CheckReport, prefix: str = "") -> None:
+    for delivery in report.deliveries:
+        line = f"{prefix}{delivery}"
+        if delivery.status == "would send":
+            line += f": {delivery.alert.text}"
+        (err if delivery.status == "failed" else out)(line)
+    out(f"{prefix}{report}")
+
+
+def cmd_alerts(a: argparse.Namespace) -> int:
+    """``alerts check``: 0 when every message went out, :data:`ALERT_FAILED` when some did not."""
+    from ..alerts import HISTORY_DAYS, check
+    from ..core import coerce_date, moscow_today
+    from ..core.i18n import format_duration
+
+    plan = _plan(a)
+    if not plan["dry_run"] and not plan["channels"] and not (plan["rules"] and plan["rules"].channels):
+        from ..core import QueryError, said
+
+        raise said(
+            QueryError, "no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)"
+        )
+    first = coerce_date(a.since, "since")
+    through = coerce_date(a.as_of, "as_of") if a.as_of else moscow_today() - dt.timedelta(days=1)
+    if a.all_accounts or len(a.account) > 1:
+        return _alerts_accounts(a, first, through, plan)
+    with client_for(a, cache=a.cache_dir) as client:
+        cost = client.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D")
+        if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
+            days = ngettext("{n} day(s)", "{n} day(s)", cost.requests).format(n=cost.requests)
+            confirm(
+                _("the check first fetches {days}: about {eta}").format(
+                    days=days, eta=format_duration(cost.eta_seconds)
+                ),
+                a.yes,
+            )
+        report = check(client, first, as_of=through, **plan)
+        _print(report)
+    return ALERT_FAILED if report.failed else 0
+
+
+def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, plan: dict[str, Any]) -> int:
+    """``alerts check --all-accounts``: each account checked side by side, its name in each message."""
+    from ..alerts import HISTORY_DAYS, check
+    from ..client import StatsClient, resolve_names, side_by_side
+    from ..core.i18n import format_duration
+
+    chosen = resolve_names("all" if a.all_accounts else list(a.account))
+    clients = {acc.name: StatsClient.for_account(acc, cache=a.cache_dir) for acc in chosen}
+    try:
+        longest = max(
+            c.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D").eta_seconds
+            for c in clients.values()
+        )
+        if longest > CONFIRM_ABOVE:
+            confirm(_("the check first fetches days for about {eta}").format(eta=format_duration(longest)), a.yes)
+        reports, errors = side_by_side(
+            chosen, lambda acc: check(clients[acc.name], first, as_of=through, account=acc.name, **plan)
+        )
+    finally:
+        for c in clients.values():
+            c.close()
+    failed = False
+    for acc in chosen:
+        if acc.name in reports:
+            _print(reports[acc.name], prefix=f"{acc.name}: ")
+            failed = failed or bool(reports[acc.name].failed)
+        else:
+            account_failed(acc.name, errors[acc.name])
+    if errors:
+        from ._common import exit_code
+
+        return exit_code(next(iter(errors.values())))
+    return ALERT_FAILED if failed else 0
+
+
+def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:
+    """What ``sync`` runs after each pass: a check that reports and never ends the watch (the
+    options are checked now, before any password prompt or request)."""
+    from ..alerts import check
+    from ..core import SmsStatsError
+
+    plan = _plan(a)
+
+    def run(client: StatsClient) -> None:
+        try:
+            # judged through the last day synced (--until), else yesterday
+            _print(check(client, a.since, as_of=a.until, **plan), prefix="alerts: ")
+        except SmsStatsError as exc:
+            err(_("alerts: {error}; the next pass checks again").format(error=error_words(exc)))
+
+    return run

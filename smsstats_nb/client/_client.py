@@ -1,0 +1,504 @@
+"""StatsClient: a question in, a DataFrame out, for one account; a facade over the transport.
+
+A :class:`StatsClient` takes one :class:`~smsstats_nb.core._settings.Settings` (built from its keyword
+arguments and the environment), opens the :mod:`store <smsstats_nb.store>` its ``cache`` setting
+names, and owns one :class:`~smsstats_nb.client._transport.Transport`. Every method delegates explicitly:
+single periods to :meth:`Transport.fetch_frame`, series to :mod:`smsstats_nb.client._series`, composition
+from cached sub-periods to :mod:`smsstats_nb.client._compose`, coverage and the background sync to
+:mod:`smsstats_nb.client._sync`. Those are functions of the transport, never of the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MARGIN,
+    DEFAULT_MAX_BODY,
+    DEFAULT_RATE_LIMIT,
+    SYSTEM,
+    CacheSpec,
+    Clock,
+    Credentials,
+    DateLike,
+    QueryError,
+    Settings,
+    SmsStatsError,
+    StatsQuery,
+    make_query,
+    said,
+)
+from ..store import open_store
+from ..wire import WaitHook
+from . import _series, _sync
+from ._compose import compose_answer
+from ._series import PeriodHook, SeriesEstimate
+from ._sync import Coverage, SyncReport
+from ._transport import Transport, pieces_frame
+
+if TYPE_CHECKING:
+    from ._accounts import Account
+
+__all__ = ["DEFAULT_BASE_URL", "StatsClient"]
+
+logger = logging.getLogger(__name__)
+
+
+class StatsClient:
+    """A client for ``get.php?get_stat=1`` with a persistent cache and rate limit.
+
+    Args:
+        login: SMSC login (default: ``$SMSC_LOGIN``).
+        psw: password or its lowercase MD5 (default: ``$SMSC_PASSWORD``). Never shown anywhere.
+        apikey: an API key instead of login+psw (default: ``$SMSC_APIKEY``).
+        base_url: scheme and host (default: ``$SMSC_BASE_URL`` or ``https://smscentre.com``).
+        cache: directory for the HTTP cache and the rate-limit state (default:
+            ``$SMSSTATS_CACHE_DIR`` or the user cache directory); ``False`` disables the HTTP
+            cache (the quota still persists in the default directory); ``"redis://host:port/db"``
+            puts the cache, the quota (counted on the Redis server's clock) and the cool-downs on
+            a shared Redis, for a team on several machines.
+        rate_limit: ``(max_requests, per_seconds)`` for one login, default ``(3, 60)``.
+        method: ``"POST"`` (default: the password never goes into a URL) or ``"GET"``.
+        timeout: seconds for each HTTP attempt.
+        recent_expiry: seconds before an answer for a period that includes yesterday or today
+            expires (older periods never expire).
+        wait: wait for the rate limit (True) or raise RateLimitError at once (False).
+        on_wait: called with the seconds left while waiting for the rate limit.
+        max_wait: longest wait for the rate limit before RateLimitError (None: no bound).
+        rate_margin: seconds added to the rate-limit window so that network jitter never lets
+            the server see one request too many inside its own window (default 0.25).
+        max_body: largest answer accepted, in bytes (default 32 MiB); a larger one is a
+            ResponseFormatError and is not stored.
+        retries: extra attempts after a connection failure or a 5xx (default 2; each takes a token).
+        backoff: seconds of urllib3's back-off factor between those attempts (default 0.5).
+        settings: a ready :class:`~smsstats_nb.core._settings.Settings` (then the keyword settings
+            above must not be given).
+        clock: the clock of the time rules (tests pass a :class:`~smsstats_nb.core._clock.FakeClock`).
+    """
+
+    def __init__(
+        self,
+        login: str | None = None,
+        psw: str | None = None,
+        *,
+        apikey: str | None = None,
+        base_url: str | None = None,
+        cache: CacheSpec = None,
+        rate_limit: tuple[int, float] = DEFAULT_RATE_LIMIT,
+        method: str = "POST",
+        timeout: float = 30.0,
+        recent_expiry: float = 900.0,
+        wait: bool = True,
+        on_wait: WaitHook | None = None,
+        max_wait: float | None = None,
+        rate_margin: float = DEFAULT_MARGIN,
+        max_body: int = DEFAULT_MAX_BODY,
+        retries: int = 2,
+        backoff: float = 0.5,
+        settings: Settings | None = None,
+        clock: Clock = SYSTEM,
+    ) -> None:
+        credentials = Credentials.resolve(login, psw, apikey)
+        if settings is None:
+            settings = Settings.from_env(
+                base_url=base_url,
+                cache=cache,
+                rate_limit=rate_limit,
+                method=method,
+                timeout=timeout,
+                recent_expiry=recent_expiry,
+                wait=bool(wait),
+                max_wait=max_wait,
+                rate_margin=rate_margin,
+                max_body=max_body,
+                retries=retries,
+                backoff=backoff,
+            )
+        elif not isinstance(settings, Settings):
+            raise said(QueryError, "settings must be a smsstats_nb.Settings, not {kind}", kind=type(settings).__name__)
+        self.settings = settings
+        self.on_wait = on_wait
+        self._credentials = credentials
+        store = open_store(settings.cache, clock=clock)
+        try:
+            self._transport = Transport(credentials, store, settings, clock=clock)
+        except BaseException:
+            store.close()
+            raise
+        self._closed = False
+
+    @classmethod
+    def from_account(
+        cls,
+        name: str,
+        *,
+        accounts_file: str | os.PathLike[str] | None = None,
+        on_wait: WaitHook | None = None,
+        clock: Clock = SYSTEM,
+        **settings: Any,
+    ) -> StatsClient:
+        """A client for the named account of the accounts file (its login, its server, its secret
+        from the OS keyring or the environment; see :mod:`smsstats_nb.client._accounts`); ``settings`` are
+        the other keyword settings of :class:`StatsClient`.
+
+        Raises:
+            QueryError: no such account, or its secret is not where the file says.
+        """
+        from ._accounts import resolve_names
+
+        (account,) = resolve_names([name], accounts_file)
+        return cls.for_account(account, on_wait=on_wait, clock=clock, **settings)
+
+    @classmethod
+    def for_account(
+        cls, account: Account, *, on_wait: WaitHook | None = None, clock: Clock = SYSTEM, **settings: Any
+    ) -> StatsClient:
+        """A client for an already loaded :class:`~smsstats_nb.client._accounts.Account` (its secret read
+        now; its server unless ``base_url`` is given)."""
+        login, psw, apikey = account.credentials()
+        if account.base_url and settings.get("base_url") is None:
+            settings["base_url"] = account.base_url
+        return cls(login, psw, apikey=apikey, on_wait=on_wait, clock=clock, **settings)
+
+    @classmethod
+    def with_settings(
+        cls,
+        settings: Settings,
+        login: str | None = None,
+        psw: str | None = None,
+        *,
+        apikey: str | None = None,
+        on_wait: WaitHook | None = None,
+        clock: Clock = SYSTEM,
+    ) -> StatsClient:
+        """A client for ``settings`` and these credentials (or the environment's)."""
+        return cls(login, psw, apikey=apikey, on_wait=on_wait, settings=settings, clock=clock)
+
+    # -- settings, read-only ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The server's scheme and host."""
+        return self.settings.base_url
+
+    @property
+    def rate_limit(self) -> tuple[int, float]:
+        """``(max_requests, per_seconds)``."""
+        return self.settings.rate_limit
+
+    @property
+    def method(self) -> str:
+        """``"POST"`` or ``"GET"``."""
+        return self.settings.method
+
+    @property
+    def timeout(self) -> float:
+        """Seconds per HTTP attempt."""
+        return self.settings.timeout
+
+    @property
+    def wait(self) -> bool:
+        """Whether calls wait for the rate limit."""
+        return self.settings.wait
+
+    @property
+    def max_wait(self) -> float | None:
+        """Longest wait for the rate limit (None: no bound)."""
+        return self.settings.max_wait
+
+    @property
+    def transport(self) -> Transport:
+        """The transport this client delegates to (the public interface series, compose and sync use)."""
+        self._check_open()
+        return self._transport
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def login(self) -> str | None:
+        """The login (None when an apikey is used)."""
+        return self._credentials.login
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """Directory of the HTTP cache (None when disabled or in Redis)."""
+        info = self._transport.store.info()
+        return Path(info.location) if info.kind == "local" and info.http_cache else None
+
+    def fetch(
+        self,
+        start: DateLike,
+        end: DateLike | None = None,
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        refresh: bool = False,
+        compose: bool = False,
+        wait: bool | None = None,
+        on_wait: WaitHook | None = None,
+    ) -> pd.DataFrame:
+        """Statistics for one period as a DataFrame (``end=None``: the start day only).
+
+        Args:
+            start: first day: ``'dd.mm.yyyy'``, ``'yyyy-mm-dd'``, date, datetime or Timestamp.
+            end: last day (inclusive), same forms.
+            mycur: amounts in the client's own currency instead of roubles.
+            balance2: statistics of messages paid from the electronic balance.
+            fmt: wire format to ask for: 0 text, 1 csv, 2 xml, 3 json (same frame either way).
+            refresh: skip the cache and ask the server again (the answer replaces the cached one).
+            compose: answer from cached sub-periods when they cover the period (at most one
+                request for the one missing stretch); ``df.attrs["composed"]`` says so. Off by
+                default: the server rounds money once per period, so a sum of cached days can
+                differ by kopecks from the server's own figure for the period.
+            wait: override the client's ``wait`` for this call.
+            on_wait: override the client's ``on_wait`` for this call.
+
+        Returns:
+            Columns ``login, sms, credit, debit, currency``; ``df.attrs`` holds the query facts.
+
+        Raises:
+            QueryError: bad input, before any request.
+            SmscError: the server's error (AuthError, RateLimitError, ...).
+            ResponseFormatError: an answer that is neither data nor an error.
+            TransportError: network or HTTP failure after retries.
+        """
+        query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+        return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait)
+
+    def fetch_query(
+        self,
+        query: StatsQuery,
+        *,
+        refresh: bool = False,
+        compose: bool = False,
+        wait: bool | None = None,
+        on_wait: WaitHook | None = None,
+    ) -> pd.DataFrame:
+        """Like :meth:`fetch` for an already validated :class:`~smsstats_nb.core._query.StatsQuery`."""
+        self._check_open()
+        for name, flag in (("refresh", refresh), ("compose", compose)):
+            if not isinstance(flag, bool):
+                raise said(QueryError, "{name} must be True or False, not {flag}", name=name, flag=repr(flag))
+        hook = on_wait or self.on_wait
+        if compose and not refresh:
+            composed = compose_answer(self._transport, query, wait=wait, on_wait=hook)
+            if composed is not None:
+                return composed
+        return self._transport.fetch_frame(query, refresh=refresh, wait=wait, on_wait=hook)
+
+    def cached(
+        self,
+        start: DateLike,
+        end: DateLike | None = None,
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int | None = None,
+    ) -> pd.DataFrame | None:
+        """The cached answer for exactly this period (any format unless ``fmt`` is given), or
+        None; never sends a request."""
+        self._check_open()
+        formats = (3, 0, 1, 2) if fmt is None else (fmt,)
+        for f in formats:
+            query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=f)
+            piece = self._transport.lookup([query])[0]
+            if piece is not None:
+                return self._transport.stamp(pieces_frame(piece), query, from_cache=True, requests=0, composed=False)
+        return None
+
+    def coverage(
+        self,
+        start: DateLike,
+        end: DateLike,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int | None = None,
+    ) -> Coverage:
+        """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
+        first), and the ETA to fill them at ``share`` requests per window; sends nothing
+        (see :func:`.sync.range_coverage`)."""
+        self._check_open()
+        return _sync.range_coverage(
+            self._transport, start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
+        )
+
+    def sync_status(
+        self,
+        since: DateLike,
+        until: DateLike | None = None,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int = 2,
+    ) -> Coverage:
+        """What :meth:`sync` would fetch: the same closed periods, which are cached, and the ETA at
+        ``share`` requests per window; sends nothing (see :func:`.sync.sync_status`)."""
+        self._check_open()
+        return _sync.sync_status(
+            self._transport, since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
+        )
+
+    def sync(
+        self,
+        since: DateLike,
+        until: DateLike | None = None,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        share: int = 2,
+        watch: bool = False,
+        interval: float | None = None,
+        cancel: threading.Event | None = None,
+        on_period: Callable[[StatsQuery, bool], None] | None = None,
+        on_wait: Callable[[float], None] | None = None,
+        on_pass: Callable[[SyncReport], None] | None = None,
+        on_fault: Callable[[SmsStatsError, float], None] | None = None,
+    ) -> SyncReport:
+        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`);
+        with ``watch`` it rides out transient faults (``on_fault(error, seconds)`` is told)."""
+        self._check_open()
+        return _sync.sync(
+            self._transport,
+            since,
+            until,
+            freq,
+            mycur=mycur,
+            balance2=balance2,
+            fmt=fmt,
+            share=share,
+            watch=watch,
+            interval=interval,
+            cancel=cancel,
+            on_period=on_period,
+            on_wait=on_wait or self.on_wait,
+            on_pass=on_pass,
+            on_fault=on_fault,
+        )
+
+    def eta(self, requests: int) -> float:
+        """Seconds until ``requests`` more requests can all have been sent under the rate limit
+        (and any server-requested pause); sends nothing."""
+        self._check_open()
+        return self._transport.eta(requests)
+
+    # -- series ------------------------------------------------------------------------------------
+    def estimate_series(
+        self,
+        start: DateLike,
+        end: DateLike,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        refresh: bool = False,
+    ) -> SeriesEstimate:
+        """How many requests a series needs and the ETA under the rate limit; sends nothing."""
+        self._check_open()
+        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        return _series.estimate(self._transport, queries, refresh=refresh)
+
+    def fetch_series(
+        self,
+        start: DateLike,
+        end: DateLike,
+        freq: str = "D",
+        *,
+        mycur: bool = False,
+        balance2: bool = False,
+        fmt: int = 3,
+        refresh: bool = False,
+        progress: bool | None = None,
+        cancel: threading.Event | None = None,
+        on_period: PeriodHook | None = None,
+        wait: bool | None = None,
+        on_wait: WaitHook | None = None,
+        order: str = "oldest",
+        on_frame: _series.FrameHook | None = None,
+    ) -> pd.DataFrame:
+        """One row per period and login: ``period_start, period_end, login, sms, credit, debit, currency``.
+
+        Args:
+            start, end: the range (both required), any form :meth:`fetch` accepts.
+            freq: ``D`` days, ``W`` Monday-based weeks, ``MS``/``M`` months, ``QS`` quarters,
+                ``YS`` years; the first and last period are clipped to the range.
+            progress: show a tqdm bar (None: only when the rate limit will make it wait more
+                than a few seconds).
+            cancel: a ``threading.Event``; when set, stop after the current request and return
+                what was fetched (``df.attrs["complete"]`` is False).
+            on_period: called as ``on_period(done, total, from_cache)`` after each period.
+            order: ``"oldest"`` first (the default) or ``"newest"`` first, so the recent periods
+                arrive first; the frame is in date order either way.
+            on_frame: called with the series answered so far after each period (a page that
+                redraws as periods arrive); each call builds a frame, so keep it for pages.
+
+        Every fetched period is cached as soon as it arrives: after an error or Ctrl-C a re-run
+        spends requests only on the rest. The exception carries ``.partial`` (the rows so far).
+        """
+        self._check_open()
+        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        return _series.fetch_series(
+            self._transport,
+            queries,
+            freq,
+            refresh=refresh,
+            progress=progress,
+            cancel=cancel,
+            on_period=on_period,
+            wait=wait,
+            on_wait=on_wait or self.on_wait,
+            order=order,
+            on_frame=on_frame,
+        )
+
+    # -- state -------------------------------------------------------------------------------------
+    def cache_info(self) -> dict[str, Any]:
+        """Cache location, entry count, size, rate limit and any auth cool-down."""
+        self._check_open()
+        return self._transport.cache_info()
+
+    def clear_cache(self, *, auth: bool = False) -> int:
+        """Delete all cached answers (returns how many); ``auth=True`` also ends every cool-down and
+        local refusal: known-bad passwords, the failed-login budget, the IP-block refusal."""
+        self._check_open()
+        return self._transport.clear_cache(auth=auth)
+
+    def close(self) -> None:
+        """Close the session and the state databases. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._transport.close()
+
+    def __enter__(self) -> StatsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        who = f"login={self.login!r}" if self.login is not None else "apikey='***'"
+        store = self._transport.store
+        cache: Any = store.description if store.http_cache_enabled else False
+        return (
+            f"StatsClient({who}, base_url={self.base_url!r}, cache={cache!r}, "
+            f"rate_limit={self.rate_limit}, method={self.method!r})"
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise said(QueryError, "this StatsClient is closed")

@@ -1,0 +1,441 @@
+"""The answer half of the dashboard: what the page shows once an answer is in.
+
+:class:`AnswerView` holds the status line, the KPI tiles, the chart, the flags, the download
+buttons, the login filter and the paged table (searched and sorted), and renders them all from one
+answer and one filter, with the comparisons taken from the cache only (the previous calendar
+period, the same period a year earlier; no request). :class:`~smsstats_nb.dashboard._app.StatsDashboard`
+adds the controls and the background fetch.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import html
+import threading
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import ipywidgets as w
+import pandas as pd
+
+from ..analysis import ACCOUNT, flag_words, previous_calendar_period, summarize, year_earlier
+from ..client import StatsClient
+from ..core import QueryError, SmsStatsError, file_tag, i18n
+from ..core.i18n import gettext_ as _
+from ..core.i18n import ngettext
+from ..output import (
+    SORTS,
+    download_buttons,
+    html_table,
+    monitoring_block,
+    rows_words,
+    summary_block,
+    table_rows,
+)
+
+__all__ = ["AnswerView", "replace_output", "speaks"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def speaks(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A dashboard method that speaks the page's language (``self.lang``) whoever calls it: a
+    widget's callback, the fetch thread, a test."""
+
+    @functools.wraps(method)
+    def inner(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
+        with i18n.using(self.lang):
+            return method(self, *args, **kwargs)
+
+    return inner  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def labels(df: pd.DataFrame) -> pd.Series:
+    """Who each row is: the login, or ``account/login`` when the answer holds several accounts."""
+    if "account" in df.columns:
+        return df["account"].astype(str) + "/" + df["login"].astype(str)
+    return df["login"].astype(str)
+
+
+def by_label(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` for the chart and the incidents: several accounts' logins as ``account/login``."""
+    if "account" not in df.columns:
+        return df
+    out = df.assign(login=labels(df)).drop(columns=["account"])
+    out.attrs = dict(df.attrs)
+    return out
+
+
+class AnswerView:
+    """The answer on the page (a base of :class:`~smsstats_nb.dashboard._app.StatsDashboard`).
+
+    Attributes it reads from the dashboard: ``client``, ``metric_dropdown``, ``top_input``,
+    ``granularity_dropdown``, ``progress`` and ``_thread``.
+    """
+
+    client: StatsClient | None
+    lang: str
+    metric_dropdown: w.Dropdown
+    top_input: w.BoundedIntText
+    granularity_dropdown: w.Dropdown
+    progress: w.IntProgress
+    _thread: threading.Thread | None
+
+    def init_answer(self) -> None:
+        """The answer's widgets and state (called first by the dashboard's constructor)."""
+        self.result: pd.DataFrame | None = None
+        self.summary: Any = None
+        self._note = ""
+        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
+        self._changes: pd.DataFrame | None = None  # each login's change against the previous period
+        style = {"description_width": "80px"}
+        self.flags_html = w.HTML(value="")
+        self.page = 0
+        self.prev_button = w.Button(description=_("◀ previous"), layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description=_("next ▶"), layout=w.Layout(width="auto"))
+        self.page_label = w.HTML(value="")
+        self.search_text = w.Text(
+            description=_("Search"),
+            placeholder=_("login contains…"),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="260px"),
+        )
+        self.sort_dropdown = w.Dropdown(
+            description=_("Sort"),
+            options=[(_(label), key) for key, label in SORTS.items()],
+            value="date",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="280px"),
+        )
+        self.table_tools = w.HBox(
+            [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
+        )
+        self.table_tools.layout.display = "none"
+        # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
+        self.pager = w.HBox(
+            [self.prev_button, self.next_button, self.page_label],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self.pager.layout.display = "none"
+        self.login_filter = w.SelectMultiple(
+            description=_("Logins"), options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
+        )
+        self.status = w.HTML(value=_("Pick a period and click <b>Fetch</b>."))
+        self.summary_html = w.HTML(value="")
+        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
+        self.plot_output = w.Output(layout=w.Layout(width="100%"))
+        self.download = w.HTML(value="")
+        self.login_filter.observe(self.redraw, names="value")
+        self.search_text.observe(self._on_table, names="value")
+        self.sort_dropdown.observe(self._on_table, names="value")
+        self.prev_button.on_click(lambda button: self._turn(-1))
+        self.next_button.on_click(lambda button: self._turn(1))
+
+    @speaks
+    def redraw(self, change: Any = None) -> None:
+        """A metric or login-filter change redraws everything from the answer already fetched (no
+        request): the filter applies to the KPIs, the table, the plot and the download alike."""
+        if self.result is not None and self._thread is None:
+            self._render()
+
+    # -- output --------------------------------------------------------------------------------------------
+    def clear_answer(self) -> None:
+        """Remove the previous answer (its figures no longer match the inputs)."""
+        self.result = None
+        self.summary = None
+        self.table_output.outputs = ()
+        self.plot_output.outputs = ()
+        self.flags_html.value = ""
+        self.download.value = ""
+        self.summary_html.value = ""
+        self.login_filter.layout.display = "none"
+
+    @speaks
+    def show(self, df: pd.DataFrame, note: str = "") -> None:
+        """Replace the answer on the page: the login filter's choices, then everything else."""
+        self.result = df
+        self._note = note
+        logins = sorted(str(x) for x in labels(df).unique())
+        kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
+        self.login_filter.unobserve(self.redraw, names="value")
+        self.login_filter.options = logins if len(logins) > 1 else []
+        self.login_filter.value = kept if len(logins) > 1 else ()
+        self.login_filter.observe(self.redraw, names="value")
+        self.login_filter.layout.display = None if len(logins) > 1 else "none"
+        self._previous = self._cached_previous(df)
+        self._year_ago = self._cached_year_ago(df)
+        self._render()
+
+    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The previous calendar period (January for February, the quarter before a quarter, the
+        same number of days before a custom range) and its answer when it is cached (no request)."""
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if not start or not end or df.attrs.get("complete") is False:
+            return None
+        a, b = previous_calendar_period(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_year_ago(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
+        """The same period a year earlier, and its answer when it is cached (no request)."""
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        if not start or not end or df.attrs.get("complete") is False:
+            return None
+        a, b = year_earlier(start, end)
+        return (a, b), self._cached_answer(df, a, b)
+
+    def _cached_answer(self, df: pd.DataFrame, a: dt.date, b: dt.date) -> pd.DataFrame | None:
+        """The answer for ``a``–``b`` with ``df``'s flags, only if the cache holds it whole."""
+        client = self.client
+        if client is None:
+            return None
+        flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
+        try:
+            answer = client.cached(a, b, **flags)
+            freq = df.attrs.get("freq")
+            if answer is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
+                answer = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
+        except SmsStatsError:
+            answer = None
+        return answer
+
+    def view(self) -> pd.DataFrame | None:
+        """The answer as the page shows it: only the logins picked in the filter (all when none)."""
+        return self.filtered(self.result)
+
+    def filtered(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        """``df`` with only the logins picked in the filter (all when none are picked)."""
+        picked = [str(x) for x in self.login_filter.value]
+        if df is None or not picked:
+            return df
+        part = df[labels(df).isin(picked)]
+        part.attrs = {**df.attrs, "logins": ", ".join(picked)}
+        return part
+
+    def _render(self) -> None:
+        """Summary, table, plot, download and status, all from :meth:`view` (one filter for all)."""
+        full = self.result
+        df = self.view()
+        if full is None or df is None:
+            return
+        start, end = df.attrs.get("start"), df.attrs.get("end")
+        previous = self._previous
+        before = None
+        if previous is not None and previous[1] is not None:
+            before = previous[1]
+            if self.login_filter.value:
+                before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
+        self.summary = summarize(df, before)
+        self._changes = None
+        if before is not None and "period_start" not in df.columns:
+            from ..analysis import compare_periods
+
+            try:
+                self._changes = compare_periods(before, df)  # each login's change, for the table
+            except QueryError:
+                self._changes = None
+        compared = previous[0] if previous is not None else None
+        partial = None
+        if not df.attrs.get("complete", True):
+            partial = _("these figures cover {got} of {asked}.").format(
+                got=i18n.format_span(start, end),
+                asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
+            )
+            total = self.filtered(self._range_total)
+            if total is not None and len(total):
+                messages = int(total["sms"].sum())
+                partial += " " + ngettext(
+                    "SMSC's total for the whole range: {n} messages.",
+                    "SMSC's total for the whole range: {n} messages.",
+                    messages,
+                ).format(n=i18n.format_number(messages))
+        year = None
+        if self._year_ago is not None:
+            (a, b), earlier = self._year_ago
+            earlier = self.filtered(earlier)
+            if earlier is None:
+                year = _("A year earlier ({span}) is not cached: no comparison with it.").format(
+                    span=i18n.format_span(a, b)
+                )
+            else:
+                year = (
+                    _("Against a year earlier ({span}, cached): ").format(span=i18n.format_span(a, b))
+                    + summarize(df, earlier).changes()
+                )
+        if "account" in df.columns:  # several accounts: the KPIs of each
+            self.summary_html.value = "".join(
+                f'<h4 class="smsstats-account">{html.escape(str(name))}</h4>' + summary_block(summarize(part), None)
+                for name, part in df.groupby("account", sort=False, observed=True)
+            ) or summary_block(self.summary, None)
+        else:
+            self.summary_html.value = summary_block(
+                self.summary, compared, cached=before is not None, partial=partial, year=year
+            )
+        self.page = 0
+        self._show_page(df)
+        png = self.show_plot(df)
+        series = "period_start" in df.columns
+        granularity = self.granularity_dropdown.value if series else "total"
+        only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
+        self.download.value = download_buttons(
+            df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
+        )
+        requests = int(df.attrs.get("requests", 0))
+        source = (
+            _("from the cache")
+            if df.attrs.get("from_cache")
+            else _("from {requests}").format(
+                requests=ngettext("{n} request(s)", "{n} request(s)", requests).format(n=requests)
+            )
+        )
+        extra = ""
+        if not df.attrs.get("complete", True):
+            got = int(df.attrs.get("periods_done", 0))  # periods answered, with or without rows
+            extra = " " + ngettext(
+                "Cancelled: {got} of {total} periods were fetched, so this covers {span} of {asked} "
+                "(cached; Fetch again resumes).",
+                "Cancelled: {got} of {total} periods were fetched, so this covers {span} of {asked} "
+                "(cached; Fetch again resumes).",
+                int(self.progress.max),
+            ).format(
+                got=got,
+                total=self.progress.max,
+                span=i18n.format_span(start, end),
+                asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
+            )
+        words = flag_words(df.attrs)
+        flags = f" ({words})" if words else ""
+        shown = ""
+        if "account" in df.columns:
+            shown = " " + _("{n} accounts side by side (KPIs for each).").format(n=df["account"].nunique())
+        if self.login_filter.value:
+            shown = " " + ngettext(
+                "Showing {n} of {total} logins.", "Showing {n} of {total} logins.", len(self.login_filter.options)
+            ).format(n=len(self.login_filter.value), total=len(self.login_filter.options))
+        self.set_status(
+            _("{rows} for {span}{flags} {source}.").format(
+                rows=rows_words(len(df)), span=i18n.format_span(start, end), flags=flags, source=source
+            )
+            + f"{extra}{shown}{self._note}"
+        )
+
+    #: Rows on one page of the table (a daily series of a year is 365 × the logins).
+    PAGE_ROWS = 25
+
+    @speaks
+    def _on_table(self, change: Any = None) -> None:
+        """Search or sort changed: the table's first page again (no request, the same answer)."""
+        view = self.view()
+        if view is not None and self._thread is None:
+            self.page = 0
+            self._show_page(view)
+
+    def _show_page(self, df: pd.DataFrame) -> None:
+        """The current page of the table (searched and sorted), and the pager when there is more than one page."""
+        self.table_tools.layout.display = None if len(df) > 1 else "none"
+        everything = len(df)
+        df = table_rows(df, self.search_text.value, self.sort_dropdown.value)
+        pages = max(1, -(-len(df) // self.PAGE_ROWS))
+        self.page = min(max(0, self.page), pages - 1)
+        first = self.page * self.PAGE_ROWS
+        table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
+        replace_output(self.table_output, {"text/html": table, "text/plain": rows_words(len(df))})
+        self.pager.layout.display = None if pages > 1 else "none"
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
+        last = min(len(df), first + self.PAGE_ROWS)
+        matched = ""
+        if len(df) < everything:
+            matched = " " + _("matching “{text}” (of {n})").format(
+                text=self.search_text.value.strip(), n=i18n.format_number(everything)
+            )
+        if not len(df):
+            self.page_label.value = html.escape(_("no rows") + matched)
+            self.pager.layout.display = None
+        else:
+            self.page_label.value = html.escape(
+                _("rows {first}–{last} of {n}{matched} (page {page} of {pages})").format(
+                    first=first + 1,
+                    last=last,
+                    n=i18n.format_number(len(df)),
+                    matched=matched,
+                    page=self.page + 1,
+                    pages=pages,
+                )
+            )
+
+    @speaks
+    def _turn(self, step: int) -> None:
+        """Another page of the table (the same answer, the same filter; no request)."""
+        view = self.view()
+        if view is not None:
+            self.page += step
+            self._show_page(view)
+
+    def show_plot(self, df: pd.DataFrame) -> bytes | None:
+        """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""
+        from ..output import render_png
+
+        if not len(df):
+            self.plot_output.outputs = ()
+            return None
+        df = by_label(df)  # several accounts: one line or bar per account/login
+        found = self._incidents(df)
+        flags = None
+        if found is not None:
+            from ..analysis import incident_days
+
+            flags = incident_days(found, df, self.metric_dropdown.value)  # the incidents, whole, on the chart
+        metric = self.metric_dropdown.value
+        top = int(self.top_input.value)  # the N largest logins and one "others"
+        # wide enough for a 1920 px screen; the page scales it down to the width it has
+        png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top, lang=self.lang)  # no pyplot
+        replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": _("plot")})
+        self.flags_html.value = self._monitoring(df, found)
+        return png
+
+    def _incidents(self, df: pd.DataFrame) -> pd.DataFrame | None:
+        """The incidents of a daily series on the chosen metric (None for totals, other
+        granularities or debit, whose payments are not a rhythm)."""
+        from ..analysis import incidents
+
+        metric = self.metric_dropdown.value
+        if df.attrs.get("freq") != "D" or "period_start" not in df.columns or metric == "debit" or df.empty:
+            return None
+        try:
+            return incidents(df, metric, through=df.attrs.get("end"))
+        except QueryError:
+            return None
+
+    def _monitoring(self, df: pd.DataFrame, found: pd.DataFrame | None) -> str:
+        """The range's incidents, and the forecast of its last month when that month is not over."""
+        from ..analysis import forecast_month
+
+        if found is None:
+            return ""
+        metric = self.metric_dropdown.value
+        forecast = None
+        end = pd.Timestamp(str(df.attrs.get("end"))).date()
+        if end < (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date():  # the month goes on: where will it end?
+            try:
+                forecast = forecast_month(df, metric, as_of=end, total=True)
+                forecast = forecast[forecast["login"] == ACCOUNT]
+            except QueryError:
+                forecast = None
+        return monitoring_block(found, forecast, metric)
+
+    def set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
+        """Show one status line above the results (plain text; ``raw``: already HTML)."""
+        body = text if raw else html.escape(text)
+        color = "#b00020" if error else "#1b5e20"
+        self.status.value = f'<span class="smsstats-status" style="color:{color}">{body}</span>'
+
+
+def replace_output(out: w.Output, data: dict[str, str]) -> None:
+    """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
+    ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)

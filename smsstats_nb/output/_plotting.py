@@ -1,0 +1,465 @@
+"""matplotlib plots of stats frames. matplotlib is imported here only, when a function is called.
+
+Every function takes ``ax=`` (a new pyplot figure when omitted, so Jupyter displays it), returns
+the Axes and never calls ``plt.show()``. Code that runs outside the main thread (the dashboard)
+passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..analysis import flag_words
+from ..core import QueryError, i18n, period_of, said
+from ..core.i18n import N_
+from ..core.i18n import gettext_ as _
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "METRICS",
+    "TOP",
+    "login_colour",
+    "partial_periods",
+    "plot_series",
+    "plot_totals",
+    "render_png",
+    "top_logins",
+]
+
+#: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
+METRICS = {"sms": N_("messages"), "credit": N_("spent on messages"), "debit": N_("paid in")}
+#: A series' title per granularity (``{label}``: the metric, ``{period}``: the range and flags).
+TITLES = {
+    None: N_("{label} per period{period}"),
+    "D": N_("{label} per day{period}"),
+    "W": N_("{label} per week{period}"),
+    "MS": N_("{label} per month{period}"),
+    "M": N_("{label} per month{period}"),
+    "QS": N_("{label} per quarter{period}"),
+    "YS": N_("{label} per year{period}"),
+}
+
+
+def _check(df: Any, metric: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise said(QueryError, "expected a DataFrame, not {kind}", kind=type(df).__name__)
+    if metric not in METRICS:
+        raise said(
+            QueryError, "metric must be one of {value}, not {metric}", value=sorted(METRICS), metric=repr(metric)
+        )
+    missing = {"login", metric} - set(df.columns)
+    if missing:
+        raise said(QueryError, "the frame has no column(s) {value}", value=sorted(missing))
+
+
+def _label(df: pd.DataFrame, metric: str) -> str:
+    if metric == "sms":
+        return _("messages (sms)")
+    currencies = sorted({str(c) for c in df["currency"].dropna().unique()}) if "currency" in df else []
+    names = ", ".join(i18n.currency_name(c) for c in currencies) or _("no currency")
+    return _("{what}, {currencies} ({metric})").format(what=_(METRICS[metric]), currencies=names, metric=metric)
+
+
+def partial_periods(df: pd.DataFrame) -> pd.DatetimeIndex:
+    """Starts of the periods of a series frame clipped by the range (a partial first or last week,
+    month, quarter or year), which are not comparable with whole periods."""
+    freq = df.attrs.get("freq")
+    if "period_end" not in df.columns or not freq or str(freq).upper() == "D":
+        return pd.DatetimeIndex([])
+    spans = df[["period_start", "period_end"]].drop_duplicates()
+    partial = []
+    for start, end in zip(spans["period_start"], spans["period_end"], strict=True):
+        if period_of(start.date(), str(freq)) != (start.date(), end.date()):
+            partial.append(start)
+    return pd.DatetimeIndex(sorted(partial))
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """The caller's Axes, or a new pyplot figure (so Jupyter shows it; nothing calls show())."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _fig, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
+#: How many logins a plot draws by default; the rest are one "others" (a reseller has 2,000).
+TOP = 10
+OTHERS = "others"
+#: Eleven colours told apart by most eyes (tab10 without its grey, which "others" gets).
+_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+    "#393b79", "#637939",
+)  # fmt: skip
+_OTHERS_COLOUR = "#9e9e9e"
+
+
+#: The colour each login got in this session, in the order logins were first drawn.
+_SESSION_COLOURS: dict[str, str] = {}
+_COLOURS_LOCK = threading.Lock()
+
+
+def login_colour(login: object) -> str:
+    """The one colour of a login on every plot of this session: the next free colour of the palette
+    the first time a login is drawn (so the first logins are all different), a stable hash of its
+    name once the palette is used up; ``others`` is always grey."""
+    name = str(login)
+    if name == OTHERS:
+        return _OTHERS_COLOUR
+    with _COLOURS_LOCK:
+        colour = _SESSION_COLOURS.get(name)
+        if colour is None:
+            used = len(_SESSION_COLOURS)
+            if used < len(_PALETTE):
+                colour = _PALETTE[used]
+            else:
+                digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
+                colour = _PALETTE[int.from_bytes(digest, "big") % len(_PALETTE)]
+            _SESSION_COLOURS[name] = colour
+        return colour
+
+
+def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:
+    """``df`` with every login beyond the ``top`` largest by ``metric`` summed into one ``others``
+    row per period (``top=None``: all logins)."""
+    if top is None:
+        return df
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise said(QueryError, "top must be a whole number >= 1 or None, not {top}", top=repr(top))
+    totals = df.groupby("login", observed=True)[metric].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) <= top + 1:  # "others" for a single login would hide its name for nothing
+        return df
+    keep = {str(x) for x in totals.index[:top]}
+    names = df["login"].astype(str)
+    rest = df[~names.isin(keep)]
+    keys = [c for c in ("period_start", "period_end") if c in df.columns] + ["currency"]
+    others = rest.groupby(keys, observed=True, as_index=False)[["sms", "credit", "debit"]].sum()
+    others["login"] = OTHERS
+    out = pd.concat([df[names.isin(keep)], others[df.columns]], ignore_index=True)
+    out["login"] = out["login"].astype("string")
+    out.attrs = {**df.attrs, "others": int(len(totals) - top)}
+    return out
+
+
+def text(value: object) -> str:
+    """A login (or any data) as plain text on a plot: matplotlib reads ``$…$`` as mathtext, so a
+    login like ``usd$5$off`` would be drawn as a formula, or make drawing raise. The bar of the
+    smaller logins is named in the current language."""
+    if str(value) == OTHERS:
+        return _("others")
+    return str(value).replace("$", r"\$")
+
+
+def _period(df: pd.DataFrame) -> str:
+    """The period in a title, with the flags and "partial" when they apply."""
+    start, end = df.attrs.get("start"), df.attrs.get("end")
+    words = flag_words(df.attrs)
+    tail = f" ({words})" if words else ""
+    if start and end:
+        return (f" {i18n.format_span(start, end)}" if start != end else f" {i18n.format_day(start)}") + tail
+    return tail
+
+
+def plot_totals(
+    df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None, top: int | None = TOP, lang: str | None = None
+) -> Axes:
+    """Bars per login of ``metric`` (``sms``, ``credit`` or ``debit``) for a totals frame, each
+    login in its own colour, the ``top`` largest and one bar for the others; titles, axes and
+    numbers in ``lang`` (``"en"``, ``"ru"``; default: the current language).
+
+    A series frame is summed over its periods first.
+    """
+    with i18n.speaking(lang):
+        return _draw_totals(df, metric, ax, top)
+
+
+def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None) -> Axes:
+    _check(df, metric)
+    df = top_logins(df, metric, top)
+    totals = df.groupby("login", sort=True, observed=True)[metric].sum()
+    if OTHERS in totals.index:  # others last
+        totals = pd.concat([totals.drop(OTHERS), totals[[OTHERS]]])
+    ax = _axes(ax, (7, 3.5))
+    label = _label(df, metric)
+    bars = ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
+    if len(totals) <= 12:  # values on the bars while there is room
+        decimals = 0 if metric == "sms" else 2
+        ax.bar_label(
+            bars, labels=[i18n.format_number(v, decimals) for v in totals.to_numpy()], fontsize="x-small", padding=2
+        )
+        ax.margins(y=0.12)
+    ax.set_ylabel(label)
+    ax.set_xlabel(_("login"))
+    names = [str(x) for x in totals.index]
+    if names and len(names) * max(len(n) for n in names) > 60:  # long names side by side collide: upright
+        ax.tick_params(axis="x", labelrotation=90)
+    ax.set_title(_("{label} per login{period}").format(label=label, period=_period(df)))
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def plot_series(
+    df: pd.DataFrame,
+    metric: str = "sms",
+    logins: list[str] | None = None,
+    kind: str = "line",
+    *,
+    flags: pd.DataFrame | None = None,
+    ax: Axes | None = None,
+    top: int | None = TOP,
+    lang: str | None = None,
+) -> Axes:
+    """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``),
+    each login in its own colour on every plot; without ``logins``, the ``top`` largest and one
+    ``others`` (``top=None``: all).
+
+    Periods where a login has no row count as zero. ``flags`` (from
+    :func:`~smsstats_nb.analysis._monitoring.flag_anomalies`) rings each flagged day of a plotted login.
+    Titles, axes (month names too) and numbers are in ``lang`` (default: the current language).
+    """
+    with i18n.speaking(lang):
+        return _draw_series(df, metric, logins, kind, flags, ax, top)
+
+
+def _draw_series(
+    df: pd.DataFrame,
+    metric: str,
+    logins: list[str] | None,
+    kind: str,
+    flags: pd.DataFrame | None,
+    ax: Axes | None,
+    top: int | None,
+) -> Axes:
+    _check(df, metric)
+    if "period_start" not in df.columns:
+        raise said(QueryError, ("plot_series needs a series frame (with period_start); use plot_totals for totals"))
+    if kind not in ("line", "stacked"):
+        raise said(QueryError, "kind must be 'line' or 'stacked', not {kind}", kind=repr(kind))
+    data = df if logins is None else df[df["login"].isin(logins)]
+    data = top_logins(data, metric, top if logins is None else None)
+    wide = data.pivot_table(index="period_start", columns="login", values=metric, aggfunc="sum", fill_value=0)
+    if OTHERS in wide.columns:
+        wide = wide[[c for c in wide.columns if c != OTHERS] + [OTHERS]]
+    periods = pd.DatetimeIndex(sorted(pd.unique(df["period_start"])))
+    wide = wide.reindex(periods, fill_value=0)
+    if logins is not None:
+        wide = wide.reindex(columns=[x for x in logins], fill_value=0)
+    ax = _axes(ax, (9, 4))
+    label = _label(df, metric)
+    x = pd.DatetimeIndex(wide.index).to_pydatetime()
+    if kind == "stacked" and len(wide.columns):
+        ax.stackplot(
+            x,
+            [wide[c].to_numpy() for c in wide.columns],
+            labels=[text(c) for c in wide.columns],
+            colors=[login_colour(c) for c in wide.columns],
+            alpha=0.85,
+        )
+    else:
+        for column in wide.columns:
+            ax.plot(
+                x,
+                wide[column].to_numpy(),
+                marker="o" if len(x) < 40 else None,
+                label=text(column),
+                color=login_colour(column),
+            )
+    ax.set_ylim(bottom=0)
+    _thousands(ax)
+
+    if flags is not None and len(flags) and kind == "line":
+        marked = flags[flags["login"].astype(str).isin([str(c) for c in wide.columns])]
+        marked = marked[marked["period_start"].isin(wide.index)]
+        if len(marked):
+            _draw_flags(ax, wide, marked)
+    partial = partial_periods(df)
+    if len(partial):
+        ends = df.drop_duplicates("period_start").set_index("period_start")["period_end"]
+        for i, start in enumerate(partial):
+            end = pd.Timestamp(ends[start]) + pd.Timedelta(days=1)
+            ax.axvspan(
+                start.to_pydatetime(),  # type: ignore[arg-type]  # matplotlib's dates converter takes datetimes
+                end.to_pydatetime(),  # type: ignore[arg-type]
+                color="0.85",
+                alpha=0.5,
+                zorder=0,
+                label=_("partial period") if i == 0 else None,
+            )
+            ax.annotate(
+                _("partial: {first}–{last}").format(first=_day(start), last=_day(end - pd.Timedelta(days=1))),
+                (start, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -12),
+                textcoords="offset points",
+                fontsize="x-small",
+                color="0.35",
+            )
+    _date_axis(ax, pd.DatetimeIndex(wide.index))
+    ax.set_ylabel(label)
+    freq = df.attrs.get("freq")
+    title = TITLES.get(str(freq).upper() if freq else None, TITLES[None])
+    ax.set_title(_(title).format(label=label, period=_period(df)))
+    if len(wide.columns) or len(partial):
+        # outside the axes, so it never covers data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+#: How each kind of flag is drawn: never in a login's colour, and named in the legend.
+_FLAG_STYLE = {
+    "spike": {"marker": "^", "color": "#b00020", "label": N_("spike (flagged day)")},
+    "drop": {"marker": "v", "color": "#e65100", "label": N_("drop (flagged day)")},
+    "flagged": {"marker": "o", "color": "#6a1b9a", "label": N_("flagged day")},  # flags without a kind
+}
+
+
+def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
+    """Spikes and drops as open markers of their kind's colour on the line; a silent stretch as
+    one shaded span from its first to its last day (not a pile of rings on zero)."""
+    grid = wide.to_numpy(dtype=float)
+    col_of = {str(c): i for i, c in enumerate(wide.columns)}
+    if "kind" not in marked.columns:
+        marked = marked.assign(kind="flagged")
+    for kind, style in _FLAG_STYLE.items():
+        part = marked[marked["kind"] == kind]
+        if not len(part):
+            continue
+        rows = wide.index.get_indexer(pd.Index(part["period_start"]))
+        ys = [float(grid[int(r), col_of[str(lg)]]) for r, lg in zip(rows, part["login"], strict=True)]
+        ax.scatter(
+            list(pd.DatetimeIndex(part["period_start"]).to_pydatetime()),
+            ys,
+            s=120,
+            marker=style["marker"],
+            facecolors="none",
+            edgecolors=style["color"],
+            linewidths=2,
+            zorder=5,
+            label=_(style["label"]),
+        )
+    silent = marked[marked["kind"] == "silent"].sort_values(["login", "period_start"])
+    first_span = True
+    for login, days in silent.groupby(silent["login"].astype(str), sort=True):
+        starts = pd.DatetimeIndex(days["period_start"])
+        breaks = [0, *[i for i in range(1, len(starts)) if (starts[i] - starts[i - 1]).days > 1], len(starts)]
+        for a, b in itertools.pairwise(breaks):
+            ax.axvspan(
+                starts[a].to_pydatetime(),  # type: ignore[arg-type]
+                (starts[b - 1] + pd.Timedelta(days=1)).to_pydatetime(),  # type: ignore[arg-type]
+                color="#b00020",
+                alpha=0.12,
+                zorder=0,
+                label=_("silent (no messages)") if first_span else None,
+            )
+            ax.annotate(
+                _("{login} silent").format(login=text(login)),
+                (starts[a], 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, 4),
+                textcoords="offset points",
+                fontsize="x-small",
+                color="#b00020",
+            )
+            first_span = False
+
+
+def _date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
+    """Dates people can read: the year on the axis, month ticks at month starts for long spans,
+    day ticks that never collide for short ones."""
+    import matplotlib.dates as mdates
+
+    if len(days) == 0:
+        return
+    span = (days.max() - days.min()).days
+    if span > 62:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=1, interval=max(1, span // 300 + 1)))
+        ax.xaxis.set_major_formatter(_date_formatter("%b %Y", "LLL yyyy"))
+        ax.set_xlabel(_("period start"))
+    else:
+        # whole days only: AutoDateLocator puts ticks at noon on a span of a few days, and a
+        # "%d %b" label then repeats the day ("28 Jun, 28 Jun, 29 Jun")
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-(span + 1) // 8))))
+        ax.xaxis.set_major_formatter(_date_formatter("%d %b", "d MMM"))
+        years = sorted({d.year for d in days})
+        shown = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        ax.set_xlabel(_("period start ({years})").format(years=shown))
+
+
+def _thousands(ax: Axes) -> None:
+    """Thousands separators on the value axis as the locale writes them (``12,500``, ``12 500``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    code = i18n.current()
+
+    def tick(v: float, _pos: object) -> str:
+        with i18n.using(code):  # matplotlib draws later, maybe outside the caller's language block
+            return i18n.format_number(v, 0 if abs(v) >= 10 or v == int(v) else 2)
+
+    ax.yaxis.set_major_formatter(FuncFormatter(tick))
+
+
+def _day(day: pd.Timestamp) -> str:
+    """``05 Jan`` in English, ``5 янв.`` in Russian (a partial period's days)."""
+    if i18n.current() == "en":
+        return f"{day:%d %b}"
+    from babel.dates import format_date
+
+    return str(format_date(day.date(), "d MMM", locale=i18n.BABEL[i18n.current()]))
+
+
+def _date_formatter(strftime: str, pattern: str) -> Any:
+    """Date ticks as the language writes them: English through strftime (``Jan 2024``), others
+    through Babel's CLDR patterns (``янв. 2024``: month names do not depend on the C locale)."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    code = i18n.current()
+    if code == "en":
+        return mdates.DateFormatter(strftime)
+    from babel.dates import format_date
+
+    def tick(value: float, _pos: object) -> str:
+        return str(format_date(mdates.num2date(value).date(), pattern, locale=i18n.BABEL[code]))
+
+    return FuncFormatter(tick)
+
+
+def render_png(
+    df: pd.DataFrame,
+    metric: str = "sms",
+    *,
+    size: tuple[float, float] = (9, 4),
+    dpi: int = 100,
+    logins: list[str] | None = None,
+    top: int | None = TOP,
+    flags: pd.DataFrame | None = None,
+    lang: str | None = None,
+) -> bytes:
+    """The fitting plot as PNG bytes: a series over time when there are several periods (only
+    ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
+    safe outside the main thread."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.add_subplot()
+    with i18n.speaking(lang):
+        if "period_start" in df.columns and df["period_start"].nunique() > 1:
+            plot_series(df, metric, logins, ax=ax, top=top, flags=flags)
+        else:
+            plot_totals(df, metric, ax=ax, top=top)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
