@@ -4,11 +4,11 @@
 
 The names an analyst needs are here; each layer's own names are in its package (``core``,
 ``store``, ``wire``, ``client``, ``analysis``, ``alerts``, ``output``, ``cli``, ``dashboard``,
-``demo``; ``docs/ARCHITECTURE.md`` draws them; the dashboard is ``smsstats_nb.dashboard.dashboard``). Importing the package is light and has no side
-effects: the analysis, output and dashboard names load their package on first use (matplotlib and
-ipywidgets only when a plot or the dashboard is made), and the log redaction filter is installed
-when the first client is built. The flat module paths of 0.1 still import, with a
-``DeprecationWarning`` (``CHANGELOG.md``).
+``demo``; ``docs/ARCHITECTURE.md`` draws them). The dashboard is
+``smsstats_nb.dashboard.dashboard``. Importing the package is light and has no side effects: the
+analysis and output names load their package on first use (matplotlib only when a plot is made),
+and the log redaction filter is installed when the first client is built. The flat module paths
+of 0.1 still import, with a ``DeprecationWarning`` (``CHANGELOG.md``).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return getattr(target, name)
 
         module.__getattr__ = forward  # type: ignore[method-assign]
-        module.__all__ = list(getattr(target, "__all__", ()))
+        setattr(module, "__all__", list(getattr(target, "__all__", ())))  # noqa: B010 - a module made at run time
         module.__doc__ = target.__doc__
 
 

@@ -5,11 +5,18 @@ On the fake clock a rate-limit window passes the moment the client would sleep t
 server's clock moves with it), so a test proves the rule without waiting. A test marked
 ``realtime`` gets the real clock: subprocess workers (which cannot share the fake clock), the
 team's Redis (which counts on its own clock), and the few tests kept to prove the real wiring.
+
+The tests mirror the package (``tests/core`` for ``smsstats_nb/core``, …; ``tests/e2e`` for the
+browser, subprocess and Redis tests). A test never opens a socket unless its module is marked
+``loopback`` (it talks to a server on 127.0.0.1): a pure rule stays pure. The alert and dashboard
+tests read a cache warmed once per module and copied for each test (``warm_server``,
+``warm_cache``, ``warm_client``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -89,3 +96,77 @@ def make_client(server: DemoServer, cache_dir: Path, clock: Clock) -> Iterator[C
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_sockets(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test that is not marked ``loopback`` fails if it opens a socket."""
+    if request.node.get_closest_marker("loopback") is None and request.node.get_closest_marker("nbval") is None:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("this test is not marked loopback: it must not open sockets")
+
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+    yield
+
+
+#: The days every alert test may read (since 2024-04-01 minus four weeks, to 2024-07-02).
+FIRST, LAST = "2024-03-04", "2024-07-02"
+#: A limit the warm-up and the tests never reach (these tests are about alerts, not the quota).
+FAST = (1000, 1.0)
+
+
+@pytest.fixture(scope="module")
+def warm_server() -> Iterator[DemoServer]:
+    with DemoServer(window=1.0, limit=FAST[0]) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def warm_template(warm_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    template = tmp_path_factory.mktemp("warm") / "cache"
+    with StatsClient(
+        warm_server.login, warm_server.psw, base_url=warm_server.url, cache=template, rate_limit=FAST
+    ) as c:
+        c.fetch_series(FIRST, LAST, "D", progress=False)
+    return template
+
+
+@pytest.fixture
+def warm_cache(warm_template: Path, tmp_path: Path) -> Path:
+    """A copy of the warm cache for this test (an empty alert log)."""
+    target = tmp_path / "cache"
+    shutil.copytree(warm_template, target)
+    return target
+
+
+@pytest.fixture
+def warm_client(warm_server: DemoServer, warm_cache: Path) -> Iterator[Callable[..., StatsClient]]:
+    made: list[StatsClient] = []
+
+    def make(**kw: Any) -> StatsClient:
+        client = StatsClient(
+            warm_server.login, warm_server.psw, base_url=warm_server.url, cache=warm_cache, rate_limit=FAST, **kw
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Iterator[Path]:
+    """keyrings.alt's plain file backend in this test's folder (never the developer's keyring)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield Path(backend.file_path)
+    finally:
+        keyring.set_keyring(previous)

@@ -1,7 +1,7 @@
 """Alerts that reach people: each new incident and each budget breach, sent once to each channel.
 
 :func:`check` reads the daily series of an account (from the cache; the open days refresh as their
-answers expire), finds the incidents (:func:`~smsstats_nb.analysis._monitoring.incidents`) and the budget
+answers expire), finds the incidents (:func:`~smsstats_nb.analysis.incidents`) and the budget
 breaches, and sends **one message per new incident and one when an ongoing one ends**, to every
 channel, never the same twice: the store's alert log (the SQLite state, or the team's Redis)
 claims each message before it is sent and marks it after, so a restart, a second machine or a

@@ -329,7 +329,7 @@ def _row(row: _Open, name: tuple[str, str], *, ongoing: bool) -> list[object]:
 
 
 def incident_days(found: pd.DataFrame, series: pd.DataFrame, metric: str = "credit") -> pd.DataFrame:
-    """Every day of every incident, in the shape of :func:`~smsstats_nb.analysis._monitoring.flag_anomalies`
+    """Every day of every incident, in the shape of :func:`~smsstats_nb.analysis.flag_anomalies`
     (``period_start, login, currency, value, baseline, deviation, score, kind``), so that a plot
     marks incidents whole: a silence shaded from its first to its last day."""
     columns = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]

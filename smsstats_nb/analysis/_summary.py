@@ -50,7 +50,7 @@ def format_money(value: float, currency: str = "") -> str:
 def flag_words(attrs: Mapping[Any, Any]) -> str:
     """The flags and completeness of an answer in the person's words, for titles and status lines:
     ``""``, ``"mycur"``, ``"balance2 (electronic balance only)"``, ``"partial"`` joined by ", " (in
-    the current language; :func:`smsstats_nb.core._frames.file_tag` says the same for a file name)."""
+    the current language; :func:`smsstats_nb.core.file_tag` says the same for a file name)."""
     words = []
     if attrs.get("mycur"):
         words.append(_("mycur (own currency)") if i18n.current() != "en" else "mycur")
@@ -68,7 +68,7 @@ def format_number(value: int) -> str:
 
 def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
     """The period of the same number of days that ends the day before ``start`` (dates in any form
-    :func:`~smsstats_nb.core._query.coerce_date` takes: ``"2024-02-01"``, ``"01.02.2024"``, a date …)."""
+    :func:`~smsstats_nb.core.coerce_date` takes: ``"2024-02-01"``, ``"01.02.2024"``, a date …)."""
     start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
         raise said(QueryError, "the period ends ({end}) before it starts ({start})", end=end, start=start)

@@ -1,8 +1,8 @@
 """StatsClient: a question in, a DataFrame out, for one account; a facade over the transport.
 
-A :class:`StatsClient` takes one :class:`~smsstats_nb.core._settings.Settings` (built from its keyword
+A :class:`StatsClient` takes one :class:`~smsstats_nb.core.Settings` (built from its keyword
 arguments and the environment), opens the :mod:`store <smsstats_nb.store>` its ``cache`` setting
-names, and owns one :class:`~smsstats_nb.client._transport.Transport`. Every method delegates explicitly:
+names, and owns one :class:`~smsstats_nb.client.Transport`. Every method delegates explicitly:
 single periods to :meth:`Transport.fetch_frame`, series to :mod:`smsstats_nb.client._series`, composition
 from cached sub-periods to :mod:`smsstats_nb.client._compose`, coverage and the background sync to
 :mod:`smsstats_nb.client._sync`. Those are functions of the transport, never of the client.
@@ -79,9 +79,9 @@ class StatsClient:
             ResponseFormatError and is not stored.
         retries: extra attempts after a connection failure or a 5xx (default 2; each takes a token).
         backoff: seconds of urllib3's back-off factor between those attempts (default 0.5).
-        settings: a ready :class:`~smsstats_nb.core._settings.Settings` (then the keyword settings
+        settings: a ready :class:`~smsstats_nb.core.Settings` (then the keyword settings
             above must not be given).
-        clock: the clock of the time rules (tests pass a :class:`~smsstats_nb.core._clock.FakeClock`).
+        clock: the clock of the time rules (tests pass a :class:`~smsstats_nb.core.FakeClock`).
     """
 
     def __init__(
@@ -161,7 +161,7 @@ class StatsClient:
     def for_account(
         cls, account: Account, *, on_wait: WaitHook | None = None, clock: Clock = SYSTEM, **settings: Any
     ) -> StatsClient:
-        """A client for an already loaded :class:`~smsstats_nb.client._accounts.Account` (its secret read
+        """A client for an already loaded :class:`~smsstats_nb.client.Account` (its secret read
         now; its server unless ``base_url`` is given)."""
         login, psw, apikey = account.credentials()
         if account.base_url and settings.get("base_url") is None:
@@ -281,7 +281,7 @@ class StatsClient:
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
     ) -> pd.DataFrame:
-        """Like :meth:`fetch` for an already validated :class:`~smsstats_nb.core._query.StatsQuery`."""
+        """Like :meth:`fetch` for an already validated :class:`~smsstats_nb.core.StatsQuery`."""
         self._check_open()
         for name, flag in (("refresh", refresh), ("compose", compose)):
             if not isinstance(flag, bool):

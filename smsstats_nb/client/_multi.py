@@ -186,7 +186,7 @@ def sync_accounts(
 ) -> tuple[dict[str, Any], dict[str, BaseException]]:
     """Sync every account side by side in this process (each at its own quota, under its own
     lease: with a team's Redis, another worker already syncing an account makes this one skip it
-    with a :class:`~smsstats_nb.core._errors.SyncLeaseError` for that account).
+    with a :class:`~smsstats_nb.core.SyncLeaseError` for that account).
 
     ``options`` go to :meth:`StatsClient.sync` (``share``, ``watch``, ``mycur`` …), except the
     client settings (``cache``, ``rate_limit`` …), which build each client. Returns the reports

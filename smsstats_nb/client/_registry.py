@@ -1,6 +1,6 @@
 """The module-level calls ``fetch_stats`` / ``fetch_stats_series`` and their explicit client registry.
 
-One :class:`~smsstats_nb.client._client.StatsClient` is kept per distinct configuration (credentials, base
+One :class:`~smsstats_nb.client.StatsClient` is kept per distinct configuration (credentials, base
 URL, cache, limits, method, timeout), so repeated calls in a notebook do not re-derive the
 credential hash or reopen the cache. The registry is keyed by an in-memory hash of the
 credentials, never written anywhere; :func:`close_all` closes and forgets every kept client.
@@ -78,7 +78,7 @@ def fetch_stats(
 
     ``account="shop"`` takes the login, server and secret of a named account (see
     :mod:`smsstats_nb.client._accounts`); ``accounts=["shop", "news"]`` (or ``"all"``) asks several side by
-    side and returns one frame with an ``account`` column first (:func:`smsstats_nb.client._multi.fetch_accounts`).
+    side and returns one frame with an ``account`` column first (:func:`smsstats_nb.client.fetch_accounts`).
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     if accounts is not None:

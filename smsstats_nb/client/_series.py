@@ -2,7 +2,7 @@
 
 :func:`estimate` says what a list of period queries will cost before any request
 (:class:`SeriesEstimate`); :func:`fetch_series` asks them in order through a
-:class:`~smsstats_nb.client._transport.Transport`, with an optional tqdm bar, a cancel event and an
+:class:`~smsstats_nb.client.Transport`, with an optional tqdm bar, a cancel event and an
 ``on_period`` hook, and keeps every answer cached as it arrives so that an interrupted series
 resumes where it stopped. Both are functions of the transport's public interface.
 """

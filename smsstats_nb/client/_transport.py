@@ -4,8 +4,8 @@ and the small public interface everything above it uses.
 :class:`Transport` wires the pieces together: a :class:`~smsstats_nb.store.Store` (HTTP cache,
 quota bucket, cool-downs, period index, parsed answers, salt), the :mod:`cache policy
 <smsstats_nb.wire._cache_policy>` (key and expiry), and a ``requests`` session whose adapter is the
-:class:`~smsstats_nb.wire._adapter.GuardedAdapter`, all configured by one
-:class:`~smsstats_nb.core._settings.Settings` and one injected :class:`~smsstats_nb.core._clock.Clock`.
+:class:`~smsstats_nb.wire.GuardedAdapter`, all configured by one
+:class:`~smsstats_nb.core.Settings` and one injected :class:`~smsstats_nb.core.Clock`.
 
 What the layers above use (series, composition, sync, coverage, the client facade):
 
@@ -158,7 +158,7 @@ class Transport:
 
     # -- the one call ------------------------------------------------------------------------------
     def expire_after(self, query: StatsQuery) -> float:
-        """Seconds an answer for ``query`` stays fresh (:data:`~smsstats_nb.wire._cache_policy.NEVER`: forever),
+        """Seconds an answer for ``query`` stays fresh (:data:`~smsstats_nb.wire.NEVER`: forever),
         on this transport's clock."""
         today = moscow_today(dt.datetime.fromtimestamp(self.clock.time(), dt.UTC))
         return expire_after(query, self.recent_expiry, today=today)

@@ -33,7 +33,7 @@ class Credentials:
         cls, login: str | None, psw: str | None, apikey: str | None, *, env: Environment | None = None
     ) -> Credentials:
         """Take arguments first, then ``SMSC_LOGIN``/``SMSC_PASSWORD``/``SMSC_APIKEY`` (from ``env``,
-        default the current :class:`~smsstats_nb.core._settings.Environment`).
+        default the current :class:`~smsstats_nb.core.Environment`).
 
         Raises:
             QueryError: no usable credentials, with how to set them.

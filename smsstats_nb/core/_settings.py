@@ -2,10 +2,10 @@
 place that reads the environment.
 
 :class:`Settings` (an ``attrs`` class: keyword-only, frozen, each field validated on creation)
-holds every non-secret setting of a :class:`~smsstats_nb.client._client.StatsClient`: the server, the
+holds every non-secret setting of a :class:`~smsstats_nb.client.StatsClient`: the server, the
 cache, the rate limit, timeouts, retries. The client, the module-level registry (its key), the
 dashboard's reconnect and the CLI all build or reuse one. Secrets are not settings: they live in
-:class:`~smsstats_nb.core._credentials.Credentials`, so a ``Settings`` repr is always safe to show.
+:class:`~smsstats_nb.core.Credentials`, so a ``Settings`` repr is always safe to show.
 
 :class:`Environment` is the one reader of ``os.environ`` in the package (``SMSC_LOGIN``,
 ``SMSC_PASSWORD``, ``SMSC_APIKEY``, ``SMSC_BASE_URL``, ``SMSSTATS_CACHE_DIR``); everything else

@@ -192,7 +192,7 @@ NAMES = frozenset((N_("start"), N_("end"), N_("date"), N_("since"), N_("until"),
 
 def localized(exc: BaseException) -> str:
     """An error's message in the current language when it was raised with a catalogue form
-    (:func:`smsstats_nb.core._errors.said`), else its English text."""
+    (:func:`smsstats_nb.core.said`), else its English text."""
     template = getattr(exc, "template", None)
     if template is None:
         return str(exc)

@@ -3,7 +3,7 @@
 :class:`AnswerView` holds the status line, the KPI tiles, the chart, the flags, the download
 buttons, the login filter and the paged table (searched and sorted), and renders them all from one
 answer and one filter, with the comparisons taken from the cache only (the previous calendar
-period, the same period a year earlier; no request). :class:`~smsstats_nb.dashboard._app.StatsDashboard`
+period, the same period a year earlier; no request). :class:`~smsstats_nb.dashboard.StatsDashboard`
 adds the controls and the background fetch.
 """
 
@@ -70,7 +70,7 @@ def by_label(df: pd.DataFrame) -> pd.DataFrame:
 
 
 class AnswerView:
-    """The answer on the page (a base of :class:`~smsstats_nb.dashboard._app.StatsDashboard`).
+    """The answer on the page (a base of :class:`~smsstats_nb.dashboard.StatsDashboard`).
 
     Attributes it reads from the dashboard: ``client``, ``metric_dropdown``, ``top_input``,
     ``granularity_dropdown``, ``progress`` and ``_thread``.

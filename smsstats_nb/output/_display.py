@@ -133,7 +133,7 @@ def html_table(
 ) -> str:
     """The answer as an HTML table: money with two decimals and thousands separators, the
     currency in the headers, the wire names explained; ``rows`` from ``first`` (a page).
-    ``changes`` (:func:`~smsstats_nb.analysis._monitoring.compare_periods` of the previous period and this
+    ``changes`` (:func:`~smsstats_nb.analysis.compare_periods` of the previous period and this
     one) adds each login's change in messages and spend, for a totals frame."""
     shown = df.copy() if rows is None else df.iloc[first : first + rows].copy()
     df = shown

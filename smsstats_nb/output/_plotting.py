@@ -224,7 +224,7 @@ def plot_series(
     ``others`` (``top=None``: all).
 
     Periods where a login has no row count as zero. ``flags`` (from
-    :func:`~smsstats_nb.analysis._monitoring.flag_anomalies`) rings each flagged day of a plotted login.
+    :func:`~smsstats_nb.analysis.flag_anomalies`) rings each flagged day of a plotted login.
     Titles, axes (month names too) and numbers are in ``lang`` (default: the current language).
     """
     with i18n.speaking(lang):

@@ -15,7 +15,8 @@ reader sees at once what a caller may ask of it:
 
 Both backends, :class:`~.local.LocalStore` (SQLite files in one directory) and
 :class:`~.redis.RedisStore` (one Redis server for a team), pass the same contract suite
-(``tests/contract``). Each turns its own failures into :class:`~smsstats_nb.core._errors.StorageError`,
+(``tests/store/test_store_contract.py``). Each turns its own failures into
+:class:`~smsstats_nb.core.StorageError`,
 inside its methods and around any use of its HTTP cache (``with store.errors(): ...``).
 
 :func:`open_store` is the one place that turns the ``cache`` setting into a store:

@@ -2,7 +2,7 @@
 
 Only a file SQLite reports as corrupt (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``) is set aside (renamed,
 kept for inspection) and rebuilt; busy, full, read-only or missing files are never touched: they
-become a :class:`~smsstats_nb.core._errors.StorageError` that names the directory and the cause.
+become a :class:`~smsstats_nb.core.StorageError` that names the directory and the cause.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read-only opening of a local store: cached answers stay readable from a directory that cannot be
 written (a read-only mount, a colleague's copy), and anything that would write is a
-:class:`~smsstats_nb.core._errors.StorageError` before any request is sent.
+:class:`~smsstats_nb.core.StorageError` before any request is sent.
 """
 
 from __future__ import annotations

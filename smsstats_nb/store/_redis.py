@@ -9,7 +9,7 @@ nothing stored is pickled: whoever can write to the Redis cannot run code in a r
 The failed-login budget and the cool-downs are what keep SMSC from blocking the IP, so a Redis
 that may evict keys is refused at connect: ``maxmemory-policy`` must be ``noeviction``. Every
 Redis failure (the server gone, out of memory, a refused command) is a
-:class:`~smsstats_nb.core._errors.StorageError` naming the server (never its password).
+:class:`~smsstats_nb.core.StorageError` naming the server (never its password).
 """
 
 from __future__ import annotations

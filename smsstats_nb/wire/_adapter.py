@@ -1,4 +1,4 @@
-"""The wire: a ``requests`` adapter under the cache that applies the :class:`~smsstats_nb.wire._guard.Guard`.
+"""The wire: a ``requests`` adapter under the cache that applies the :class:`~smsstats_nb.wire.Guard`.
 
 Order of a request (outermost first)::
 

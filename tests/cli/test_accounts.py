@@ -1,0 +1,110 @@
+"""``smsstats accounts add|list|remove`` and ``--account`` / ``--all-accounts`` in the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsstats_nb.cli._main import main
+from smsstats_nb.demo import DemoServer
+
+pytestmark = [pytest.mark.realtime, pytest.mark.loopback]  # the CLI builds its clients on the real clock
+
+NEWS_PSW = "news-secret-password"
+
+
+@pytest.fixture
+def two() -> Iterator[DemoServer]:
+    with DemoServer(window=1.0, accounts={"news": NEWS_PSW}) as srv:
+        yield srv
+
+
+def _add(monkeypatch: pytest.MonkeyPatch, name: str, login: str, secret: str, url: str) -> int:
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": secret)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    return main(["accounts", "add", name, "--login", login, "--base-url", url])
+
+
+def test_add_list_remove_and_no_secret_shown(
+    keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _add(monkeypatch, "shop", two.login, two.psw, two.url) == 0
+    assert _add(monkeypatch, "news", "news", NEWS_PSW, two.url) == 0
+    added = capsys.readouterr().out
+    assert "added shop: password in the OS keyring" in added and "holds no secret" in added
+    assert main(["accounts", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "shop: login demo at http://127.0.0.1:" in listed and listed.count(": found") == 2
+    for text in (added, listed, Path(os.environ["SMSSTATS_ACCOUNTS"]).read_text(encoding="utf-8")):
+        assert two.psw not in text and NEWS_PSW not in text
+    assert main(["accounts", "remove", "news"]) == 0 and "removed news" in capsys.readouterr().out
+    assert main(["accounts", "list"]) == 0 and "news" not in capsys.readouterr().out
+
+
+def test_without_a_keyring_one_line_says_how_to_use_a_variable(
+    two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _add(monkeypatch, "shop", two.login, two.psw, two.url) == 2  # the tests' default: no keyring
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no OS keyring" in err[0] and "--env VARIABLE" in err[0]
+    assert main(["accounts", "add", "shop", "--login", two.login, "--base-url", two.url, "--env", "SHOP_PSW"]) == 0
+    monkeypatch.setenv("SHOP_PSW", two.psw)
+    assert main(["fetch", "--account", "shop", "--start", "2024-01-01", "--end", "2024-01-31"]) == 0
+    out = capsys.readouterr().out
+    assert "demo_shop" in out and "account" not in out.splitlines()[1]  # one account: the usual table
+
+
+def test_all_accounts_one_table_and_a_failed_account_reported(
+    keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add(monkeypatch, "shop", two.login, two.psw, two.url)
+    _add(monkeypatch, "news", "news", "wrong", two.url)
+    capsys.readouterr()
+    code = main(["fetch", "--all-accounts", "--start", "2024-01-01", "--end", "2024-01-31"])
+    out = capsys.readouterr()
+    assert code == 3  # an authorisation error, for one account
+    assert "account news: AuthError" in out.err and "wrong" not in out.err
+    table = out.out.splitlines()
+    assert table[1].split()[0] == "account" and sum(line.split()[0] == "shop" for line in table[2:]) == 4
+
+
+def test_sync_all_accounts_side_by_side(
+    keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _add(monkeypatch, "shop", two.login, two.psw, two.url)
+    _add(monkeypatch, "news", "news", NEWS_PSW, two.url)
+    capsys.readouterr()
+    args = ["sync", "--all-accounts", "--since", "2024-01-01", "--until", "2024-01-03", "--once", "--share", "3"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "shop: " in out and "news: " in out and two.stat_requests == 6
+    assert main(args) == 0 and two.stat_requests == 6  # both cached: nothing asked twice
+
+
+def test_alerts_for_every_account_say_whose(
+    keyring_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smsstats_nb import StatsClient
+    from smsstats_nb.demo import WebhookReceiver
+
+    cache = tmp_path / "cache"
+    with DemoServer(window=1.0, limit=1000, accounts={"news": NEWS_PSW}) as server, WebhookReceiver() as hook:
+        for login, psw in ((server.login, server.psw), ("news", NEWS_PSW)):  # both accounts' days, cached first
+            with StatsClient(login, psw, base_url=server.url, cache=cache, rate_limit=(1000, 1.0)) as c:
+                c.fetch_series("2024-03-04", "2024-06-30", "D", progress=False)
+        _add(monkeypatch, "shop", server.login, server.psw, server.url)
+        _add(monkeypatch, "news", "news", NEWS_PSW, server.url)
+        capsys.readouterr()
+        asked = server.stat_requests
+        args = ["alerts", "check", "--all-accounts", "--since", "2024-04-01", "--as-of", "2024-06-30"]
+        assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0
+        out = capsys.readouterr().out
+        assert "shop: 3 incident(s)" in out and "news: 3 incident(s)" in out
+        posted = sorted((r["json"]["account"], r["json"]["kind"]) for r in hook.received)
+        assert posted == sorted([(a, k) for a in ("shop", "news") for k in ("spike", "spike", "silent")])
+        assert all(r["json"]["text"].startswith(f"[{r['json']['account']}] ") for r in hook.received)
+        assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0 and len(hook.received) == 6
+        assert server.stat_requests == asked  # all from the cache

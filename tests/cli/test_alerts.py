@@ -1,0 +1,126 @@
+"""``smsstats alerts check`` and ``sync`` with alert options, in-process, on a warm cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsstats_nb.cli._main import main
+from smsstats_nb.demo import DemoServer, WebhookReceiver
+
+pytestmark = [pytest.mark.realtime, pytest.mark.loopback]  # the CLI builds its clients on the real clock
+
+SINCE, AS_OF = "2024-04-01", "2024-06-30"
+TOKEN_PATH = "/hooks/T0/secret-token-in-the-path"
+
+
+@pytest.fixture
+def warm(warm_server: DemoServer, warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
+    """The days the check reads, cached beforehand (a copy per test); the CLI's environment."""
+    monkeypatch.setenv("SMSC_LOGIN", warm_server.login)
+    monkeypatch.setenv("SMSC_PASSWORD", warm_server.psw)
+    monkeypatch.setenv("SMSC_BASE_URL", warm_server.url)
+    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(warm_cache))
+    return warm_server
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+def test_dry_run_then_a_real_run_then_nothing_twice(
+    warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = warm.stat_requests
+    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    assert main([*args, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert dry.count("would send") == 3 and "Silent: demo_support" in dry and hook.received == []
+    assert "3 message(s) would be sent" in dry
+    assert main(args) == 0
+    sent = capsys.readouterr().out
+    assert sent.count("sent ") >= 3 and "3 message(s) sent" in sent and len(hook.received) == 3
+    assert main(args) == 0
+    again = capsys.readouterr().out
+    assert "0 message(s) sent" in again and "3 already sent before" in again and len(hook.received) == 3
+    for text in (dry, sent, again):
+        assert "secret-token-in-the-path" not in text and warm.psw not in text
+    assert warm.stat_requests == asked  # everything came from the cache
+
+
+def test_a_failed_delivery_exits_9_and_names_no_secret(
+    warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
+    hook.fail_next(9)
+    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    assert main(args) == 9
+    out = capsys.readouterr()
+    assert out.err.count("failed") == 3 and "HTTP 503" in out.err and "sent again at the next check" in out.err
+    assert "secret-token-in-the-path" not in out.out + out.err
+    assert main(args) == 0 and len(hook.received) == 3  # the next check delivers them
+
+
+def test_options_are_checked_before_the_password_or_a_request(
+    warm: DemoServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = warm.stat_requests
+    assert main(["alerts", "check", "--since", SINCE, "--as-of", AS_OF]) == 2
+    assert "no channel to send to" in capsys.readouterr().err
+    assert main(["alerts", "check", "--since", SINCE, "--email", "ops@example.com"]) == 2
+    assert "needs --smtp" in capsys.readouterr().err
+    assert main(["alerts", "check", "--since", SINCE, "--telegram-chat", "1"]) == 2
+    assert "SMSSTATS_TELEGRAM_TOKEN" in capsys.readouterr().err
+    assert warm.stat_requests == asked
+
+
+def test_a_budget_from_the_command_line(
+    warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["alerts", "check", "--since", "2024-05-01", "--as-of", AS_OF, "--webhook", hook.url, "--budget-day", "3500"]
+    assert main(args) == 0
+    budgets = [r["json"] for r in hook.received if r["json"]["kind"] == "budget"]
+    assert [b["first_day"] for b in budgets] == ["2024-05-14"] and budgets[0]["login"] == "(all logins)"
+    assert "over the daily limit of RUB 3,500.00" in budgets[0]["text"]
+
+
+def test_sync_sends_the_alerts_after_its_pass(
+    warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sync", "--since", SINCE, "--until", AS_OF, "--once", "--webhook", hook.url]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "alerts: " in out and len(hook.received) == 3
+    assert main(args) == 0 and len(hook.received) == 3  # the next run repeats nothing
+
+
+def test_alerts_in_russian_from_the_check_to_the_webhook(
+    warm: DemoServer,
+    hook: WebhookReceiver,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Russian-speaking team's alerts: the check's lines, a failed delivery, and the text the
+    webhook receives are Russian (the payload's keys and kinds stay the machine's English)."""
+    from ..e2e.test_russian_interface import english_words
+
+    monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
+    monkeypatch.setenv("SMSSTATS_LANG", "ru")
+    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    assert main([*args, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "Тишина: demo_support" in dry and "было бы отправлено 3 сообщения" in dry
+    assert english_words(dry.replace(hook.url.split("//")[1].split(":")[0], "")) == [], dry
+    hook.fail_next(9)
+    assert main(args) == 9
+    failed = capsys.readouterr().err
+    assert failed.count("ошибка") == 3 and "будет отправлено снова при следующей проверке" in failed
+    assert main(args) == 0 and len(hook.received) == 3
+    texts = hook.texts()
+    assert any(t.startswith("Тишина: demo_support") for t in texts)
+    assert {r["json"]["kind"] for r in hook.received} <= {"spike", "drop", "silent"}  # machine keys unchanged
+    assert all(english_words(t) == [] for t in texts), texts
