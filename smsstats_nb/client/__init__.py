@@ -50,9 +50,11 @@ from ._series import (
 )
 from ._sync import (
     FATAL,
+    SYNC_OPTIONS,
     Coverage,
     Lease,
     SyncLeaseError,
+    SyncOptions,
     SyncReport,
     check_share,
     closed_until,
@@ -76,6 +78,7 @@ __all__ = [
     "FATAL",
     "KEYRING_SERVICE",
     "PROGRESS_AFTER_SECONDS",
+    "SYNC_OPTIONS",
     "Account",
     "AccountsError",
     "CoverPlan",
@@ -87,6 +90,7 @@ __all__ = [
     "SeriesEstimate",
     "StatsClient",
     "SyncLeaseError",
+    "SyncOptions",
     "SyncReport",
     "Transport",
     "accounts_path",

@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import pandas as pd
 
@@ -31,7 +30,6 @@ from ..core import (
     DateLike,
     QueryError,
     Settings,
-    SmsStatsError,
     StatsQuery,
     make_query,
     said,
@@ -41,7 +39,7 @@ from ..wire import WaitHook
 from . import _series, _sync
 from ._compose import compose_answer
 from ._series import PeriodHook, SeriesEstimate
-from ._sync import Coverage, SyncReport
+from ._sync import Coverage, SyncOptions, SyncReport
 from ._transport import Transport, pieces_frame
 
 if TYPE_CHECKING:
@@ -351,43 +349,13 @@ class StatsClient:
         )
 
     def sync(
-        self,
-        since: DateLike,
-        until: DateLike | None = None,
-        freq: str = "D",
-        *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
-        share: int = 2,
-        watch: bool = False,
-        interval: float | None = None,
-        cancel: threading.Event | None = None,
-        on_period: Callable[[StatsQuery, bool], None] | None = None,
-        on_wait: Callable[[float], None] | None = None,
-        on_pass: Callable[[SyncReport], None] | None = None,
-        on_fault: Callable[[SmsStatsError, float], None] | None = None,
+        self, since: DateLike, until: DateLike | None = None, freq: str = "D", **options: Unpack[SyncOptions]
     ) -> SyncReport:
-        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`);
-        with ``watch`` it rides out transient faults (``on_fault(error, seconds)`` is told)."""
+        """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`: its
+        keyword options, :class:`SyncOptions`, are forwarded as they are); with ``watch`` it rides
+        out transient faults (``on_fault(error, seconds)`` is told)."""
         self._check_open()
-        return _sync.sync(
-            self._transport,
-            since,
-            until,
-            freq,
-            mycur=mycur,
-            balance2=balance2,
-            fmt=fmt,
-            share=share,
-            watch=watch,
-            interval=interval,
-            cancel=cancel,
-            on_period=on_period,
-            on_wait=on_wait or self.on_wait,
-            on_pass=on_pass,
-            on_fault=on_fault,
-        )
+        return _sync.sync(self._transport, since, until, freq, **options)
 
     def eta(self, requests: int) -> float:
         """Seconds until ``requests`` more requests can all have been sent under the rate limit

@@ -26,6 +26,7 @@ import pandas as pd
 from ..core import SmsStatsError, SyncLeaseError, empty_frame, empty_series_frame
 from ._accounts import Account, resolve_names
 from ._client import StatsClient
+from ._sync import SYNC_OPTIONS, SyncOptions
 
 __all__ = ["AccountsError", "fetch_accounts", "side_by_side", "sync_accounts"]
 
@@ -188,13 +189,13 @@ def sync_accounts(
     lease: with a team's Redis, another worker already syncing an account makes this one skip it
     with a :class:`~smsstats_nb.core.SyncLeaseError` for that account).
 
-    ``options`` go to :meth:`StatsClient.sync` (``share``, ``watch``, ``mycur`` …), except the
+    ``options`` go to :meth:`StatsClient.sync` (:class:`SyncOptions`: ``share``, ``watch``,
+    ``on_period`` …), except the
     client settings (``cache``, ``rate_limit`` …), which build each client. Returns the reports
     and the errors by account name.
     """
-    sync_keys = {"share", "watch", "interval", "cancel", "mycur", "balance2", "fmt", "on_wait", "on_pass", "on_fault"}
-    sync_options = {k: v for k, v in options.items() if k in sync_keys}
-    settings = {k: v for k, v in options.items() if k not in sync_keys}
+    sync_options: SyncOptions = {k: v for k, v in options.items() if k in SYNC_OPTIONS}  # type: ignore[assignment]
+    settings = {k: v for k, v in options.items() if k not in SYNC_OPTIONS}
     chosen = resolve_names(accounts, accounts_file)
     build = _clients(chosen, client, **settings)
 

@@ -29,6 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from ..core import (
     AuthError,
@@ -54,9 +55,11 @@ from ._transport import Transport
 
 __all__ = [
     "FATAL",
+    "SYNC_OPTIONS",
     "Coverage",
     "Lease",
     "SyncLeaseError",
+    "SyncOptions",
     "SyncReport",
     "check_share",
     "closed_until",
@@ -419,6 +422,27 @@ def open_queries(freq: str, *, mycur: bool, balance2: bool, fmt: int, today: dt.
 FATAL = (AuthError, IPBlockedError, QueryError, SyncLeaseError)
 #: The watch's back-off after a transient fault: doubling from the first to the last, in seconds.
 BACKOFF = (30.0, 900.0)
+
+
+class SyncOptions(TypedDict, total=False):
+    """How a sync runs, declared once: :meth:`StatsClient.sync`, :func:`sync_accounts` and the CLI
+    forward these as they are (the defaults are :func:`sync`'s)."""
+
+    mycur: bool
+    balance2: bool
+    fmt: int
+    share: int
+    watch: bool
+    interval: float | None
+    cancel: threading.Event | None
+    on_period: Callable[[StatsQuery, bool], None] | None
+    on_wait: Callable[[float], None] | None
+    on_pass: Callable[[SyncReport], None] | None
+    on_fault: Callable[[SmsStatsError, float], None] | None
+
+
+#: The names of :class:`SyncOptions` (to split them from a client's settings).
+SYNC_OPTIONS = frozenset(SyncOptions.__optional_keys__)
 
 
 def sync(

@@ -222,3 +222,31 @@ def test_the_dashboard_compares_several_accounts(keyring_file: Path, cache_dir: 
         assert set(dash.result["account"]) == {"shop"} and "Not shown: broken:" in dash.status.value
         assert "wrong" not in dash.status.value
         started.close()
+
+
+def test_sync_accounts_forwards_every_sync_option(keyring_file: Path, cache_dir: Path) -> None:
+    """The sync options are one list (SyncOptions): ``on_period`` reaches each account's sync
+    (0.1 raised TypeError: StatsClient.__init__() got an unexpected keyword argument 'on_period')."""
+    from smsstats_nb.client import SYNC_OPTIONS, StatsClient, sync_accounts
+
+    with DemoServer(window=1.0, limit=1000, accounts={"news": NEWS_PSW}) as server:
+        add_account("shop", login=server.login, secret=server.psw, base_url=server.url)
+        add_account("news", login="news", secret=NEWS_PSW, base_url=server.url)
+        seen: list[tuple[str, bool]] = []
+        reports, errors = sync_accounts(
+            "all",
+            "2024-01-01",
+            "2024-01-03",
+            cache=cache_dir,
+            rate_limit=(1000, 1.0),
+            share=1000,
+            on_period=lambda query, cached: seen.append((query.start.isoformat(), cached)),
+        )
+        assert errors == {} and sorted(reports) == ["news", "shop"]
+        assert sorted(seen) == sorted([(f"2024-01-0{d}", False) for d in (1, 2, 3)] * 2)
+        assert server.stat_requests == 6
+    import inspect
+
+    assert {"on_period", "share", "watch", "cancel", "mycur"} <= SYNC_OPTIONS
+    assert "cache" not in SYNC_OPTIONS  # a client setting, not a sync option
+    assert str(inspect.signature(StatsClient.sync)).endswith("**options: 'Unpack[SyncOptions]') -> 'SyncReport'")
