@@ -94,6 +94,7 @@ EXPORTED = {
         "empty_series_frame",
         "error_from_code",
         "file_tag",
+        "finite_number",
         "i18n",
         "install_log_redaction",
         "last_full_month",

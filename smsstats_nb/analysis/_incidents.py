@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import QueryError, said
+from ..core import QueryError, finite_number, said
 
 __all__ = [
     "INCIDENT_COLUMNS",
@@ -94,17 +94,7 @@ def _whole(name: str, value: object, low: int) -> int:
 
 
 def _positive(name: str, value: object, *, zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise said(QueryError, "{name} must be a finite number, not {value}", name=name, value=repr(value))
-    if value < 0 or (value == 0 and not zero):
-        raise said(
-            QueryError,
-            "{name} must be {value}, not {value2}",
-            name=name,
-            value=">= 0" if zero else "positive",
-            value2=repr(value),
-        )
-    return float(value)
+    return finite_number(name, value, zero=zero)
 
 
 def check_judging(weeks: object, threshold: object, min_history: object, floor_share: object) -> None:

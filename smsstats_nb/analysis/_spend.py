@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..core import QueryError, said
+from ..core import QueryError, finite_number, said
 from ._incidents import check_series, daily_wide
 
 __all__ = ["ACCOUNT", "BREACH_COLUMNS", "FORECAST_COLUMNS", "budget_breaches", "forecast_month"]
@@ -42,9 +42,7 @@ RANGE_Z = 1.2816
 
 
 def _limit(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise said(QueryError, "a limit must be a finite number >= 0, not {value}", value=repr(value))
-    return float(value)
+    return finite_number("a limit", value, zero=True)
 
 
 def _spend_metric(metric: object) -> str:

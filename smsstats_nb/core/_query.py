@@ -23,6 +23,7 @@ __all__ = [
     "StatsQuery",
     "check_freq",
     "coerce_date",
+    "finite_number",
     "last_full_month",
     "make_query",
     "moscow_today",
@@ -240,6 +241,21 @@ def period_of(day: dt.date, freq: str) -> tuple[dt.date, dt.date]:
     else:
         start = day
     return start, _period_end(start, freq)
+
+
+def finite_number(name: str, value: Any, *, zero: bool = False) -> float:
+    """The one check of "a finite number, positive (or ``zero=True``: at least 0)" for every
+    setting, threshold and limit: booleans, strings, NaN and infinities are refused.
+
+    Raises:
+        QueryError: naming ``name`` and the value.
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    if ok and (value > 0 or (zero and value == 0)):
+        return float(value)
+    if zero:
+        raise said(QueryError, "{name} must be a finite number >= 0, not {value}", name=name, value=repr(value))
+    raise said(QueryError, "{name} must be a positive, finite number, not {value}", name=name, value=repr(value))
 
 
 def check_freq(freq: Any) -> str:

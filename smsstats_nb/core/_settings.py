@@ -14,7 +14,6 @@ asks it.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._errors import QueryError, said
+from ._query import finite_number
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -183,16 +183,7 @@ def check_base_url(value: object) -> str:
 def _number(name: str, value: Any, *, zero: bool = False, none: bool = False) -> float | None:
     if value is None and none:
         return None
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not zero):
-        raise said(
-            QueryError,
-            "{name} must be a {value}, finite number, not {value2}",
-            name=name,
-            value="non-negative" if zero else "positive",
-            value2=repr(value),
-        )
-    return float(value)
+    return finite_number(name, value, zero=zero)
 
 
 def _rate_limit(value: Any) -> tuple[int, float]:
@@ -202,9 +193,7 @@ def _rate_limit(value: Any) -> tuple[int, float]:
         raise said(QueryError, "rate_limit must be a pair (max_requests, per_seconds), e.g. (3, 60)") from None
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise said(QueryError, "rate_limit max_requests must be a positive integer, not {count}", count=repr(count))
-    if isinstance(per, bool) or not isinstance(per, (int, float)) or not (per > 0 and math.isfinite(per)):
-        raise said(QueryError, "rate_limit per_seconds must be a positive, finite number, not {per}", per=repr(per))
-    return count, float(per)
+    return count, finite_number("rate_limit per_seconds", per)
 
 
 def _method(value: Any) -> str:

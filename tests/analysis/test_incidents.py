@@ -122,10 +122,10 @@ def test_a_spike_on_the_last_day_is_ongoing_and_clean_traffic_has_none() -> None
     ("kwargs", "message"),
     [
         ({"metric": "cost"}, "metric must be"),
-        ({"threshold": 0}, "threshold must be positive"),
-        ({"threshold": float("nan")}, "threshold must be a finite number"),
+        ({"threshold": 0}, "threshold must be a positive, finite number"),
+        ({"threshold": float("nan")}, "threshold must be a positive, finite number"),
         ({"weeks": 2, "min_history": 3}, "cannot exceed"),
-        ({"floor_share": -1}, "floor_share must be >= 0"),
+        ({"floor_share": -1}, "floor_share must be a finite number >= 0"),
     ],
 )
 def test_bad_arguments_are_query_errors(kwargs: dict[str, object], message: str) -> None:

@@ -38,11 +38,11 @@ def test_settings_are_frozen_and_keyword_only() -> None:
         ("timeout", float("nan"), "timeout must be a positive"),
         ("recent_expiry", -1, "recent_expiry must be a positive"),
         ("wait", "yes", "wait must be True or False"),
-        ("max_wait", -1, "max_wait must be a non-negative"),
+        ("max_wait", -1, "max_wait must be a finite number >= 0"),
         ("max_body", 0, "max_body must be a positive number of bytes"),
         ("retries", -1, "retries must be a whole number from 0 to 10"),
         ("retries", True, "retries must be a whole number"),
-        ("backoff", "0.5", "backoff must be a non-negative"),
+        ("backoff", "0.5", "backoff must be a finite number >= 0"),
         ("cache", 42, "cache must be a directory path"),
     ],
 )
