@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsstats_nb import ResponseFormatError, SmsStatsError, parse_response
+from smsstats_nb.core import error_from_code
 from smsstats_nb.demo.data import Row
 from smsstats_nb.demo.writers import money, write_error, write_rows
 from smsstats_nb.wire.formats import decode_body
@@ -54,18 +55,23 @@ def test_writer_output_parses_back_to_the_same_frame(rows: list[Row], fmt: int, 
     pd.testing.assert_frame_equal(df, expected(rows))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(code=st.integers(1, 99), fmt=st.sampled_from([0, 1, 2, 3]), asked=st.sampled_from([0, 1, 2, 3]))
-def test_every_error_form_gives_its_code(code: int, fmt: int, asked: int) -> None:
+def test_every_error_form_gives_its_code_or_a_clear_refusal(code: int, fmt: int, asked: int) -> None:
+    """Every (written, asked) pair is checked: the plain form and the asked format's own form give
+    the error with its code; another format's error form is never data, and never a wrong code: it
+    is a ResponseFormatError (a body the asked format cannot read)."""
     body = write_error(code, fmt)
-    if fmt not in (0, asked):
-        return  # a fmt-specific error form is only promised in its own format (and the plain one everywhere)
     try:
-        parse_response(body, asked)
+        df = parse_response(body, asked)
     except SmsStatsError as exc:
-        assert getattr(exc, "code", None) == code
+        if fmt in (0, asked):
+            assert type(exc) is error_from_code(code, "").__class__ and exc.code == code  # type: ignore[attr-defined]
+        else:
+            assert isinstance(exc, ResponseFormatError) and not hasattr(exc, "code")
+            _check_error(exc)
     else:
-        raise AssertionError("an error body parsed as data")
+        raise AssertionError(f"an error body parsed as data: {df!r}")
 
 
 @settings(max_examples=400, deadline=None)
