@@ -208,11 +208,13 @@ EXPORTED = {
     "smsstats_nb.analysis": [
         "ACCOUNT",
         "BREACH_COLUMNS",
+        "DAY_COLUMNS",
         "FORECAST_COLUMNS",
         "INCIDENT_COLUMNS",
         "LABELS",
         "METRICS",
         "Summary",
+        "anomalous_days",
         "budget_breaches",
         "check_judging",
         "check_metric",

@@ -5,8 +5,10 @@ the month-end forecast.
 from __future__ import annotations
 
 from ._incidents import (
+    DAY_COLUMNS,
     INCIDENT_COLUMNS,
     METRICS,
+    anomalous_days,
     check_judging,
     check_metric,
     check_series,
@@ -39,11 +41,13 @@ from ._summary import (
 __all__ = [
     "ACCOUNT",
     "BREACH_COLUMNS",
+    "DAY_COLUMNS",
     "FORECAST_COLUMNS",
     "INCIDENT_COLUMNS",
     "LABELS",
     "METRICS",
     "Summary",
+    "anomalous_days",
     "budget_breaches",
     "check_judging",
     "check_metric",

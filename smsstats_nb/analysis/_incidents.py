@@ -39,8 +39,10 @@ import pandas as pd
 from ..core import QueryError, finite_number, said
 
 __all__ = [
+    "DAY_COLUMNS",
     "INCIDENT_COLUMNS",
     "METRICS",
+    "anomalous_days",
     "check_judging",
     "check_metric",
     "check_series",
@@ -194,6 +196,56 @@ def incidents(
     return out
 
 
+#: The columns of :func:`anomalous_days`.
+DAY_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]
+_DAY_DTYPES = ["datetime64[ns]", "string", "string", "float64", "float64", "float64", "float64", "object"]
+
+
+def anomalous_days(
+    series: pd.DataFrame,
+    metric: str = "credit",
+    *,
+    weeks: int = 4,
+    threshold: float = 5.0,
+    min_history: int = 3,
+    floor_share: float = 0.15,
+) -> pd.DataFrame:
+    """Each day :func:`incidents` judges anomalous, one row per day, login and currency: the same
+    walk, the same baseline of ordinary days and the same floors, before days are grouped.
+
+    Returns:
+        ``period_start, login, currency, value, baseline, deviation, score, kind`` (``spike``,
+        ``drop`` or ``silent``), sorted by day, login and currency; ``attrs`` names the metric and
+        the parameters.
+    """
+    check_series(series)
+    check_metric(metric)
+    check_judging(weeks, threshold, min_history, floor_share)
+    out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(DAY_COLUMNS, _DAY_DTYPES, strict=True)})
+    judged: list[tuple[int, int, int, float, float, float]] = []
+    if len(series):
+        wide = daily_wide(series, metric)
+        _judge(wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), judged)
+        if judged:
+            names = [(str(k[0]), str(k[1])) for k in wide.columns]
+            days = pd.DatetimeIndex(wide.index)
+            out = pd.DataFrame(
+                {
+                    "period_start": days[[j[0] for j in judged]],
+                    "login": pd.Series([names[j[1]][0] for j in judged], dtype="string"),
+                    "currency": pd.Series([names[j[1]][1] for j in judged], dtype="string"),
+                    "value": [j[3] for j in judged],
+                    "baseline": [j[4] for j in judged],
+                    "deviation": [j[3] - j[4] for j in judged],
+                    "score": [j[5] for j in judged],
+                    "kind": [_KINDS[j[2]] for j in judged],
+                }
+            )
+            out = out.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
+    out.attrs.update(metric=metric, weeks=weeks, threshold=threshold, min_history=min_history, floor_share=floor_share)
+    return out
+
+
 def _unit(series: pd.DataFrame, wide: pd.DataFrame, metric: str) -> np.ndarray:
     """What one message is worth in ``metric`` per column (1 for messages, the login's mean price
     for spend; 0 for payments, which are not counts): the scale of the counting noise."""
@@ -220,9 +272,16 @@ class _Open:
 
 
 def _judge(
-    wide: pd.DataFrame, weeks: int, threshold: float, min_history: int, floor_share: float, unit: np.ndarray
+    wide: pd.DataFrame,
+    weeks: int,
+    threshold: float,
+    min_history: int,
+    floor_share: float,
+    unit: np.ndarray,
+    judged: list[tuple[int, int, int, float, float, float]] | None = None,
 ) -> list[list[object]]:
-    """Walk the days in order, every (login, currency) column at once."""
+    """Walk the days in order, every (login, currency) column at once; ``judged`` (if given)
+    receives each anomalous day as ``(day index, column, kind, value, baseline, score)``."""
     if wide.empty or not len(wide.columns):
         return []
     values = wide.to_numpy()
@@ -275,6 +334,8 @@ def _judge(
             c = int(col)
             row = open_rows[c]
             due = 0.0 if np.isnan(base[c]) else float(base[c])
+            if judged is not None:
+                judged.append((d, c, int(kind[c]), float(value[c]), due, float(score[c])))
             if row is None:
                 row = _Open(int(kind[c]), days[d], days[d])
                 open_rows[c] = row

@@ -64,13 +64,34 @@ def test_every_planted_incident_is_found_whole_and_nothing_else(metric: str) -> 
     assert set(found["currency"]) == {"RUR"} and found.attrs["metric"] == metric
 
 
-def test_the_old_day_flags_lose_the_silence_that_incidents_keep() -> None:
+def test_the_day_flags_are_the_days_incidents_group() -> None:
+    """flag_anomalies is the incidents' own day judgement (0.1 had a second detector whose baseline
+    took the outage in and stopped seeing it after two weeks)."""
     days = demo_days(dt.date(2024, 4, 1), dt.date(2024, 6, 30))
     flagged = flag_anomalies(days, "sms")
-    silent_days = flagged[(flagged["login"] == "demo_support") & (flagged["kind"] == "silent")]
-    assert len(silent_days) < 15  # a baseline that takes the outage in stops seeing it
     whole = incidents(days, "sms")
-    assert whole[whole["login"] == "demo_support"]["days"].tolist() == [21]
+    silent_days = flagged[(flagged["login"] == "demo_support") & (flagged["kind"] == "silent")]
+    silence = whole[whole["login"] == "demo_support"].iloc[0]
+    assert silence["days"] == 21 and len(silent_days) == 21
+    assert silent_days["period_start"].min().date() == silence["first_day"]
+    assert silent_days["period_start"].max().date() == silence["last_day"]
+    # every flagged day lies inside an incident of the same login and kind, and every incident's
+    # first and last days are flagged
+    for _, row in whole.iterrows():
+        mine = flagged[(flagged["login"] == row["login"]) & (flagged["kind"] == row["kind"])]
+        inside = mine[
+            (mine["period_start"].dt.date >= row["first_day"]) & (mine["period_start"].dt.date <= row["last_day"])
+        ]
+        assert {row["first_day"], row["last_day"]} <= set(inside["period_start"].dt.date)
+    assert len(flagged) == sum(
+        len(
+            flagged[
+                (flagged["login"] == r["login"])
+                & flagged["period_start"].dt.date.between(r["first_day"], r["last_day"])
+            ]
+        )
+        for _, r in whole.iterrows()
+    )
 
 
 def test_a_silence_lasts_until_traffic_comes_back_however_long() -> None:
