@@ -76,16 +76,29 @@ def _parser() -> _Parser:
     # -v is accepted after the subcommand too; SUPPRESS keeps a subcommand from resetting it
     common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    # the options several commands share, each declared once (argparse parent parsers)
+    store_options = _Parser(add_help=False)
+    store_options.add_argument(
+        "--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR or the user cache directory; redis://… for a team")
+    )
+    server_options = _Parser(add_help=False, parents=[store_options])
+    server_options.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
+    server_options.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
+    query_options = _Parser(add_help=False)
+    query_options.add_argument(
+        "--fmt", type=int, default=3, choices=[0, 1, 2, 3], help=_("wire format (default 3, JSON)")
+    )
+    query_options.add_argument("--mycur", action="store_true", help=_("amounts in the account's own currency"))
+    query_options.add_argument("--balance2", action="store_true", help=_("messages paid from the electronic balance"))
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     f = sub.add_parser(
-        "fetch", parents=[common], help=_("fetch statistics for a period (password from SMSC_PASSWORD or a prompt)")
+        "fetch",
+        parents=[common, query_options, server_options],
+        help=_("fetch statistics for a period (password from SMSC_PASSWORD or a prompt)"),
     )
     f.add_argument("--start", required=True, help=_("first day, dd.mm.yyyy or yyyy-mm-dd"))
     f.add_argument("--end", help=_("last day (default: the start day only)"))
-    f.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help=_("wire format (default 3, JSON)"))
-    f.add_argument("--mycur", action="store_true", help=_("amounts in the account's own currency"))
-    f.add_argument("--balance2", action="store_true", help=_("messages paid from the electronic balance"))
     f.add_argument("--freq", help=_("split into periods: D, W, MS (or M), QS, YS; prints a series"))
     f.add_argument(
         "--output", "-o", help=_("write the table to FILE.csv, .json, .xlsx or .parquet (with the query inside)")
@@ -105,9 +118,6 @@ def _parser() -> _Parser:
         "--metric", default="sms", choices=["sms", "credit", "debit"], help=_("what --plot draws (default: sms)")
     )
     f.add_argument("--yes", "-y", action="store_true", help=_("do not ask before a series longer than 10 minutes"))
-    f.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
-    f.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
-    f.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR or the user cache directory"))
     f.add_argument("--no-cache", action="store_true", help=_("do not use the HTTP cache"))
     f.add_argument("--refresh", action="store_true", help=_("ask the server again even if cached"))
     f.add_argument("--no-wait", action="store_true", help=_("fail instead of waiting for the rate limit"))
@@ -115,29 +125,23 @@ def _parser() -> _Parser:
 
     y = sub.add_parser(
         "sync",
-        parents=[common],
+        parents=[common, query_options, server_options],
         help=_("fill the cache with every closed period back to --since, at the quota's pace (resumable)"),
     )
     y.add_argument("action", nargs="?", choices=["run", "status"], default="run", help=_("run (default) or status"))
     y.add_argument("--since", required=True, help=_("first day to keep, dd.mm.yyyy or yyyy-mm-dd"))
     y.add_argument("--until", help=_("last day (default: the last closed day, the day before yesterday)"))
     y.add_argument("--freq", default="D", help=_("D (default), W or MS: one request per period"))
-    y.add_argument("--fmt", type=int, default=3, choices=[0, 1, 2, 3], help=_("wire format (default 3, JSON)"))
-    y.add_argument("--mycur", action="store_true", help=_("amounts in the account's own currency"))
-    y.add_argument("--balance2", action="store_true", help=_("messages paid from the electronic balance"))
     once = y.add_mutually_exclusive_group()
     once.add_argument("--once", action="store_true", help=_("one pass, then exit (the default)"))
     once.add_argument("--watch", action="store_true", help=_("then keep yesterday and today fresh until Ctrl-C"))
     y.add_argument("--share", type=int, default=2, help=_("requests per window the sync may take (default 2 of 3)"))
-    y.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
-    y.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
-    y.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR, or redis://… for a team"))
     add_alert_options(y, since=False)  # alerts after each pass, when any of these is given
     add_account_options(y)
 
     al = sub.add_parser(
         "alerts",
-        parents=[common],
+        parents=[common, server_options],
         help=_("send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe"),
     )
     al.add_argument("action", choices=["check"], help=_("check (find and send)"))
@@ -145,9 +149,6 @@ def _parser() -> _Parser:
     add_account_options(al)
     al.add_argument("--as-of", help=_("the last day judged (default: yesterday, Moscow time)"))
     al.add_argument("--yes", "-y", action="store_true", help=_("do not ask before a fetch longer than 10 minutes"))
-    al.add_argument("--login", help=_("SMSC login (default: $SMSC_LOGIN)"))
-    al.add_argument("--base-url", help=_("default: $SMSC_BASE_URL or https://smscentre.com"))
-    al.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR, or redis://… for a team"))
 
     d = sub.add_parser(
         "demo", parents=[common], help=_("the main job against the embedded demo server: table, CSV and PNG")
@@ -162,14 +163,15 @@ def _parser() -> _Parser:
 
     add_accounts_parser(sub, common)
 
-    c = sub.add_parser("cache", parents=[common], help=_("show or clear the HTTP cache (and the cool-downs)"))
+    c = sub.add_parser(
+        "cache", parents=[common, store_options], help=_("show or clear the HTTP cache (and the cool-downs)")
+    )
     c.add_argument("action", choices=["info", "clear"])
     c.add_argument(
         "--cooldowns",
         action="store_true",
         help=_("with clear: also end every cool-down and local refusal (failed logins, IP block)"),
     )
-    c.add_argument("--cache-dir", help=_("default: $SMSSTATS_CACHE_DIR or the user cache directory"))
     return p
 
 
