@@ -214,7 +214,6 @@ EXPORTED = {
         "LABELS",
         "METRICS",
         "Summary",
-        "anomalous_days",
         "budget_breaches",
         "check_judging",
         "check_metric",

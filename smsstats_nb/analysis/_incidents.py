@@ -42,11 +42,11 @@ __all__ = [
     "DAY_COLUMNS",
     "INCIDENT_COLUMNS",
     "METRICS",
-    "anomalous_days",
     "check_judging",
     "check_metric",
     "check_series",
     "daily_wide",
+    "flag_anomalies",
     "incident_days",
     "incidents",
 ]
@@ -196,12 +196,12 @@ def incidents(
     return out
 
 
-#: The columns of :func:`anomalous_days`.
+#: The columns of :func:`flag_anomalies`.
 DAY_COLUMNS = ["period_start", "login", "currency", "value", "baseline", "deviation", "score", "kind"]
 _DAY_DTYPES = ["datetime64[ns]", "string", "string", "float64", "float64", "float64", "float64", "object"]
 
 
-def anomalous_days(
+def flag_anomalies(
     series: pd.DataFrame,
     metric: str = "credit",
     *,
@@ -210,8 +210,9 @@ def anomalous_days(
     min_history: int = 3,
     floor_share: float = 0.15,
 ) -> pd.DataFrame:
-    """Each day :func:`incidents` judges anomalous, one row per day, login and currency: the same
-    walk, the same baseline of ordinary days and the same floors, before days are grouped.
+    """Days whose ``metric`` for a login departs from that login's own weekday baseline: each day
+    :func:`incidents` judges anomalous, one row per day, login and currency (the same walk, the
+    same baseline of ordinary days and the same floors, before the days are grouped).
 
     Returns:
         ``period_start, login, currency, value, baseline, deviation, score, kind`` (``spike``,

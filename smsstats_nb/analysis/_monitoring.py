@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import QueryError, said
-from ._incidents import anomalous_days, incidents
+from ._incidents import flag_anomalies, incidents
 from ._spend import budget_breaches, forecast_month
 
 __all__ = ["budget_breaches", "compare_periods", "flag_anomalies", "forecast_month", "incidents"]
@@ -35,40 +35,6 @@ def _check(df: object, name: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
         raise said(QueryError, "{name} must be a stats DataFrame (login, sms, credit, debit, currency)", name=name)
     return df
-
-
-def flag_anomalies(
-    series: pd.DataFrame,
-    metric: str = "credit",
-    *,
-    weeks: int = 4,
-    threshold: float = 5.0,
-    min_history: int = 3,
-    floor_share: float = 0.15,
-) -> pd.DataFrame:
-    """Days whose ``metric`` for a login departs from that login's own weekday baseline: the days
-    :func:`incidents` judges, before it groups them (:func:`anomalous_days`; one detector, one set
-    of floors).
-
-    Args:
-        series: a daily series frame (``fetch_series(..., freq="D")``).
-        metric: ``"sms"``, ``"credit"`` (spent) or ``"debit"`` (paid in).
-        weeks: how many previous ordinary same weekdays form the baseline.
-        threshold: the robust score at or beyond which a day is flagged.
-        min_history: the fewest previous same weekdays a baseline needs (earlier days are not judged).
-        floor_share: the smallest spread, as a share of the baseline.
-
-    Returns:
-        One row per flagged day, login and currency: ``period_start, login, currency, value,
-        baseline, deviation (value - baseline), score, kind`` (``spike``, ``drop`` or ``silent``),
-        sorted by day, login and currency; ``attrs`` names the metric and the thresholds.
-
-    Raises:
-        QueryError: not a daily series, an unknown metric, or a bad threshold or floor_share.
-    """
-    return anomalous_days(
-        series, metric, weeks=weeks, threshold=threshold, min_history=min_history, floor_share=floor_share
-    )
 
 
 def _per_login(df: pd.DataFrame) -> pd.DataFrame:
