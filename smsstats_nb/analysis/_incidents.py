@@ -95,10 +95,6 @@ def _whole(name: str, value: object, low: int) -> int:
     return value
 
 
-def _positive(name: str, value: object, *, zero: bool = False) -> float:
-    return finite_number(name, value, zero=zero)
-
-
 def check_judging(weeks: object, threshold: object, min_history: object, floor_share: object) -> None:
     """The baseline's parameters (shared by :func:`incidents` and ``flag_anomalies``), or a QueryError."""
     _whole("weeks", weeks, 1)
@@ -110,8 +106,8 @@ def check_judging(weeks: object, threshold: object, min_history: object, floor_s
             min_history=min_history,
             weeks=weeks,
         )
-    _positive("threshold", threshold)
-    _positive("floor_share", floor_share, zero=True)
+    finite_number("threshold", threshold)
+    finite_number("floor_share", floor_share, zero=True)
 
 
 def daily_wide(
