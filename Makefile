@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 # 5 workers on 2 cores: the suite waits on sockets, subprocesses and real windows about a third of the time
 # (measured here: 4 workers 116 s, 5 workers 105 s, 6 slower); each notebook and test file stays on one worker
 PYTEST_WORKERS ?= 5
+# test-fast has no kernels or browsers waiting: fewer workers than the 2 cores x waits of the full run
+FAST_WORKERS ?= 3
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-fast lint typecheck pytest lab my-notebooks bench i18n clean
@@ -49,9 +51,9 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	echo "pytest wall time: $$(( $$(date +%s) - start )) s (budget: 120 s)"; exit $$status
 
-## test-fast: the suite without the tests marked slow (real windows, subprocess workers)
+## test-fast: the suite without the tests marked slow (real windows, subprocesses, the browser, the notebooks)
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(FAST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # JupyterLab refuses to run as root unless told; a container often is root
 LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)

@@ -170,3 +170,17 @@ def keyring_file(tmp_path: Path) -> Iterator[Path]:
         yield Path(backend.file_path)
     finally:
         keyring.set_keyring(previous)
+
+
+#: What ``make test-fast`` leaves out besides the tests marked one by one: the end-to-end tests (a
+#: real Chromium, subprocess workers, the team's redis-server) and the notebooks (a kernel each).
+SLOW_PLACES = ("tests/e2e/", "notebooks/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the end-to-end tests and the notebooks ``slow`` (``make test`` still runs them all)."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).resolve().relative_to(root.resolve()).as_posix()
+        if where.startswith(SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)

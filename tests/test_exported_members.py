@@ -296,6 +296,7 @@ def test_the_top_level_names_say_where_they_live() -> None:
         assert obj.__name__ == name and obj.__module__.startswith("smsstats_nb."), name
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_importing_the_package_stays_light() -> None:
     code = (
         "import sys, smsstats_nb; "
@@ -306,6 +307,7 @@ def test_importing_the_package_stays_light() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_old_paths_work_for_one_release_and_say_where_to_go() -> None:
     code = "import warnings; warnings.simplefilter('error'); from smsstats_nb.plotting import plot_totals"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

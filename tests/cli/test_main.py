@@ -112,6 +112,7 @@ def test_one_line_per_error_and_an_exit_code_per_family(
     assert "wrong-one" not in err
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_no_password_and_no_terminal_says_what_to_set(monkeypatch: pytest.MonkeyPatch, env: DemoServer) -> None:
     monkeypatch.delenv("SMSC_PASSWORD")
     proc = subprocess.run(
@@ -184,6 +185,7 @@ def test_files_are_checked_before_any_request(
     assert env.stat_requests == 0
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_verbose_after_the_subcommand_and_version(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
     from smsstats_nb import __version__
 
@@ -212,6 +214,7 @@ def test_without_login_the_message_names_the_options(
     assert "--login" in err and "SMSC_LOGIN" in err and "login=" not in err
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_a_long_series_without_a_terminal_needs_yes(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.run(
         [
@@ -299,6 +302,7 @@ def _pty_run(
     return out.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
 
 
+@pytest.mark.slow  # runs the CLI in a pseudo-terminal subprocess
 def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer, tmp_path: Path) -> None:
     target = tmp_path / "days.xlsx"
     text, code = _pty_run(
@@ -324,6 +328,7 @@ def test_on_a_terminal_it_says_what_it_waits_for(env: DemoServer, tmp_path: Path
     assert sorted(got["period_start"].dt.date.astype(str).unique()) == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
+@pytest.mark.slow  # runs the CLI in a pseudo-terminal subprocess
 def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
     text, code = _pty_run(
         ["fetch", "--start", "2024-01-01", "--end", "2024-02-29", "--freq", "D"],
@@ -337,6 +342,7 @@ def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
     assert env.stat_requests == 0
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_demo_writes_csv_and_png_and_answers_from_the_cache_on_its_second_run(tmp_path: Path) -> None:
     from smsstats_nb.cli._main import DEMO_PORT
 
@@ -364,6 +370,7 @@ def test_demo_writes_csv_and_png_and_answers_from_the_cache_on_its_second_run(tm
     assert "from the server" in runs[0] and "from the cache" in runs[1]
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_serve_demo_runs_standalone() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "smsstats_nb.demo", "--port", "0", "--window", "1"],

@@ -53,6 +53,7 @@ def test_same_question_is_answered_from_the_cache_after_a_restart(
     assert abs((t2 - t1).total_seconds()) < 1.0
 
 
+@pytest.mark.slow  # starts a Python subprocess
 @pytest.mark.realtime  # a subprocess cannot share the fake clock
 def test_a_restarted_process_is_served_from_the_cache(make_client: Make, server: DemoServer, cache_dir: Path) -> None:
     make_client().fetch("2024-01-01")

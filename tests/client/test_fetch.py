@@ -52,9 +52,9 @@ def test_both_methods(make_client: Make, server: DemoServer, method: str) -> Non
 
 def test_server_with_crlf_and_no_xml_declaration(tmp_path: Path) -> None:
     expected = expected_frame(dt.date(2024, 3, 1), dt.date(2024, 3, 10))
-    with DemoServer(crlf=True, xml_declaration=False, window=1.0) as srv:
+    with DemoServer(crlf=True, xml_declaration=False, window=1.0, limit=4) as srv:
         for fmt in range(4):
-            with StatsClient(srv.login, srv.psw, base_url=srv.url, cache=tmp_path, rate_limit=(3, 1.0)) as c:
+            with StatsClient(srv.login, srv.psw, base_url=srv.url, cache=tmp_path, rate_limit=(4, 1.0)) as c:
                 pd.testing.assert_frame_equal(c.fetch("2024-03-01", "2024-03-10", fmt=fmt), expected)
         assert srv.errors[9] == 0
 

@@ -90,12 +90,12 @@ def test_a_bad_share_is_refused_the_same_way_by_sync_and_status(
 
 @pytest.mark.parametrize("fmt", [0, 1, 3])
 def test_a_closed_day_without_traffic_is_final_in_every_format(fmt: int, server: DemoServer, make_client: Any) -> None:
-    client = make_client(recent_expiry=1)
+    client = make_client(recent_expiry=0.3)
     first = client.sync("2019-01-01", "2019-01-05", fmt=fmt, share=3)  # the demo has no traffic in 2019
     assert (first.fetched, first.cached) == (5, 0)
-    time.sleep(1.1)  # longer than recent_expiry on the real clock (requests-cache's) ...
-    client.transport.clock.sleep(1.1)  # ... and on the fake one (the parsed store's): still final
-    again = make_client(recent_expiry=1).sync("2019-01-01", "2019-01-05", fmt=fmt, share=3)
+    time.sleep(0.4)  # longer than recent_expiry on the real clock (requests-cache's) ...
+    client.transport.clock.sleep(0.4)  # ... and on the fake one (the parsed store's): still final
+    again = make_client(recent_expiry=0.3).sync("2019-01-01", "2019-01-05", fmt=fmt, share=3)
     assert (again.fetched, again.cached) == (0, 5) and server.stat_requests == 5
 
 

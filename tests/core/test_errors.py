@@ -47,6 +47,7 @@ def test_messages_tell_what_to_do() -> None:
     assert "password" in str(errors.error_from_code(2))
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_import_is_light_and_has_no_side_effects() -> None:
     code = (
         "import logging, sys, smsstats_nb\n"
@@ -59,6 +60,7 @@ def test_import_is_light_and_has_no_side_effects() -> None:
     assert out.strip() == "[] 0 False"
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_log_redaction_is_installed_once_by_the_first_client(tmp_path: object) -> None:
     code = (
         "import logging, smsstats_nb\n"

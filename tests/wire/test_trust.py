@@ -368,6 +368,7 @@ def test_the_progress_bar_eta_comes_from_the_quota_schedule(
 
 
 # -- 4. state is never thrown away by mistake ---------------------------------------------------------------
+@pytest.mark.slow  # starts a Python subprocess
 def test_a_busy_state_file_is_a_clear_error_and_is_not_set_aside(
     make_client: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -436,6 +437,7 @@ def _run_read_only(directory: Path, url: str) -> subprocess.CompletedProcess[str
     return result
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_cached_answers_stay_readable_from_a_read_only_cache(
     make_client: Any, server: DemoServer, cache_dir: Path
 ) -> None:
@@ -505,6 +507,7 @@ def test_one_service_one_cache_whatever_the_spelling_of_its_host(
     assert server.stat_requests == 5  # nothing re-fetched through another spelling
 
 
+@pytest.mark.slow  # starts a Python subprocess
 def test_a_read_only_copy_of_a_cache_still_being_written_serves_what_it_holds(
     make_client: Any, server: DemoServer, cache_dir: Path, tmp_path: Path
 ) -> None:
