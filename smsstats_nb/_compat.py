@@ -54,7 +54,7 @@ MOVED: dict[str, tuple[str, str]] = {
     "spend": ("analysis._spend", "smsstats_nb.analysis"),
     "sync": ("client._sync", "smsstats_nb.client"),
     "transport": ("client._transport", "smsstats_nb.client"),
-    "widgets": ("dashboard._app", "smsstats_nb.dashboard (or smsstats_nb: dashboard)"),
+    "widgets": ("dashboard", "smsstats_nb.dashboard"),
 }
 
 
@@ -80,7 +80,11 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         target = importlib.import_module(f"{__package__}.{where}")
 
         def forward(name: str) -> object:
-            return getattr(target, name)
+            # a name that moved on again (widgets.friendly_error) is found where it lives now
+            for home in (target, *(importlib.import_module(f"{__package__}.{p}") for p in ("core", "output"))):
+                if hasattr(home, name):
+                    return getattr(home, name)
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
 
         module.__getattr__ = forward  # type: ignore[method-assign]
         setattr(module, "__all__", list(getattr(target, "__all__", ())))  # noqa: B010 - a module made at run time

@@ -72,6 +72,7 @@ EXPORTED = {
         "PRESETS",
         "ParameterError",
         "QueryError",
+        "QueryFlags",
         "RateLimitError",
         "ResponseFormatError",
         "SYSTEM",
@@ -275,7 +276,18 @@ EXPORTED = {
         "top_logins",
     ],
     "smsstats_nb.cli": ["main"],
-    "smsstats_nb.dashboard": ["StatsDashboard", "dashboard"],
+    "smsstats_nb.dashboard": [
+        "AnswerView",
+        "Choice",
+        "Controls",
+        "FetchPlan",
+        "Runner",
+        "StatsDashboard",
+        "dashboard",
+        "page_lang",
+        "plan_fetch",
+        "read_choice",
+    ],
     "smsstats_nb.demo": ["DemoServer", "FAULTS", "WebhookReceiver"],
 }
 

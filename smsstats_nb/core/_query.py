@@ -20,6 +20,7 @@ __all__ = [
     "MOSCOW",
     "PRESETS",
     "DateLike",
+    "QueryFlags",
     "StatsQuery",
     "check_freq",
     "coerce_date",
@@ -141,6 +142,25 @@ def _fmt(value: Any) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryFlags:
+    """What a question asks besides its dates, as one value: the currency flag, the balance flag
+    and the wire format. Built with :meth:`of`, which validates."""
+
+    mycur: bool = False
+    balance2: bool = False
+    fmt: int = 3
+
+    @classmethod
+    def of(cls, *, mycur: Any = False, balance2: Any = False, fmt: Any = 3) -> QueryFlags:
+        """The flags, validated (:class:`QueryError` for a non-boolean flag or an unknown format)."""
+        return cls(_flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))
+
+    def kwargs(self) -> dict[str, Any]:
+        """The flags as the keywords of the public functions (``mycur=…, balance2=…, fmt=…``)."""
+        return {"mycur": self.mycur, "balance2": self.balance2, "fmt": self.fmt}
+
+
+@dataclass(frozen=True, slots=True)
 class StatsQuery:
     """A validated statistics question (no credentials)."""
 
@@ -178,6 +198,11 @@ class StatsQuery:
         return make_query(**values)
 
     @property
+    def flags(self) -> QueryFlags:
+        """The question's flags as one value."""
+        return QueryFlags(self.mycur, self.balance2, self.fmt)
+
+    @property
     def days(self) -> int:
         """Number of days in the period, both ends included."""
         return (self.end - self.start).days + 1
@@ -202,7 +227,8 @@ def make_query(
     e = s if end is None else coerce_date(end, "end")
     if s > e:
         raise said(QueryError, "start {start} is after end {end}", start=f"{s:%d.%m.%Y}", end=f"{e:%d.%m.%Y}")
-    return StatsQuery(s, e, _flag(mycur, "mycur"), _flag(balance2, "balance2"), _fmt(fmt))
+    flags = QueryFlags.of(mycur=mycur, balance2=balance2, fmt=fmt)
+    return StatsQuery(s, e, flags.mycur, flags.balance2, flags.fmt)
 
 
 #: Accepted ``freq`` values (pandas-like aliases) and the word for one period. Weeks run Monday

@@ -1,21 +1,18 @@
 """The answer half of the dashboard: what the page shows once an answer is in.
 
 :class:`AnswerView` holds the status line, the KPI tiles, the chart, the flags, the download
-buttons, the login filter and the paged table (searched and sorted), and renders them all from one
+buttons, the login filter and the paged table (:class:`TableView`), and renders them all from one
 answer and one filter, with the comparisons taken from the cache only (the previous calendar
-period, the same period a year earlier; no request). :class:`~smsstats_nb.dashboard.StatsDashboard`
-adds the controls and the background fetch.
+period, the same period a year earlier; no request). The dashboard holds one as its ``answer``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import html
-import threading
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import ipywidgets as w
 import pandas as pd
@@ -25,32 +22,12 @@ from ..client import StatsClient
 from ..core import QueryError, SmsStatsError, file_tag, i18n
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
-from ..output import (
-    SORTS,
-    download_buttons,
-    html_table,
-    monitoring_block,
-    rows_words,
-    summary_block,
-    table_rows,
-)
+from ..output import download_buttons, monitoring_block, rows_words, summary_block
+from ._controls import Controls
+from ._table import TableView, replace_output
+from ._words import speaks
 
-__all__ = ["AnswerView", "replace_output", "speaks"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def speaks(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
-    """A dashboard method that speaks the page's language (``self.lang``) whoever calls it: a
-    widget's callback, the fetch thread, a test."""
-
-    @functools.wraps(method)
-    def inner(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
-        with i18n.using(self.lang):
-            return method(self, *args, **kwargs)
-
-    return inner  # type: ignore[return-value]  # functools.wraps keeps the signature
+__all__ = ["AnswerView", "by_label", "labels"]
 
 
 def labels(df: pd.DataFrame) -> pd.Series:
@@ -70,77 +47,50 @@ def by_label(df: pd.DataFrame) -> pd.DataFrame:
 
 
 class AnswerView:
-    """The answer on the page (a base of :class:`~smsstats_nb.dashboard.StatsDashboard`).
+    """The answer on the page: status, KPI tiles, chart, flags, downloads, login filter and table.
 
-    Attributes it reads from the dashboard: ``client``, ``metric_dropdown``, ``top_input``,
-    ``granularity_dropdown``, ``progress`` and ``_thread``.
+    Args:
+        lang: the page's language.
+        controls: the dashboard's controls (the metric, the top N and the granularity it draws by,
+            the progress bar it reads when a fetch was cancelled).
+        client: the page's client now (it asks the cache for the comparisons), or None.
+        busy: True while a fetch runs (a redraw then waits for its answer).
     """
 
-    client: StatsClient | None
-    lang: str
-    metric_dropdown: w.Dropdown
-    top_input: w.BoundedIntText
-    granularity_dropdown: w.Dropdown
-    progress: w.IntProgress
-    _thread: threading.Thread | None
-
-    def init_answer(self) -> None:
-        """The answer's widgets and state (called first by the dashboard's constructor)."""
+    def __init__(
+        self,
+        lang: str,
+        controls: Controls,
+        client: Callable[[], StatsClient | None],
+        busy: Callable[[], bool],
+    ) -> None:
+        self.lang = lang
+        self.controls = controls
+        self._client = client
+        self._busy = busy
         self.result: pd.DataFrame | None = None
         self.summary: Any = None
-        self._note = ""
+        self.note = ""
         self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
-        self._range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
-        self._changes: pd.DataFrame | None = None  # each login's change against the previous period
+        self.range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
         style = {"description_width": "80px"}
         self.flags_html = w.HTML(value="")
-        self.page = 0
-        self.prev_button = w.Button(description=_("◀ previous"), layout=w.Layout(width="auto"))
-        self.next_button = w.Button(description=_("next ▶"), layout=w.Layout(width="auto"))
-        self.page_label = w.HTML(value="")
-        self.search_text = w.Text(
-            description=_("Search"),
-            placeholder=_("login contains…"),
-            style={"description_width": "initial"},
-            layout=w.Layout(width="260px"),
-        )
-        self.sort_dropdown = w.Dropdown(
-            description=_("Sort"),
-            options=[(_(label), key) for key, label in SORTS.items()],
-            value="date",
-            style={"description_width": "initial"},
-            layout=w.Layout(width="280px"),
-        )
-        self.table_tools = w.HBox(
-            [self.search_text, self.sort_dropdown], layout=w.Layout(flex_flow="row wrap", align_items="center")
-        )
-        self.table_tools.layout.display = "none"
-        # a Layout of its own: hiding it must not hide the other rows (they share _WRAP)
-        self.pager = w.HBox(
-            [self.prev_button, self.next_button, self.page_label],
-            layout=w.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        self.pager.layout.display = "none"
+        self.table = TableView(lang, self.view, busy)
         self.login_filter = w.SelectMultiple(
             description=_("Logins"), options=[], rows=4, style=style, layout=w.Layout(width="300px", display="none")
         )
         self.status = w.HTML(value=_("Pick a period and click <b>Fetch</b>."))
         self.summary_html = w.HTML(value="")
-        self.table_output = w.Output(layout=w.Layout(max_height="420px", overflow="auto", width="100%"))
         self.plot_output = w.Output(layout=w.Layout(width="100%"))
         self.download = w.HTML(value="")
         self.login_filter.observe(self.redraw, names="value")
-        self.search_text.observe(self._on_table, names="value")
-        self.sort_dropdown.observe(self._on_table, names="value")
-        self.prev_button.on_click(lambda button: self._turn(-1))
-        self.next_button.on_click(lambda button: self._turn(1))
 
     @speaks
     def redraw(self, change: Any = None) -> None:
         """A metric or login-filter change redraws everything from the answer already fetched (no
         request): the filter applies to the KPIs, the table, the plot and the download alike."""
-        if self.result is not None and self._thread is None:
+        if self.result is not None and not self._busy():
             self._render()
 
     # -- output --------------------------------------------------------------------------------------------
@@ -148,7 +98,7 @@ class AnswerView:
         """Remove the previous answer (its figures no longer match the inputs)."""
         self.result = None
         self.summary = None
-        self.table_output.outputs = ()
+        self.table.clear()
         self.plot_output.outputs = ()
         self.flags_html.value = ""
         self.download.value = ""
@@ -159,7 +109,7 @@ class AnswerView:
     def show(self, df: pd.DataFrame, note: str = "") -> None:
         """Replace the answer on the page: the login filter's choices, then everything else."""
         self.result = df
-        self._note = note
+        self.note = note
         logins = sorted(str(x) for x in labels(df).unique())
         kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
         self.login_filter.unobserve(self.redraw, names="value")
@@ -190,7 +140,7 @@ class AnswerView:
 
     def _cached_answer(self, df: pd.DataFrame, a: dt.date, b: dt.date) -> pd.DataFrame | None:
         """The answer for ``a``–``b`` with ``df``'s flags, only if the cache holds it whole."""
-        client = self.client
+        client = self._client()
         if client is None:
             return None
         flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
@@ -230,14 +180,14 @@ class AnswerView:
             if self.login_filter.value:
                 before = before[before["login"].astype(str).isin([str(x) for x in self.login_filter.value])]
         self.summary = summarize(df, before)
-        self._changes = None
+        self.table.changes = None
         if before is not None and "period_start" not in df.columns:
             from ..analysis import compare_periods
 
             try:
-                self._changes = compare_periods(before, df)  # each login's change, for the table
+                self.table.changes = compare_periods(before, df)  # each login's change, for the table
             except QueryError:
-                self._changes = None
+                self.table.changes = None
         compared = previous[0] if previous is not None else None
         partial = None
         if not df.attrs.get("complete", True):
@@ -245,7 +195,7 @@ class AnswerView:
                 got=i18n.format_span(start, end),
                 asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
             )
-            total = self.filtered(self._range_total)
+            total = self.filtered(self.range_total)
             if total is not None and len(total):
                 messages = int(total["sms"].sum())
                 partial += " " + ngettext(
@@ -275,11 +225,11 @@ class AnswerView:
             self.summary_html.value = summary_block(
                 self.summary, compared, cached=before is not None, partial=partial, year=year
             )
-        self.page = 0
-        self._show_page(df)
+        self.table.page = 0
+        self.table.show(df)
         png = self.show_plot(df)
         series = "period_start" in df.columns
-        granularity = self.granularity_dropdown.value if series else "total"
+        granularity = self.controls.granularity_dropdown.value if series else "total"
         only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
         self.download.value = download_buttons(
             df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
@@ -300,10 +250,10 @@ class AnswerView:
                 "(cached; Fetch again resumes).",
                 "Cancelled: {got} of {total} periods were fetched, so this covers {span} of {asked} "
                 "(cached; Fetch again resumes).",
-                int(self.progress.max),
+                int(self.controls.progress.max),
             ).format(
                 got=got,
-                total=self.progress.max,
+                total=self.controls.progress.max,
                 span=i18n.format_span(start, end),
                 asked=i18n.format_span(df.attrs.get("requested_start"), df.attrs.get("requested_end")),
             )
@@ -320,61 +270,8 @@ class AnswerView:
             _("{rows} for {span}{flags} {source}.").format(
                 rows=rows_words(len(df)), span=i18n.format_span(start, end), flags=flags, source=source
             )
-            + f"{extra}{shown}{self._note}"
+            + f"{extra}{shown}{self.note}"
         )
-
-    #: Rows on one page of the table (a daily series of a year is 365 × the logins).
-    PAGE_ROWS = 25
-
-    @speaks
-    def _on_table(self, change: Any = None) -> None:
-        """Search or sort changed: the table's first page again (no request, the same answer)."""
-        view = self.view()
-        if view is not None and self._thread is None:
-            self.page = 0
-            self._show_page(view)
-
-    def _show_page(self, df: pd.DataFrame) -> None:
-        """The current page of the table (searched and sorted), and the pager when there is more than one page."""
-        self.table_tools.layout.display = None if len(df) > 1 else "none"
-        everything = len(df)
-        df = table_rows(df, self.search_text.value, self.sort_dropdown.value)
-        pages = max(1, -(-len(df) // self.PAGE_ROWS))
-        self.page = min(max(0, self.page), pages - 1)
-        first = self.page * self.PAGE_ROWS
-        table = html_table(df, first=first, rows=self.PAGE_ROWS, changes=self._changes)
-        replace_output(self.table_output, {"text/html": table, "text/plain": rows_words(len(df))})
-        self.pager.layout.display = None if pages > 1 else "none"
-        self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = self.page >= pages - 1
-        last = min(len(df), first + self.PAGE_ROWS)
-        matched = ""
-        if len(df) < everything:
-            matched = " " + _("matching “{text}” (of {n})").format(
-                text=self.search_text.value.strip(), n=i18n.format_number(everything)
-            )
-        if not len(df):
-            self.page_label.value = html.escape(_("no rows") + matched)
-            self.pager.layout.display = None
-        else:
-            self.page_label.value = html.escape(
-                _("rows {first}–{last} of {n}{matched} (page {page} of {pages})").format(
-                    first=first + 1,
-                    last=last,
-                    n=i18n.format_number(len(df)),
-                    matched=matched,
-                    page=self.page + 1,
-                    pages=pages,
-                )
-            )
-
-    @speaks
-    def _turn(self, step: int) -> None:
-        """Another page of the table (the same answer, the same filter; no request)."""
-        view = self.view()
-        if view is not None:
-            self.page += step
-            self._show_page(view)
 
     def show_plot(self, df: pd.DataFrame) -> bytes | None:
         """Draw the chart of ``df``; returns its PNG (None when there is nothing to draw)."""
@@ -389,9 +286,9 @@ class AnswerView:
         if found is not None:
             from ..analysis import incident_days
 
-            flags = incident_days(found, df, self.metric_dropdown.value)  # the incidents, whole, on the chart
-        metric = self.metric_dropdown.value
-        top = int(self.top_input.value)  # the N largest logins and one "others"
+            flags = incident_days(found, df, self.controls.metric_dropdown.value)  # the incidents, whole, on the chart
+        metric = self.controls.metric_dropdown.value
+        top = int(self.controls.top_input.value)  # the N largest logins and one "others"
         # wide enough for a 1920 px screen; the page scales it down to the width it has
         png = render_png(df, metric, size=(13, 4.6), dpi=90, flags=flags, top=top, lang=self.lang)  # no pyplot
         replace_output(self.plot_output, {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": _("plot")})
@@ -403,7 +300,7 @@ class AnswerView:
         granularities or debit, whose payments are not a rhythm)."""
         from ..analysis import incidents
 
-        metric = self.metric_dropdown.value
+        metric = self.controls.metric_dropdown.value
         if df.attrs.get("freq") != "D" or "period_start" not in df.columns or metric == "debit" or df.empty:
             return None
         try:
@@ -417,7 +314,7 @@ class AnswerView:
 
         if found is None:
             return ""
-        metric = self.metric_dropdown.value
+        metric = self.controls.metric_dropdown.value
         forecast = None
         end = pd.Timestamp(str(df.attrs.get("end"))).date()
         if end < (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date():  # the month goes on: where will it end?
@@ -433,9 +330,3 @@ class AnswerView:
         body = text if raw else html.escape(text)
         color = "#b00020" if error else "#1b5e20"
         self.status.value = f'<span class="smsstats-status" style="color:{color}">{body}</span>'
-
-
-def replace_output(out: w.Output, data: dict[str, str]) -> None:
-    """Show ``data`` (a mime bundle) as the only output: one assignment, from any thread (no
-    ``clear_output``, which uses the message context of whatever cell runs at that moment)."""
-    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)

@@ -131,7 +131,7 @@ def test_account_and_accounts_in_the_module_calls(
 
 
 def test_the_dashboard_picks_a_named_account(keyring_file: Path, two: DemoServer, cache_dir: Path) -> None:
-    from smsstats_nb.dashboard._app import StatsDashboard
+    from smsstats_nb.dashboard import StatsDashboard
 
     _add_both(two, cache_dir)
     started = StatsClient(two.login, two.psw, base_url=two.url, cache=cache_dir, rate_limit=(3, WINDOW))
@@ -149,7 +149,7 @@ def test_the_dashboard_picks_a_named_account(keyring_file: Path, two: DemoServer
 
 
 def test_no_accounts_file_no_picker(make_client: Any) -> None:
-    from smsstats_nb.dashboard._app import StatsDashboard
+    from smsstats_nb.dashboard import StatsDashboard
 
     dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
     assert dash.account_dropdown.layout.display == "none"
@@ -195,7 +195,7 @@ def test_two_team_workers_share_the_accounts_through_the_leases(keyring_file: Pa
 
 
 def test_the_dashboard_compares_several_accounts(keyring_file: Path, cache_dir: Path) -> None:
-    from smsstats_nb.dashboard._app import StatsDashboard
+    from smsstats_nb.dashboard import StatsDashboard
 
     with DemoServer(window=1.0, accounts={"news": NEWS_PSW}) as server:
         add_account("shop", login=server.login, secret=server.psw, base_url=server.url)

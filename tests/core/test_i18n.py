@@ -119,6 +119,6 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     [("lang=ru", "ru"), ("x=1&lang=ru_RU", "ru"), ("lang=en", "en"), ("lang=de", "en"), ("", None), ("x=1", None)],
 )
 def test_a_voila_pages_address_chooses_its_language(query: str, expected: str | None) -> None:
-    from smsstats_nb.dashboard._app import page_lang
+    from smsstats_nb.dashboard import page_lang
 
     assert page_lang(query) == expected

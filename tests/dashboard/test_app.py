@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from smsstats_nb import StatsClient
-from smsstats_nb.dashboard._app import StatsDashboard, last_full_month
+from smsstats_nb.core import last_full_month
+from smsstats_nb.dashboard import StatsDashboard
 from smsstats_nb.demo import DemoServer
 
 from ..expected import expected_frame
@@ -234,7 +235,7 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     assert "one of them for the range's total, shown first" in dash.confirm_text.value  # what it costs
     assert "the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
     assert "a minute" not in dash.confirm_text.value
-    assert server.stat_requests == 0 and dash._thread is None
+    assert server.stat_requests == 0 and not dash.runner.busy
     dash.decline_button.click()
     assert dash.confirm_box.layout.display == "none" and server.stat_requests == 0
     labels: list[str] = []
@@ -320,7 +321,7 @@ def test_summary_table_format_and_login_filter(make_client: Make, server: DemoSe
 
 
 def test_dashboard_helper_asks_for_a_missing_password(server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smsstats_nb.dashboard._app import dashboard
+    from smsstats_nb.dashboard import dashboard
 
     monkeypatch.setenv("SMSC_LOGIN", server.login)
     monkeypatch.setenv("SMSC_BASE_URL", server.url)

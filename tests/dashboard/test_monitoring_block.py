@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from smsstats_nb import StatsClient
-from smsstats_nb.dashboard._app import StatsDashboard
+from smsstats_nb.dashboard import StatsDashboard
 from smsstats_nb.demo import DemoServer
 
 pytestmark = pytest.mark.loopback

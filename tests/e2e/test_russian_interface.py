@@ -22,7 +22,7 @@ import pytest
 from smsstats_nb.cli._main import main
 from smsstats_nb.client._client import StatsClient
 from smsstats_nb.core import i18n
-from smsstats_nb.dashboard._app import StatsDashboard
+from smsstats_nb.dashboard import StatsDashboard
 from smsstats_nb.demo import DemoServer
 
 pytestmark = pytest.mark.loopback

@@ -58,7 +58,7 @@ APP = "04_dashboard.ipynb"
 def test_a_cell_says_how_it_connects(path: Path) -> None:
     cells = load(path)["cells"]
     if path.name == APP:  # the app says it at its foot, folded, in the page's language
-        from smsstats_nb.dashboard._app import StatsDashboard
+        from smsstats_nb.dashboard import StatsDashboard
 
         said = StatsDashboard(None, login="someone", heading=True).about.children[0].value
     else:
@@ -69,7 +69,7 @@ def test_a_cell_says_how_it_connects(path: Path) -> None:
 def test_the_app_opens_with_the_analysts_words_not_the_developers() -> None:
     """The app's first cell is the dashboard, whose own heading (in the page's language) is the
     analyst's title and how to use it: no variable, address or tool name."""
-    from smsstats_nb.dashboard._app import StatsDashboard
+    from smsstats_nb.dashboard import StatsDashboard
 
     cells = load(NOTEBOOKS[[p.name for p in NOTEBOOKS].index(APP)])["cells"]
     assert cells[0]["cell_type"] == "code" and "dashboard()" in "".join(cells[0]["source"])
