@@ -121,6 +121,7 @@ EXPORTED = {
         "FrameCache",
         "HttpCache",
         "LeaseStore",
+        "LoginBudget",
         "PENDING_WAIT",
         "PeriodIndex",
         "Pieces",

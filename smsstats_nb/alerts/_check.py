@@ -426,7 +426,7 @@ def _deliver(
 
     keys = [key(a.ident, ev, c) for a, chans, _ in plan for c in chans for ev in ("opened", "resolved")]
     with store.errors():
-        sent = store.alerts_sent(keys)
+        sent = store.alerts.sent(keys)
     known = {(ident, c.key) for _, chans, ident in plan for c in chans if key(ident, "opened", c) in sent}
     touched: set[tuple[str, str]] = set()
     for alert, targets, ident in plan:
@@ -445,7 +445,7 @@ def _deliver(
                 continue
             mine = opened if alert.event == "opened" else resolved
             with store.errors():
-                if not store.alert_claim(mine, owner, CLAIM_SECONDS):
+                if not store.alerts.claim(mine, owner, CLAIM_SECONDS):
                     touched.discard((ident, channel.key))
                     known.add((ident, channel.key))  # another check is sending it right now, or just did
                     continue
@@ -453,14 +453,14 @@ def _deliver(
                 channel.send(alert.payload(), alert.text, alert.subject)
             except ChannelError as exc:
                 with store.errors():
-                    store.alert_release(mine, owner)
+                    store.alerts.release(mine, owner)
                 report.deliveries.append(Delivery(alert, channel.name, "failed", i18n.localized(exc)))
                 logger.warning("alert not delivered: %s", exc)
                 continue
             with store.errors():
-                store.alert_done(mine, owner)
+                store.alerts.done(mine, owner)
                 if alert.event == "opened" and not alert.ongoing:
-                    store.alert_done(resolved, owner)  # over before anyone heard of it: one message
+                    store.alerts.done(resolved, owner)  # over before anyone heard of it: one message
                     sent.add(resolved)
             sent.add(mine)
             report.deliveries.append(Delivery(alert, channel.name, "sent"))

@@ -282,11 +282,11 @@ class Lease:
         Raises:
             SyncLeaseError: another live worker holds it.
         """
-        got, holder = self.store.lease_acquire(self.name, self.owner, self.seconds)
+        got, holder = self.store.leases.acquire(self.name, self.owner, self.seconds)
         if not got and holder_is_dead(holder):
             logger.info("taking over the sync lease of a process that is gone (%s)", holder)
-            self.store.lease_release(self.name, holder)
-            got, holder = self.store.lease_acquire(self.name, self.owner, self.seconds)
+            self.store.leases.release(self.name, holder)
+            got, holder = self.store.leases.acquire(self.name, self.owner, self.seconds)
         if not got:
             raise SyncLeaseError(
                 f"another sync for this login is running ({holder}); one sync per login at a time. "
@@ -300,7 +300,7 @@ class Lease:
         Raises:
             SyncLeaseError: it was taken over (this holder was presumed dead).
         """
-        ok, other = self.store.lease_acquire(self.name, self.owner, self.seconds)
+        ok, other = self.store.leases.acquire(self.name, self.owner, self.seconds)
         if not ok:
             raise SyncLeaseError(f"the sync lease was taken over by {other}; stopping")
         self.renewed = self.clock.monotonic()
@@ -322,7 +322,7 @@ class Lease:
     def release(self) -> None:
         """Give it back."""
         with contextlib.suppress(Exception):
-            self.store.lease_release(self.name, self.owner)
+            self.store.leases.release(self.name, self.owner)
 
 
 @contextlib.contextmanager

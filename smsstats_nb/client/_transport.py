@@ -218,7 +218,7 @@ class Transport:
                 self._restamp(response, received)
                 expire = received
             expires_at = None if expire == NEVER else self.clock.time() + expire
-            self.store.add_period(self._index_key, query, expires_at)
+            self.store.periods.add(self._index_key, query, expires_at)
         if from_cache:
             fetched_at, expires_at = self._cached_times(response)
         else:
@@ -345,7 +345,7 @@ class Transport:
         """Cached periods inside ``query``'s range with the same flags (any fmt)."""
         if not self.cache_enabled:
             return []
-        return self.store.periods_within(self._index_key, query)
+        return self.store.periods.within(self._index_key, query)
 
     def eta(self, requests_needed: int) -> float:
         """Seconds until ``requests_needed`` more requests can all have been sent (rate limit and
@@ -398,7 +398,7 @@ class Transport:
         """Where the state lives, how big the HTTP cache is, the rate limit and any auth cool-down."""
         info: dict[str, Any] = dict(self.store.info().as_dict())
         info["rate_limit"] = f"{self.quota.limit} per {self.window:.2f} s"
-        info["auth_cooldown_s"] = round(self.store.cooldown_remaining(self.guard.auth_key), 1)
+        info["auth_cooldown_s"] = round(self.store.cooldowns.remaining(self.guard.auth_key), 1)
         return info
 
     def clear_cache(self, *, auth: bool = False) -> int:
@@ -406,7 +406,8 @@ class Transport:
         (known-bad secrets, the failed-login budget, the IP-block refusal, server pauses)."""
         removed = self.store.clear() if self.cache_enabled else 0
         if auth:
-            self.store.cooldown_clear()
+            self.store.cooldowns.clear()
+            self.store.logins.clear()
         return removed
 
     def close(self) -> None:

@@ -1,16 +1,20 @@
 """Where state lives: small protocols, one per concern, and the one place that picks a backend.
 
-A store holds everything that must outlive a kernel. Each concern is its own small protocol, so a
-reader sees at once what a caller may ask of it:
+A store holds everything that must outlive a kernel. Each concern is its own small protocol and,
+in each backend, its own small class on the backend's one connection (the requests-cache way), so
+a reader sees at once what a caller may ask of it:
 
 =====================  =========================================================================
 :class:`HttpCache`     the requests-cache backend (or none), the salt of the credential hash
 :class:`QuotaStore`    the persistent quota bucket of one account identity
-:class:`CooldownStore` cool-downs (keyed refusals and pauses) and the failed-login budget
-:class:`PeriodIndex`   which periods the HTTP cache holds (for composition)
-:class:`LeaseStore`    one worker per name (the sync lease)
+:class:`CooldownStore` ``store.cooldowns``: keyed refusals and pauses
+:class:`LoginBudget`   ``store.logins``: the failed-login budget
+:class:`PeriodIndex`   ``store.periods``: which periods the HTTP cache holds (for composition)
+:class:`LeaseStore`    ``store.leases``: one worker per name (the sync lease)
+:class:`AlertLog`      ``store.alerts``: what was claimed and sent
 :class:`FrameCache`    parsed answers beside the HTTP cache (a speed-up; any failure is a miss)
-:class:`Store`         all of the above, plus info, activity, clear, close and ``errors()``
+:class:`Store`         the HTTP cache, the quotas, the storages above, and info, activity,
+                       clear, close and ``errors()``
 =====================  =========================================================================
 
 Both backends, :class:`~.local.LocalStore` (SQLite files in one directory) and
@@ -48,6 +52,7 @@ from ._base import (
     FrameCache,
     HttpCache,
     LeaseStore,
+    LoginBudget,
     PeriodIndex,
     QuotaStore,
     Store,
@@ -66,6 +71,7 @@ __all__ = [
     "FrameCache",
     "HttpCache",
     "LeaseStore",
+    "LoginBudget",
     "PeriodIndex",
     "Pieces",
     "Quota",

@@ -21,10 +21,12 @@ __all__ = [
     "PENDING_WAIT",
     "REDIS_SCHEMES",
     "Activity",
+    "AlertLog",
     "CooldownStore",
     "FrameCache",
     "HttpCache",
     "LeaseStore",
+    "LoginBudget",
     "PeriodIndex",
     "QuotaStore",
     "Store",
@@ -117,51 +119,68 @@ class QuotaStore(Protocol):
         """The persistent quota of one account identity."""
 
 
-#: The wait :meth:`CooldownStore.login_reserve` answers when only logins still in flight (not
+#: The wait :meth:`LoginBudget.reserve` answers when only logins still in flight (not
 #: failed ones) fill the budget: they settle within a request's time, so the caller waits and asks
 #: again rather than refuse (twenty new accounts log in at once; four wrong passwords refuse).
 PENDING_WAIT = 0.05
 
 
 class CooldownStore(Protocol):
-    """Cool-downs and the failed-login budget (the guard's memory)."""
+    """Keyed cool-downs: refusals and pauses (the guard's memory)."""
 
-    def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
+    def set(self, key: str, seconds: float, reason: str) -> None:
         """Start (or extend) a cool-down of ``seconds`` from now."""
 
-    def cooldown_remaining(self, key: str) -> float:
+    def remaining(self, key: str) -> float:
         """Seconds left in a cool-down (0 when none)."""
 
-    def cooldown_clear(self, key: str | None = None) -> None:
-        """Forget one cool-down, or all of them (all: the failed-login budget too)."""
+    def active(self) -> list[tuple[str, float]]:
+        """The cool-downs still running: (reason, seconds left), soonest first."""
 
-    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
+    def clear(self, key: str | None = None) -> None:
+        """Forget one cool-down, or all of them."""
+
+
+class LoginBudget(Protocol):
+    """The failed-login budget: SMSC blocks the IP after five failed logins, so attempts that
+    failed, or whose answer has not come, are counted for every credential together."""
+
+    def reserve(self, limit: int, window: float) -> tuple[str | None, float]:
         """Atomically reserve one of ``limit`` login attempts per ``window`` seconds (failed and
         pending attempts of every credential count): ``(ticket, 0)``, or ``(None, seconds to wait)``:
         :data:`PENDING_WAIT` when fewer than ``limit`` of them failed (the rest are in flight)."""
 
-    def login_settle(self, ticket: str, *, failed: bool) -> None:
+    def settle(self, ticket: str, *, failed: bool) -> None:
         """End a reserved attempt: a failure stays in the window, a success frees the slot."""
+
+    def failed(self, window: float) -> int:
+        """Attempts that failed in the last ``window`` seconds."""
+
+    def clear(self) -> None:
+        """Forget every attempt (the person says the password is fixed)."""
 
 
 class PeriodIndex(Protocol):
     """Which periods the HTTP cache holds."""
 
-    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
+    def add(self, cred: str, query: StatsQuery, expires: float | None) -> None:
         """Remember that the HTTP cache holds an answer for this period (``expires``: epoch seconds)."""
 
-    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
+    def within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
         """Cached, unexpired periods inside ``query``'s range with the same flags: (start, end, fmt)."""
+
+    def clear(self) -> None:
+        """Forget every period."""
 
 
 class LeaseStore(Protocol):
     """Named leases: one holder at a time."""
 
-    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
+    def acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
         """Take (or, for the same owner, renew) the lease ``name`` for ``seconds``: ``(True, owner)``,
         or ``(False, holder)`` while another owner holds it."""
 
-    def lease_release(self, name: str, owner: str) -> None:
+    def release(self, name: str, owner: str) -> None:
         """Give the lease back if ``owner`` holds it."""
 
 
@@ -170,17 +189,17 @@ class AlertLog(Protocol):
     twice (a restart, a second machine, a cron job every 15 minutes), and one whose sending failed,
     or whose sender died mid-send, is sent by a later check (its claim released, or expired)."""
 
-    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
+    def claim(self, key: str, owner: str, seconds: float) -> bool:
         """True when ``owner`` may send ``key`` now: it was never sent and no other live sender
         holds it (the claim lasts ``seconds``)."""
 
-    def alert_done(self, key: str, owner: str) -> None:
+    def done(self, key: str, owner: str) -> None:
         """Mark ``key`` sent, for good."""
 
-    def alert_release(self, key: str, owner: str) -> None:
+    def release(self, key: str, owner: str) -> None:
         """The sending failed: drop ``owner``'s claim so that the next check tries again."""
 
-    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
+    def sent(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` were sent."""
 
 
@@ -205,11 +224,32 @@ class FrameCache(Protocol):
 
 
 @runtime_checkable
-class Store(HttpCache, QuotaStore, CooldownStore, PeriodIndex, LeaseStore, AlertLog, Protocol):
-    """Every concern of one backend (SQLite files on one machine, or Redis for a team)."""
+class Store(HttpCache, QuotaStore, Protocol):
+    """Every concern of one backend (SQLite files on one machine, or Redis for a team): the HTTP
+    cache and the quotas, and one small storage per concern on the backend's one connection."""
 
     #: The clock of this machine's rules (a Redis store counts on the server's clock).
     clock: Clock
+
+    @property
+    def cooldowns(self) -> CooldownStore:
+        """Keyed cool-downs."""
+
+    @property
+    def logins(self) -> LoginBudget:
+        """The failed-login budget."""
+
+    @property
+    def periods(self) -> PeriodIndex:
+        """Which periods the HTTP cache holds."""
+
+    @property
+    def leases(self) -> LeaseStore:
+        """Named leases."""
+
+    @property
+    def alerts(self) -> AlertLog:
+        """What was claimed and sent."""
 
     def frame_store(self) -> FrameCache | None:
         """The parsed-answer store beside the HTTP cache, or None (no HTTP cache, read-only)."""

@@ -15,18 +15,14 @@ request is sent.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import logging
 import sqlite3
-import threading
-import uuid
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..core import SYSTEM, Clock, StatsQuery, StorageError
-from ._base import PENDING_WAIT, Activity, StoreInfo
+from ..core import SYSTEM, Clock, StorageError
+from ._base import Activity, StoreInfo
 from ._files import (
     BUSY_TIMEOUT,
     HTTP_CACHE,
@@ -34,7 +30,6 @@ from ._files import (
     RATELIMIT,
     SERIALIZER,
     STATE,
-    create_state_schema,
     fast_commits,
     open_or_rebuild,
     read_or_create_salt,
@@ -42,6 +37,7 @@ from ._files import (
     storage_errors,
 )
 from ._frames import FrameStore
+from ._local_state import LocalAlerts, LocalCooldowns, LocalLeases, LocalLogins, LocalPeriods, StateDB
 from ._quota import Quota
 from ._readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
 
@@ -55,7 +51,11 @@ T = TypeVar("T")
 
 
 class LocalStore:
-    """SQLite state in ``state_dir``; the HTTP cache in ``cache_dir`` (None: no HTTP cache)."""
+    """SQLite state in ``state_dir``; the HTTP cache in ``cache_dir`` (None: no HTTP cache).
+
+    Its storages share one connection to ``state.sqlite``: ``cooldowns``, ``logins`` (the
+    failed-login budget), ``periods``, ``leases`` and ``alerts``.
+    """
 
     def __init__(self, cache_dir: Path | None, state_dir: Path, *, clock: Clock = SYSTEM) -> None:
         self.clock = clock
@@ -69,49 +69,15 @@ class LocalStore:
                 state_dir.mkdir(parents=True, exist_ok=True)
         else:
             self.description += " (read-only: cached answers only)"
-        self._lock = threading.Lock()
-        self._state_path = state_dir / STATE
-        if self.read_only:
-            self._conn = open_or_rebuild(self._state_path, self._connect_state_read_only)
-        else:
-            self._conn = open_or_rebuild(self._state_path, self._connect_state)
+        self.state = StateDB(state_dir / STATE, read_only=self.read_only, read_only_error=self.read_only_error)
+        self.cooldowns = LocalCooldowns(self.state, clock)
+        self.logins = LocalLogins(self.state, clock)
+        self.periods = LocalPeriods(self.state, clock)
+        self.leases = LocalLeases(self.state, clock)
+        self.alerts = LocalAlerts(self.state, clock)
         self._backend: Any = None
         self._frames: FrameStore | None = None
         self._quotas: list[Quota] = []
-
-    # -- state database ---------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """:meth:`_db` for a write: a read-only store refuses it before touching the file."""
-        if self.read_only:
-            raise self.read_only_error()
-        with self._db() as db:
-            yield db
-
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The state connection under the thread lock, with SQLite errors made StorageErrors."""
-        with storage_errors(self.state_dir), self._lock:
-            yield self._conn
-
-    def _connect_state(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._state_path, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level=None)
-        try:
-            fast_commits(conn)
-            create_state_schema(conn)
-        except sqlite3.DatabaseError:
-            conn.close()
-            raise
-        return conn
-
-    def _connect_state_read_only(self) -> sqlite3.Connection:
-        if self._state_path.exists():
-            conn = sqlite3.connect(read_only_uri(self._state_path), uri=True, check_same_thread=False)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a corrupt file fails here
-            return conn
-        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        create_state_schema(conn)
-        return conn
 
     def read_only_error(self) -> StorageError:
         """What a write in a read-only store says."""
@@ -218,153 +184,6 @@ class LocalStore:
         self._quotas.append(quota)
         return quota
 
-    def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
-        """Start (or extend) a cool-down of ``seconds`` from now (wall clock)."""
-        until = self.clock.time() + seconds
-        with self._writing() as db:
-            db.execute(
-                "INSERT INTO cooldown VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                "until = max(until, excluded.until), reason = excluded.reason",
-                (key, until, reason),
-            )
-
-    def cooldown_remaining(self, key: str) -> float:
-        """Seconds left in a cool-down (0 when none)."""
-        with self._db() as db:
-            row = db.execute("SELECT until FROM cooldown WHERE key = ?", (key,)).fetchone()
-        return max(0.0, row[0] - self.clock.time()) if row else 0.0
-
-    def cooldown_clear(self, key: str | None = None) -> None:
-        """Forget one cool-down, or all of them."""
-        with self._writing() as db:
-            if key is None:
-                db.execute("DELETE FROM cooldown")
-                db.execute("DELETE FROM logins")
-            else:
-                db.execute("DELETE FROM cooldown WHERE key = ?", (key,))
-
-    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
-        """Remember that the cache holds an answer for this period (for composition)."""
-        with self._writing() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO periods VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cred,
-                    int(query.mycur),
-                    int(query.balance2),
-                    query.fmt,
-                    query.start.isoformat(),
-                    query.end.isoformat(),
-                    expires,
-                ),
-            )
-
-    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
-        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT start, end, fmt FROM periods WHERE cred = ? AND mycur = ? AND balance2 = ? "
-                "AND start >= ? AND end <= ? AND (expires IS NULL OR expires > ?)",
-                (
-                    cred,
-                    int(query.mycur),
-                    int(query.balance2),
-                    query.start.isoformat(),
-                    query.end.isoformat(),
-                    self.clock.time(),
-                ),
-            ).fetchall()
-        return [(dt.date.fromisoformat(a), dt.date.fromisoformat(b), int(f)) for a, b, f in rows]
-
-    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
-        """Reserve one of ``limit`` login attempts per ``window`` seconds, shared by every process.
-
-        Returns ``(ticket, 0)``, or ``(None, seconds until a slot frees)`` when failed and pending
-        attempts already fill the window.
-        """
-        now = self.clock.time()
-        with self._writing() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM logins WHERE t <= ?", (now - window,))
-                count, oldest, failed = db.execute("SELECT count(*), min(t), sum(failed) FROM logins").fetchone()
-                if count >= limit:
-                    if int(failed or 0) < limit:
-                        return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
-                    return None, max(1.0, float(oldest) + window - now)
-                ticket = uuid.uuid4().hex
-                db.execute("INSERT INTO logins VALUES (?, ?, 0)", (ticket, now))
-                return ticket, 0.0
-            finally:
-                db.execute("COMMIT")
-
-    def login_settle(self, ticket: str, *, failed: bool) -> None:
-        """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
-        with self._writing() as db:
-            if failed:
-                db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (self.clock.time(), ticket))
-            else:
-                db.execute("DELETE FROM logins WHERE id = ?", (ticket,))
-
-    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
-        """Take or renew a lease shared by every process using this directory."""
-        now = self.clock.time()
-        with self._writing() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT owner, until FROM leases WHERE name = ?", (name,)).fetchone()
-                if row is not None and row[0] != owner and row[1] > now:
-                    return False, str(row[0])
-                db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?)", (name, owner, now + seconds))
-                return True, owner
-            finally:
-                db.execute("COMMIT")
-
-    def lease_release(self, name: str, owner: str) -> None:
-        """Give a lease back if ``owner`` holds it."""
-        if self.read_only:
-            return
-        with self._db() as db:
-            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
-
-    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
-        """Claim an alert for sending (one transaction: never two senders, never a second send)."""
-        now = self.clock.time()
-        with self._writing() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT owner, until, sent FROM alerts WHERE key = ?", (key,)).fetchone()
-                if row is not None and (row[2] is not None or (row[0] != owner and row[1] > now)):
-                    return False
-                db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, ?, NULL)", (key, owner, now + seconds))
-                return True
-            finally:
-                db.execute("COMMIT")
-
-    def alert_done(self, key: str, owner: str) -> None:
-        """Mark an alert sent."""
-        with self._writing() as db:
-            db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, NULL, ?)", (key, owner, self.clock.time()))
-
-    def alert_release(self, key: str, owner: str) -> None:
-        """Drop ``owner``'s claim of an alert not sent."""
-        with self._writing() as db:
-            db.execute("DELETE FROM alerts WHERE key = ? AND owner = ? AND sent IS NULL", (key, owner))
-
-    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
-        """Which of ``keys`` were sent."""
-        wanted = list(keys)
-        if not wanted:
-            return set()
-        with self._db() as db:
-            sent: set[str] = set()
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(f"SELECT key FROM alerts WHERE sent IS NOT NULL AND key IN ({marks})", chunk)
-                sent |= {str(r[0]) for r in rows}
-            return sent
-
     def info(self) -> StoreInfo:
         """Directory, entry count and size of the HTTP cache (through requests-cache's API)."""
         entries, size = 0, 0
@@ -401,11 +220,6 @@ class LocalStore:
     def activity(self, window: float, login_window: float) -> Activity:
         """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
         now = self.clock.time()
-        with self._db() as db:
-            cool = db.execute("SELECT reason, until FROM cooldown WHERE until > ? ORDER BY until", (now,)).fetchall()
-            failed = db.execute(
-                "SELECT count(*) FROM logins WHERE failed = 1 AND t > ?", (now - login_window,)
-            ).fetchone()[0]
         recent = 0
         path = self.state_dir / RATELIMIT
         if path.exists():
@@ -419,7 +233,7 @@ class LocalStore:
                         recent += int(conn.execute(query, (since,)).fetchone()[0])
                 finally:
                     conn.close()
-        return Activity(recent, [(str(r), float(u) - now) for r, u in cool], int(failed))
+        return Activity(recent, self.cooldowns.active(), self.logins.failed(login_window))
 
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index; ``cooldowns=True`` also ends cool-downs."""
@@ -429,13 +243,13 @@ class LocalStore:
             with storage_errors(self.cache_dir or self.state_dir):
                 removed = len(backend.responses)
                 backend.clear()
-        with self._db() as db:
-            db.execute("DELETE FROM periods")
+        self.periods.clear()
         frames = self.frame_store()
         if frames is not None:
             frames.clear()
         if cooldowns:
-            self.cooldown_clear()
+            self.cooldowns.clear()
+            self.logins.clear()
         return removed
 
     def storage_error(self, exc: BaseException) -> StorageError:
@@ -451,5 +265,4 @@ class LocalStore:
         if self._backend is not None:
             with contextlib.suppress(Exception):
                 self._backend.close()
-        with self._lock:
-            self._conn.close()
+        self.state.close()

@@ -15,19 +15,25 @@ Redis failure (the server gone, out of memory, a refused command) is a
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import functools
 import hashlib
 import logging
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..core import SYSTEM, Clock, QueryError, StatsQuery, StorageError, TransportError, redact_url, said
-from ._base import PENDING_WAIT, Activity, StoreInfo
+from ..core import SYSTEM, Clock, QueryError, StorageError, TransportError, redact_url, said
+from ._base import Activity, StoreInfo
 from ._files import SERIALIZER
 from ._quota import Quota
+from ._redis_state import (
+    RedisAlerts,
+    RedisCooldowns,
+    RedisLeases,
+    RedisLogins,
+    RedisPeriods,
+    server_time,
+    translated,
+)
 
 if TYPE_CHECKING:
     from requests_cache.backends.base import BaseCache
@@ -41,35 +47,6 @@ PREFIX = "smsstats"
 SAFE_POLICY = "noeviction"
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Atomic "reserve one of LIMIT login attempts per WINDOW seconds" on the Redis server's clock.
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-if #members >= limit then
-  local failed = 0
-  for _, m in ipairs(members) do
-    if string.sub(m, 1, 2) == 'f:' then failed = failed + 1 end
-  end
-  if failed < limit then return 'pending' end
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tostring(tonumber(oldest[2]) + window - now)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
-return 'ok'
-"""
-#: A failed attempt stays in the window from now, marked ``f:`` (a pending one has no mark).
-_FAIL = """
-local t = redis.call('TIME')
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('ZADD', KEYS[1], tonumber(t[1]) + tonumber(t[2]) / 1e6, 'f:' .. ARGV[1])
-end
-return 1
-"""
 
 
 def connect_redis(url: str) -> Any:
@@ -112,17 +89,6 @@ def check_eviction_policy(client: Any, where: str) -> None:
         )
 
 
-def _translated(method: F) -> F:
-    """Run a store method inside :meth:`RedisStore.errors`."""
-
-    @functools.wraps(method)
-    def run(self: RedisStore, *args: Any, **kwargs: Any) -> Any:
-        with self.errors():
-            return method(self, *args, **kwargs)
-
-    return cast(F, run)
-
-
 class RedisStore:
     """All state on one Redis server (refused unless it never evicts keys)."""
 
@@ -139,6 +105,11 @@ class RedisStore:
             raise
         self._backend: Any = None
         self._frames: RedisFrameStore | None = None
+        self.cooldowns = RedisCooldowns(self.redis, prefix, self.errors)
+        self.logins = RedisLogins(self.redis, prefix, self.errors)
+        self.periods = RedisPeriods(self.redis, prefix, self.errors)
+        self.leases = RedisLeases(self.redis, prefix, self.errors)
+        self.alerts = RedisAlerts(self.redis, prefix, self.errors)
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
@@ -167,7 +138,7 @@ class RedisStore:
         backend: BaseCache = self._backend
         return backend
 
-    @_translated
+    @translated
     def salt(self) -> bytes:
         """The shared salt (created once, atomically)."""
         key = f"{self.prefix}:salt"
@@ -209,134 +180,14 @@ class RedisStore:
 
         return Quota(bucket, identity, limit, window, recent, guard=self.errors)
 
-    def _now(self) -> float:
-        seconds, micros = self.redis.time()
-        return float(seconds) + float(micros) / 1e6
-
-    def _cool(self, key: str) -> str:
-        return f"{self.prefix}:cool:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-
-    @_translated
-    def cooldown_set(self, key: str, seconds: float, reason: str) -> None:
-        """Start (or extend) a cool-down of ``seconds`` from now (the Redis server's clock)."""
-        name = self._cool(key)
-        until = self._now() + seconds
-        old = self.redis.get(name)
-        if old is None or float(old) < until:
-            self.redis.set(name, repr(until), px=max(1, int(seconds * 1000)))
-            self.redis.set(name + ":reason", reason, px=max(1, int(seconds * 1000)))
-
-    @_translated
-    def cooldown_remaining(self, key: str) -> float:
-        """Seconds left in a cool-down (0 when none)."""
-        value = self.redis.get(self._cool(key))
-        return max(0.0, float(value) - self._now()) if value is not None else 0.0
-
-    @_translated
-    def cooldown_clear(self, key: str | None = None) -> None:
-        """Forget one cool-down, or all of them."""
-        if key is None:
-            for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
-                self.redis.delete(name)
-            self.redis.delete(f"{self.prefix}:logins")
-        else:
-            self.redis.delete(self._cool(key), self._cool(key) + ":reason")
-
-    @_translated
-    def login_reserve(self, limit: int, window: float) -> tuple[str | None, float]:
-        """Reserve one of ``limit`` login attempts per ``window`` seconds for the whole team."""
-        ticket = uuid.uuid4().hex
-        answer = self.redis.eval(_RESERVE, 1, f"{self.prefix}:logins", limit, window, ticket)
-        text = answer.decode() if isinstance(answer, bytes) else str(answer)
-        if text == "ok":
-            return ticket, 0.0
-        if text == "pending":
-            return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
-        return None, max(1.0, float(text))
-
-    @_translated
-    def login_settle(self, ticket: str, *, failed: bool) -> None:
-        """A failure stays in the window from now; anything else frees the slot."""
-        if failed:
-            self.redis.eval(_FAIL, 1, f"{self.prefix}:logins", ticket)
-        else:
-            self.redis.zrem(f"{self.prefix}:logins", ticket)
-
-    @_translated
-    def add_period(self, cred: str, query: StatsQuery, expires: float | None) -> None:
-        """Remember that the cache holds an answer for this period (for composition)."""
-        field = (
-            f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start.isoformat()}|{query.end.isoformat()}"
-        )
-        self.redis.hset(f"{self.prefix}:periods:{cred}", field, "" if expires is None else repr(expires))
-
-    @_translated
-    def periods_within(self, cred: str, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
-        """Cached, unexpired periods inside the query's range with the same flags: (start, end, fmt)."""
-        now = self._now()
-        out = []
-        for field, expires in self.redis.hgetall(f"{self.prefix}:periods:{cred}").items():
-            mycur, balance2, fmt, start, end = field.decode().split("|")
-            if (int(mycur), int(balance2)) != (int(query.mycur), int(query.balance2)):
-                continue
-            if expires and float(expires) <= now:
-                continue
-            a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-            if query.start <= a and b <= query.end:
-                out.append((a, b, int(fmt)))
-        return out
-
-    def _lease(self, name: str) -> str:
-        return f"{self.prefix}:lease:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
-
-    @_translated
-    def lease_acquire(self, name: str, owner: str, seconds: float) -> tuple[bool, str]:
-        """Take or renew a lease for the whole team (atomic in Redis)."""
-        answer = self.redis.eval(_LEASE, 1, self._lease(name), owner, max(1, int(seconds * 1000)))
-        holder = answer.decode() if isinstance(answer, bytes) else str(answer)
-        return holder == owner, holder
-
-    @_translated
-    def lease_release(self, name: str, owner: str) -> None:
-        """Give a lease back if ``owner`` holds it (atomic in Redis)."""
-        self.redis.eval(_UNLEASE, 1, self._lease(name), owner)
-
-    def _alert(self, key: str) -> str:
-        return f"{self.prefix}:alert:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-
-    @_translated
-    def alert_claim(self, key: str, owner: str, seconds: float) -> bool:
-        """Claim an alert for sending, for the whole team (atomic in Redis)."""
-        answer = self.redis.eval(_CLAIM, 1, self._alert(key), owner, max(1, int(seconds * 1000)))
-        return int(answer) == 1
-
-    @_translated
-    def alert_done(self, key: str, owner: str) -> None:
-        """Mark an alert sent, with no expiry (Redis must not evict it: noeviction is checked)."""
-        self.redis.set(self._alert(key), "sent")
-
-    @_translated
-    def alert_release(self, key: str, owner: str) -> None:
-        """Drop ``owner``'s claim of an alert not sent (atomic in Redis)."""
-        self.redis.eval(_UNLEASE, 1, self._alert(key), "claim:" + owner)
-
-    @_translated
-    def alerts_sent(self, keys: Iterable[str]) -> set[str]:
-        """Which of ``keys`` were sent."""
-        wanted = list(keys)
-        if not wanted:
-            return set()
-        values = self.redis.mget([self._alert(k) for k in wanted])
-        return {k for k, v in zip(wanted, values, strict=True) if v in (b"sent", "sent")}
-
-    @_translated
+    @translated
     def info(self) -> StoreInfo:
         """The Redis URL (without password) and the number of cached answers."""
         entries = len(self.http_backend().responses)
         legacy = self.legacy_answers()
         return StoreInfo("redis", self.description, self.description, True, entries - legacy, None, "in Redis", legacy)
 
-    @_translated
+    @translated
     def legacy_answers(self) -> int:
         """Answers an older version stored with pickle (they are never read: pickle can run code).
         Once a scan finds none, a key says so and later connects skip the scan."""
@@ -350,38 +201,27 @@ class RedisStore:
             self.redis.set(marker, b"1")
         return count
 
-    @_translated
+    @translated
     def activity(self, window: float, login_window: float) -> Activity:
         """Requests in the last ``window`` seconds (all accounts), active cool-downs, failed logins."""
-        now = self._now()
+        now = server_time(self.redis)
         recent = 0
         for key in self.redis.scan_iter(f"{self.prefix}:quota:*"):
             if self.redis.type(key) == b"zset":
                 recent += int(self.redis.zcount(key, int((now - window) * 1000), "+inf"))
-        cooldowns = []
-        for name in self.redis.scan_iter(f"{self.prefix}:cool:*"):
-            if name.endswith(b":reason"):
-                continue
-            value = self.redis.get(name)
-            reason = self.redis.get(name + b":reason") if isinstance(name, bytes) else None
-            if value is not None and float(value) > now:
-                text = reason.decode() if isinstance(reason, bytes) else "cool-down"
-                cooldowns.append((text, float(value) - now))
-        recent = self.redis.zrangebyscore(f"{self.prefix}:logins", now - login_window, "+inf")
-        failed = sum(1 for m in recent if (m.decode() if isinstance(m, bytes) else str(m)).startswith("f:"))
-        return Activity(recent, sorted(cooldowns, key=lambda c: c[1]), failed)
+        return Activity(recent, self.cooldowns.active(), self.logins.failed(login_window))
 
-    @_translated
+    @translated
     def clear(self, *, cooldowns: bool = False) -> int:
         """Delete every cached answer and the period index (and cool-downs if asked)."""
         backend = self.http_backend()
         removed = len(backend.responses)
         backend.clear()
-        for name in self.redis.scan_iter(f"{self.prefix}:periods:*"):
-            self.redis.delete(name)
+        self.periods.clear()
         self.frame_store().clear()
         if cooldowns:
-            self.cooldown_clear()
+            self.cooldowns.clear()
+            self.logins.clear()
         return removed
 
     def storage_error(self, exc: BaseException) -> StorageError:
@@ -397,34 +237,6 @@ class RedisStore:
         """Close the Redis connection."""
         with contextlib.suppress(Exception):
             self.redis.close()
-
-
-#: Take the lease if free or ours (and extend it); return its holder.
-_LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if (not holder) or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return ARGV[1]
-end
-return holder
-"""
-#: Claim an alert unless it was sent or another owner's claim is alive: 1 when claimed.
-_CLAIM = """
-local value = redis.call('GET', KEYS[1])
-if value == 'sent' then return 0 end
-if (not value) or value == 'claim:' .. ARGV[1] then
-  redis.call('SET', KEYS[1], 'claim:' .. ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-#: Delete the lease only if ``owner`` holds it.
-_UNLEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 class RedisFrameStore:

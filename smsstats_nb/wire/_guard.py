@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import SYSTEM, AuthError, Clock, IPBlockedError, RateLimitError
-from ..store import PENDING_WAIT, CooldownStore, Quota
+from ..store import PENDING_WAIT, Quota, Store
 from .formats import decode_body, parse_response
 
 __all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "Reason", "WaitHook"]
@@ -142,9 +142,7 @@ class Guard:
         secret_key: the salted hash of the secret (keys the per-secret refusal).
     """
 
-    def __init__(
-        self, store: CooldownStore, quota: Quota, *, host: str, secret_key: str, clock: Clock = SYSTEM
-    ) -> None:
+    def __init__(self, store: Store, quota: Quota, *, host: str, secret_key: str, clock: Clock = SYSTEM) -> None:
         self.store = store
         self.clock = clock
         self.quota = quota
@@ -180,7 +178,7 @@ class Guard:
         """Refuse locally during an IP-block refusal, while this secret is known to be bad, or
         when the quota cannot record a token (a read-only store)."""
         self.quota.check_usable()
-        left = self.store.cooldown_remaining(self.ip_key)
+        left = self.store.cooldowns.remaining(self.ip_key)
         if left > 0:
             raise IPBlockedError(
                 4,
@@ -189,7 +187,7 @@ class Guard:
                 f"could prolong the block, which also stops SMS sending from this IP); {CLEAR_HINT}",
                 retry_after=left,
             )
-        left = self.store.cooldown_remaining(self.auth_key)
+        left = self.store.cooldowns.remaining(self.auth_key)
         if left > 0:
             raise AuthError(
                 2,
@@ -204,14 +202,14 @@ class Guard:
         Raises:
             AuthError: four failed (or pending) logins from this machine or team in 30 minutes.
         """
-        if self.store.cooldown_remaining(self.verified_key) > 0:
+        if self.store.cooldowns.remaining(self.verified_key) > 0:
             return None
         patience = self.clock.monotonic() + PENDING_PATIENCE
-        ticket, wait = self.store.login_reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+        ticket, wait = self.store.logins.reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
         while ticket is None and wait <= PENDING_WAIT and self.clock.monotonic() < patience:
             # only logins still in flight fill the budget (many new accounts at once): they settle
             self.clock.sleep(wait)
-            ticket, wait = self.store.login_reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+            ticket, wait = self.store.logins.reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
         if ticket is None:
             raise AuthError(
                 2,
@@ -224,32 +222,32 @@ class Guard:
     def end_login(self, ticket: str | None, *, failed: bool, verified: bool) -> None:
         """Settle a reserved login slot and remember what the server said of this secret."""
         if ticket is not None:
-            self.store.login_settle(ticket, failed=failed)
+            self.store.logins.settle(ticket, failed=failed)
         if failed:
-            self.store.cooldown_clear(self.verified_key)
-            self.store.cooldown_set(self.auth_key, AUTH_COOLDOWN, Reason.AUTH.value)
+            self.store.cooldowns.clear(self.verified_key)
+            self.store.cooldowns.set(self.auth_key, AUTH_COOLDOWN, Reason.AUTH.value)
             # INFO, not WARNING: the AuthError the caller gets says it all (a notebook showed both)
             logger.info(
                 "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
             )
         elif verified and ticket is not None:
-            self.store.cooldown_set(self.verified_key, VERIFIED_FOR, Reason.VERIFIED.value)
+            self.store.cooldowns.set(self.verified_key, VERIFIED_FOR, Reason.VERIFIED.value)
 
     def ip_blocked(self) -> None:
         """The server answered error 4: refuse every request from this machine (or team) for 30 minutes."""
-        self.store.cooldown_set(self.ip_key, IP_BLOCK_COOLDOWN, Reason.IP_BLOCK.value)
+        self.store.cooldowns.set(self.ip_key, IP_BLOCK_COOLDOWN, Reason.IP_BLOCK.value)
         logger.warning("SMSC answered error 4 (IP blocked); refusing requests locally for 30 minutes")
 
     # -- the quota --------------------------------------------------------------------------------------
     def pause(self, seconds: float, *, fill: bool) -> None:
         """The server asked for a pause (error 9, 429, 503 + Retry-After): a cool-down every process honours."""
-        self.store.cooldown_set(self.cool_key, seconds, Reason.SERVER_PAUSE.value)
+        self.store.cooldowns.set(self.cool_key, seconds, Reason.SERVER_PAUSE.value)
         if fill:
             self.quota.fill()
 
     def cooldown_left(self) -> float:
         """Seconds left in a server-requested pause."""
-        return self.store.cooldown_remaining(self.cool_key)
+        return self.store.cooldowns.remaining(self.cool_key)
 
     def try_token(self) -> float:
         """Take a token now (0) or say how many seconds until one can be taken."""

@@ -90,116 +90,118 @@ def test_the_store_satisfies_every_protocol(backend: Backend) -> None:
 
 def test_cooldowns_start_extend_end_and_clear(backend: Backend) -> None:
     store = backend.store
-    assert store.cooldown_remaining("k") == 0
-    store.cooldown_set("k", 10 * SHORT, Reason.SERVER_PAUSE.value)
-    assert 0 < store.cooldown_remaining("k") <= 10 * SHORT
-    store.cooldown_set("k", SHORT / 10, Reason.SERVER_PAUSE.value)  # a shorter one never shortens it
-    assert store.cooldown_remaining("k") > SHORT
-    assert backend.second().cooldown_remaining("k") > SHORT  # every process sees it
-    store.cooldown_set("short", SHORT, Reason.AUTH.value)
+    assert store.cooldowns.remaining("k") == 0
+    store.cooldowns.set("k", 10 * SHORT, Reason.SERVER_PAUSE.value)
+    assert 0 < store.cooldowns.remaining("k") <= 10 * SHORT
+    store.cooldowns.set("k", SHORT / 10, Reason.SERVER_PAUSE.value)  # a shorter one never shortens it
+    assert store.cooldowns.remaining("k") > SHORT
+    assert backend.second().cooldowns.remaining("k") > SHORT  # every process sees it
+    store.cooldowns.set("short", SHORT, Reason.AUTH.value)
     backend.advance(SHORT + 0.1)
-    assert store.cooldown_remaining("short") == 0
-    store.cooldown_clear("k")
-    assert store.cooldown_remaining("k") == 0
+    assert store.cooldowns.remaining("short") == 0
+    store.cooldowns.clear("k")
+    assert store.cooldowns.remaining("k") == 0
 
 
-def test_clearing_all_cooldowns_also_empties_the_login_budget(backend: Backend) -> None:
+def test_clearing_the_cooldowns_and_the_login_budget(backend: Backend) -> None:
     store = backend.store
-    store.cooldown_set("a", 60, Reason.AUTH.value)
-    ticket, _ = store.login_reserve(1, 60)
+    store.cooldowns.set("a", 60, Reason.AUTH.value)
+    ticket, _ = store.logins.reserve(1, 60)
     assert ticket is not None
-    store.login_settle(ticket, failed=True)
-    assert store.login_reserve(1, 60)[0] is None
-    store.cooldown_clear()
-    assert store.cooldown_remaining("a") == 0 and store.login_reserve(1, 60)[0] is not None
+    store.logins.settle(ticket, failed=True)
+    assert store.logins.reserve(1, 60)[0] is None and store.logins.failed(60) == 1
+    store.cooldowns.clear()
+    assert store.cooldowns.remaining("a") == 0 and store.logins.reserve(1, 60)[0] is None  # apart
+    store.logins.clear()
+    assert store.logins.failed(60) == 0 and store.logins.reserve(1, 60)[0] is not None
 
 
 def test_the_login_budget_counts_failed_and_pending_attempts_of_everyone(backend: Backend) -> None:
     store, other = backend.store, backend.second()
-    a, wait = store.login_reserve(2, 60)
+    a, wait = store.logins.reserve(2, 60)
     assert a is not None and wait == 0
-    b, _ = other.login_reserve(2, 60)  # another process, another credential: the same budget
+    b, _ = other.logins.reserve(2, 60)  # another process, another credential: the same budget
     assert b is not None
-    refused, wait = store.login_reserve(2, 60)
+    refused, wait = store.logins.reserve(2, 60)
     assert refused is None and wait == PENDING_WAIT  # both in flight: they settle soon, ask again
-    store.login_settle(a, failed=False)  # a success frees its slot
-    c, _ = store.login_reserve(2, 60)
+    store.logins.settle(a, failed=False)  # a success frees its slot
+    c, _ = store.logins.reserve(2, 60)
     assert c is not None
-    other.login_settle(b, failed=True)
-    assert store.login_reserve(2, 60) == (None, PENDING_WAIT)  # one failed, one in flight
-    store.login_settle(c, failed=True)
-    refused, wait = store.login_reserve(2, 60)
+    other.logins.settle(b, failed=True)
+    assert store.logins.reserve(2, 60) == (None, PENDING_WAIT)  # one failed, one in flight
+    store.logins.settle(c, failed=True)
+    refused, wait = store.logins.reserve(2, 60)
     assert refused is None and 1 <= wait <= 60  # two failures fill it: wait for the window
 
 
 def test_failures_leave_the_login_budget_when_its_window_has_passed(backend: Backend) -> None:
     store = backend.store
-    ticket, _ = store.login_reserve(1, SHORT)
+    ticket, _ = store.logins.reserve(1, SHORT)
     assert ticket is not None
-    store.login_settle(ticket, failed=True)
-    assert store.login_reserve(1, SHORT)[0] is None
+    store.logins.settle(ticket, failed=True)
+    assert store.logins.reserve(1, SHORT)[0] is None
     backend.advance(SHORT + 0.1)
-    assert store.login_reserve(1, SHORT)[0] is not None
+    assert store.logins.reserve(1, SHORT)[0] is not None
 
 
 def test_leases_are_held_renewed_released_and_expire(backend: Backend) -> None:
     store, other = backend.store, backend.second()
-    assert store.lease_acquire("sync:x", "me", 60) == (True, "me")
-    assert other.lease_acquire("sync:x", "you", 60) == (False, "me")
-    assert store.lease_acquire("sync:x", "me", 60) == (True, "me")  # renewal by the holder
-    other.lease_release("sync:x", "you")  # not the holder: nothing happens
-    assert other.lease_acquire("sync:x", "you", 60) == (False, "me")
-    store.lease_release("sync:x", "me")
-    assert other.lease_acquire("sync:x", "you", SHORT) == (True, "you")
+    assert store.leases.acquire("sync:x", "me", 60) == (True, "me")
+    assert other.leases.acquire("sync:x", "you", 60) == (False, "me")
+    assert store.leases.acquire("sync:x", "me", 60) == (True, "me")  # renewal by the holder
+    other.leases.release("sync:x", "you")  # not the holder: nothing happens
+    assert other.leases.acquire("sync:x", "you", 60) == (False, "me")
+    store.leases.release("sync:x", "me")
+    assert other.leases.acquire("sync:x", "you", SHORT) == (True, "you")
     backend.advance(SHORT + 0.2)  # not renewed: expired
-    assert store.lease_acquire("sync:x", "me", 60) == (True, "me")
+    assert store.leases.acquire("sync:x", "me", 60) == (True, "me")
 
 
 def test_an_alert_is_claimed_by_one_sender_sent_once_and_retried_after_a_failure(backend: Backend) -> None:
     store, other = backend.store, backend.second()
-    assert store.alert_claim("a1", "me", 60) is True
-    assert other.alert_claim("a1", "you", 60) is False  # another machine's check: not twice
-    assert store.alert_claim("a1", "me", 60) is True  # the claimer's own retry
-    store.alert_release("a1", "me")  # the send failed: the next check tries again
-    assert other.alert_claim("a1", "you", 60) is True
-    other.alert_done("a1", "you")
-    assert store.alert_claim("a1", "me", 60) is False  # sent: never again
-    assert store.alerts_sent(["a1", "a2"]) == {"a1"}
-    other.alert_release("a1", "you")  # a release after the send changes nothing
-    assert store.alerts_sent(["a1"]) == {"a1"}
-    assert store.alert_claim("a2", "me", SHORT) is True
+    assert store.alerts.claim("a1", "me", 60) is True
+    assert other.alerts.claim("a1", "you", 60) is False  # another machine's check: not twice
+    assert store.alerts.claim("a1", "me", 60) is True  # the claimer's own retry
+    store.alerts.release("a1", "me")  # the send failed: the next check tries again
+    assert other.alerts.claim("a1", "you", 60) is True
+    other.alerts.done("a1", "you")
+    assert store.alerts.claim("a1", "me", 60) is False  # sent: never again
+    assert store.alerts.sent(["a1", "a2"]) == {"a1"}
+    other.alerts.release("a1", "you")  # a release after the send changes nothing
+    assert store.alerts.sent(["a1"]) == {"a1"}
+    assert store.alerts.claim("a2", "me", SHORT) is True
     backend.advance(SHORT + 0.2)  # the sender died mid-send: its claim expires
-    assert other.alert_claim("a2", "you", 60) is True
-    assert store.alerts_sent([]) == set()
+    assert other.alerts.claim("a2", "you", 60) is True
+    assert store.alerts.sent([]) == set()
 
 
 def test_clearing_the_cache_keeps_what_was_sent(backend: Backend) -> None:
     store = backend.store
-    assert store.alert_claim("a1", "me", 60)
-    store.alert_done("a1", "me")
+    assert store.alerts.claim("a1", "me", 60)
+    store.alerts.done("a1", "me")
     store.clear(cooldowns=True)
-    assert store.alerts_sent(["a1"]) == {"a1"}  # a cleared cache never sends an alert twice
+    assert store.alerts.sent(["a1"]) == {"a1"}  # a cleared cache never sends an alert twice
 
 
 def test_the_period_index_keeps_flags_apart_and_drops_expired_periods(backend: Backend) -> None:
     store = backend.store
     month = make_query("2024-01-01", "2024-01-31")
-    store.add_period("cred", make_query("2024-01-01", "2024-01-07"), None)
-    store.add_period("cred", make_query("2024-01-08", "2024-01-08", fmt=1), None)
-    store.add_period("cred", make_query("2024-01-09", "2024-01-09", mycur=True), None)
-    store.add_period("other", make_query("2024-01-10", "2024-01-10"), None)
-    store.add_period("cred", make_query("2024-02-01", "2024-02-01"), None)  # outside the month
+    store.periods.add("cred", make_query("2024-01-01", "2024-01-07"), None)
+    store.periods.add("cred", make_query("2024-01-08", "2024-01-08", fmt=1), None)
+    store.periods.add("cred", make_query("2024-01-09", "2024-01-09", mycur=True), None)
+    store.periods.add("other", make_query("2024-01-10", "2024-01-10"), None)
+    store.periods.add("cred", make_query("2024-02-01", "2024-02-01"), None)  # outside the month
     soon = store.clock.time() + SHORT if backend.kind == "local" else time.time() + SHORT
-    store.add_period("cred", make_query("2024-01-11", "2024-01-11"), soon)
-    found = sorted(store.periods_within("cred", month))
+    store.periods.add("cred", make_query("2024-01-11", "2024-01-11"), soon)
+    found = sorted(store.periods.within("cred", month))
     assert found == [
         (dt.date(2024, 1, 1), dt.date(2024, 1, 7), 3),
         (dt.date(2024, 1, 8), dt.date(2024, 1, 8), 1),
         (dt.date(2024, 1, 11), dt.date(2024, 1, 11), 3),
     ]
     backend.advance(SHORT + 0.1)
-    assert (dt.date(2024, 1, 11), dt.date(2024, 1, 11), 3) not in store.periods_within("cred", month)
-    assert backend.second().periods_within("cred", make_query("2024-01-01", "2024-01-07", mycur=True)) == []
+    assert (dt.date(2024, 1, 11), dt.date(2024, 1, 11), 3) not in store.periods.within("cred", month)
+    assert backend.second().periods.within("cred", make_query("2024-01-01", "2024-01-07", mycur=True)) == []
 
 
 def test_the_frame_store_keeps_blobs_until_they_expire(backend: Backend) -> None:
@@ -233,11 +235,11 @@ def test_info_is_the_same_record_for_every_backend(backend: Backend) -> None:
 
 def test_activity_counts_recent_failures_and_every_cooldown(backend: Backend) -> None:
     store = backend.store
-    store.cooldown_set("pause", 30, Reason.SERVER_PAUSE.value)
-    store.cooldown_set("ok", 3600, Reason.VERIFIED.value)
-    ticket, _ = store.login_reserve(4, 3600)
+    store.cooldowns.set("pause", 30, Reason.SERVER_PAUSE.value)
+    store.cooldowns.set("ok", 3600, Reason.VERIFIED.value)
+    ticket, _ = store.logins.reserve(4, 3600)
     assert ticket is not None
-    store.login_settle(ticket, failed=True)
+    store.logins.settle(ticket, failed=True)
     activity = store.activity(60, 3600)
     reasons = {r for r, _ in activity.cooldowns}
     assert reasons == {Reason.SERVER_PAUSE.value, Reason.VERIFIED.value}  # the guard decides what to show
@@ -248,17 +250,17 @@ def test_activity_counts_recent_failures_and_every_cooldown(backend: Backend) ->
 
 def test_clear_removes_answers_index_and_parsed_frames_but_keeps_cooldowns(backend: Backend) -> None:
     store = backend.store
-    store.add_period("cred", make_query("2024-01-01"), None)
+    store.periods.add("cred", make_query("2024-01-01"), None)
     frames = store.frame_store()
     assert frames is not None
     frames.put("k", b"blob", None)
-    store.cooldown_set("k", 60, Reason.AUTH.value)
+    store.cooldowns.set("k", 60, Reason.AUTH.value)
     assert store.clear() == 0  # no HTTP answers in this test
-    assert store.periods_within("cred", make_query("2024-01-01", "2024-01-31")) == []
+    assert store.periods.within("cred", make_query("2024-01-01", "2024-01-31")) == []
     assert frames.get_many(["k"]) == {}
-    assert store.cooldown_remaining("k") > 0
+    assert store.cooldowns.remaining("k") > 0
     store.clear(cooldowns=True)
-    assert store.cooldown_remaining("k") == 0
+    assert store.cooldowns.remaining("k") == 0
 
 
 def test_the_http_backend_never_pickles(backend: Backend) -> None:
@@ -270,21 +272,21 @@ def test_the_http_backend_never_pickles(backend: Backend) -> None:
 
 def test_a_failing_backend_is_a_storage_error(backend: Backend, tmp_path: Path) -> None:
     store = backend.store
-    store.cooldown_set("k", 60, Reason.AUTH.value)
+    store.cooldowns.set("k", 60, Reason.AUTH.value)
     if backend.kind == "redis":
         backend.server.stop()  # type: ignore[attr-defined]
     else:
         store.close()  # every SQLite call on a closed connection fails
     with pytest.raises(StorageError) as info:
-        store.cooldown_remaining("k")
+        store.cooldowns.remaining("k")
     assert backend.kind != "redis" or "127.0.0.1" in str(info.value)
     failing: list[Callable[[], Any]] = [
-        lambda: store.cooldown_set("k", 1, Reason.AUTH.value),
-        lambda: store.login_reserve(4, 60),
-        lambda: store.lease_acquire("n", "me", 60),
-        lambda: store.periods_within("c", make_query("2024-01-01")),
-        lambda: store.alert_claim("a", "me", 60),
-        lambda: store.alerts_sent(["a"]),
+        lambda: store.cooldowns.set("k", 1, Reason.AUTH.value),
+        lambda: store.logins.reserve(4, 60),
+        lambda: store.leases.acquire("n", "me", 60),
+        lambda: store.periods.within("c", make_query("2024-01-01")),
+        lambda: store.alerts.claim("a", "me", 60),
+        lambda: store.alerts.sent(["a"]),
     ]
     if backend.kind == "redis":  # (a closed local store reopens its HTTP cache file for info)
         failing.append(lambda: store.info())

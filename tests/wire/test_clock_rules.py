@@ -164,11 +164,11 @@ def test_cache_info_counts_only_recent_failed_logins(store: Store, clock: FakeCl
 
 
 def test_a_lease_not_renewed_expires(store: Store, clock: FakeClock) -> None:
-    assert store.lease_acquire("sync:a", "one", 300) == (True, "one")
+    assert store.leases.acquire("sync:a", "one", 300) == (True, "one")
     clock.advance(299)
-    assert store.lease_acquire("sync:a", "two", 300) == (False, "one")
+    assert store.leases.acquire("sync:a", "two", 300) == (False, "one")
     clock.advance(2)
-    assert store.lease_acquire("sync:a", "two", 300) == (True, "two")
+    assert store.leases.acquire("sync:a", "two", 300) == (True, "two")
 
 
 def test_expiry_follows_the_moscow_calendar_of_the_clock(tmp_path: Path) -> None:
