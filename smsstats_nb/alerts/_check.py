@@ -335,7 +335,7 @@ def check(
             QueryError, "--since ({first}) is after the last day judged ({through})", first=first, through=through
         )
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
-    service = service_host(client.base_url)
+    service = service_host(client.settings.base_url)
     identity = client.transport.identity
     found = incidents(series, metric, threshold=rules.threshold, through=through)
     found = found[found["last_day"] >= first].reset_index(drop=True)

@@ -38,7 +38,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
             out(_("closed periods by {freq} from {since} to {until}:").format(freq=a.freq, since=a.since, until=until))
             out(str(client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)))
             return 0
-        waiting = WaitLine(client.rate_limit, client.eta)
+        waiting = WaitLine(client.settings.rate_limit, client.eta)
         if sys.stderr.isatty():
             status = client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)
             err(_("sync: {status}").format(status=status))

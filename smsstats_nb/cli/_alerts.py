@@ -115,7 +115,7 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
     from ..core.i18n import format_duration
 
     chosen = resolve_names("all" if a.all_accounts else list(a.account))
-    clients = {acc.name: StatsClient.for_account(acc, cache=a.cache_dir) for acc in chosen}
+    clients = {acc.name: StatsClient.from_account(acc, cache=a.cache_dir) for acc in chosen}
     try:
         longest = max(
             c.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D").eta_seconds

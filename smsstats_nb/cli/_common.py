@@ -190,4 +190,4 @@ def client_for(a: argparse.Namespace, **options: Any) -> StatsClient:
     if not login and not apikey:
         raise said(QueryError, "no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
     psw = None if apikey else password(login, env)
-    return StatsClient.with_settings(settings, login, psw, apikey=apikey)
+    return StatsClient(login, psw, apikey=apikey, settings=settings)

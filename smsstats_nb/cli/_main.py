@@ -225,7 +225,7 @@ def _cmd_fetch(a: argparse.Namespace) -> int:
         return cmd_fetch_accounts(a, lambda df: _show(df, a))
     cache: Any = False if a.no_cache else a.cache_dir
     with client_for(a, cache=cache, wait=not a.no_wait) as client:
-        waiting = WaitLine(client.rate_limit, client.eta)
+        waiting = WaitLine(client.settings.rate_limit, client.eta)
         try:
             if a.freq:
                 cost = client.estimate_series(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -136,31 +137,25 @@ class StatsClient:
     @classmethod
     def from_account(
         cls,
-        name: str,
+        account: str | Account,
         *,
         accounts_file: str | os.PathLike[str] | None = None,
         on_wait: WaitHook | None = None,
         clock: Clock = SYSTEM,
         **settings: Any,
     ) -> StatsClient:
-        """A client for the named account of the accounts file (its login, its server, its secret
-        from the OS keyring or the environment; see :mod:`smsstats_nb.client._accounts`); ``settings`` are
-        the other keyword settings of :class:`StatsClient`.
+        """A client for a named account of the accounts file, or an already loaded
+        :class:`~smsstats_nb.client.Account`: its login, its server (unless ``base_url`` is given)
+        and its secret from the OS keyring or the environment, read now. ``settings`` are the other
+        keyword settings of :class:`StatsClient`.
 
         Raises:
             QueryError: no such account, or its secret is not where the file says.
         """
-        from ._accounts import resolve_names
+        if isinstance(account, str):
+            from ._accounts import resolve_names
 
-        (account,) = resolve_names([name], accounts_file)
-        return cls.for_account(account, on_wait=on_wait, clock=clock, **settings)
-
-    @classmethod
-    def for_account(
-        cls, account: Account, *, on_wait: WaitHook | None = None, clock: Clock = SYSTEM, **settings: Any
-    ) -> StatsClient:
-        """A client for an already loaded :class:`~smsstats_nb.client.Account` (its secret read
-        now; its server unless ``base_url`` is given)."""
+            (account,) = resolve_names([account], accounts_file)
         login, psw, apikey = account.credentials()
         if account.base_url and settings.get("base_url") is None:
             settings["base_url"] = account.base_url
@@ -168,48 +163,30 @@ class StatsClient:
 
     @classmethod
     def with_settings(
-        cls,
-        settings: Settings,
-        login: str | None = None,
-        psw: str | None = None,
-        *,
-        apikey: str | None = None,
-        on_wait: WaitHook | None = None,
-        clock: Clock = SYSTEM,
+        cls, settings: Settings, login: str | None = None, psw: str | None = None, **kw: Any
     ) -> StatsClient:
-        """A client for ``settings`` and these credentials (or the environment's)."""
-        return cls(login, psw, apikey=apikey, on_wait=on_wait, settings=settings, clock=clock)
+        """Deprecated in 0.2 (goes in 0.3): ``StatsClient(login, psw, settings=settings)``."""
+        warnings.warn(
+            "StatsClient.with_settings(settings, login, psw) is deprecated: "
+            "use StatsClient(login, psw, settings=settings)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls(login, psw, settings=settings, **kw)
 
-    # -- settings, read-only ---------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        """The server's scheme and host."""
-        return self.settings.base_url
+    #: Settings a client once repeated as its own properties (``client.rate_limit``); read them
+    #: from ``client.settings`` (the old names work in 0.2 with a DeprecationWarning).
+    _SETTINGS_ONCE_HERE = frozenset({"base_url", "rate_limit", "method", "timeout", "wait", "max_wait"})
 
-    @property
-    def rate_limit(self) -> tuple[int, float]:
-        """``(max_requests, per_seconds)``."""
-        return self.settings.rate_limit
-
-    @property
-    def method(self) -> str:
-        """``"POST"`` or ``"GET"``."""
-        return self.settings.method
-
-    @property
-    def timeout(self) -> float:
-        """Seconds per HTTP attempt."""
-        return self.settings.timeout
-
-    @property
-    def wait(self) -> bool:
-        """Whether calls wait for the rate limit."""
-        return self.settings.wait
-
-    @property
-    def max_wait(self) -> float | None:
-        """Longest wait for the rate limit (None: no bound)."""
-        return self.settings.max_wait
+    def __getattr__(self, name: str) -> Any:
+        if name in StatsClient._SETTINGS_ONCE_HERE:
+            warnings.warn(
+                f"client.{name} is deprecated: read client.settings.{name} (the old name goes in 0.3)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(self.settings, name)
+        raise AttributeError(f"'StatsClient' object has no attribute {name!r}")
 
     @property
     def transport(self) -> Transport:
@@ -306,7 +283,7 @@ class StatsClient:
         formats = (3, 0, 1, 2) if fmt is None else (fmt,)
         for f in formats:
             query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=f)
-            piece = self._transport.lookup([query])[0]
+            piece = self._transport.cache.lookup([query])[0]
             if piece is not None:
                 return self._transport.stamp(pieces_frame(piece), query, from_cache=True, requests=0, composed=False)
         return None
@@ -462,8 +439,8 @@ class StatsClient:
         store = self._transport.store
         cache: Any = store.description if store.http_cache_enabled else False
         return (
-            f"StatsClient({who}, base_url={self.base_url!r}, cache={cache!r}, "
-            f"rate_limit={self.rate_limit}, method={self.method!r})"
+            f"StatsClient({who}, base_url={self.settings.base_url!r}, cache={cache!r}, "
+            f"rate_limit={self.settings.rate_limit}, method={self.settings.method!r})"
         )
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -94,14 +94,14 @@ def compose_answer(
     t = transport
     if not t.cache_enabled or query.days < 2:
         return None
-    cached = t.cached_periods(query)
+    cached = t.cache.periods(query)
     if not cached or any(a == query.start and b == query.end for a, b, _ in cached):
         return None
     plan = plan_cover(query.start, query.end, cached, fmt=query.fmt)
     if not plan.pieces or len(plan.gaps) > 1:
         return None  # one request for the whole period is cheaper than several gap requests
     frames: list[pd.DataFrame] = []
-    for piece in t.lookup([query.replace(start=a, end=b, fmt=fmt) for a, b, fmt in plan.pieces]):
+    for piece in t.cache.lookup([query.replace(start=a, end=b, fmt=fmt) for a, b, fmt in plan.pieces]):
         if piece is None:  # expired or cleared meanwhile: ask for the whole period
             return None
         frames.append(pieces_frame(piece))

@@ -50,7 +50,7 @@ class NotebookSession:
 
     def describe(self) -> str:
         """One stable sentence on what this session talks to (no port, path or secret)."""
-        limit, per = self.client.rate_limit
+        limit, per = self.client.settings.rate_limit
         from ..core.i18n import gettext_ as _
 
         if self.server is not None:
@@ -61,7 +61,7 @@ class NotebookSession:
             ).format(login=repr(self.server.login), limit=limit, per=f"{per:g}")
         who = _("login {login}").format(login=repr(self.client.login)) if self.client.login else _("an API key")
         return _("SMSC mode: {url} as {who}, {limit} requests per {per} s, cache in {cache}.").format(
-            url=self.client.base_url, who=who, limit=limit, per=f"{per:g}", cache=self.client.cache_dir
+            url=self.client.settings.base_url, who=who, limit=limit, per=f"{per:g}", cache=self.client.cache_dir
         )
 
     def __repr__(self) -> str:
@@ -127,7 +127,7 @@ def connect(*, demo_window: float = 2.0) -> NotebookSession:
         rate_margin=min(DEFAULT_MARGIN, demo_window / 5),  # loopback: no network jitter to absorb
         service="demo",
     )
-    client = StatsClient.with_settings(settings, server.login, server.psw)
+    client = StatsClient(server.login, server.psw, settings=settings)
     session = NotebookSession(client, server)
     atexit.register(session.close)
     return session

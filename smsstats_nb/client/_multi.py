@@ -83,7 +83,7 @@ def _clients(accounts: list[Account], make: Callable[[Account], StatsClient] | N
     def build(account: Account) -> StatsClient:
         if make is not None:
             return make(account)
-        return StatsClient.for_account(account, **settings)
+        return StatsClient.from_account(account, **settings)
 
     return build
 

@@ -44,7 +44,7 @@ def client_for(
         client = _REGISTRY.get(key)
         if client is None:
             params = creds.params()
-            client = StatsClient.with_settings(settings, creds.login, params.get("psw"), apikey=params.get("apikey"))
+            client = StatsClient(creds.login, params.get("psw"), apikey=params.get("apikey"), settings=settings)
             _REGISTRY[key] = client
     return client
 

@@ -90,7 +90,7 @@ def series_queries(
 
 def estimate(transport: Transport, queries: list[StatsQuery], *, refresh: bool) -> SeriesEstimate:
     """Periods, cache hits, requests and ETA of ``queries``; sends nothing."""
-    cached = 0 if refresh else sum(transport.cached_mask(queries))
+    cached = 0 if refresh else sum(transport.cache.mask(queries))
     need = len(queries) - cached
     return SeriesEstimate(len(queries), cached, need, transport.eta(need))
 
@@ -159,7 +159,7 @@ def fetch_series(
 
     complete = True
     # answers parsed before come in one lookup, as columns: no per-period frame, no re-parsing
-    stored: list[Pieces | None] = [None] * len(queries) if refresh else transport.lookup(queries, fallback=False)
+    stored: list[Pieces | None] = [None] * len(queries) if refresh else transport.cache.lookup(queries, fallback=False)
     try:
         indices = range(len(queries)) if order == "oldest" else range(len(queries) - 1, -1, -1)
         for n, i in enumerate(indices, 1):

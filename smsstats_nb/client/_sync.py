@@ -180,7 +180,7 @@ def coverage(transport: Transport, queries: list[StatsQuery], *, share: int | No
     """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
     quota = transport.quota
     limit = quota.limit if share is None else check_share(share, quota.limit)
-    mask = transport.cached_mask(queries)
+    mask = transport.cache.mask(queries)
     missing = [(q.start, q.end) for q, cached in zip(queries, mask, strict=True) if not cached]
     now = quota.now()
     eta = schedule_eta(quota.recent(), limit, quota.window, len(missing), now=now, start=now)
@@ -386,7 +386,7 @@ def run_pass(
         if cancel is not None and cancel.is_set():
             report.stopped = True
             break
-        if not refresh_open and transport.cached_mask([q])[0]:
+        if not refresh_open and transport.cache.mask([q])[0]:
             report.cached += 1
             if on_period is not None:
                 on_period(q, True)
@@ -484,7 +484,7 @@ def sync(
     """
     check_share(share, transport.quota.limit)
     queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-    wait_between = interval if interval is not None else transport.recent_expiry
+    wait_between = interval if interval is not None else transport.settings.recent_expiry
     backoff = BACKOFF[0]
     with lease(transport) as held:
         while True:

@@ -19,11 +19,9 @@ What the layers above use (series, composition, sync, coverage, the client facad
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -45,7 +43,7 @@ from ..core import (
     service_host,
     stamp,
 )
-from ..store import Pieces, Store, pack, unpack
+from ..store import Pieces, Store
 from ..wire import (
     NEVER,
     SECRET_PARAMS,
@@ -53,7 +51,6 @@ from ..wire import (
     CallContext,
     Guard,
     GuardedAdapter,
-    RequestProbe,
     ServerBusyError,
     WaitHook,
     expire_after,
@@ -62,6 +59,9 @@ from ..wire import (
 from ..wire.formats import decode_body, parse_response
 
 __all__ = ["FetchResult", "Transport", "pieces_frame"]
+
+
+from ._cached import CacheView
 
 logger = logging.getLogger(__name__)
 
@@ -103,24 +103,20 @@ class Transport:
         # a base URL may be given with the endpoint already on it (…/sys/get.php)
         self.url = self.base_url if self.base_url.endswith("get.php") else self.base_url + "/sys/get.php"
         self.host = service_host(self.base_url)
-        self.method = settings.method
-        self.timeout = settings.timeout
-        self.recent_expiry = settings.recent_expiry
-        self.retries = settings.retries
         self.identity = account_identity(self.base_url, credentials, settings.service)
         limit, per = settings.rate_limit
         self.quota = store.quota(self.identity, limit, per, settings.rate_margin)
         self.window = self.quota.window
         secret_key = credentials.secret_hash(store.salt())
-        self._index_key = hashlib.sha256(("index\x00" + secret_key).encode()).hexdigest()[:32]
         self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key, clock=clock)
         self.cache_enabled = store.http_cache_enabled
         self._keyer = CacheKeyer(self.identity, secret_key, settings.service)
-        self._frames = store.frame_store() if self.cache_enabled else None
         adapter = GuardedAdapter(
             self.guard, host=self.host, retries=settings.retries, backoff=settings.backoff, max_body=settings.max_body
         )
         self.session = self._build_session(adapter)
+        #: what is cached for this credential (lookups only: never a request)
+        self.cache = CacheView(self, secret_key)
         if self.cache_enabled and (legacy := store.legacy_answers()):
             logger.warning(
                 "%d answer(s) in %s were cached by an older smsstats_nb with pickle, which can run code: "
@@ -130,6 +126,7 @@ class Transport:
             )
 
     def _build_session(self, adapter: GuardedAdapter) -> requests.Session:
+        settings = self.settings
         session: requests.Session
         backend = self.store.http_backend()
         if backend is None:
@@ -143,7 +140,7 @@ class Transport:
                 allowable_codes=(200,),
                 ignored_parameters=list(SECRET_PARAMS),  # only redacts the stored request; the key is ours
                 key_fn=self._keyer,
-                expire_after=self.recent_expiry,
+                expire_after=settings.recent_expiry,
                 stale_if_error=False,
             )
         session.mount("http://", adapter)
@@ -161,7 +158,7 @@ class Transport:
         """Seconds an answer for ``query`` stays fresh (:data:`~smsstats_nb.wire.NEVER`: forever),
         on this transport's clock."""
         today = moscow_today(dt.datetime.fromtimestamp(self.clock.time(), dt.UTC))
-        return expire_after(query, self.recent_expiry, today=today)
+        return expire_after(query, self.settings.recent_expiry, today=today)
 
     def fetch(
         self,
@@ -182,11 +179,11 @@ class Transport:
         wait = self.settings.wait if wait is None else wait
         max_wait = self.settings.max_wait if max_wait is None else max_wait
         if not refresh:
-            hit = self.lookup([query], fallback=False)[0]
+            hit = self.cache.lookup([query], fallback=False)[0]
             if hit is not None:  # parsed before: no decoding of the answer, no parsing
                 return FetchResult(pieces_frame(hit), True, 0, dt.datetime.fromisoformat(hit.fetched_at))
         params = {**query.to_params(), **self.credentials.params()}
-        call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.timeout)
+        call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.settings.timeout)
         expire = self.expire_after(query)  # what requests-cache is told when it sends
         pauses = 0
         while True:
@@ -215,15 +212,15 @@ class Transport:
             # for a token across Moscow midnight turns "yesterday" (open) into a closed day
             received = self.expire_after(query)
             if received != expire:
-                self._restamp(response, received)
+                self.cache.restamp(response, received)
                 expire = received
             expires_at = None if expire == NEVER else self.clock.time() + expire
-            self.store.periods.add(self._index_key, query, expires_at)
+            self.cache.index(query, expires_at)
         if from_cache:
-            fetched_at, expires_at = self._cached_times(response)
+            fetched_at, expires_at = self.cache.times(response)
         else:
             fetched_at = dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
-        self._keep_parsed(query, frame, fetched_at, expires_at)
+        self.cache.keep(query, frame, fetched_at, expires_at)
         return FetchResult(frame, from_cache, call.requests_sent, fetched_at)
 
     def fetch_frame(
@@ -256,97 +253,6 @@ class Transport:
         """Replace ``frame.attrs`` with the query facts of ``query`` on this service."""
         return stamp(frame, query, source=self.base_url, now=self.clock.time(), **extra)
 
-    def _keep_parsed(
-        self, query: StatsQuery, frame: pd.DataFrame, fetched_at: dt.datetime, expires: float | None
-    ) -> None:
-        """Keep the parsed answer beside the HTTP cache (a failure is only a later miss)."""
-        if self._frames is None or not self.cache_enabled:
-            return
-        blob = pack(frame, fetched_at.isoformat())
-        if blob is not None:
-            self._frames.put(self._frame_key(query), blob, expires)
-
-    def _frame_key(self, query: StatsQuery) -> str:
-        """The parsed-answer key: the service (in the identity, whatever the host's spelling) and the
-        endpoint's path (like the HTTP cache key), the credential's index key and the question; no
-        secret."""
-        text = (
-            f"{self.identity}|{urlsplit(self.url).path}|{self._index_key}|"
-            f"{int(query.mycur)}|{int(query.balance2)}|{query.fmt}|{query.start}|{query.end}"
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-    # -- what is cached (never a request) ------------------------------------------------------------
-    def lookup(self, queries: list[StatsQuery], *, fallback: bool = True) -> list[Pieces | None]:
-        """The cached answers of ``queries`` (None where absent or expired); never sends a request.
-
-        The parsed store answers first, in one lookup and a chunk of blobs at a time; with
-        ``fallback`` the HTTP cache answers the rest (parsed, and kept parsed for next time).
-        """
-        if not self.cache_enabled:
-            return [None] * len(queries)
-        out: list[Pieces | None] = []
-        if self._frames is not None:
-            keys = [self._frame_key(q) for q in queries]
-            for i in range(0, len(keys), 64):  # a chunk of blobs at a time: they never pile up in memory
-                chunk = keys[i : i + 64]
-                blobs = self._frames.get_many(chunk)
-                out.extend(unpack(blobs[k]) if k in blobs else None for k in chunk)
-        else:
-            out = [None] * len(queries)
-        if fallback:
-            for i, q in enumerate(queries):
-                if out[i] is None:
-                    out[i] = self._from_http_cache(q)
-        return out
-
-    def _from_http_cache(self, query: StatsQuery) -> Pieces | None:
-        params = {**query.to_params(), **self.credentials.params()}
-        kwargs: dict[str, Any] = {"timeout": self.timeout, "only_if_cached": True}
-        kwargs["params" if self.method == "GET" else "data"] = params
-        with self.store.errors(), self.guard.call(CallContext(query.fmt, False, None, 0.0)):
-            response = self.session.request(self.method, self.url, **kwargs)
-        if response.status_code != 200 or not getattr(response, "from_cache", False):
-            return None
-        frame = parse_response(decode_body(response.content), query.fmt)
-        at, expires = self._cached_times(response)
-        self._keep_parsed(query, frame, at, expires)
-        return frame_pieces(frame, at.isoformat())
-
-    def _cached_times(self, response: Any) -> tuple[dt.datetime, float | None]:
-        """When a cached answer was received (aware) and when it expires (epoch seconds, None:
-        never), from requests-cache's naive-UTC ``created_at`` and ``expires``."""
-        created, until = getattr(response, "created_at", None), getattr(response, "expires", None)
-        at = created if isinstance(created, dt.datetime) else dt.datetime.fromtimestamp(self.clock.time(), dt.UTC)
-        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        if not isinstance(until, dt.datetime):
-            return at, None
-        return at, (until if until.tzinfo else until.replace(tzinfo=dt.UTC)).timestamp()
-
-    def cached_mask(self, queries: list[StatsQuery]) -> list[bool]:
-        """Whether a fresh cached answer exists for each question: the parsed store in one lookup,
-        the HTTP cache only for the others (no parsing, no request)."""
-        if not self.cache_enabled:
-            return [False] * len(queries)
-        stored: set[str] = set()
-        keys = [self._frame_key(q) for q in queries]
-        if self._frames is not None:
-            stored = self._frames.has_many(keys)
-        return [k in stored or self._in_http_cache(q) for q, k in zip(queries, keys, strict=True)]
-
-    def _in_http_cache(self, query: StatsQuery) -> bool:
-        params = {**query.to_params(), **self.credentials.params()}
-        probe = RequestProbe.of(self.method, self.url, params)
-        with self.store.errors():
-            cached = self.session.cache.get_response(self._keyer(probe))  # type: ignore[attr-defined]
-        return cached is not None and not cached.is_expired
-
-    def cached_periods(self, query: StatsQuery) -> list[tuple[dt.date, dt.date, int]]:
-        """Cached periods inside ``query``'s range with the same flags (any fmt)."""
-        if not self.cache_enabled:
-            return []
-        return self.store.periods.within(self._index_key, query)
-
     def eta(self, requests_needed: int) -> float:
         """Seconds until ``requests_needed`` more requests can all have been sent (rate limit and
         any server-requested pause)."""
@@ -364,30 +270,22 @@ class Transport:
             retry_after=pause,
         )
 
-    def _restamp(self, response: requests.Response, expire: float) -> None:
-        """Store the answer again with the expiry computed when it was received."""
-        until = None
-        if expire != NEVER:
-            until = dt.datetime.fromtimestamp(self.clock.time() + expire, dt.UTC).replace(tzinfo=None)
-        cache = self.session.cache  # type: ignore[attr-defined]
-        with self.store.errors():
-            cache.save_response(response, self._keyer(response.request), until)
-
     def _send(self, params: dict[str, str], expire: float, refresh: bool) -> requests.Response:
-        kwargs: dict[str, Any] = {"timeout": self.timeout, "allow_redirects": False}
+        method, timeout = self.settings.method, self.settings.timeout
+        kwargs: dict[str, Any] = {"timeout": timeout, "allow_redirects": False}
         if self.cache_enabled:
             # a timedelta keeps sub-second expiry (requests-cache truncates plain numbers to int)
             kwargs["expire_after"] = NEVER if expire == NEVER else dt.timedelta(seconds=expire)
             kwargs["force_refresh"] = refresh
-        kwargs["params" if self.method == "GET" else "data"] = params
+        kwargs["params" if method == "GET" else "data"] = params
         error: SmsStatsError | None = None
         with self.store.errors():
             try:
-                return self.session.request(self.method, self.url, **kwargs)
+                return self.session.request(method, self.url, **kwargs)
             except SmsStatsError:
                 raise
             except requests.exceptions.RequestException as exc:
-                error = translate_request_error(exc, self.host, self.retries + 1, self.timeout)
+                error = translate_request_error(exc, self.host, self.settings.retries + 1, timeout)
         # Raised outside the handler on purpose: requests' exceptions carry the URL (with GET, the
         # password), so they must not ride along as __context__.
         assert error is not None
@@ -414,19 +312,6 @@ class Transport:
         """Close the session and the store."""
         self.session.close()
         self.store.close()
-
-
-def frame_pieces(frame: pd.DataFrame, fetched_at: str) -> Pieces:
-    """The columns of one answer, sorted by login (what the parsed store keeps)."""
-    ordered = frame if frame["login"].is_monotonic_increasing else frame.sort_values("login", kind="stable")
-    return Pieces(
-        [str(x) for x in ordered["login"].tolist()],
-        ordered["sms"].to_numpy(dtype=np.int64),
-        ordered["credit"].to_numpy(dtype=np.float64),
-        ordered["debit"].to_numpy(dtype=np.float64),
-        ordered["currency"].to_numpy(dtype=object),
-        fetched_at,
-    )
 
 
 def pieces_frame(pieces: Pieces) -> pd.DataFrame:

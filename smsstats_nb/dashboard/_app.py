@@ -191,7 +191,7 @@ class StatsDashboard:
         old = self.client
         try:
             # keep where and how the old client talked (its settings)
-            client = StatsClient(login, psw) if old is None else StatsClient.with_settings(old.settings, login, psw)
+            client = StatsClient(login, psw) if old is None else StatsClient(login, psw, settings=old.settings)
         except SmsStatsError as exc:
             self.answer.set_status(friendly_error(exc), error=True)
             return

@@ -81,7 +81,7 @@ def _total_first(client: StatsClient, choice: Choice) -> TotalFirst:
     allows): ``"cached"`` or ``"fetch"`` (the total shows the figures a window or more before the
     series ends), else None."""
     flags = choice.flags.kwargs()
-    burst = client.rate_limit[0]  # what arrives at once anyway: no total first for those
+    burst = client.settings.rate_limit[0]  # what arrives at once anyway: no total first for those
     if choice.freq is None or client.estimate_series(choice.start, choice.end, choice.freq, **flags).requests <= burst:
         return None
     return "cached" if client.cached(choice.start, choice.end, **flags) is not None else "fetch"

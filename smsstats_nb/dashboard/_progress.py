@@ -34,7 +34,7 @@ class Progress:
         client = self._client()
         if client is None:
             return _("the rate limit")
-        count, per = client.rate_limit
+        count, per = client.settings.rate_limit
         return i18n.ngettext(
             "the limit of {count} requests per {per} s", "the limit of {count} requests per {per} s", count
         ).format(count=count, per=f"{per:g}")

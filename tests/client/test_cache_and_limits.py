@@ -376,8 +376,8 @@ def test_an_answer_received_after_moscow_midnight_has_one_expiry_everywhere(tmp_
             }
             entry = next(v for k, v in stored.items() if "10.03.2024" in str(k))
             assert entry is None  # closed when it arrived: stored forever in the HTTP cache ...
-            index = client.transport.cached_periods(make_query("2024-03-01", "2024-03-31"))
+            index = client.transport.cache.periods(make_query("2024-03-01", "2024-03-31"))
             assert index == [(dt.date(2024, 3, 10), dt.date(2024, 3, 10), 3)]
             clock.advance(10 * 24 * 3600)  # ... and in the parsed store and the index: still cached later
-            assert client.transport.cached_mask([make_query("2024-03-10")]) == [True]
+            assert client.transport.cache.mask([make_query("2024-03-10")]) == [True]
             assert client.fetch("2024-03-10").attrs["from_cache"] is True and srv.stat_requests == 4

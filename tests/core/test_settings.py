@@ -74,10 +74,18 @@ def test_the_environment_never_shows_its_secrets() -> None:
 
 def test_the_client_is_built_from_one_settings_object(tmp_path: Path) -> None:
     settings = Settings(base_url="http://127.0.0.1:9", cache=tmp_path, rate_limit=(5, 10), retries=0, backoff=0)
-    with StatsClient.with_settings(settings, "demo", "secret-psw") as client:
+    with StatsClient("demo", "secret-psw", settings=settings) as client:
         assert client.settings is settings
-        assert client.rate_limit == (5, 10.0) and client.base_url == "http://127.0.0.1:9"
-        assert client.transport.settings is settings and client.transport.retries == 0
+        assert client.settings.rate_limit == (5, 10.0) and client.settings.base_url == "http://127.0.0.1:9"
+        assert "rate_limit=(5, 10.0)" in repr(client) and "http://127.0.0.1:9" in repr(client)
+        # the names a client once repeated still read its settings, for one release, and say so
+        with pytest.warns(DeprecationWarning, match=r"client\.settings\.rate_limit"):
+            assert client.rate_limit == (5, 10.0)
+        with pytest.raises(AttributeError):
+            client.no_such_setting  # noqa: B018 - an unknown name is still an AttributeError
+        assert client.transport.settings is settings and client.transport.settings.retries == 0
         assert "secret-psw" not in repr(client) and "secret-psw" not in repr(client.settings)
     with pytest.raises(QueryError, match="settings must be"):
         StatsClient("demo", "x", settings={"timeout": 1})  # type: ignore[arg-type]
+    with pytest.warns(DeprecationWarning, match=r"StatsClient\(login, psw, settings=settings\)"):
+        StatsClient.with_settings(settings, "demo", "secret-psw").close()
