@@ -176,7 +176,7 @@ class TelegramChannel:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         if not str(chat_id).strip():
-            raise said(QueryError, "a Telegram chat id is needed (--telegram-chat)")
+            raise said(QueryError, "a Telegram chat id is needed")
         if not token:
             raise said(QueryError, "a Telegram bot token is needed: set SMSSTATS_TELEGRAM_TOKEN")
         self.chat_id = str(chat_id).strip()
@@ -239,14 +239,18 @@ class EmailChannel:
     ) -> None:
         addresses = [a.strip() for a in to if a and a.strip()]
         if not addresses or any("@" not in a for a in addresses):
-            raise said(QueryError, "e-mail alerts need addresses like ops@example.com (--email)")
+            raise said(QueryError, "e-mail alerts need addresses like ops@example.com")
         parts = urlsplit(smtp or "")
         if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
             raise said(
-                QueryError, ("--smtp must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]")
+                QueryError,
+                "the SMTP server must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]",
             )
         if parts.password is not None or parts.username is not None:
-            raise said(QueryError, ("--smtp must not carry a user name or password: set SMSSTATS_SMTP_USER/_PASSWORD"))
+            raise said(
+                QueryError,
+                "the SMTP server's address must not carry a user name or password: set SMSSTATS_SMTP_USER/_PASSWORD",
+            )
         self.to = addresses
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]

@@ -60,7 +60,7 @@ STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("wo
 EVENTS = (N_("opened"), N_("resolved"), N_("breached"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Alert:
     """One message: an incident opened or resolved, or a budget breached."""
 
@@ -325,15 +325,11 @@ def check(
     defaults = tuple(channels)
     all_budgets = (*rules.budgets, *budgets)
     if not dry_run and not defaults and not rules.channels:
-        raise said(
-            QueryError, ("no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)")
-        )
+        raise said(QueryError, "no channel to send to: give channels, or rules with channels (or dry_run=True)")
     first = coerce_date(since, "since")
     through = coerce_date(as_of, "as_of") if as_of is not None else moscow_today() - dt.timedelta(days=1)
     if through < first:
-        raise said(
-            QueryError, "--since ({first}) is after the last day judged ({through})", first=first, through=through
-        )
+        raise said(QueryError, "since ({first}) is after the last day judged ({through})", first=first, through=through)
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
     service = service_host(client.settings.base_url)
     identity = client.transport.identity
@@ -350,20 +346,20 @@ def check(
         for event in ("opened", "resolved"):
             text = _incident_text(row, event, metric, service)
             alert = Alert(
-                ident,
-                event,
-                str(row.kind),
-                str(row.login),
-                str(row.currency),
-                metric,
-                row.first_day,
-                row.last_day,
-                bool(row.ongoing),
-                float(row.value),
-                float(row.baseline),
-                None,
-                service,
-                text,
+                ident=ident,
+                event=event,
+                kind=str(row.kind),
+                login=str(row.login),
+                currency=str(row.currency),
+                metric=metric,
+                first_day=row.first_day,
+                last_day=row.last_day,
+                ongoing=bool(row.ongoing),
+                value=float(row.value),
+                baseline=float(row.baseline),
+                limit=None,
+                service=service,
+                text=text,
             )
             plan.append((alert, incident_targets, ident))
     for budget in all_budgets:
@@ -377,21 +373,21 @@ def check(
                 f"{row.period_start}"
             )
             alert = Alert(
-                ident,
-                "opened",
-                "budget",
-                str(row.login),
-                str(row.currency),
-                budget.metric,
-                row.period_start,
-                row.period_end,
-                not bool(row.complete),
-                float(row.value),
-                None,
-                budget.limit,
-                service,
-                _budget_text(row, budget, service),
-                budget.per,
+                ident=ident,
+                event="opened",
+                kind="budget",
+                login=str(row.login),
+                currency=str(row.currency),
+                metric=budget.metric,
+                first_day=row.period_start,
+                last_day=row.period_end,
+                ongoing=not bool(row.complete),
+                value=float(row.value),
+                baseline=None,
+                limit=budget.limit,
+                service=service,
+                text=_budget_text(row, budget, service),
+                per=budget.per,
             )
             plan.append((alert, targets, ident))
     if account is not None:  # several accounts alert into the same channels: say whose

@@ -67,7 +67,8 @@ def channels_from(
     env: Environment | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> list[Channel]:
-    """The channels of the command line's options, secrets from the environment:
+    """The channels of these addresses (the command line's options, a rules file's channel), secrets
+    from the environment:
     ``SMSSTATS_WEBHOOK_SECRET`` (signs webhooks), ``SMSSTATS_SMTP_USER``/``_PASSWORD``/``_FROM``,
     ``SMSSTATS_TELEGRAM_TOKEN`` and ``SMSSTATS_TELEGRAM_API``."""
     env = env or Environment.read()
@@ -75,7 +76,9 @@ def channels_from(
     out: list[Channel] = [WebhookChannel(url, secret=env.webhook_secret, **pause) for url in webhooks]
     if emails:
         if not smtp:
-            raise said(QueryError, ("--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)"))
+            raise said(
+                QueryError, "e-mail alerts need an SMTP server: smtp://host:port (or smtps:// or smtp+starttls://)"
+            )
         out.append(
             EmailChannel(
                 list(emails),
@@ -86,10 +89,10 @@ def channels_from(
             )
         )
     elif smtp:
-        raise said(QueryError, "--smtp is given without --email: say who gets the message")
+        raise said(QueryError, "an SMTP server is given without e-mail addresses: say who gets the message")
     for chat in telegram_chats:
         if not env.telegram_token:
-            raise said(QueryError, "--telegram-chat needs the bot's token in SMSSTATS_TELEGRAM_TOKEN")
+            raise said(QueryError, "Telegram alerts need the bot's token in SMSSTATS_TELEGRAM_TOKEN")
         api = env.telegram_api or TELEGRAM_API
         out.append(TelegramChannel(chat, env.telegram_token, api_base=api, **pause))
     return out

@@ -74,7 +74,7 @@ def check_series(df: object, name: str = "series") -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame) or not set(df.columns) >= _STATS:
         raise said(QueryError, "{name} must be a stats DataFrame (login, sms, credit, debit, currency)", name=name)
     if "period_start" not in df.columns:
-        raise said(QueryError, ("{name} must be a series (with period_start): fetch_series(..., freq='D')"), name=name)
+        raise said(QueryError, "{name} must be a series (with period_start): fetch_series(..., freq='D')", name=name)
     if "period_end" in df.columns and len(df) and (df["period_end"] != df["period_start"]).any():
         raise said(QueryError, "{name} must be a daily series (freq='D'); this one has longer periods", name=name)
     return df

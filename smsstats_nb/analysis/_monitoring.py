@@ -68,7 +68,7 @@ def compare_periods(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     if len(currencies) > 1:
         raise said(
             QueryError,
-            ("the periods are in different currencies ({choices}); compare like with like"),
+            "the periods are in different currencies ({choices}); compare like with like",
             choices=", ".join(sorted(currencies)),
         )
     left, right = _per_login(a), _per_login(b)

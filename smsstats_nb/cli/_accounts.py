@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 from typing import Any
 
@@ -77,6 +78,10 @@ def cmd_accounts(a: argparse.Namespace) -> int:
             else _("no account {name} in {where}").format(name=repr(a.name), where=where)
         )
         return 0
+    if not a.apikey and not a.login:
+        raise said(QueryError, "an account needs --login (or --apikey)")
+    if a.env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", a.env):
+        raise said(QueryError, "--env must be a variable name, not {env}", env=repr(a.env))
     secret = None
     if a.env is None:
         problem = keyring_problem()

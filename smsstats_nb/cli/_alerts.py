@@ -56,6 +56,7 @@ def wants_alerts(a: argparse.Namespace) -> bool:
 def _plan(a: argparse.Namespace) -> dict[str, Any]:
     """Rules, channels and budgets from the options, checked before any password or request."""
     from ..alerts import Budget, channels_from, load_rules
+    from ..core import QueryError, said
 
     budgets = []
     if a.budget_day is not None:
@@ -63,7 +64,14 @@ def _plan(a: argparse.Namespace) -> dict[str, Any]:
     if a.budget_month is not None:
         budgets.append(Budget(limit=a.budget_month, per="month", metric=a.metric or "credit"))
     rules = load_rules(a.rules) if a.rules else None
-    channels = channels_from(webhooks=a.webhook, emails=a.email, smtp=a.smtp, telegram_chats=a.telegram_chat)
+    if a.email and not a.smtp:
+        raise said(QueryError, "--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)")
+    if a.smtp and not a.email:
+        raise said(QueryError, "--smtp is given without --email: say who gets the message")
+    try:
+        channels = channels_from(webhooks=a.webhook, emails=a.email, smtp=a.smtp, telegram_chats=a.telegram_chat)
+    except QueryError as exc:  # the library names the setting; the terminal names the options
+        raise said(QueryError, "--webhook, --email, --smtp, --telegram-chat: {exc}", exc=exc) from None
     return {"rules": rules, "channels": channels, "budgets": budgets, "metric": a.metric, "dry_run": a.dry_run}
 
 
@@ -91,6 +99,12 @@ def cmd_alerts(a: argparse.Namespace) -> int:
         )
     first = coerce_date(a.since, "since")
     through = coerce_date(a.as_of, "as_of") if a.as_of else moscow_today() - dt.timedelta(days=1)
+    if through < first:
+        from ..core import QueryError, said
+
+        raise said(
+            QueryError, "--since ({first}) is after the last day judged ({through})", first=first, through=through
+        )
     if a.all_accounts or len(a.account) > 1:
         return _alerts_accounts(a, first, through, plan)
     with client_for(a, cache=a.cache_dir) as client:

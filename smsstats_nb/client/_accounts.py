@@ -64,7 +64,7 @@ def accounts_path(env: Environment | None = None) -> Path:
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise said(
-            QueryError, ("an account name is letters, digits, '_', '.' or '-' (up to 64), not {name}"), name=repr(name)
+            QueryError, "an account name is letters, digits, '_', '.' or '-' (up to 64), not {name}", name=repr(name)
         )
     return name
 
@@ -173,7 +173,7 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
             if {"psw", "password"} & set(spec):
                 raise said(
                     QueryError,
-                    ("{name}: [{name2}] holds a password: the file never does (use the keyring)"),
+                    "{name}: [{name2}] holds a password: the file never does (use the keyring)",
                     name=target.name,
                     name2=name,
                 )
@@ -224,7 +224,7 @@ def resolve_names(names: list[str] | str, path: str | os.PathLike[str] | None = 
         if not accounts:
             raise said(
                 QueryError,
-                ("no accounts in {where}: add one with smsstats accounts add NAME --login LOGIN"),
+                "no accounts in {where}: add one with smsstats accounts add NAME --login LOGIN",
                 where=where,
             )
         return list(accounts.values())
@@ -281,9 +281,9 @@ def add_account(
     """
     _check_name(name)
     if not apikey and not login:
-        raise said(QueryError, "an account needs --login (or --apikey)")
+        raise said(QueryError, "an account needs a login (or apikey=True)")
     if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
-        raise said(QueryError, "--env must be a variable name, not {env}", env=repr(env))
+        raise said(QueryError, "env must be a variable name, not {env}", env=repr(env))
     account = Account(
         name,
         login=None if apikey else login,

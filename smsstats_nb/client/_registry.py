@@ -160,7 +160,7 @@ def _no_login(login: str | None, psw: str | None, apikey: str | None, account: s
     if login or psw or apikey or account:
         raise said(
             QueryError,
-            ("accounts= takes the credentials from the accounts file: give no login, psw, apikey or account"),
+            "accounts= takes the credentials from the accounts file: give no login, psw, apikey or account",
         )
 
 
@@ -171,7 +171,7 @@ def _account(
     from ._accounts import resolve_names
 
     if login or psw or apikey:
-        raise said(QueryError, ("account= takes the credentials from the accounts file: give no login, psw or apikey"))
+        raise said(QueryError, "account= takes the credentials from the accounts file: give no login, psw or apikey")
     (found,) = resolve_names([name])
     login, psw, apikey = found.credentials()
     return login, psw, apikey, base_url or found.base_url

@@ -53,10 +53,8 @@ class Credentials:
             missing = "login" if login is None else "password"
             raise said(
                 QueryError,
-                (
-                    "no SMSC {missing}: pass login= and psw= (or apikey=), or set the "
-                    "environment variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)"
-                ),
+                "no SMSC {missing}: pass login= and psw= (or apikey=), or set the "
+                "environment variables SMSC_LOGIN and SMSC_PASSWORD (or SMSC_APIKEY)",
                 missing=missing,
             )
         return cls(login, psw, None)

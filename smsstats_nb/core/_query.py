@@ -121,7 +121,7 @@ def _coerce(value: DateLike, name: str) -> dt.date:
             ) from None
     raise said(
         QueryError,
-        ("{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a pandas.Timestamp, not {kind}"),
+        "{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a pandas.Timestamp, not {kind}",
         name=name,
         kind=type(value).__name__,
     )

@@ -163,10 +163,8 @@ def check_base_url(value: object) -> str:
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise said(
             QueryError,
-            (
-                "base_url must not carry a user name or password (user:password@host); "
-                "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead"
-            ),
+            "base_url must not carry a user name or password (user:password@host); "
+            "pass login= and psw= (or set SMSC_LOGIN / SMSC_PASSWORD) instead",
         )
     try:
         parts.port  # noqa: B018 - raises on a bad port
@@ -220,7 +218,7 @@ def _cache(value: Any) -> CacheSpec:
         return value  # type: ignore[no-any-return]
     raise said(
         QueryError,
-        ("cache must be a directory path, None (default), False or 'redis://…', not {value}"),
+        "cache must be a directory path, None (default), False or 'redis://…', not {value}",
         value=repr(value),
     )
 
@@ -249,7 +247,7 @@ def _service(value: Any) -> str | None:
     if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.:-]{0,62}", value):
         raise said(
             QueryError,
-            ("service must be a short lowercase name (letters, digits, . _ : -), not {value}"),
+            "service must be a short lowercase name (letters, digits, . _ : -), not {value}",
             value=repr(value),
         )
     return value

@@ -242,7 +242,7 @@ def _draw_series(
 ) -> Axes:
     _check(df, metric)
     if "period_start" not in df.columns:
-        raise said(QueryError, ("plot_series needs a series frame (with period_start); use plot_totals for totals"))
+        raise said(QueryError, "plot_series needs a series frame (with period_start); use plot_totals for totals")
     if kind not in ("line", "stacked"):
         raise said(QueryError, "kind must be 'line' or 'stacked', not {kind}", kind=repr(kind))
     data = df if logins is None else df[df["login"].isin(logins)]

@@ -110,6 +110,6 @@ def open_store(cache: CacheSpec, *, clock: Clock = SYSTEM, env: Environment | No
         return LocalStore(d, d, clock=clock)
     raise said(
         QueryError,
-        ("cache must be a directory path, None (default), False or 'redis://…', not {cache}"),
+        "cache must be a directory path, None (default), False or 'redis://…', not {cache}",
         cache=repr(cache),
     )

@@ -54,9 +54,7 @@ def connect_redis(url: str) -> Any:
     try:
         import redis
     except ImportError:
-        raise said(
-            QueryError, ("cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'")
-        ) from None
+        raise said(QueryError, "cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'") from None
     client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
     try:
         client.ping()

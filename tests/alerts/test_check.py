@@ -252,16 +252,17 @@ def test_channel_options_are_checked_before_anything_is_sent(warm_client: Make) 
         check(warm_client(), "2024-04-01", as_of="2024-06-30")
     env = Environment.read({})
     for kwargs, message in (
-        ({"emails": ["ops@example.com"]}, "needs --smtp"),
-        ({"smtp": "smtp://127.0.0.1:25"}, "without --email"),
+        ({"emails": ["ops@example.com"]}, "need an SMTP server"),
+        ({"smtp": "smtp://127.0.0.1:25"}, "without e-mail addresses"),
         ({"telegram_chats": ["1"]}, "SMSSTATS_TELEGRAM_TOKEN"),
         ({"webhooks": ["ftp://example.com/x"]}, "http"),
         ({"webhooks": ["https://user:pw@example.com/x"]}, "user name and password"),
         ({"emails": ["ops"], "smtp": "smtp://h"}, "addresses"),
         ({"emails": ["a@b.c"], "smtp": "smtp://u:p@h"}, "must not carry"),
     ):
-        with pytest.raises(QueryError, match=message):
+        with pytest.raises(QueryError, match=message) as info:
             channels_from(env=env, **kwargs)  # type: ignore[arg-type]
+        assert "--" not in str(info.value)  # the library names settings, not the command line's options
     with pytest.raises(QueryError, match="after the last day"):
         check(warm_client(), "2024-07-01", channels=[WebhookChannel("http://127.0.0.1:9/")], as_of="2024-06-30")
 

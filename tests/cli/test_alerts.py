@@ -75,6 +75,10 @@ def test_options_are_checked_before_the_password_or_a_request(
     assert "needs --smtp" in capsys.readouterr().err
     assert main(["alerts", "check", "--since", SINCE, "--telegram-chat", "1"]) == 2
     assert "SMSSTATS_TELEGRAM_TOKEN" in capsys.readouterr().err
+    assert main(["alerts", "check", "--since", SINCE, "--email", "ops", "--smtp", "smtp://h"]) == 2
+    assert "--email, --smtp" in capsys.readouterr().err  # the terminal names its options
+    assert main(["alerts", "check", "--since", "2024-07-01", "--as-of", AS_OF, "--dry-run"]) == 2
+    assert "--since (2024-07-01) is after the last day judged" in capsys.readouterr().err
     assert warm.stat_requests == asked
 
 
