@@ -1,4 +1,5 @@
-"""Alerts that reach people: the rules file, the channels (webhook, e-mail, Telegram) and the check."""
+"""Alerts that reach people: the rules file (``_rules``), the channels (``_channels``: webhook, e-mail,
+Telegram), the messages (``_messages``) and the check that sends each once (``_check``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,8 @@ from ._channels import (
     TelegramChannel,
     WebhookChannel,
 )
-from ._check import (
-    HISTORY_DAYS,
-    Alert,
-    CheckReport,
-    Delivery,
-    check,
-)
+from ._check import HISTORY_DAYS, CheckReport, Delivery, check
+from ._messages import Alert
 from ._rules import (
     Budget,
     Rules,

@@ -27,24 +27,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis import ACCOUNT, budget_breaches, format_money, incidents
+from ..analysis import budget_breaches, incidents
 from ..client import StatsClient
 from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, said, service_host
-from ..core.i18n import N_, ngettext
 from ..core.i18n import gettext_ as _
+from ..core.i18n import ngettext
 from ._channels import Channel, ChannelError
-from ._rules import Budget, Rules, channels_from, load_rules
+from ._messages import STATUS_WORDS, Alert, budget_text, incident_text
+from ._rules import Budget, Rules
 
-__all__ = [
-    "Alert",
-    "Budget",
-    "CheckReport",
-    "Delivery",
-    "Rules",
-    "channels_from",
-    "check",
-    "load_rules",
-]
+__all__ = ["CLAIM_SECONDS", "HISTORY_DAYS", "CheckReport", "Delivery", "check"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,176 +44,6 @@ logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 300.0
 #: Days of history read before ``since`` for the baselines (four weeks of each weekday).
 HISTORY_DAYS = 28
-
-
-#: The words of a subject and a delivery line, for the catalogue (the payloads keep the English keys).
-KIND_WORDS = {"budget": N_("budget"), "spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
-STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("would send")}
-EVENTS = (N_("opened"), N_("resolved"), N_("breached"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Alert:
-    """One message: an incident opened or resolved, or a budget breached."""
-
-    ident: str
-    event: str
-    kind: str
-    login: str
-    currency: str
-    metric: str
-    first_day: dt.date
-    last_day: dt.date
-    ongoing: bool
-    value: float
-    baseline: float | None
-    limit: float | None
-    service: str
-    text: str
-    per: str | None = None
-    account: str | None = None
-
-    @property
-    def subject(self) -> str:
-        """A short e-mail subject."""
-        what = _(KIND_WORDS.get(self.kind, self.kind))
-        state = _("resolved") if self.event == "resolved" else (_("ongoing") if self.ongoing else _("over"))
-        if self.kind == "budget":
-            state = _("day limit") if self.per == "day" else _("month limit")
-        return f"[smsstats] {what}: {self.login} ({state})"
-
-    def payload(self) -> dict[str, Any]:
-        """The webhook's JSON fields (``text`` is added by the channel)."""
-        out: dict[str, Any] = {
-            "event": self.event,
-            "kind": self.kind,
-            "login": self.login,
-            "currency": self.currency,
-            "metric": self.metric,
-            "first_day": self.first_day.isoformat(),
-            "last_day": self.last_day.isoformat(),
-            "ongoing": self.ongoing,
-            "value": round(self.value, 4),
-            "service": self.service,
-        }
-        if self.account is not None:
-            out["account"] = self.account
-        if self.kind == "budget":
-            out["limit"] = self.limit
-            out["per"] = self.per
-        else:
-            out["baseline"] = None if self.baseline is None else round(self.baseline, 4)
-        return out
-
-
-def _amount(value: float, metric: str, currency: str) -> str:
-    if metric == "sms":
-        n = round(value)
-        return ngettext("{n} message", "{n} messages", n).format(n=i18n.format_number(n))
-    return format_money(value, currency)
-
-
-def _days(n: int) -> str:
-    return ngettext("{n} day(s)", "{n} day(s)", int(n)).format(n=n)
-
-
-#: What a resolved incident says, per kind.
-RESOLVED = {
-    "silent": N_("Resolved: {who} is sending again after being silent from {first} to {last} ({days})."),
-    "drop": N_("Resolved: {who} is back to normal after a drop from {first} to {last} ({days})."),
-    "spike": N_("Resolved: {who} is back to normal after a spike from {first} to {last} ({days})."),
-}
-
-
-def _incident_text(row: Any, event: str, metric: str, service: str) -> str:
-    """The alert's sentence, in the current language."""
-    who = _("{login} ({service})").format(login=row.login, service=service)
-    first, last = i18n.format_day(row.first_day), i18n.format_day(row.last_day)
-    if event == "resolved":
-        return _(RESOLVED.get(row.kind, RESOLVED["spike"])).format(
-            who=who, first=first, last=last, days=_days(row.days)
-        )
-    state = _("still going on") if row.ongoing else _("over now")
-    verb = _("sent") if metric == "sms" else _("spent")
-    if row.kind == "spike":
-        when = (
-            _("on {day}").format(day=first)
-            if row.first_day == row.last_day
-            else _("on its peak day between {first} and {last}").format(first=first, last=last)
-        )
-        values = {
-            "who": who,
-            "verb": verb,
-            "amount": _amount(row.value, metric, row.currency),
-            "when": when,
-            "usual": _amount(row.baseline, metric, row.currency),
-            "state": state,
-        }
-        if row.baseline > 0:
-            ratio = f"{row.value / row.baseline:.1f}"
-            if i18n.current() != "en":
-                ratio = ratio.replace(".", ",")
-            return _("Spike: {who} {verb} {amount} {when}, {ratio}× its usual {usual} ({state}).").format(
-                ratio=ratio, **values
-            )
-        return _("Spike: {who} {verb} {amount} {when} against a usual {usual} ({state}).").format(**values)
-    if row.kind == "silent":
-        usual = _amount(row.baseline / max(1, row.days), metric, row.currency)
-        sentence = (
-            N_("Silent: {who} has sent no messages from {first} ({days}, {state}); it usually sends {usual} a day.")
-            if metric == "sms"
-            else N_(
-                "Silent: {who} has sent no messages from {first} ({days}, {state}); it usually spends {usual} a day."
-            )
-        )
-        return _(sentence).format(who=who, first=first, days=_days(row.days), state=state, usual=usual)
-    return _("Drop: {who} {verb} {amount} from {first} to {last} against a usual {usual} ({state}).").format(
-        who=who,
-        verb=verb,
-        amount=_amount(row.value, metric, row.currency),
-        first=first,
-        last=last,
-        usual=_amount(row.baseline, metric, row.currency),
-        state=state,
-    )
-
-
-def _month(day: dt.date) -> str:
-    """``March 2024``, ``март 2024``."""
-    if i18n.current() == "en":
-        return f"{day:%B %Y}"
-    from babel.dates import format_date
-
-    return str(format_date(day, "LLLL yyyy", locale=i18n.BABEL[i18n.current()]))
-
-
-#: A budget alert's sentence, per period and per completeness of that period.
-BUDGET_TEXT = {
-    ("day", True): N_("Budget: {who} ({service}) {verb} {amount} on {period}, over the daily limit of {limit}."),
-    ("day", False): N_(
-        "Budget: {who} ({service}) {verb} {amount} on {period} so far, over the daily limit of {limit}."
-    ),
-    ("month", True): N_("Budget: {who} ({service}) {verb} {amount} in {period}, over the monthly limit of {limit}."),
-    ("month", False): N_(
-        "Budget: {who} ({service}) {verb} {amount} in {period} so far, over the monthly limit of {limit}."
-    ),
-}
-
-
-def _budget_text(row: Any, budget: Budget, service: str) -> str:
-    """The budget alert's sentence, in the current language."""
-    who = _("the account") if row.login == ACCOUNT else row.login
-    day = pd.Timestamp(row.period_start).date()
-    period = i18n.format_day(day) if budget.per == "day" else _month(day)
-    template = BUDGET_TEXT[("day" if budget.per == "day" else "month", bool(row.complete))]
-    return _(template).format(
-        who=who,
-        service=service,
-        verb=_("sent") if budget.metric == "sms" else _("spent"),
-        amount=_amount(row.value, budget.metric, row.currency),
-        period=period,
-        limit=_amount(budget.limit, budget.metric, row.currency),
-    )
 
 
 @dataclass(frozen=True)
@@ -344,7 +166,7 @@ def check(
     for row in incident_rows:
         ident = f"{identity}|{metric}|{row.kind}|{row.login}|{row.currency}|{row.first_day}"
         for event in ("opened", "resolved"):
-            text = _incident_text(row, event, metric, service)
+            text = incident_text(row, event, metric, service)
             alert = Alert(
                 ident=ident,
                 event=event,
@@ -386,7 +208,7 @@ def check(
                 baseline=None,
                 limit=budget.limit,
                 service=service,
-                text=_budget_text(row, budget, service),
+                text=budget_text(row, budget, service),
                 per=budget.per,
             )
             plan.append((alert, targets, ident))

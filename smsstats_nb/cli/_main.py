@@ -12,19 +12,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
-from ..core import QueryError, SmsStatsError, said
-from ..core.i18n import argparse_words, current, format_day, format_number, ngettext, using
+from ..core import SmsStatsError
+from ..core.i18n import argparse_words, ngettext, using
 from ..core.i18n import gettext_ as _
 from ..demo.console import add_arguments as add_demo_arguments
-from ..output import text_table
 from ._accounts import add_account_options, add_accounts_parser
 from ._alerts import add_alert_options
-from ._common import EXIT_CODES, Declined, WaitLine, client_for, confirm, err, error_words, out
+from ._common import EXIT_CODES, Declined, err, error_words
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -49,12 +46,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, "smsstats: " + _("error: {message}").format(message=message) + "\n")
-
-
-#: A series whose rate-limit wait is longer than this (seconds) asks before it starts.
-CONFIRM_ABOVE = 600.0
-#: The port ``smsstats demo`` prefers, so that its cache is reused from one run to the next.
-DEMO_PORT = 18765
 
 
 def _parser() -> _Parser:
@@ -175,215 +166,6 @@ def _parser() -> _Parser:
     return p
 
 
-def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:
-    """Refuse an output file before any request: wrong suffix or a folder that does not exist."""
-    if path is None:
-        return
-    target = Path(path).expanduser()
-    if target.suffix.lower() not in suffixes:
-        raise said(
-            QueryError,
-            "{option} must end in {suffixes}, not {name}",
-            option=option,
-            suffixes=_(" or ").join(suffixes),
-            name=repr(target.name),
-        )
-    folder = target.parent
-    if not folder.is_dir():
-        raise said(QueryError, "{option}: the folder {folder} does not exist", option=option, folder=repr(str(folder)))
-    if target.is_dir():
-        raise said(QueryError, "{option}: {path} is a folder", option=option, path=repr(str(target)))
-
-
-def _write_table(df: Any, path: str, a: argparse.Namespace) -> None:
-    from ..output import export
-
-    export(df, path, spreadsheet=a.spreadsheet, decimal="," if a.decimal_comma else ".")
-
-
-def _save_plot(df: Any, path: str, metric: str = "sms") -> None:
-    from ..output import render_png
-
-    Path(path).expanduser().write_bytes(render_png(df, metric, dpi=110))
-
-
-def _cmd_fetch(a: argparse.Namespace) -> int:
-    from ..client import series_queries
-    from ..core import make_query
-    from ..core.i18n import format_duration
-    from ..output import SUFFIXES
-
-    _check_output(a.output, SUFFIXES, "--output")
-    _check_output(a.plot, (".png",), "--plot")
-    if a.freq:
-        series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
-    else:
-        make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
-    if a.all_accounts or len(a.account) > 1:
-        from ._accounts import cmd_fetch_accounts
-
-        return cmd_fetch_accounts(a, lambda df: _show(df, a))
-    cache: Any = False if a.no_cache else a.cache_dir
-    with client_for(a, cache=cache, wait=not a.no_wait) as client:
-        waiting = WaitLine(client.settings.rate_limit, client.eta)
-        try:
-            if a.freq:
-                cost = client.estimate_series(
-                    a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
-                )
-                if cost.requests and sys.stderr.isatty():
-                    err(_("series: {cost}").format(cost=cost))
-                if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
-                    confirm(_("this series needs about {eta}").format(eta=format_duration(cost.eta_seconds)), a.yes)
-                try:
-                    df = client.fetch_series(
-                        a.start,
-                        a.end,
-                        freq=a.freq,
-                        mycur=a.mycur,
-                        balance2=a.balance2,
-                        fmt=a.fmt,
-                        refresh=a.refresh,
-                        progress=False,  # the wait line says how far it is: one line, never two
-                        on_period=waiting.progress,
-                        on_wait=waiting,
-                    )
-                except KeyboardInterrupt as exc:
-                    waiting.done()
-                    _interrupted(getattr(exc, "partial", None), a)
-                    raise
-            else:
-                df = client.fetch(
-                    a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh, on_wait=waiting
-                )
-        finally:
-            waiting.done()
-    _show(df, a)
-    return 0
-
-
-def _show(df: Any, a: argparse.Namespace) -> None:
-    """Print the table (or write --output) and the plot."""
-    if a.output:
-        _write_table(df, a.output, a)
-        err(ngettext("wrote {n} row to {path}", "wrote {n} rows to {path}", len(df)).format(n=len(df), path=a.output))
-    else:
-        out(_heading(df))
-        out(text_table(df) if len(df) else _("(no traffic in this period)"))
-    if a.plot:
-        _save_plot(df, a.plot, a.metric)
-        err(_("wrote plot of {metric} to {path}").format(metric=a.metric, path=a.plot))
-
-
-def _heading(df: Any) -> str:
-    """The line above a printed table: what it is, which period, where it came from."""
-    from ..core import FREQS
-    from ..core.i18n import currency_name
-
-    start, end = df.attrs.get("start"), df.attrs.get("end")
-    if current() != "en":  # the days and the currency as the language writes them
-        start, end = format_day(start), format_day(end)
-    span = start if start == end else f"{start} .. {end}"
-    source = _("from the cache") if df.attrs.get("from_cache") else _("from the server")
-    freq = df.attrs.get("freq")
-    what = _("statistics by {period}").format(period=_(FREQS.get(freq, freq))) if freq else _("statistics")
-    flags = [name for name in ("mycur", "balance2") if df.attrs.get(name)]
-    names = sorted({str(c) for c in df["currency"].dropna().unique()}) if len(df) else []
-    currencies = ", ".join(c if current() == "en" else currency_name(c) for c in names)
-    extra = "".join(f", {x}" for x in (*flags, currencies) if x)
-    rows = ngettext("{n} row", "{n} rows", len(df)).format(n=len(df))
-    return f"{what} {span} ({rows}, {source}{extra}):"
-
-
-def _interrupted(partial: Any, a: argparse.Namespace) -> None:
-    """After Ctrl-C in a series: what arrived, where it was written (marked partial), how to resume."""
-    if partial is None:
-        return
-    done, total = partial.attrs.get("periods_done", 0), partial.attrs.get("periods", 0)
-    err(
-        "smsstats: "
-        + ngettext(
-            "stopped after {done} of {total} periods; they are cached: the same command resumes",
-            "stopped after {done} of {total} periods; they are cached: the same command resumes",
-            total,
-        ).format(done=done, total=total)
-    )
-    if a.output and done:
-        target = Path(a.output).expanduser()
-        path = target.with_name(f"{target.stem}.partial{target.suffix}")
-        from ..client import series_queries
-
-        last = series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)[done - 1].end
-        partial.attrs["end"] = last.isoformat()  # the file says the range it really covers
-        _write_table(partial, str(path), a)
-        err(
-            "smsstats: "
-            + ngettext(
-                "wrote the {done} periods that arrived ({start} .. {last}) to {path}",
-                "wrote the {done} periods that arrived ({start} .. {last}) to {path}",
-                done,
-            ).format(done=done, start=partial.attrs.get("start"), last=last, path=path)
-        )
-    elif a.output:
-        err("smsstats: " + _("nothing arrived, so {path} was not written").format(path=a.output))
-
-
-def _cmd_demo(a: argparse.Namespace) -> int:
-    from ..client import StatsClient
-
-    folder = Path(a.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    cache = Path(a.cache_dir) if a.cache_dir else folder / "cache"
-    t0 = time.perf_counter()
-    with _demo_server() as server, StatsClient(server.login, server.psw, base_url=server.url, cache=cache) as client:
-        out(_("demo SMSC server on {url} (login {login!r}, local only)").format(url=server.url, login=server.login))
-        if not server.url.endswith(f":{DEMO_PORT}"):
-            out(
-                _("(port {port} was busy: this run cannot reuse answers cached by an earlier one)").format(
-                    port=DEMO_PORT
-                )
-            )
-        df = client.fetch(a.start, a.end)
-        source = _("from the cache") if df.attrs["from_cache"] else _("from the server")
-        logins = ngettext("{n} login", "{n} logins", len(df)).format(n=len(df))
-        first, last = df.attrs["start"], df.attrs["end"]
-        if current() != "en":
-            first, last = format_day(first), format_day(last)
-        out(f"{_('statistics')} {first} .. {last} ({logins}, {source}):")
-        out(text_table(df))
-        csv_path = folder / "stats.csv"
-        png_path = folder / "sms_per_login.png"
-        df.to_csv(csv_path, index=False)
-        _save_plot(df, str(png_path))
-    out(
-        _("wrote {csv} and {png} in {seconds} s").format(
-            csv=csv_path, png=png_path, seconds=format_number(time.perf_counter() - t0, 2)
-        )
-    )
-    return 0
-
-
-def _demo_server() -> Any:
-    """The demo server on :data:`DEMO_PORT` (the cache key names the server, so a fixed port lets
-    a second ``smsstats demo`` answer from the cache), or on any free port when that one is busy."""
-    from ..demo import DemoServer
-
-    try:
-        return DemoServer(port=DEMO_PORT).start()
-    except OSError:
-        return DemoServer().start()
-
-
-def _cmd_serve(a: argparse.Namespace) -> int:
-    from ..demo.console import serve_forever
-
-    def echo(text: str) -> None:
-        out(text)
-        sys.stdout.flush()
-
-    return serve_forever(port=a.port, window=a.window, limit=a.limit, faults=a.fault, echo=echo)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code. ``--help``, argparse's errors and every message are in
     the language of ``--lang``, else ``$SMSSTATS_LANG``, else the locale."""
@@ -412,12 +194,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ._accounts import cmd_accounts
     from ._admin import cmd_cache, cmd_sync
     from ._alerts import cmd_alerts
+    from ._demo import cmd_demo, cmd_serve
+    from ._fetch import cmd_fetch
 
     commands = {
         "sync": cmd_sync,
-        "fetch": _cmd_fetch,
-        "demo": _cmd_demo,
-        "serve-demo": _cmd_serve,
+        "fetch": cmd_fetch,
+        "demo": cmd_demo,
+        "serve-demo": cmd_serve,
         "cache": cmd_cache,
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,

@@ -28,6 +28,8 @@ from ._connect import (
     NotebookSession,
     connect,
 )
+from ._coverage import Coverage, check_share, closed_until, coverage, range_coverage, sync_queries, sync_status
+from ._lease import Lease, holder_is_dead, lease, lease_owner
 from ._multi import (
     AccountsError,
     fetch_accounts,
@@ -48,25 +50,7 @@ from ._series import (
     fetch_series,
     series_queries,
 )
-from ._sync import (
-    FATAL,
-    SYNC_OPTIONS,
-    Coverage,
-    Lease,
-    SyncLeaseError,
-    SyncOptions,
-    SyncReport,
-    check_share,
-    closed_until,
-    coverage,
-    holder_is_dead,
-    lease,
-    lease_owner,
-    range_coverage,
-    sync,
-    sync_queries,
-    sync_status,
-)
+from ._sync import FATAL, SYNC_OPTIONS, SyncLeaseError, SyncOptions, SyncReport, sync
 from ._transport import (
     FetchResult,
     Transport,

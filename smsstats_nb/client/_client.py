@@ -37,10 +37,11 @@ from ..core import (
 )
 from ..store import open_store
 from ..wire import WaitHook
-from . import _series, _sync
+from . import _coverage, _series, _sync
 from ._compose import compose_answer
+from ._coverage import Coverage
 from ._series import PeriodHook, SeriesEstimate
-from ._sync import Coverage, SyncOptions, SyncReport
+from ._sync import SyncOptions, SyncReport
 from ._transport import Transport, pieces_frame
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ class StatsClient:
         first), and the ETA to fill them at ``share`` requests per window; sends nothing
         (see :func:`.sync.range_coverage`)."""
         self._check_open()
-        return _sync.range_coverage(
+        return _coverage.range_coverage(
             self._transport, start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
         )
 
@@ -321,7 +322,7 @@ class StatsClient:
         """What :meth:`sync` would fetch: the same closed periods, which are cached, and the ETA at
         ``share`` requests per window; sends nothing (see :func:`.sync.sync_status`)."""
         self._check_open()
-        return _sync.sync_status(
+        return _coverage.sync_status(
             self._transport, since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
         )
 

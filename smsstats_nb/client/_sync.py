@@ -20,15 +20,11 @@ only a fault that cannot heal (credentials, a blocked IP) ends it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import os
-import socket
 import threading
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypedDict
 
 from ..core import (
@@ -40,169 +36,31 @@ from ..core import (
     StatsQuery,
     SyncLeaseError,
     check_freq,
-    coerce_date,
     make_query,
     moscow_today,
     period_of,
-    said,
     split_periods,
 )
 from ..core.i18n import format_duration, ngettext, periods_words
 from ..core.i18n import gettext_ as _
-from ..store import schedule_eta
-from ._series import series_queries
+from ._coverage import check_share, closed_until, sync_queries
+from ._lease import Lease, lease
 from ._transport import Transport
 
 __all__ = [
+    "BACKOFF",
     "FATAL",
     "SYNC_OPTIONS",
-    "Coverage",
-    "Lease",
     "SyncLeaseError",
     "SyncOptions",
     "SyncReport",
-    "check_share",
-    "closed_until",
-    "coverage",
-    "holder_is_dead",
-    "lease",
-    "lease_owner",
-    "range_coverage",
+    "open_queries",
+    "run_pass",
     "sync",
-    "sync_queries",
-    "sync_status",
+    "wait_for_share",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: How long a sync lease lasts without renewal (renewed before every request).
-LEASE_SECONDS = 300.0
-
-
-def check_share(share: object, limit: int) -> int:
-    """The sync's share of the quota: a whole number from 1 to ``limit`` (the same rule for the sync,
-    its status and coverage).
-
-    Raises:
-        QueryError: anything else, before anything is read or sent.
-    """
-    if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= limit:
-        raise said(
-            QueryError, "share must be a whole number from 1 to {limit}, not {value}", limit=limit, value=repr(share)
-        )
-    return share
-
-
-def closed_until(today: dt.date | None = None) -> dt.date:
-    """The last day of closed periods: the day before yesterday (Moscow calendar by default)."""
-    return (today or moscow_today()) - dt.timedelta(days=2)
-
-
-def sync_queries(
-    since: DateLike,
-    until: DateLike | None = None,
-    freq: str = "D",
-    *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
-    today: dt.date | None = None,
-) -> list[StatsQuery]:
-    """The closed, whole periods from ``since`` to ``until`` (default: the last closed day), newest first.
-
-    A first period clipped by ``since`` is kept (it is what was asked); a last one that is not yet
-    whole (this month so far) is not: it is not closed.
-    """
-    freq = check_freq(freq)
-    last = closed_until(today)
-    end = coerce_date(until, "until") if until is not None else last
-    if end > last:
-        raise said(
-            QueryError,
-            "until {end} is not closed yet; the last closed day is {last} (the day before yesterday)",
-            end=end,
-            last=last,
-        )
-    whole = make_query(since, end, mycur=mycur, balance2=balance2, fmt=fmt)  # validates since/end and the flags
-    spans = split_periods(whole.start, whole.end, freq)
-    if until is None and spans and period_of(spans[-1][0], freq)[1] != spans[-1][1]:
-        spans = spans[:-1]  # this week or month so far: not closed
-    return [whole.replace(start=a, end=b) for a, b in reversed(spans)]
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Which periods of a range are cached.
-
-    Attributes:
-        periods: periods in the range.
-        cached: how many are cached (and fresh).
-        missing: the (start, end) of each period not cached, newest first.
-        eta_seconds: rate-limit wait to fetch the missing ones (at the sync's share of the quota).
-    """
-
-    periods: int
-    cached: int
-    missing: list[tuple[dt.date, dt.date]] = field(default_factory=list)
-    eta_seconds: float = 0.0
-
-    def __str__(self) -> str:
-        if not self.missing:
-            return _("{periods}: all cached").format(periods=periods_words(self.periods))
-        return _("{periods}: {cached} cached, {missing} missing (newest {newest}), about {eta} to fill").format(
-            periods=periods_words(self.periods),
-            cached=self.cached,
-            missing=len(self.missing),
-            newest=self.missing[0][0],
-            eta=format_duration(self.eta_seconds),
-        )
-
-
-def range_coverage(
-    transport: Transport,
-    start: DateLike,
-    end: DateLike,
-    freq: str = "D",
-    *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
-    share: int | None = None,
-) -> Coverage:
-    """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
-    first), and the ETA to fill them at ``share`` requests per window (default the whole limit);
-    sends nothing (``StatsClient.coverage``)."""
-    queries = series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-    return coverage(transport, list(reversed(queries)), share=share)
-
-
-def coverage(transport: Transport, queries: list[StatsQuery], *, share: int | None = None) -> Coverage:
-    """Cached and missing periods of ``queries`` and the ETA to fill them; sends nothing."""
-    quota = transport.quota
-    limit = quota.limit if share is None else check_share(share, quota.limit)
-    mask = transport.cache.mask(queries)
-    missing = [(q.start, q.end) for q, cached in zip(queries, mask, strict=True) if not cached]
-    now = quota.now()
-    eta = schedule_eta(quota.recent(), limit, quota.window, len(missing), now=now, start=now)
-    return Coverage(len(queries), len(queries) - len(missing), missing, eta)
-
-
-def sync_status(
-    transport: Transport,
-    since: DateLike,
-    until: DateLike | None = None,
-    freq: str = "D",
-    *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
-    share: int = 2,
-) -> Coverage:
-    """What :func:`sync` would do: the same closed periods (:func:`sync_queries`), which are cached,
-    and the ETA at the sync's ``share``; sends nothing."""
-    check_share(share, transport.quota.limit)
-    queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
-    return coverage(transport, queries, share=share)
 
 
 @dataclass
@@ -226,118 +84,6 @@ class SyncReport:
             requests=ngettext("{n} requests", "{n} requests", self.requests).format(n=self.requests),
             time=format_duration(self.seconds),
         )
-
-
-def pid_namespace() -> str:
-    """This process's PID namespace (``pid:[4026531836]`` on Linux; ``-`` where there is none to read):
-    two containers on one host name can each have a process 7 that is not the other's."""
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return "-"
-
-
-def lease_owner() -> str:
-    """A lease holder's name: ``host|pid namespace|pid|random``."""
-    return f"{socket.gethostname()}|{pid_namespace()}|{os.getpid()}|{uuid.uuid4().hex[:8]}"
-
-
-def holder_is_dead(holder: str) -> bool:
-    """Whether a lease holder is provably gone: a process on this host, in this PID namespace, that
-    no longer runs. Anything else (another host, another namespace, an older holder name) is not
-    proof: its lease is left to expire."""
-    parts = holder.split("|")
-    if len(parts) != 4 or parts[0] != socket.gethostname() or parts[1] in ("-", "") or parts[1] != pid_namespace():
-        return False
-    if not parts[2].isdigit():
-        return False
-    try:
-        os.kill(int(parts[2]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-class Lease:
-    """The one sync lease of a login, held for as long as its holder lives.
-
-    :meth:`keep` renews it when a third of its life has passed; every wait of the sync (between
-    passes, for its share of the quota, for a token, for a server pause) calls it, so a holder
-    that sleeps for hours keeps its lease, and one that dies loses it after ``seconds``.
-    """
-
-    def __init__(self, transport: Transport, seconds: float) -> None:
-        self.store = transport.store
-        self.clock = transport.clock
-        self.name = "sync:" + transport.identity
-        self.owner = lease_owner()
-        self.seconds = seconds
-        self.renewed = float("-inf")
-
-    def acquire(self) -> None:
-        """Take the lease (a provably dead holder's too).
-
-        Raises:
-            SyncLeaseError: another live worker holds it.
-        """
-        got, holder = self.store.leases.acquire(self.name, self.owner, self.seconds)
-        if not got and holder_is_dead(holder):
-            logger.info("taking over the sync lease of a process that is gone (%s)", holder)
-            self.store.leases.release(self.name, holder)
-            got, holder = self.store.leases.acquire(self.name, self.owner, self.seconds)
-        if not got:
-            raise SyncLeaseError(
-                f"another sync for this login is running ({holder}); one sync per login at a time. "
-                "It fills the same cache: wait for it, or stop it first"
-            )
-        self.renewed = self.clock.monotonic()
-
-    def renew(self) -> None:
-        """Renew now.
-
-        Raises:
-            SyncLeaseError: it was taken over (this holder was presumed dead).
-        """
-        ok, other = self.store.leases.acquire(self.name, self.owner, self.seconds)
-        if not ok:
-            raise SyncLeaseError(f"the sync lease was taken over by {other}; stopping")
-        self.renewed = self.clock.monotonic()
-
-    def keep(self) -> None:
-        """Renew if a third of the lease's life has passed since the last renewal."""
-        if self.clock.monotonic() - self.renewed >= self.seconds / 3:
-            self.renew()
-
-    def wait(self, cancel: threading.Event | None, seconds: float) -> bool:
-        """Wait ``seconds`` (True when cancelled), renewing on the way."""
-        end = self.clock.monotonic() + seconds
-        while (left := end - self.clock.monotonic()) > 0:
-            if self.clock.wait(cancel, min(left, self.seconds / 3)):
-                return True
-            self.keep()
-        return cancel is not None and cancel.is_set()
-
-    def release(self) -> None:
-        """Give it back."""
-        with contextlib.suppress(Exception):
-            self.store.leases.release(self.name, self.owner)
-
-
-@contextlib.contextmanager
-def lease(transport: Transport, *, seconds: float = LEASE_SECONDS) -> Iterator[Lease]:
-    """Hold the one sync lease of this login for the block.
-
-    Raises:
-        SyncLeaseError: another live worker holds it.
-    """
-    held = Lease(transport, seconds)
-    held.acquire()
-    try:
-        yield held
-    finally:
-        held.release()
 
 
 def wait_for_share(

@@ -4,11 +4,10 @@ frames and never asks the client.
 
 from __future__ import annotations
 
+from ._colours import TOP, login_colour, top_logins
 from ._display import (
     SORTS,
     download_buttons,
-    error_sentence,
-    friendly_error,
     html_table,
     kpi_tiles,
     monitoring_block,
@@ -17,6 +16,7 @@ from ._display import (
     table_rows,
     text_table,
 )
+from ._error_words import error_sentence, friendly_error
 from ._exports import (
     SUFFIXES,
     column_words,
@@ -24,16 +24,7 @@ from ._exports import (
     query_facts,
     read_export,
 )
-from ._plotting import (
-    METRICS,
-    TOP,
-    login_colour,
-    partial_periods,
-    plot_series,
-    plot_totals,
-    render_png,
-    top_logins,
-)
+from ._plotting import METRICS, partial_periods, plot_series, plot_totals, render_png
 
 __all__ = [
     "METRICS",

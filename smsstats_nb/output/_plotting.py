@@ -7,9 +7,7 @@ passes its own ``ax`` from a ``matplotlib.figure.Figure``, since pyplot is not t
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import threading
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,20 +16,13 @@ from ..analysis import flag_words
 from ..core import QueryError, i18n, period_of, said
 from ..core.i18n import N_
 from ..core.i18n import gettext_ as _
+from ._axes import date_axis, day_words, thousands
+from ._colours import OTHERS, TOP, login_colour, text, top_logins
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = [
-    "METRICS",
-    "TOP",
-    "login_colour",
-    "partial_periods",
-    "plot_series",
-    "plot_totals",
-    "render_png",
-    "top_logins",
-]
+__all__ = ["METRICS", "partial_periods", "plot_series", "plot_totals", "render_png"]
 
 #: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
 METRICS = {"sms": N_("messages"), "credit": N_("spent on messages"), "debit": N_("paid in")}
@@ -91,73 +82,6 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return new
 
 
-#: How many logins a plot draws by default; the rest are one "others" (a reseller has 2,000).
-TOP = 10
-OTHERS = "others"
-#: Eleven colours told apart by most eyes (tab10 without its grey, which "others" gets).
-_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
-    "#393b79", "#637939",
-)  # fmt: skip
-_OTHERS_COLOUR = "#9e9e9e"
-
-
-#: The colour each login got in this session, in the order logins were first drawn.
-_SESSION_COLOURS: dict[str, str] = {}
-_COLOURS_LOCK = threading.Lock()
-
-
-def login_colour(login: object) -> str:
-    """The one colour of a login on every plot of this session: the next free colour of the palette
-    the first time a login is drawn (so the first logins are all different), a stable hash of its
-    name once the palette is used up; ``others`` is always grey."""
-    name = str(login)
-    if name == OTHERS:
-        return _OTHERS_COLOUR
-    with _COLOURS_LOCK:
-        colour = _SESSION_COLOURS.get(name)
-        if colour is None:
-            used = len(_SESSION_COLOURS)
-            if used < len(_PALETTE):
-                colour = _PALETTE[used]
-            else:
-                digest = hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest()
-                colour = _PALETTE[int.from_bytes(digest, "big") % len(_PALETTE)]
-            _SESSION_COLOURS[name] = colour
-        return colour
-
-
-def top_logins(df: pd.DataFrame, metric: str, top: int | None) -> pd.DataFrame:
-    """``df`` with every login beyond the ``top`` largest by ``metric`` summed into one ``others``
-    row per period (``top=None``: all logins)."""
-    if top is None:
-        return df
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise said(QueryError, "top must be a whole number >= 1 or None, not {top}", top=repr(top))
-    totals = df.groupby("login", observed=True)[metric].sum().sort_values(ascending=False, kind="stable")
-    if len(totals) <= top + 1:  # "others" for a single login would hide its name for nothing
-        return df
-    keep = {str(x) for x in totals.index[:top]}
-    names = df["login"].astype(str)
-    rest = df[~names.isin(keep)]
-    keys = [c for c in ("period_start", "period_end") if c in df.columns] + ["currency"]
-    others = rest.groupby(keys, observed=True, as_index=False)[["sms", "credit", "debit"]].sum()
-    others["login"] = OTHERS
-    out = pd.concat([df[names.isin(keep)], others[df.columns]], ignore_index=True)
-    out["login"] = out["login"].astype("string")
-    out.attrs = {**df.attrs, "others": int(len(totals) - top)}
-    return out
-
-
-def text(value: object) -> str:
-    """A login (or any data) as plain text on a plot: matplotlib reads ``$…$`` as mathtext, so a
-    login like ``usd$5$off`` would be drawn as a formula, or make drawing raise. The bar of the
-    smaller logins is named in the current language."""
-    if str(value) == OTHERS:
-        return _("others")
-    return str(value).replace("$", r"\$")
-
-
 def _period(df: pd.DataFrame) -> str:
     """The period in a title, with the flags and "partial" when they apply."""
     start, end = df.attrs.get("start"), df.attrs.get("end")
@@ -191,7 +115,7 @@ def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None
     label = _label(df, metric)
     bars = ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
     ax.set_ylim(bottom=0)
-    _thousands(ax)
+    thousands(ax)
     if len(totals) <= 12:  # values on the bars while there is room
         decimals = 0 if metric == "sms" else 2
         ax.bar_label(
@@ -275,7 +199,7 @@ def _draw_series(
                 color=login_colour(column),
             )
     ax.set_ylim(bottom=0)
-    _thousands(ax)
+    thousands(ax)
 
     if flags is not None and len(flags) and kind == "line":
         marked = flags[flags["login"].astype(str).isin([str(c) for c in wide.columns])]
@@ -296,7 +220,7 @@ def _draw_series(
                 label=_("partial period") if i == 0 else None,
             )
             ax.annotate(
-                _("partial: {first}–{last}").format(first=_day(start), last=_day(end - pd.Timedelta(days=1))),
+                _("partial: {first}–{last}").format(first=day_words(start), last=day_words(end - pd.Timedelta(days=1))),
                 (start, 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, -12),
@@ -304,7 +228,7 @@ def _draw_series(
                 fontsize="x-small",
                 color="0.35",
             )
-    _date_axis(ax, pd.DatetimeIndex(wide.index))
+    date_axis(ax, pd.DatetimeIndex(wide.index))
     ax.set_ylabel(label)
     freq = df.attrs.get("freq")
     title = TITLES.get(str(freq).upper() if freq else None, TITLES[None])
@@ -372,67 +296,6 @@ def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
                 color="#b00020",
             )
             first_span = False
-
-
-def _date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
-    """Dates people can read: the year on the axis, month ticks at month starts for long spans,
-    day ticks that never collide for short ones."""
-    import matplotlib.dates as mdates
-
-    if len(days) == 0:
-        return
-    span = (days.max() - days.min()).days
-    if span > 62:
-        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=1, interval=max(1, span // 300 + 1)))
-        ax.xaxis.set_major_formatter(_date_formatter("%b %Y", "LLL yyyy"))
-        ax.set_xlabel(_("period start"))
-    else:
-        # whole days only: AutoDateLocator puts ticks at noon on a span of a few days, and a
-        # "%d %b" label then repeats the day ("28 Jun, 28 Jun, 29 Jun")
-        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, -(-(span + 1) // 8))))
-        ax.xaxis.set_major_formatter(_date_formatter("%d %b", "d MMM"))
-        years = sorted({d.year for d in days})
-        shown = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-        ax.set_xlabel(_("period start ({years})").format(years=shown))
-
-
-def _thousands(ax: Axes) -> None:
-    """Thousands separators on the value axis as the locale writes them (``12,500``, ``12 500``)."""
-    from matplotlib.ticker import FuncFormatter
-
-    code = i18n.current()
-
-    def tick(v: float, _pos: object) -> str:
-        with i18n.using(code):  # matplotlib draws later, maybe outside the caller's language block
-            return i18n.format_number(v, 0 if abs(v) >= 10 or v == int(v) else 2)
-
-    ax.yaxis.set_major_formatter(FuncFormatter(tick))
-
-
-def _day(day: pd.Timestamp) -> str:
-    """``05 Jan`` in English, ``5 янв.`` in Russian (a partial period's days)."""
-    if i18n.current() == "en":
-        return f"{day:%d %b}"
-    from babel.dates import format_date
-
-    return str(format_date(day.date(), "d MMM", locale=i18n.BABEL[i18n.current()]))
-
-
-def _date_formatter(strftime: str, pattern: str) -> Any:
-    """Date ticks as the language writes them: English through strftime (``Jan 2024``), others
-    through Babel's CLDR patterns (``янв. 2024``: month names do not depend on the C locale)."""
-    import matplotlib.dates as mdates
-    from matplotlib.ticker import FuncFormatter
-
-    code = i18n.current()
-    if code == "en":
-        return mdates.DateFormatter(strftime)
-    from babel.dates import format_date
-
-    def tick(value: float, _pos: object) -> str:
-        return str(format_date(mdates.num2date(value).date(), pattern, locale=i18n.BABEL[code]))
-
-    return FuncFormatter(tick)
 
 
 def render_png(

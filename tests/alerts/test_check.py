@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from smsstats_nb import StatsClient
+from smsstats_nb.alerts import Budget, channels_from, check, load_rules
 from smsstats_nb.alerts._channels import SIGNATURE_HEADER, EmailChannel, TelegramChannel, WebhookChannel
-from smsstats_nb.alerts._check import Budget, channels_from, check, load_rules
 from smsstats_nb.core._errors import QueryError
 from smsstats_nb.core._settings import Environment
 from smsstats_nb.demo import DemoServer, WebhookReceiver

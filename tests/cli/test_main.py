@@ -344,7 +344,7 @@ def test_on_a_terminal_a_long_series_asks_first(env: DemoServer) -> None:
 
 @pytest.mark.slow  # starts a Python subprocess
 def test_demo_writes_csv_and_png_and_answers_from_the_cache_on_its_second_run(tmp_path: Path) -> None:
-    from smsstats_nb.cli._main import DEMO_PORT
+    from smsstats_nb.cli._demo import DEMO_PORT
 
     out = tmp_path / "out"
     with socket.socket() as probe:

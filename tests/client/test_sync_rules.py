@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from smsstats_nb import QueryError
-from smsstats_nb.client._sync import Coverage, closed_until, open_queries, sync_queries
+from smsstats_nb.client._coverage import Coverage, closed_until, sync_queries
+from smsstats_nb.client._sync import open_queries
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 
@@ -69,7 +70,7 @@ def test_a_lease_is_taken_over_only_from_a_provably_dead_holder(monkeypatch: pyt
     import subprocess
     import sys
 
-    from smsstats_nb.client._sync import holder_is_dead, lease_owner, pid_namespace
+    from smsstats_nb.client._lease import holder_is_dead, lease_owner, pid_namespace
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(gone.stdout)

@@ -253,7 +253,7 @@ def test_library_errors_reach_a_russian_person_in_russian(tmp_path: Path) -> Non
     from smsstats_nb.client._accounts import load_accounts
     from smsstats_nb.core._errors import QueryError
     from smsstats_nb.core._query import make_query
-    from smsstats_nb.output._display import friendly_error
+    from smsstats_nb.output import friendly_error
 
     bad_accounts = tmp_path / "accounts.toml"
     bad_accounts.write_text('[shop]\nlogin = "x"\nsecret = "vault"\n', encoding="utf-8")

@@ -178,7 +178,7 @@ def _bar_colours(ax: plt.Axes) -> dict[str, str]:
 
 
 def test_each_login_keeps_its_colour_on_every_plot() -> None:
-    from smsstats_nb.output._plotting import login_colour
+    from smsstats_nb.output._colours import login_colour
 
     ax1 = plot_totals(totals())
     three = _bar_colours(ax1)
@@ -194,7 +194,7 @@ def test_each_login_keeps_its_colour_on_every_plot() -> None:
 
 
 def test_the_first_logins_of_a_session_all_get_different_colours(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smsstats_nb.output import _plotting as plotting
+    from smsstats_nb.output import _colours as plotting
 
     monkeypatch.setattr(plotting, "_SESSION_COLOURS", {})  # a new session
     names = ["demo", "demo_shop", "demo_support", "демо_маркет", *(f"x{i}" for i in range(7))]
