@@ -60,7 +60,7 @@ def frame(counts: np.ndarray) -> pd.DataFrame:
 def run(logins: int = 500) -> dict[str, float]:
     clean = traffic(logins)
     t0 = time.perf_counter()
-    found = incidents(frame(clean), "sms", through=DAYS[-1].date())
+    found = incidents(frame(clean), "sms", end=DAYS[-1].date())
     seconds = time.perf_counter() - t0
     judged_days = logins * (len(DAYS) - 21)  # three same weekdays of history before the first judged day
     rng = np.random.default_rng(5)
@@ -78,7 +78,7 @@ def run(logins: int = 500) -> dict[str, float]:
             day = int(rng.integers(60, len(DAYS) - 10))
             faulty[day, i] *= 5
             spikes[name] = DAYS[day]
-    planted = incidents(frame(faulty), "sms", through=DAYS[-1].date())
+    planted = incidents(frame(faulty), "sms", end=DAYS[-1].date())
     caught = whole = spikes_caught = 0
     for name, (a, b) in silences.items():
         rows = planted[(planted["login"] == name) & (planted["kind"] == "silent")]

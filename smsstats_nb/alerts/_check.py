@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis import budget_breaches, incidents
+from ..analysis import budget_breaches, budget_period, incidents
 from ..client import StatsClient
-from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, said, service_host
+from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, renamed, said, service_host
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
 from ._channels import Channel, ChannelError
@@ -109,6 +109,7 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@renamed(as_of="end")
 def check(
     client: StatsClient,
     since: DateLike,
@@ -117,9 +118,9 @@ def check(
     channels: Iterable[Channel] = (),
     metric: str | None = None,
     budgets: Iterable[Budget] = (),
-    as_of: DateLike | None = None,
+    end: DateLike | None = None,
     dry_run: bool = False,
-    progress: bool | None = False,
+    progress: bool | None = None,
     account: str | None = None,
 ) -> CheckReport:
     """Find the incidents and budget breaches from ``since`` on and send each new one once.
@@ -131,9 +132,11 @@ def check(
         channels: the default channels (where incidents and budgets without their own go).
         metric: incidents on ``credit`` or ``sms`` (default: the rules', else ``credit``).
         budgets: more usage triggers.
-        as_of: the last day judged (default: yesterday in Moscow, the last whole day).
+        end: the last day judged (default: yesterday in Moscow, the last whole day; ``as_of=``,
+            the 0.1 name, still works in 0.2).
         dry_run: send nothing, mark nothing: the report says what would be sent.
-        progress: the series' progress bar (None: when the fetch will wait).
+        progress: the series' progress bar (None, the default: when the fetch will wait and a
+            notebook or a terminal shows it; never in a cron job's mail).
         account: the account's name (from the accounts file), in each payload and before each text.
 
     Raises:
@@ -149,13 +152,13 @@ def check(
     if not dry_run and not defaults and not rules.channels:
         raise said(QueryError, "no channel to send to: give channels, or rules with channels (or dry_run=True)")
     first = coerce_date(since, "since")
-    through = coerce_date(as_of, "as_of") if as_of is not None else moscow_today() - dt.timedelta(days=1)
+    through = coerce_date(end, "end") if end is not None else moscow_today() - dt.timedelta(days=1)
     if through < first:
         raise said(QueryError, "since ({first}) is after the last day judged ({through})", first=first, through=through)
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
     service = service_host(client.settings.base_url)
     identity = client.transport.identity
-    found = incidents(series, metric, threshold=rules.threshold, through=through)
+    found = incidents(series, metric, threshold=rules.threshold, end=through)
     found = found[found["last_day"] >= first].reset_index(drop=True)
     recent = series[series["period_start"] >= pd.Timestamp(first)]
     breach_rows: list[pd.DataFrame] = []
@@ -185,13 +188,14 @@ def check(
             )
             plan.append((alert, incident_targets, ident))
     for budget in all_budgets:
-        breaches = budget_breaches(recent, budget.limit, per=budget.per, metric=budget.metric, login=budget.login)
+        breaches = budget_breaches(recent, budget.limit, freq=budget.freq, metric=budget.metric, login=budget.login)
+        per = budget_period(budget.freq)  # "day" or "month": the word the log's keys and the payload keep
         breach_rows.append(breaches)
         targets = _targets(rules, budget.channels, defaults)
         breach_list: list[Any] = list(breaches.itertuples(index=False))
         for row in breach_list:
             ident = (
-                f"{identity}|budget|{budget.metric}|{budget.per}|{budget.limit:g}|{row.login}|{row.currency}|"
+                f"{identity}|budget|{budget.metric}|{per}|{budget.limit:g}|{row.login}|{row.currency}|"
                 f"{row.period_start}"
             )
             alert = Alert(
@@ -209,7 +213,7 @@ def check(
                 limit=budget.limit,
                 service=service,
                 text=budget_text(row, budget, service),
-                per=budget.per,
+                per=per,
             )
             plan.append((alert, targets, ident))
     if account is not None:  # several accounts alert into the same channels: say whose

@@ -180,8 +180,9 @@ def budget_text(row: Any, budget: Budget, service: str) -> str:
     """The budget alert's sentence, in the current language."""
     who = _("the account") if row.login == ACCOUNT else row.login
     day = pd.Timestamp(row.period_start).date()
-    period = i18n.format_day(day) if budget.per == "day" else _month(day)
-    template = BUDGET_TEXT[("day" if budget.per == "day" else "month", bool(row.complete))]
+    daily = budget.freq == "D"
+    period = i18n.format_day(day) if daily else _month(day)
+    template = BUDGET_TEXT[("day" if daily else "month", bool(row.complete))]
     return _(template).format(
         who=who,
         service=service,

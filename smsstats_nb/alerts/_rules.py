@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core import Environment, QueryError, said
+from ..analysis import budget_period
+from ..core import REMOVED_IN, Environment, QueryError, said
 from ._channels import TELEGRAM_API, Channel, EmailChannel, TelegramChannel, WebhookChannel
 
 __all__ = ["Budget", "Rules", "channels_from", "load_rules"]
@@ -19,20 +21,29 @@ __all__ = ["Budget", "Rules", "channels_from", "load_rules"]
 
 @dataclass(frozen=True)
 class Budget:
-    """A Twilio-style usage trigger: ``metric`` over ``limit`` per day or month, for one login
-    (or the whole account), sent to the named channels (None: the default ones)."""
+    """A Twilio-style usage trigger: ``metric`` over ``limit`` per day (``freq="D"``) or calendar
+    month (``freq="MS"``), for one login (or the whole account), sent to the named channels (None:
+    the default ones). ``per="day"``/``"month"``, the 0.1 spelling, still works in 0.2."""
 
     limit: float
-    per: str = "day"
+    freq: str = "D"
     metric: str = "credit"
     login: str | None = None
     channels: tuple[str, ...] | None = None
+    per: InitVar[str | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, per: str | None) -> None:
+        if per is not None:
+            warnings.warn(
+                f"Budget(per=...) is now Budget(freq='D' or 'MS'); the old name goes in {REMOVED_IN}",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "freq", per)
         if isinstance(self.limit, bool) or not isinstance(self.limit, (int, float)) or self.limit < 0:
             raise said(QueryError, "a budget's limit must be a number >= 0, not {limit}", limit=repr(self.limit))
-        if self.per not in ("day", "month"):
-            raise said(QueryError, "a budget's per must be 'day' or 'month', not {per}", per=repr(self.per))
+        object.__setattr__(self, "freq", {"day": "D", "month": "MS", "M": "MS"}.get(self.freq, self.freq))
+        budget_period(self.freq)  # "D" or "MS", else a QueryError
         if self.metric not in ("credit", "sms"):
             raise said(
                 QueryError, "a budget's metric must be 'credit' or 'sms', not {metric}", metric=repr(self.metric)
@@ -197,7 +208,7 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
             budgets.append(
                 Budget(
                     limit=spec["limit"],
-                    per=spec.get("per", "day"),
+                    freq=str(spec.get("freq", spec.get("per", "D"))),
                     metric=spec.get("metric", "credit"),
                     login=spec.get("login"),
                     channels=names(spec.get("channels"), f"budget {i}'s channels"),

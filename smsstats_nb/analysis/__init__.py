@@ -22,8 +22,10 @@ from ._monitoring import (
 from ._spend import (
     ACCOUNT,
     BREACH_COLUMNS,
+    BUDGET_FREQS,
     FORECAST_COLUMNS,
     budget_breaches,
+    budget_period,
     forecast_month,
 )
 from ._summary import (
@@ -40,6 +42,7 @@ from ._summary import (
 __all__ = [
     "ACCOUNT",
     "BREACH_COLUMNS",
+    "BUDGET_FREQS",
     "DAY_COLUMNS",
     "FORECAST_COLUMNS",
     "INCIDENT_COLUMNS",
@@ -47,6 +50,7 @@ __all__ = [
     "METRICS",
     "Summary",
     "budget_breaches",
+    "budget_period",
     "check_judging",
     "check_metric",
     "check_series",

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import QueryError, finite_number, said
+from ..core import QueryError, finite_number, renamed, said
 
 __all__ = [
     "DAY_COLUMNS",
@@ -130,6 +130,7 @@ def daily_wide(
     return wide.reindex(days).fillna(0.0).astype(float)
 
 
+@renamed(through="end")
 def incidents(
     series: pd.DataFrame,
     metric: str = "credit",
@@ -138,7 +139,7 @@ def incidents(
     threshold: float = 5.0,
     min_history: int = 3,
     floor_share: float = 0.15,
-    through: dt.date | str | None = None,
+    end: dt.date | str | None = None,
 ) -> pd.DataFrame:
     """The incidents of a daily series: one row per spike, drop or silence, whole.
 
@@ -152,12 +153,13 @@ def incidents(
         floor_share: the smallest spread, as a share of the baseline: 0.15, so a day 75 % above
             its baseline is the smallest spike (on traffic that swings ±12 % from day to day, 0.10
             raised 30 times the false alarms in ``benchmarks/bench_incidents.py``).
-        through: the last day judged (default: the series' last day); a login silent to the end
-            is silent through it, and an incident that reaches it is ``ongoing``.
+        end: the last day judged (default: the series' last day); a login silent to the end is
+            silent through it, and an incident that reaches it is ``ongoing`` (``through=``, the
+            0.1 name, still works in 0.2).
 
     Returns:
         One row per incident: ``login, currency, kind`` (``spike``, ``drop``, ``silent``),
-        ``first_day, last_day`` (dates), ``days``, ``ongoing`` (it reaches ``through``),
+        ``first_day, last_day`` (dates), ``days``, ``ongoing`` (it reaches ``end``),
         ``value`` (a spike's peak day; a drop's or a silence's total over the incident),
         ``baseline`` (the same, expected: the baseline of the peak day, or the baselines summed
         over the incident) and ``score`` (the most extreme day's). Sorted by first day, login and
@@ -170,7 +172,7 @@ def incidents(
     check_series(series)
     check_metric(metric)
     check_judging(weeks, threshold, min_history, floor_share)
-    last = None if through is None else pd.Timestamp(through).date()
+    last = None if end is None else pd.Timestamp(end).date()
     if last is not None and len(series) and last < series["period_start"].max().date():
         series = series[series["period_start"] <= pd.Timestamp(last)]
     wide = daily_wide(series, metric, last=last) if len(series) else daily_wide(series, metric)
@@ -178,7 +180,7 @@ def incidents(
     out = pd.DataFrame(found, columns=INCIDENT_COLUMNS)
     out = out.astype(dict(zip(INCIDENT_COLUMNS, _DTYPES, strict=True)))
     out = out.sort_values(["first_day", "login", "currency"], kind="stable").reset_index(drop=True)
-    end = wide.index.max().date() if len(wide) else last
+    judged_to = wide.index.max().date() if len(wide) else last
     judged_from = (wide.index.min() + pd.Timedelta(days=7 * min_history)).date() if len(wide) else None
     out.attrs.update(
         judged_from=judged_from.isoformat() if judged_from else None,
@@ -187,7 +189,7 @@ def incidents(
         threshold=float(threshold),
         min_history=min_history,
         floor_share=float(floor_share),
-        through=end.isoformat() if end else None,
+        through=judged_to.isoformat() if judged_to else None,
     )
     return out
 

@@ -18,10 +18,18 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..core import QueryError, finite_number, said
+from ..core import QueryError, finite_number, renamed, said
 from ._incidents import check_series, daily_wide
 
-__all__ = ["ACCOUNT", "BREACH_COLUMNS", "FORECAST_COLUMNS", "budget_breaches", "forecast_month"]
+__all__ = [
+    "ACCOUNT",
+    "BREACH_COLUMNS",
+    "BUDGET_FREQS",
+    "FORECAST_COLUMNS",
+    "budget_breaches",
+    "budget_period",
+    "forecast_month",
+]
 
 #: The ``login`` of a row about the whole account (every login summed).
 ACCOUNT = "(all logins)"
@@ -51,10 +59,23 @@ def _spend_metric(metric: object) -> str:
     return str(metric)
 
 
+#: A budget's granularity: ``freq`` as everywhere (``"D"`` a day, ``"MS"`` a calendar month), and the
+#: 0.1 words ``"day"``/``"month"`` still understood; the value is the word the breach frame keeps.
+BUDGET_FREQS = {"D": "day", "MS": "month", "M": "month", "day": "day", "month": "month"}
+
+
+def budget_period(freq: object) -> str:
+    """``"day"`` or ``"month"`` for a budget's ``freq`` (QueryError for anything else)."""
+    if not isinstance(freq, str) or freq not in BUDGET_FREQS:
+        raise said(QueryError, "a budget's freq must be 'D' (a day) or 'MS' (a month), not {freq}", freq=repr(freq))
+    return BUDGET_FREQS[freq]
+
+
+@renamed(per="freq")
 def budget_breaches(
     series: pd.DataFrame,
     limit: float,
-    per: str = "day",
+    freq: str = "D",
     metric: str = "credit",
     login: str | None = None,
 ) -> pd.DataFrame:
@@ -63,8 +84,9 @@ def budget_breaches(
     Args:
         series: a daily series frame.
         limit: the most ``metric`` allowed per day or month (in the series' currency for spend).
-        per: ``"day"`` or ``"month"`` (a calendar month; the month still running counts what
-            the series holds of it, so the breach shows the day it happens).
+        freq: ``"D"`` a day or ``"MS"`` a calendar month (the month still running counts what
+            the series holds of it, so the breach shows the day it happens); ``per="day"`` /
+            ``per="month"``, the 0.1 spelling, still work in 0.2.
         metric: ``"credit"`` (spent) or ``"sms"`` (messages).
         login: one login, or None for every login summed.
 
@@ -79,8 +101,7 @@ def budget_breaches(
     check_series(series)
     limit = _limit(limit)
     metric = _spend_metric(metric)
-    if per not in ("day", "month"):
-        raise said(QueryError, "per must be 'day' or 'month', not {per}", per=repr(per))
+    per = budget_period(freq)
     if login is not None:
         series = series[series["login"].astype(str) == str(login)]
     out: list[list[object]] = []
@@ -105,11 +126,12 @@ def budget_breaches(
     return df.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
 
 
+@renamed(as_of="end")
 def forecast_month(
     series: pd.DataFrame,
     metric: str = "credit",
     *,
-    as_of: dt.date | str | None = None,
+    end: dt.date | str | None = None,
     budget: float | Mapping[str, float] | None = None,
     weeks: int = 4,
     total: bool = False,
@@ -120,7 +142,8 @@ def forecast_month(
         series: a daily series frame holding the month so far (and, for the pace, the weeks
             before it).
         metric: ``"credit"`` (spent, the default) or ``"sms"``.
-        as_of: the last day with figures (default: the series' last day); the forecast is for
+        end: the last day with figures (default: the series' last day; ``as_of=``, the 0.1 name,
+            still works in 0.2); the forecast is for
             its month, and the days after it are projected.
         budget: a monthly limit for every row, or one per login (a mapping; :data:`ACCOUNT` for the
             total row); adds ``budget``, ``projected_share`` (projected ÷ budget) and
@@ -142,12 +165,12 @@ def forecast_month(
     metric = _spend_metric(metric)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
         raise said(QueryError, "weeks must be a whole number >= 1, not {weeks}", weeks=repr(weeks))
-    if series.empty and as_of is None:
-        raise said(QueryError, "the series is empty: give as_of, or a series with the month so far")
+    if series.empty and end is None:
+        raise said(QueryError, "the series is empty: give end, or a series with the month so far")
     try:
-        last = pd.Timestamp(as_of).date() if as_of is not None else series["period_start"].max().date()
+        last = pd.Timestamp(end).date() if end is not None else series["period_start"].max().date()
     except (TypeError, ValueError) as exc:
-        raise said(QueryError, "as_of must be a date, not {as_of}", as_of=repr(as_of)) from exc
+        raise said(QueryError, "end must be a date, not {end}", end=repr(end)) from exc
     month_start = last.replace(day=1)
     month_end = (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).date()
     first = min(month_start, last - dt.timedelta(days=7 * weeks - 1))

@@ -158,7 +158,7 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
     _reports, errors = sync_accounts(
         _names(a),
         a.since,
-        a.until,
+        a.end,
         a.freq,
         share=a.share,
         watch=a.watch,

@@ -20,12 +20,12 @@ __all__ = ["cmd_cache", "cmd_sync"]
 
 def cmd_sync(a: argparse.Namespace) -> int:
     from ..client import check_share, closed_until, sync_queries
-    from ..core import DEFAULT_RATE_LIMIT
+    from ..core import DEFAULT_RATE_LIMIT, QueryFlags
     from ..core.i18n import format_duration
 
     flags = {"mycur": a.mycur, "balance2": a.balance2, "fmt": a.fmt}
     # dates, flags and the share, before any password prompt (the same rules for sync and status)
-    sync_queries(a.since, a.until, a.freq, **flags)
+    sync_queries(a.since, a.end, a.freq, QueryFlags.of(**flags))
     check_share(a.share, DEFAULT_RATE_LIMIT[0])
     if a.action == "run" and (a.all_accounts or len(a.account) > 1):
         from ._accounts import cmd_sync_accounts
@@ -34,18 +34,18 @@ def cmd_sync(a: argparse.Namespace) -> int:
     alerts = alert_hook(a) if a.action == "run" and wants_alerts(a) else None
     with client_for(a, cache=a.cache_dir) as client:
         if a.action == "status":
-            until = a.until if a.until is not None else closed_until()
+            until = a.end if a.end is not None else closed_until()
             out(_("closed periods by {freq} from {since} to {until}:").format(freq=a.freq, since=a.since, until=until))
-            out(str(client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)))
+            out(str(client.sync_status(a.since, a.end, a.freq, share=a.share, **flags)))
             return 0
         waiting = WaitLine(client.settings.rate_limit, client.eta)
         if sys.stderr.isatty():
-            status = client.sync_status(a.since, a.until, a.freq, share=a.share, **flags)
+            status = client.sync_status(a.since, a.end, a.freq, share=a.share, **flags)
             err(_("sync: {status}").format(status=status))
         try:
             report = client.sync(
                 a.since,
-                a.until,
+                a.end,
                 a.freq,
                 share=a.share,
                 watch=a.watch,

@@ -60,9 +60,9 @@ def _plan(a: argparse.Namespace) -> dict[str, Any]:
 
     budgets = []
     if a.budget_day is not None:
-        budgets.append(Budget(limit=a.budget_day, per="day", metric=a.metric or "credit"))
+        budgets.append(Budget(limit=a.budget_day, freq="D", metric=a.metric or "credit"))
     if a.budget_month is not None:
-        budgets.append(Budget(limit=a.budget_month, per="month", metric=a.metric or "credit"))
+        budgets.append(Budget(limit=a.budget_month, freq="MS", metric=a.metric or "credit"))
     rules = load_rules(a.rules) if a.rules else None
     if a.email and not a.smtp:
         raise said(QueryError, "--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)")
@@ -98,7 +98,7 @@ def cmd_alerts(a: argparse.Namespace) -> int:
             QueryError, "no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)"
         )
     first = coerce_date(a.since, "since")
-    through = coerce_date(a.as_of, "as_of") if a.as_of else moscow_today() - dt.timedelta(days=1)
+    through = coerce_date(a.end, "--end") if a.end else moscow_today() - dt.timedelta(days=1)
     if through < first:
         from ..core import QueryError, said
 
@@ -117,7 +117,7 @@ def cmd_alerts(a: argparse.Namespace) -> int:
                 ),
                 a.yes,
             )
-        report = check(client, first, as_of=through, **plan)
+        report = check(client, first, end=through, **plan)
         _print(report)
     return ALERT_FAILED if report.failed else 0
 
@@ -138,7 +138,7 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
         if longest > CONFIRM_ABOVE:
             confirm(_("the check first fetches days for about {eta}").format(eta=format_duration(longest)), a.yes)
         reports, errors = side_by_side(
-            chosen, lambda acc: check(clients[acc.name], first, as_of=through, account=acc.name, **plan)
+            chosen, lambda acc: check(clients[acc.name], first, end=through, account=acc.name, **plan)
         )
     finally:
         for c in clients.values():
@@ -167,8 +167,8 @@ def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:
 
     def run(client: StatsClient) -> None:
         try:
-            # judged through the last day synced (--until), else yesterday
-            _print(check(client, a.since, as_of=a.until, **plan), prefix="alerts: ")
+            # judged through the last day synced (--end), else yesterday
+            _print(check(client, a.since, end=a.end, **plan), prefix="alerts: ")
         except SmsStatsError as exc:
             err(_("alerts: {error}; the next pass checks again").format(error=error_words(exc)))
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core import QueryError, said
+from ..core import QueryError, QueryFlags, said
 from ..core.i18n import current, format_day, ngettext
 from ..core.i18n import gettext_ as _
 from ..output import text_table
@@ -65,7 +65,7 @@ def cmd_fetch(a: argparse.Namespace) -> int:
     check_output(a.output, SUFFIXES, "--output")
     check_output(a.plot, (".png",), "--plot")
     if a.freq:
-        series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
+        series_queries(a.start, a.end, a.freq, QueryFlags.of(mycur=a.mycur, balance2=a.balance2, fmt=a.fmt))
     else:
         make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
     if a.all_accounts or len(a.account) > 1:
@@ -162,7 +162,9 @@ def _interrupted(partial: Any, a: argparse.Namespace) -> None:
         path = target.with_name(f"{target.stem}.partial{target.suffix}")
         from ..client import series_queries
 
-        last = series_queries(a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)[done - 1].end
+        last = series_queries(a.start, a.end, a.freq, QueryFlags.of(mycur=a.mycur, balance2=a.balance2, fmt=a.fmt))[
+            done - 1
+        ].end
         partial.attrs["end"] = last.isoformat()  # the file says the range it really covers
         _write_table(partial, str(path), a)
         err(

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from ..core import SmsStatsError
+from ..core import QueryError, SmsStatsError, said
 from ..core.i18n import argparse_words, ngettext, using
 from ..core.i18n import gettext_ as _
 from ..demo.console import add_arguments as add_demo_arguments
@@ -121,7 +121,8 @@ def _parser() -> _Parser:
     )
     y.add_argument("action", nargs="?", choices=["run", "status"], default="run", help=_("run (default) or status"))
     y.add_argument("--since", required=True, help=_("first day to keep, dd.mm.yyyy or yyyy-mm-dd"))
-    y.add_argument("--until", help=_("last day (default: the last closed day, the day before yesterday)"))
+    y.add_argument("--end", help=_("last day (default: the last closed day, the day before yesterday)"))
+    _old_flag(y, "--until", "--end")
     y.add_argument("--freq", default="D", help=_("D (default), W or MS: one request per period"))
     once = y.add_mutually_exclusive_group()
     once.add_argument("--once", action="store_true", help=_("one pass, then exit (the default)"))
@@ -138,7 +139,8 @@ def _parser() -> _Parser:
     al.add_argument("action", choices=["check"], help=_("check (find and send)"))
     add_alert_options(al, since=True)
     add_account_options(al)
-    al.add_argument("--as-of", help=_("the last day judged (default: yesterday, Moscow time)"))
+    al.add_argument("--end", help=_("the last day judged (default: yesterday, Moscow time)"))
+    _old_flag(al, "--as-of", "--end")
     al.add_argument("--yes", "-y", action="store_true", help=_("do not ask before a fetch longer than 10 minutes"))
 
     d = sub.add_parser(
@@ -186,6 +188,30 @@ def _asked_lang(argv: list[str]) -> str | None:
     return None
 
 
+#: Options renamed in 0.2 (one word per idea: the last day is --end); the old spelling still works
+#: in 0.2 and says what to write instead.
+OLD_FLAGS: dict[str, str] = {}
+
+
+def _old_flag(parser: argparse.ArgumentParser, old: str, new: str) -> None:
+    """Accept ``old`` as a hidden spelling of ``new`` (the value lands in ``new``'s place)."""
+    OLD_FLAGS[old] = new
+    parser.add_argument(old, dest="old_" + old.lstrip("-").replace("-", "_"), help=argparse.SUPPRESS)
+
+
+def _renamed_flags(args: argparse.Namespace) -> None:
+    """Move each old option's value to its new name, and say so on stderr (once per option)."""
+    for old, new in OLD_FLAGS.items():
+        value = getattr(args, "old_" + old.lstrip("-").replace("-", "_"), None)
+        if value is None:
+            continue
+        dest = new.lstrip("-").replace("-", "_")
+        if getattr(args, dest, None) is not None:
+            raise said(QueryError, "give {new}, not both {new} and {old}", new=new, old=old)
+        setattr(args, dest, value)
+        err("smsstats: " + _("{old} is now {new} (the old spelling goes in 0.3)").format(old=old, new=new))
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -206,6 +232,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,
     }
+    try:
+        _renamed_flags(args)
+    except SmsStatsError as exc:
+        err(f"smsstats: {error_words(exc)}")
+        return 2
     return _run(commands[args.command], args)
 
 

@@ -29,10 +29,13 @@ from ..core import (
     Clock,
     Credentials,
     DateLike,
+    FlagWords,
     QueryError,
+    QueryFlags,
     Settings,
     StatsQuery,
     make_query,
+    renamed,
     said,
 )
 from ..store import open_store
@@ -66,19 +69,11 @@ class StatsClient:
             puts the cache, the quota (counted on the Redis server's clock) and the cool-downs on
             a shared Redis, for a team on several machines.
         rate_limit: ``(max_requests, per_seconds)`` for one login, default ``(3, 60)``.
-        method: ``"POST"`` (default: the password never goes into a URL) or ``"GET"``.
-        timeout: seconds for each HTTP attempt.
-        recent_expiry: seconds before an answer for a period that includes yesterday or today
-            expires (older periods never expire).
-        wait: wait for the rate limit (True) or raise RateLimitError at once (False).
         on_wait: called with the seconds left while waiting for the rate limit.
-        max_wait: longest wait for the rate limit before RateLimitError (None: no bound).
-        rate_margin: seconds added to the rate-limit window so that network jitter never lets
-            the server see one request too many inside its own window (default 0.25).
-        max_body: largest answer accepted, in bytes (default 32 MiB); a larger one is a
-            ResponseFormatError and is not stored.
-        retries: extra attempts after a connection failure or a 5xx (default 2; each takes a token).
-        backoff: seconds of urllib3's back-off factor between those attempts (default 0.5).
+        method, timeout, recent_expiry, wait, max_wait, rate_margin, max_body, retries, backoff:
+            the other settings, each described in :class:`~smsstats_nb.core.Settings` (POST, 30 s
+            per attempt, 15 min for a period that includes yesterday, wait without bound, 0.25 s
+            of margin, 32 MiB, 2 retries with a 0.5 s back-off).
         settings: a ready :class:`~smsstats_nb.core.Settings` (then the keyword settings
             above must not be given).
         clock: the clock of the time rules (tests pass a :class:`~smsstats_nb.core.FakeClock`).
@@ -212,13 +207,11 @@ class StatsClient:
         start: DateLike,
         end: DateLike | None = None,
         *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
         refresh: bool = False,
         compose: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
+        **flags: Unpack[FlagWords],
     ) -> pd.DataFrame:
         """Statistics for one period as a DataFrame (``end=None``: the start day only).
 
@@ -245,7 +238,7 @@ class StatsClient:
             ResponseFormatError: an answer that is neither data nor an error.
             TransportError: network or HTTP failure after retries.
         """
-        query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+        query = make_query(start, end, **flags)
         return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait)
 
     def fetch_query(
@@ -295,45 +288,39 @@ class StatsClient:
         end: DateLike,
         freq: str = "D",
         *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
         share: int | None = None,
+        **flags: Unpack[FlagWords],
     ) -> Coverage:
         """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
         first), and the ETA to fill them at ``share`` requests per window; sends nothing
         (see :func:`.sync.range_coverage`)."""
         self._check_open()
-        return _coverage.range_coverage(
-            self._transport, start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
-        )
+        return _coverage.range_coverage(self._transport, start, end, freq, QueryFlags.of(**flags), share=share)
 
+    @renamed(until="end")
     def sync_status(
         self,
         since: DateLike,
-        until: DateLike | None = None,
+        end: DateLike | None = None,
         freq: str = "D",
         *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
         share: int = 2,
+        **flags: Unpack[FlagWords],
     ) -> Coverage:
         """What :meth:`sync` would fetch: the same closed periods, which are cached, and the ETA at
         ``share`` requests per window; sends nothing (see :func:`.sync.sync_status`)."""
         self._check_open()
-        return _coverage.sync_status(
-            self._transport, since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt, share=share
-        )
+        return _coverage.sync_status(self._transport, since, end, freq, QueryFlags.of(**flags), share=share)
 
+    @renamed(until="end")
     def sync(
-        self, since: DateLike, until: DateLike | None = None, freq: str = "D", **options: Unpack[SyncOptions]
+        self, since: DateLike, end: DateLike | None = None, freq: str = "D", **options: Unpack[SyncOptions]
     ) -> SyncReport:
         """Fill the cache with every closed period back to ``since`` (see :func:`.sync.sync`: its
         keyword options, :class:`SyncOptions`, are forwarded as they are); with ``watch`` it rides
         out transient faults (``on_fault(error, seconds)`` is told)."""
         self._check_open()
-        return _sync.sync(self._transport, since, until, freq, **options)
+        return _sync.sync(self._transport, since, end, freq, **options)
 
     def eta(self, requests: int) -> float:
         """Seconds until ``requests`` more requests can all have been sent under the rate limit
@@ -348,14 +335,12 @@ class StatsClient:
         end: DateLike,
         freq: str = "D",
         *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
         refresh: bool = False,
+        **flags: Unpack[FlagWords],
     ) -> SeriesEstimate:
         """How many requests a series needs and the ETA under the rate limit; sends nothing."""
         self._check_open()
-        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        queries = _series.series_queries(start, end, freq, QueryFlags.of(**flags))
         return _series.estimate(self._transport, queries, refresh=refresh)
 
     def fetch_series(
@@ -364,9 +349,6 @@ class StatsClient:
         end: DateLike,
         freq: str = "D",
         *,
-        mycur: bool = False,
-        balance2: bool = False,
-        fmt: int = 3,
         refresh: bool = False,
         progress: bool | None = None,
         cancel: threading.Event | None = None,
@@ -375,6 +357,7 @@ class StatsClient:
         on_wait: WaitHook | None = None,
         order: str = "oldest",
         on_frame: _series.FrameHook | None = None,
+        **flags: Unpack[FlagWords],
     ) -> pd.DataFrame:
         """One row per period and login: ``period_start, period_end, login, sms, credit, debit, currency``.
 
@@ -396,7 +379,7 @@ class StatsClient:
         spends requests only on the rest. The exception carries ``.partial`` (the rows so far).
         """
         self._check_open()
-        queries = _series.series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+        queries = _series.series_queries(start, end, freq, QueryFlags.of(**flags))
         return _series.fetch_series(
             self._transport,
             queries,

@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..core import (
+    DEFAULT_FLAGS,
     DateLike,
     QueryError,
+    QueryFlags,
     StatsQuery,
     check_freq,
     coerce_date,
@@ -47,32 +49,31 @@ def closed_until(today: dt.date | None = None) -> dt.date:
 
 def sync_queries(
     since: DateLike,
-    until: DateLike | None = None,
+    end: DateLike | None = None,
     freq: str = "D",
+    flags: QueryFlags = DEFAULT_FLAGS,
     *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
     today: dt.date | None = None,
 ) -> list[StatsQuery]:
-    """The closed, whole periods from ``since`` to ``until`` (default: the last closed day), newest first.
+    """The closed, whole periods from ``since`` to ``end`` (default: the last closed day), newest first.
 
     A first period clipped by ``since`` is kept (it is what was asked); a last one that is not yet
     whole (this month so far) is not: it is not closed.
     """
     freq = check_freq(freq)
     last = closed_until(today)
-    end = coerce_date(until, "until") if until is not None else last
+    asked = end
+    end = coerce_date(asked, "end") if asked is not None else last
     if end > last:
         raise said(
             QueryError,
-            "until {end} is not closed yet; the last closed day is {last} (the day before yesterday)",
+            "end {end} is not closed yet; the last closed day is {last} (the day before yesterday)",
             end=end,
             last=last,
         )
-    whole = make_query(since, end, mycur=mycur, balance2=balance2, fmt=fmt)  # validates since/end and the flags
+    whole = make_query(since, end, **flags.kwargs())  # validates since/end
     spans = split_periods(whole.start, whole.end, freq)
-    if until is None and spans and period_of(spans[-1][0], freq)[1] != spans[-1][1]:
+    if asked is None and spans and period_of(spans[-1][0], freq)[1] != spans[-1][1]:
         spans = spans[:-1]  # this week or month so far: not closed
     return [whole.replace(start=a, end=b) for a, b in reversed(spans)]
 
@@ -110,16 +111,14 @@ def range_coverage(
     start: DateLike,
     end: DateLike,
     freq: str = "D",
+    flags: QueryFlags = DEFAULT_FLAGS,
     *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
     share: int | None = None,
 ) -> Coverage:
     """Which periods of ``freq`` in ``[start, end]`` are cached, which are missing (newest
     first), and the ETA to fill them at ``share`` requests per window (default the whole limit);
     sends nothing (``StatsClient.coverage``)."""
-    queries = series_queries(start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+    queries = series_queries(start, end, freq, flags)
     return coverage(transport, list(reversed(queries)), share=share)
 
 
@@ -137,16 +136,14 @@ def coverage(transport: Transport, queries: list[StatsQuery], *, share: int | No
 def sync_status(
     transport: Transport,
     since: DateLike,
-    until: DateLike | None = None,
+    end: DateLike | None = None,
     freq: str = "D",
+    flags: QueryFlags = DEFAULT_FLAGS,
     *,
-    mycur: bool = False,
-    balance2: bool = False,
-    fmt: int = 3,
     share: int = 2,
 ) -> Coverage:
     """What :func:`sync` would do: the same closed periods (:func:`sync_queries`), which are cached,
     and the ETA at the sync's ``share``; sends nothing."""
     check_share(share, transport.quota.limit)
-    queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+    queries = sync_queries(since, end, freq, flags)
     return coverage(transport, queries, share=share)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core import SmsStatsError, SyncLeaseError, empty_frame, empty_series_frame
+from ..core import SmsStatsError, SyncLeaseError, empty_frame, empty_series_frame, renamed
 from ._accounts import Account, resolve_names
 from ._client import StatsClient
 from ._sync import SYNC_OPTIONS, SyncOptions
@@ -100,7 +100,7 @@ def fetch_accounts(
     balance2: bool = False,
     fmt: int = 3,
     refresh: bool = False,
-    progress: bool | None = False,
+    progress: bool | None = None,
     **settings: Any,
 ) -> pd.DataFrame:
     """The totals (or, with ``freq``, the series) of several accounts in one frame.
@@ -110,6 +110,8 @@ def fetch_accounts(
         start, end, freq: as :meth:`StatsClient.fetch` / :meth:`StatsClient.fetch_series`.
         accounts_file: another accounts file.
         client: how to build each account's client (default: its credentials and ``settings``).
+        progress: each account's progress bar (None, the default: none, since the accounts are
+            asked side by side and their bars would interleave; True: one bar each).
         settings: keyword settings of :class:`StatsClient` for every account.
 
     Returns:
@@ -129,7 +131,7 @@ def fetch_accounts(
             df: pd.DataFrame = (
                 c.fetch(start, end, **flags)
                 if freq is None
-                else c.fetch_series(start, end, freq, progress=progress, **flags)
+                else c.fetch_series(start, end, freq, progress=bool(progress), **flags)
             )
         return df
 
@@ -174,10 +176,11 @@ def side_by_side(
     return results, {a.name: errors[a.name] for a in chosen if a.name in errors}
 
 
+@renamed(until="end")
 def sync_accounts(
     accounts: list[str] | str,
     since: Any,
-    until: Any = None,
+    end: Any = None,
     freq: str = "D",
     *,
     accounts_file: str | os.PathLike[str] | None = None,
@@ -207,7 +210,7 @@ def sync_accounts(
         while True:
             try:
                 with build(account) as c:
-                    report = c.sync(since, until, freq, **sync_options)
+                    report = c.sync(since, end, freq, **sync_options)
                 break
             except SyncLeaseError:
                 # another worker syncs this account; a watch tries again later (that worker may stop)

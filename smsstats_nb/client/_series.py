@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from ..core import (
+    DEFAULT_FLAGS,
     FREQS,
     DateLike,
     QueryError,
+    QueryFlags,
     StatsQuery,
     check_freq,
     empty_series_frame,
@@ -44,6 +46,21 @@ logger = logging.getLogger(__name__)
 PROGRESS_AFTER_SECONDS = 5.0
 #: A series whose estimate is longer than this says so with a WARNING before it starts.
 WARN_AFTER_SECONDS = 600.0
+
+
+def someone_sees() -> bool:
+    """Whether an automatic progress bar (``progress=None``) has a reader: a notebook's kernel, or
+    a terminal on stderr (a cron job's mail gets no bar)."""
+    import sys
+
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 #: ``on_period(done, total, from_cache)`` after each period.
 PeriodHook = Callable[[int, int, bool], None]
 #: ``on_frame(df)``: the series answered so far, after each period (for a page that redraws).
@@ -78,13 +95,11 @@ class SeriesEstimate:
         )
 
 
-def series_queries(
-    start: DateLike, end: DateLike, freq: str, *, mycur: bool, balance2: bool, fmt: int
-) -> list[StatsQuery]:
+def series_queries(start: DateLike, end: DateLike, freq: str, flags: QueryFlags = DEFAULT_FLAGS) -> list[StatsQuery]:
     """The validated period queries of a series (first and last period clipped to the range)."""
     if end is None:
         raise said(QueryError, "a series needs both start and end")
-    whole = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
+    whole = make_query(start, end, **flags.kwargs())
     return [whole.replace(start=a, end=b) for a, b in split_periods(whole.start, whole.end, check_freq(freq))]
 
 
@@ -123,7 +138,7 @@ def fetch_series(
         logger.warning("long series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
     elif cost.requests > 0 and cost.eta_seconds >= PROGRESS_AFTER_SECONDS:
         logger.info("series %s..%s by %s: %s", queries[0].start, queries[-1].end, freq, cost)
-    show = progress if progress is not None else cost.eta_seconds >= PROGRESS_AFTER_SECONDS
+    show = progress if progress is not None else cost.eta_seconds >= PROGRESS_AFTER_SECONDS and someone_sees()
     if not isinstance(show, bool):
         raise said(QueryError, "progress must be True, False or None, not {progress}", progress=repr(progress))
     bar: Any = None

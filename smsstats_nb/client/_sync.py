@@ -21,17 +21,22 @@ only a fault that cannot heal (credentials, a blocked IP) ends it.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
 from ..core import (
+    DEFAULT_FLAGS,
+    REMOVED_IN,
     AuthError,
     DateLike,
     IPBlockedError,
     QueryError,
+    QueryFlags,
     SmsStatsError,
     StatsQuery,
     SyncLeaseError,
@@ -45,6 +50,7 @@ from ..core.i18n import format_duration, ngettext, periods_words
 from ..core.i18n import gettext_ as _
 from ._coverage import check_share, closed_until, sync_queries
 from ._lease import Lease, lease
+from ._series import PeriodHook
 from ._transport import Transport
 
 __all__ = [
@@ -105,6 +111,13 @@ def wait_for_share(
             return False
 
 
+def _tell(hook: PeriodHook | None, done: int, query: StatsQuery, from_cache: bool, total: int) -> None:
+    if isinstance(hook, _OldPeriodHook):
+        hook.old(query, from_cache)
+    elif hook is not None:
+        hook(done, total, from_cache)
+
+
 def run_pass(
     transport: Transport,
     queries: list[StatsQuery],
@@ -112,7 +125,7 @@ def run_pass(
     share: int,
     cancel: threading.Event | None = None,
     held: Lease | None = None,
-    on_period: Callable[[StatsQuery, bool], None] | None = None,
+    on_period: PeriodHook | None = None,
     on_wait: Callable[[float], None] | None = None,
     refresh_open: bool = False,
 ) -> SyncReport:
@@ -128,14 +141,13 @@ def run_pass(
 
     t0 = clock.monotonic()
     report = SyncReport(periods=len(queries))
-    for q in queries:
+    for done, q in enumerate(queries, 1):
         if cancel is not None and cancel.is_set():
             report.stopped = True
             break
         if not refresh_open and transport.cache.mask([q])[0]:
             report.cached += 1
-            if on_period is not None:
-                on_period(q, True)
+            _tell(on_period, done, q, True, len(queries))
             continue
         if not wait_for_share(transport, share, cancel, waiting):
             report.stopped = True
@@ -149,17 +161,48 @@ def run_pass(
             report.fetched += 1
         report.requests += int(df.attrs.get("requests", 0))
         logger.info("sync %s..%s: %s", q.start, q.end, "cached" if df.attrs.get("from_cache") else "fetched")
-        if on_period is not None:
-            on_period(q, bool(df.attrs.get("from_cache")))
+        _tell(on_period, done, q, bool(df.attrs.get("from_cache")), len(queries))
     report.seconds = clock.monotonic() - t0
     return report
 
 
-def open_queries(freq: str, *, mycur: bool, balance2: bool, fmt: int, today: dt.date | None = None) -> list[StatsQuery]:
+def period_hook(hook: Callable[..., None] | None) -> PeriodHook | None:
+    """The one ``on_period(done, total, from_cache)`` of series and syncs; a 0.1 sync hook
+    ``on_period(query, from_cache)`` (two parameters) still works in 0.2 with a DeprecationWarning
+    (it is still told the query)."""
+    if hook is None:
+        return None
+    try:
+        parameters = inspect.signature(hook).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: called the new way
+        return hook
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) != 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return hook
+    warnings.warn(
+        f"a sync's on_period(query, from_cache) is now on_period(done, total, from_cache), as for a series; "
+        f"the old form goes in {REMOVED_IN}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return _OldPeriodHook(hook)
+
+
+class _OldPeriodHook:
+    """A 0.1 sync hook, told ``(query, from_cache)`` by :func:`run_pass`."""
+
+    def __init__(self, old: Callable[[StatsQuery, bool], None]) -> None:
+        self.old = old
+
+    def __call__(self, done: int, total: int, from_cache: bool) -> None:  # pragma: no cover - run_pass tells .old
+        raise AssertionError("run_pass calls the old hook with the query")
+
+
+def open_queries(freq: str, flags: QueryFlags = DEFAULT_FLAGS, *, today: dt.date | None = None) -> list[StatsQuery]:
     """The open periods, newest first: yesterday and today by day; this week or month so far."""
     today = today or moscow_today()
     start = period_of(closed_until(today) + dt.timedelta(days=1), freq)[0]
-    whole = make_query(start, today, mycur=mycur, balance2=balance2, fmt=fmt)
+    whole = make_query(start, today, **flags.kwargs())
     return [whole.replace(start=a, end=b) for a, b in reversed(split_periods(start, today, check_freq(freq)))]
 
 
@@ -181,7 +224,7 @@ class SyncOptions(TypedDict, total=False):
     watch: bool
     interval: float | None
     cancel: threading.Event | None
-    on_period: Callable[[StatsQuery, bool], None] | None
+    on_period: PeriodHook | None
     on_wait: Callable[[float], None] | None
     on_pass: Callable[[SyncReport], None] | None
     on_fault: Callable[[SmsStatsError, float], None] | None
@@ -194,7 +237,7 @@ SYNC_OPTIONS = frozenset(SyncOptions.__optional_keys__)
 def sync(
     transport: Transport,
     since: DateLike,
-    until: DateLike | None = None,
+    end: DateLike | None = None,
     freq: str = "D",
     *,
     mycur: bool = False,
@@ -204,7 +247,7 @@ def sync(
     watch: bool = False,
     interval: float | None = None,
     cancel: threading.Event | None = None,
-    on_period: Callable[[StatsQuery, bool], None] | None = None,
+    on_period: PeriodHook | None = None,
     on_wait: Callable[[float], None] | None = None,
     on_pass: Callable[[SyncReport], None] | None = None,
     on_fault: Callable[[SmsStatsError, float], None] | None = None,
@@ -229,7 +272,9 @@ def sync(
         AuthError, IPBlockedError: with ``watch``, the faults that cannot heal; without it, any error.
     """
     check_share(share, transport.quota.limit)
-    queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+    on_period = period_hook(on_period)
+    flags = QueryFlags.of(mycur=mycur, balance2=balance2, fmt=fmt)
+    queries = sync_queries(since, end, freq, flags)
     wait_between = interval if interval is not None else transport.settings.recent_expiry
     backoff = BACKOFF[0]
     with lease(transport) as held:
@@ -244,7 +289,7 @@ def sync(
                     return report
                 opened = run_pass(
                     transport,
-                    open_queries(freq, mycur=mycur, balance2=balance2, fmt=fmt),
+                    open_queries(freq, flags),
                     share=share,
                     cancel=cancel,
                     held=held,
@@ -266,5 +311,5 @@ def sync(
             backoff = BACKOFF[0]
             if opened.stopped or held.wait(cancel, wait_between):
                 return report
-            # a new closed day may have arrived (an explicit `until` stays as it was)
-            queries = sync_queries(since, until, freq, mycur=mycur, balance2=balance2, fmt=fmt)
+            # a new closed day may have arrived (an explicit `end` stays as it was)
+            queries = sync_queries(since, end, freq, flags)

@@ -44,10 +44,12 @@ from ._frames import (
     stamp,
 )
 from ._query import (
+    DEFAULT_FLAGS,
     FREQS,
     MOSCOW,
     PRESETS,
     DateLike,
+    FlagWords,
     QueryFlags,
     StatsQuery,
     check_freq,
@@ -66,6 +68,7 @@ from ._redaction import (
     redact,
     redact_url,
 )
+from ._renamed import REMOVED_IN, renamed
 from ._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MARGIN,
@@ -82,6 +85,7 @@ from ._settings import (
 __all__ = [
     "COLUMNS",
     "DEFAULT_BASE_URL",
+    "DEFAULT_FLAGS",
     "DEFAULT_MARGIN",
     "DEFAULT_MAX_BODY",
     "DEFAULT_RATE_LIMIT",
@@ -89,6 +93,7 @@ __all__ = [
     "FREQS",
     "MOSCOW",
     "PRESETS",
+    "REMOVED_IN",
     "SYSTEM",
     "AuthError",
     "CacheSpec",
@@ -97,6 +102,7 @@ __all__ = [
     "DateLike",
     "Environment",
     "FakeClock",
+    "FlagWords",
     "IPBlockedError",
     "ParameterError",
     "QueryError",
@@ -134,6 +140,7 @@ __all__ = [
     "preset_range",
     "redact",
     "redact_url",
+    "renamed",
     "said",
     "service_host",
     "service_name",

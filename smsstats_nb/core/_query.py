@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from ._errors import QueryError, said
 
 __all__ = [
+    "DEFAULT_FLAGS",
     "FREQS",
     "MOSCOW",
     "PRESETS",
     "DateLike",
+    "FlagWords",
     "QueryFlags",
     "StatsQuery",
     "check_freq",
@@ -141,6 +143,14 @@ def _fmt(value: Any) -> int:
     return int(value)
 
 
+class FlagWords(TypedDict, total=False):
+    """The flags as the public functions take them (``mycur=…, balance2=…, fmt=…``), declared once."""
+
+    mycur: bool
+    balance2: bool
+    fmt: int
+
+
 @dataclass(frozen=True, slots=True)
 class QueryFlags:
     """What a question asks besides its dates, as one value: the currency flag, the balance flag
@@ -158,6 +168,10 @@ class QueryFlags:
     def kwargs(self) -> dict[str, Any]:
         """The flags as the keywords of the public functions (``mycur=…, balance2=…, fmt=…``)."""
         return {"mycur": self.mycur, "balance2": self.balance2, "fmt": self.fmt}
+
+
+#: The flags of a plain question: roubles, the main balance, JSON.
+DEFAULT_FLAGS = QueryFlags()
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,7 +304,7 @@ class AnswerView:
         if df.attrs.get("freq") != "D" or "period_start" not in df.columns or metric == "debit" or df.empty:
             return None
         try:
-            return incidents(df, metric, through=df.attrs.get("end"))
+            return incidents(df, metric, end=df.attrs.get("end"))
         except QueryError:
             return None
 
@@ -319,7 +319,7 @@ class AnswerView:
         end = pd.Timestamp(str(df.attrs.get("end"))).date()
         if end < (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date():  # the month goes on: where will it end?
             try:
-                forecast = forecast_month(df, metric, as_of=end, total=True)
+                forecast = forecast_month(df, metric, end=end, total=True)
                 forecast = forecast[forecast["login"] == ACCOUNT]
             except QueryError:
                 forecast = None

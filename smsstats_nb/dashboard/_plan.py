@@ -72,7 +72,7 @@ def read_choice(
     if freq is None:
         make_query(start, end, **flags.kwargs())
     else:
-        series_queries(start, end, freq, **flags.kwargs())
+        series_queries(start, end, freq, flags)
     return Choice(start, end, flags, freq, accounts if len(accounts) > 1 else ())
 
 

@@ -93,7 +93,7 @@ def test_one_message_per_incident_to_each_channel_and_nothing_twice(
 ) -> None:
     client = warm_client()
     channels = _channels(hook, mailbox, telegram)
-    report = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")
+    report = check(client, "2024-04-01", channels=channels, end="2024-06-30")
     kinds = sorted(
         (r.login, r.kind, str(r.first_day), str(r.last_day), bool(r.ongoing)) for r in report.incidents.itertuples()
     )
@@ -122,18 +122,18 @@ def test_one_message_per_incident_to_each_channel_and_nothing_twice(
     assert subjects[0].startswith("[smsstats] silent: demo_support") and mailbox.messages[0]["To"] == "ops@example.com"
     assert "first_day: " in mailbox.messages[0].get_content()
 
-    again = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")  # a cron run later
+    again = check(client, "2024-04-01", channels=channels, end="2024-06-30")  # a cron run later
     assert again.sent == [] and again.already == 9
     other = warm_client()  # a second machine on the same state
-    assert check(other, "2024-04-01", channels=channels, as_of="2024-06-30").sent == []
+    assert check(other, "2024-04-01", channels=channels, end="2024-06-30").sent == []
     assert len(hook.received) == 3 and len(mailbox.messages) == 3 and len(telegram.received) == 3
 
-    back = check(client, "2024-04-01", channels=channels, as_of="2024-07-02")  # traffic came back on 1 July
+    back = check(client, "2024-04-01", channels=channels, end="2024-07-02")  # traffic came back on 1 July
     assert [(d.alert.event, d.alert.login) for d in back.sent] == [("resolved", "demo_support")] * 3
     resolved = hook.received[-1]["json"]
     assert resolved["event"] == "resolved" and resolved["ongoing"] is False and resolved["last_day"] == "2024-06-30"
     assert "is sending again" in resolved["text"]
-    assert check(client, "2024-04-01", channels=channels, as_of="2024-07-02").sent == []
+    assert check(client, "2024-04-01", channels=channels, end="2024-07-02").sent == []
     assert len(hook.received) == 4 and len(mailbox.messages) == 4 and len(telegram.received) == 4
 
 
@@ -142,15 +142,15 @@ def test_a_failed_delivery_is_reported_and_sent_at_the_next_check(warm_client: M
     paused: list[float] = []
     channel = WebhookChannel(hook.url + HOOK_PATH, retries=2, backoff=1.0, sleep=paused.append)
     hook.fail_next(3 * 3, status=503)  # down for every attempt of the first check
-    first = check(client, "2024-04-01", channels=[channel], as_of="2024-06-30")
+    first = check(client, "2024-04-01", channels=[channel], end="2024-06-30")
     assert first.sent == [] and len(first.failed) == 3 and hook.received == []
     assert paused[:2] == [1.0, 2.0]  # a doubling pause between the attempts
     message = first.failed[0].error or ""
     assert "not delivered (HTTP 503)" in message and "SECRET" not in message and HOOK_PATH not in str(first)
-    second = check(client, "2024-04-01", channels=[channel], as_of="2024-06-30")
+    second = check(client, "2024-04-01", channels=[channel], end="2024-06-30")
     assert len(second.sent) == 3 and len(hook.received) == 3  # nothing was lost
     hook.fail_next(1, status=400)  # a refusal is not retried at once
-    assert check(client, "2024-04-01", channels=[channel], as_of="2024-06-30").sent == []  # and nothing twice
+    assert check(client, "2024-04-01", channels=[channel], end="2024-06-30").sent == []  # and nothing twice
 
 
 def test_a_receiver_that_is_gone_is_a_failure_not_a_crash(warm_client: Make) -> None:
@@ -158,24 +158,24 @@ def test_a_receiver_that_is_gone_is_a_failure_not_a_crash(warm_client: Make) -> 
     gone = WebhookReceiver().start()
     url = gone.url
     gone.stop()
-    report = check(client, "2024-04-01", channels=[WebhookChannel(url, sleep=lambda s: None)], as_of="2024-06-30")
+    report = check(client, "2024-04-01", channels=[WebhookChannel(url, sleep=lambda s: None)], end="2024-06-30")
     assert len(report.failed) == 3 and report.sent == []
 
 
 def test_dry_run_sends_and_marks_nothing(warm_client: Make, hook: WebhookReceiver) -> None:
     client = warm_client()
     channel = WebhookChannel(hook.url)
-    dry = check(client, "2024-04-01", channels=[channel], as_of="2024-06-30", dry_run=True)
+    dry = check(client, "2024-04-01", channels=[channel], end="2024-06-30", dry_run=True)
     assert [d.status for d in dry.deliveries] == ["would send"] * 3 and hook.received == []
     assert "3 message(s) would be sent" in str(dry)
-    assert len(check(client, "2024-04-01", channels=[channel], as_of="2024-06-30").sent) == 3
+    assert len(check(client, "2024-04-01", channels=[channel], end="2024-06-30").sent) == 3
 
 
 def test_budgets_fire_once_per_period(warm_client: Make, hook: WebhookReceiver) -> None:
     client = warm_client()
     channel = WebhookChannel(hook.url)
-    budgets = [Budget(limit=3000.0, per="day", login="demo_shop"), Budget(limit=20000.0, per="month")]
-    report = check(client, "2024-05-01", channels=[channel], budgets=budgets, as_of="2024-06-20")
+    budgets = [Budget(limit=3000.0, freq="D", login="demo_shop"), Budget(limit=20000.0, freq="MS")]
+    report = check(client, "2024-05-01", channels=[channel], budgets=budgets, end="2024-06-20")
     budget_posts = [r["json"] for r in hook.received if r["json"]["kind"] == "budget"]
     days = sorted(p["first_day"] for p in budget_posts if p["per"] == "day")
     assert days == ["2024-05-14"]  # the pumped day, and only it
@@ -185,7 +185,7 @@ def test_budgets_fire_once_per_period(warm_client: Make, hook: WebhookReceiver) 
     assert june["limit"] == 20000.0 and june["value"] > 20000 and "so far" in june["text"]
     assert "over the monthly limit" in june["text"] and "the account" in june["text"]
     assert len(report.breaches) == 3
-    later = check(client, "2024-05-01", channels=[channel], budgets=budgets, as_of="2024-06-25")
+    later = check(client, "2024-05-01", channels=[channel], budgets=budgets, end="2024-06-25")
     assert [d.alert.kind for d in later.sent] == []  # June's breach was already sent: once per period
 
 
@@ -202,7 +202,7 @@ def test_rules_file_budgets_and_named_channels(
     )
     loaded = load_rules(rules)
     assert loaded.metric == "sms" and loaded.budgets[0].limit == 1500
-    report = check(warm_client(), "2024-05-01", rules=loaded, as_of="2024-05-31")
+    report = check(warm_client(), "2024-05-01", rules=loaded, end="2024-05-31")
     assert {r["path"] for r in hook.received} == {"/ops"}
     assert sorted(r["json"]["kind"] for r in hook.received) == ["budget", "spike"]
     assert report.incidents["kind"].tolist() == ["spike"] and hook.received[0]["json"]["metric"] == "sms"
@@ -236,7 +236,7 @@ def test_no_secret_in_reports_logs_or_the_state(
     channels = channels_from(webhooks=[hook.url + HOOK_PATH], telegram_chats=["-1001"], env=env, sleep=lambda s: None)
     client = warm_client()
     telegram.fail_next(9)  # each of the three messages, on each of its three attempts
-    report = check(client, "2024-04-01", channels=channels, as_of="2024-06-30")
+    report = check(client, "2024-04-01", channels=channels, end="2024-06-30")
     shown = str(report) + "".join(str(d) for d in report.deliveries) + "".join(repr(c) for c in channels)
     shown += caplog.text + repr(env)
     for secret in (TOKEN, "webhook-token-SECRET", "hmac-secret"):
@@ -249,7 +249,7 @@ def test_no_secret_in_reports_logs_or_the_state(
 
 def test_channel_options_are_checked_before_anything_is_sent(warm_client: Make) -> None:
     with pytest.raises(QueryError, match="no channel"):
-        check(warm_client(), "2024-04-01", as_of="2024-06-30")
+        check(warm_client(), "2024-04-01", end="2024-06-30")
     env = Environment.read({})
     for kwargs, message in (
         ({"emails": ["ops@example.com"]}, "need an SMTP server"),
@@ -264,11 +264,11 @@ def test_channel_options_are_checked_before_anything_is_sent(warm_client: Make) 
             channels_from(env=env, **kwargs)  # type: ignore[arg-type]
         assert "--" not in str(info.value)  # the library names settings, not the command line's options
     with pytest.raises(QueryError, match="after the last day"):
-        check(warm_client(), "2024-07-01", channels=[WebhookChannel("http://127.0.0.1:9/")], as_of="2024-06-30")
+        check(warm_client(), "2024-07-01", channels=[WebhookChannel("http://127.0.0.1:9/")], end="2024-06-30")
 
 
 def test_the_payload_is_json_a_chat_shows_as_it_is(warm_client: Make, hook: WebhookReceiver) -> None:
-    check(warm_client(), "2024-04-01", channels=[WebhookChannel(hook.url)], as_of="2024-06-30")
+    check(warm_client(), "2024-04-01", channels=[WebhookChannel(hook.url)], end="2024-06-30")
     record = hook.received[0]
     assert record["headers"]["Content-Type"].startswith("application/json")
     assert SIGNATURE_HEADER not in record["headers"]  # no secret: unsigned
@@ -305,8 +305,8 @@ def test_a_team_on_redis_sends_each_alert_once(tmp_path: Path, hook: WebhookRece
             ]
             try:
                 channel = WebhookChannel(hook.url)
-                first = check(made[0], "2024-04-01", channels=[channel], as_of="2024-06-30")
-                second = check(made[1], "2024-04-01", channels=[channel], as_of="2024-06-30")  # another machine
+                first = check(made[0], "2024-04-01", channels=[channel], end="2024-06-30")
+                second = check(made[1], "2024-04-01", channels=[channel], end="2024-06-30")  # another machine
                 assert len(first.sent) == 3 and second.sent == [] and second.already == 3
                 assert len(hook.received) == 3
             finally:

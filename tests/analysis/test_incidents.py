@@ -102,15 +102,15 @@ def test_a_silence_lasts_until_traffic_comes_back_however_long() -> None:
     assert row["kind"] == "silent" and row["first_day"] == dt.date(2024, 2, 12) and row["days"] == 70
     assert row["ongoing"] is np.False_ or row["ongoing"] is False
     end = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=6 * 7 + 69)).date()  # the service leaves zeros out
-    still = incidents(series({"a": weekly(6) + [0.0] * 70}), "credit", through=end)
+    still = incidents(series({"a": weekly(6) + [0.0] * 70}), "credit", end=end)
     assert still["ongoing"].tolist() == [True] and still["days"].tolist() == [70]  # reaches the last day
 
 
 def test_a_silence_through_a_day_beyond_the_series_and_its_missing_days() -> None:
     vals = weekly(6) + [0.0] * 3
-    found = incidents(series({"a": vals}), "credit", through="2024-02-20")
+    found = incidents(series({"a": vals}), "credit", end="2024-02-20")
     assert found["last_day"].tolist() == [dt.date(2024, 2, 20)] and found["ongoing"].tolist() == [True]
-    cut = incidents(series({"a": weekly(6) + [0.0] * 10}), "credit", through="2024-02-13")
+    cut = incidents(series({"a": weekly(6) + [0.0] * 10}), "credit", end="2024-02-13")
     assert cut["last_day"].tolist() == [dt.date(2024, 2, 13)]  # days after `through` are not judged
 
 
@@ -165,18 +165,18 @@ def test_not_a_daily_series_is_refused() -> None:
 def test_budget_breaches_per_day_and_month_for_a_login_or_the_account() -> None:
     days = series({"a": [100.0] * 31 + [50.0] * 10, "b": [60.0] * 31 + [90.0] * 10})
     days.loc[(days["login"] == "a") & (days["period_start"] == "2024-01-15"), ["credit", "sms"]] = 400
-    daily = budget_breaches(days, 300, per="day", login="a")
+    daily = budget_breaches(days, 300, freq="D", login="a")
     assert daily[["period_start", "value", "over"]].values.tolist() == [[dt.date(2024, 1, 15), 400.0, 100.0]]
-    account = budget_breaches(days, 300, per="day")
+    account = budget_breaches(days, 300, freq="D")
     assert account["period_start"].tolist() == [dt.date(2024, 1, 15)]  # 400 + 60; other days 160 or 140
     assert account["login"].tolist() == [ACCOUNT]
-    month = budget_breaches(days, 4000, per="month")
+    month = budget_breaches(days, 4000, freq="MS")
     assert month["period_start"].tolist() == [dt.date(2024, 1, 1)] and month["complete"].tolist() == [True]
-    running = budget_breaches(days, 1000, per="month")  # February so far: 1400 of 10 days
+    running = budget_breaches(days, 1000, freq="MS")  # February so far: 1400 of 10 days
     assert running[running["period_start"] == dt.date(2024, 2, 1)]["complete"].tolist() == [False]
-    sms = budget_breaches(days, 399, per="day", metric="sms", login="a")
+    sms = budget_breaches(days, 399, freq="D", metric="sms", login="a")
     assert sms["value"].tolist() == [400.0]
-    for bad, message in (({"limit": -1}, "limit"), ({"per": "week"}, "per must be"), ({"metric": "debit"}, "metric")):
+    for bad, message in (({"limit": -1}, "limit"), ({"freq": "W"}, "a budget.s freq must be"), ({"metric": "debit"}, "metric")):
         with pytest.raises(QueryError, match=message):
             budget_breaches(days, **{"limit": 1, **bad})  # type: ignore[arg-type]
 
@@ -185,7 +185,7 @@ def test_the_month_end_forecast_follows_the_weekday_rhythm() -> None:
     # weekdays 100, weekends 20: from 1 January (a Monday) to 17 June 2024 (a Monday)
     vals = [20.0 if (dt.date(2024, 1, 1) + dt.timedelta(days=i)).weekday() >= 5 else 100.0 for i in range(169)]
     days = series({"a": vals})
-    out = forecast_month(days, "credit", as_of="2024-06-17", budget=2000)
+    out = forecast_month(days, "credit", end="2024-06-17", budget=2000)
     row = out.iloc[0]
     assert (row["month"], row["as_of"], row["days_left"]) == ("2024-06", dt.date(2024, 6, 17), 13)
     june_so_far = sum(20.0 if dt.date(2024, 6, d).weekday() >= 5 else 100.0 for d in range(1, 18))
@@ -209,8 +209,8 @@ def test_the_forecast_has_a_range_a_total_and_budgets_per_login() -> None:
     shop = out[out["login"] == "demo_shop"].iloc[0]
     assert shop["budget"] == 1000.0 and bool(shop["breached"]) is True
     assert np.isnan(out[out["login"] == "demo"].iloc[0]["budget"])
-    with pytest.raises(QueryError, match="as_of must be a date"):
-        forecast_month(days, as_of="soon")
+    with pytest.raises(QueryError, match="end must be a date"):
+        forecast_month(days, end="soon")
 
 
 def test_incident_days_put_every_day_of_an_incident_on_the_chart() -> None:

@@ -77,7 +77,7 @@ def test_sync_all_accounts_side_by_side(
     _add(monkeypatch, "shop", two.login, two.psw, two.url)
     _add(monkeypatch, "news", "news", NEWS_PSW, two.url)
     capsys.readouterr()
-    args = ["sync", "--all-accounts", "--since", "2024-01-01", "--until", "2024-01-03", "--once", "--share", "3"]
+    args = ["sync", "--all-accounts", "--since", "2024-01-01", "--end", "2024-01-03", "--once", "--share", "3"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "shop: " in out and "news: " in out and two.stat_requests == 6
@@ -99,7 +99,7 @@ def test_alerts_for_every_account_say_whose(
         _add(monkeypatch, "news", "news", NEWS_PSW, server.url)
         capsys.readouterr()
         asked = server.stat_requests
-        args = ["alerts", "check", "--all-accounts", "--since", "2024-04-01", "--as-of", "2024-06-30"]
+        args = ["alerts", "check", "--all-accounts", "--since", "2024-04-01", "--end", "2024-06-30"]
         assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0
         out = capsys.readouterr().out
         assert "shop: 3 incident(s)" in out and "news: 3 incident(s)" in out

@@ -36,7 +36,7 @@ def test_dry_run_then_a_real_run_then_nothing_twice(
     warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asked = warm.stat_requests
-    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    args = ["alerts", "check", "--since", SINCE, "--end", AS_OF, "--webhook", hook.url + TOKEN_PATH]
     assert main([*args, "--dry-run"]) == 0
     dry = capsys.readouterr().out
     assert dry.count("would send") == 3 and "Silent: demo_support" in dry and hook.received == []
@@ -57,7 +57,7 @@ def test_a_failed_delivery_exits_9_and_names_no_secret(
 ) -> None:
     monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
     hook.fail_next(9)
-    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    args = ["alerts", "check", "--since", SINCE, "--end", AS_OF, "--webhook", hook.url + TOKEN_PATH]
     assert main(args) == 9
     out = capsys.readouterr()
     assert out.err.count("failed") == 3 and "HTTP 503" in out.err and "sent again at the next check" in out.err
@@ -69,7 +69,7 @@ def test_options_are_checked_before_the_password_or_a_request(
     warm: DemoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asked = warm.stat_requests
-    assert main(["alerts", "check", "--since", SINCE, "--as-of", AS_OF]) == 2
+    assert main(["alerts", "check", "--since", SINCE, "--end", AS_OF]) == 2
     assert "no channel to send to" in capsys.readouterr().err
     assert main(["alerts", "check", "--since", SINCE, "--email", "ops@example.com"]) == 2
     assert "needs --smtp" in capsys.readouterr().err
@@ -77,7 +77,7 @@ def test_options_are_checked_before_the_password_or_a_request(
     assert "SMSSTATS_TELEGRAM_TOKEN" in capsys.readouterr().err
     assert main(["alerts", "check", "--since", SINCE, "--email", "ops", "--smtp", "smtp://h"]) == 2
     assert "--email, --smtp" in capsys.readouterr().err  # the terminal names its options
-    assert main(["alerts", "check", "--since", "2024-07-01", "--as-of", AS_OF, "--dry-run"]) == 2
+    assert main(["alerts", "check", "--since", "2024-07-01", "--end", AS_OF, "--dry-run"]) == 2
     assert "--since (2024-07-01) is after the last day judged" in capsys.readouterr().err
     assert warm.stat_requests == asked
 
@@ -85,7 +85,7 @@ def test_options_are_checked_before_the_password_or_a_request(
 def test_a_budget_from_the_command_line(
     warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["alerts", "check", "--since", "2024-05-01", "--as-of", AS_OF, "--webhook", hook.url, "--budget-day", "3500"]
+    args = ["alerts", "check", "--since", "2024-05-01", "--end", AS_OF, "--webhook", hook.url, "--budget-day", "3500"]
     assert main(args) == 0
     budgets = [r["json"] for r in hook.received if r["json"]["kind"] == "budget"]
     assert [b["first_day"] for b in budgets] == ["2024-05-14"] and budgets[0]["login"] == "(all logins)"
@@ -95,7 +95,7 @@ def test_a_budget_from_the_command_line(
 def test_sync_sends_the_alerts_after_its_pass(
     warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["sync", "--since", SINCE, "--until", AS_OF, "--once", "--webhook", hook.url]
+    args = ["sync", "--since", SINCE, "--end", AS_OF, "--once", "--webhook", hook.url]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "alerts: " in out and len(hook.received) == 3
@@ -114,7 +114,7 @@ def test_alerts_in_russian_from_the_check_to_the_webhook(
 
     monkeypatch.setattr("smsstats_nb.alerts._channels.time.sleep", lambda s: None)
     monkeypatch.setenv("SMSSTATS_LANG", "ru")
-    args = ["alerts", "check", "--since", SINCE, "--as-of", AS_OF, "--webhook", hook.url + TOKEN_PATH]
+    args = ["alerts", "check", "--since", SINCE, "--end", AS_OF, "--webhook", hook.url + TOKEN_PATH]
     assert main([*args, "--dry-run"]) == 0
     dry = capsys.readouterr().out
     assert "Тишина: demo_support" in dry and "было бы отправлено 3 сообщения" in dry

@@ -232,7 +232,7 @@ def test_sync_accounts_forwards_every_sync_option(keyring_file: Path, cache_dir:
     with DemoServer(window=1.0, limit=1000, accounts={"news": NEWS_PSW}) as server:
         add_account("shop", login=server.login, secret=server.psw, base_url=server.url)
         add_account("news", login="news", secret=NEWS_PSW, base_url=server.url)
-        seen: list[tuple[str, bool]] = []
+        seen: list[tuple[int, int, bool]] = []
         reports, errors = sync_accounts(
             "all",
             "2024-01-01",
@@ -240,10 +240,10 @@ def test_sync_accounts_forwards_every_sync_option(keyring_file: Path, cache_dir:
             cache=cache_dir,
             rate_limit=(1000, 1.0),
             share=1000,
-            on_period=lambda query, cached: seen.append((query.start.isoformat(), cached)),
+            on_period=lambda done, total, cached: seen.append((done, total, cached)),
         )
         assert errors == {} and sorted(reports) == ["news", "shop"]
-        assert sorted(seen) == sorted([(f"2024-01-0{d}", False) for d in (1, 2, 3)] * 2)
+        assert sorted(seen) == sorted([(d, 3, False) for d in (1, 2, 3)] * 2)
         assert server.stat_requests == 6
     import inspect
 

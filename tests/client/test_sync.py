@@ -43,13 +43,13 @@ def test_cli_sync_and_status(server: DemoServer, cache_dir: Path, monkeypatch: p
     monkeypatch.setenv("SMSC_PASSWORD", server.psw)
     monkeypatch.setenv("SMSC_BASE_URL", server.url)
     monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(cache_dir))
-    assert main(["sync", "status", "--since", "2024-01-01", "--until", "2024-01-03"]) == 0
+    assert main(["sync", "status", "--since", "2024-01-01", "--end", "2024-01-03"]) == 0
     assert "3 periods: 0 cached, 3 missing (newest 2024-01-03)" in capsys.readouterr().out
-    assert main(["sync", "--since", "2024-01-01", "--until", "2024-01-03", "--once", "--share", "3"]) == 0
+    assert main(["sync", "--since", "2024-01-01", "--end", "2024-01-03", "--once", "--share", "3"]) == 0
     assert "sync done: 3 periods, 0 already cached, 3 fetched (3 requests)" in capsys.readouterr().out
-    assert main(["sync", "status", "--since", "2024-01-01", "--until", "2024-01-03"]) == 0
+    assert main(["sync", "status", "--since", "2024-01-01", "--end", "2024-01-03"]) == 0
     assert "3 periods: all cached" in capsys.readouterr().out
-    assert main(["sync", "--since", "2024-01-01", "--until", "2099-01-01"]) == 2
+    assert main(["sync", "--since", "2024-01-01", "--end", "2099-01-01"]) == 2
     assert "not closed yet" in capsys.readouterr().err
     assert server.stat_requests == 3
 
@@ -82,7 +82,7 @@ def test_a_bad_share_is_refused_the_same_way_by_sync_and_status(
         monkeypatch.setenv("SMSC_LOGIN", server.login)
         monkeypatch.delenv("SMSC_PASSWORD", raising=False)  # refused before the password is asked for
         for action in (["sync", "status"], ["sync"]):
-            args = [*action, "--since", "2024-01-01", "--until", "2024-01-03", "--share", str(share)]
+            args = [*action, "--since", "2024-01-01", "--end", "2024-01-03", "--share", str(share)]
             assert main(args) == 2
             assert "share must be a whole number from 1 to 3" in capsys.readouterr().err
     assert server.stat_requests == 0

@@ -45,14 +45,13 @@ def test_until_must_be_closed() -> None:
 
 
 def test_open_periods() -> None:
-    flags = {"mycur": False, "balance2": False, "fmt": 3}
-    assert spans(open_queries("D", today=TODAY, **flags)) == [
+    assert spans(open_queries("D", today=TODAY)) == [
         ("2026-11-25", "2026-11-25"),
         ("2026-11-24", "2026-11-24"),
     ]
-    assert spans(open_queries("W", today=TODAY, **flags)) == [("2026-11-23", "2026-11-25")]
-    assert spans(open_queries("MS", today=TODAY, **flags)) == [("2026-11-01", "2026-11-25")]
-    assert spans(open_queries("MS", today=dt.date(2026, 12, 1), **flags)) == [
+    assert spans(open_queries("W", today=TODAY)) == [("2026-11-23", "2026-11-25")]
+    assert spans(open_queries("MS", today=TODAY)) == [("2026-11-01", "2026-11-25")]
+    assert spans(open_queries("MS", today=dt.date(2026, 12, 1))) == [
         ("2026-12-01", "2026-12-01"),
         ("2026-11-01", "2026-11-30"),  # closed only from 2 December
     ]

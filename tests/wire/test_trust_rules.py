@@ -85,7 +85,7 @@ def test_dates_outside_the_service_are_refused(value: object) -> None:
 
 def test_a_series_up_to_year_9999_is_refused_before_any_request() -> None:
     with pytest.raises(QueryError):
-        series_queries("2024-01-01", dt.date(9999, 12, 31), "MS", mycur=False, balance2=False, fmt=3)
+        series_queries("2024-01-01", dt.date(9999, 12, 31), "MS")
 
 
 def test_an_aware_datetime_is_the_moscow_date() -> None:
