@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from ..core.i18n import gettext_ as _
-from ._common import account_failed, err, exit_code, out
+from ._common import account_failed, err, exit_code, flags_of, out
 
 __all__ = ["add_account_options", "add_accounts_parser", "cmd_accounts", "cmd_fetch_accounts", "cmd_sync_accounts"]
 
@@ -126,10 +126,8 @@ def cmd_fetch_accounts(a: argparse.Namespace, write: Any) -> int:
             a.start,
             a.end,
             freq=a.freq,
-            mycur=a.mycur,
-            balance2=a.balance2,
-            fmt=a.fmt,
             refresh=a.refresh,
+            **flags_of(a),
             **settings,
         )
     except AccountsError as exc:
@@ -162,10 +160,8 @@ def cmd_sync_accounts(a: argparse.Namespace) -> int:
         a.freq,
         share=a.share,
         watch=a.watch,
-        mycur=a.mycur,
-        balance2=a.balance2,
-        fmt=a.fmt,
         on_report=report_line,
+        **flags_of(a),
         **settings,
     )
     for name, e in errors.items():

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
 from ._alerts import alert_hook, wants_alerts
-from ._common import WaitLine, client_for, err, error_words, out
+from ._common import WaitLine, client_for, err, error_words, flags_of, out
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -23,7 +23,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
     from ..core import DEFAULT_RATE_LIMIT, QueryFlags
     from ..core.i18n import format_duration
 
-    flags = {"mycur": a.mycur, "balance2": a.balance2, "fmt": a.fmt}
+    flags = flags_of(a)
     # dates, flags and the share, before any password prompt (the same rules for sync and status)
     sync_queries(a.since, a.end, a.freq, QueryFlags.of(**flags))
     check_share(a.share, DEFAULT_RATE_LIMIT[0])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import (
     AuthError,
     Environment,
+    FlagWords,
     IPBlockedError,
     QueryError,
     RateLimitError,
@@ -42,6 +43,7 @@ __all__ = [
     "err",
     "error_words",
     "exit_code",
+    "flags_of",
     "out",
     "password",
 ]
@@ -191,3 +193,9 @@ def client_for(a: argparse.Namespace, **options: Any) -> StatsClient:
         raise said(QueryError, "no SMSC login: use --login LOGIN or set SMSC_LOGIN (or SMSC_APIKEY)")
     psw = None if apikey else password(login, env)
     return StatsClient(login, psw, apikey=apikey, settings=settings)
+
+
+def flags_of(a: argparse.Namespace) -> FlagWords:
+    """The question's flags as the command line gave them (``--mycur``, ``--balance2``, ``--fmt``),
+    as the keywords of the public functions."""
+    return {"mycur": bool(a.mycur), "balance2": bool(a.balance2), "fmt": int(a.fmt)}

@@ -15,7 +15,7 @@ from ..core import QueryError, QueryFlags, said
 from ..core.i18n import current, format_day, ngettext
 from ..core.i18n import gettext_ as _
 from ..output import text_table
-from ._common import WaitLine, client_for, confirm, err, out
+from ._common import WaitLine, client_for, confirm, err, flags_of, out
 
 __all__ = ["CONFIRM_ABOVE", "check_output", "cmd_fetch", "save_plot"]
 
@@ -65,9 +65,9 @@ def cmd_fetch(a: argparse.Namespace) -> int:
     check_output(a.output, SUFFIXES, "--output")
     check_output(a.plot, (".png",), "--plot")
     if a.freq:
-        series_queries(a.start, a.end, a.freq, QueryFlags.of(mycur=a.mycur, balance2=a.balance2, fmt=a.fmt))
+        series_queries(a.start, a.end, a.freq, QueryFlags.of(**flags_of(a)))
     else:
-        make_query(a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt)
+        make_query(a.start, a.end, **flags_of(a))
     if a.all_accounts or len(a.account) > 1:
         from ._accounts import cmd_fetch_accounts
 
@@ -77,9 +77,7 @@ def cmd_fetch(a: argparse.Namespace) -> int:
         waiting = WaitLine(client.settings.rate_limit, client.eta)
         try:
             if a.freq:
-                cost = client.estimate_series(
-                    a.start, a.end, a.freq, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh
-                )
+                cost = client.estimate_series(a.start, a.end, a.freq, refresh=a.refresh, **flags_of(a))
                 if cost.requests and sys.stderr.isatty():
                     err(_("series: {cost}").format(cost=cost))
                 if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
@@ -89,10 +87,8 @@ def cmd_fetch(a: argparse.Namespace) -> int:
                         a.start,
                         a.end,
                         freq=a.freq,
-                        mycur=a.mycur,
-                        balance2=a.balance2,
-                        fmt=a.fmt,
                         refresh=a.refresh,
+                        **flags_of(a),
                         progress=False,  # the wait line says how far it is: one line, never two
                         on_period=waiting.progress,
                         on_wait=waiting,
@@ -102,9 +98,7 @@ def cmd_fetch(a: argparse.Namespace) -> int:
                     _interrupted(getattr(exc, "partial", None), a)
                     raise
             else:
-                df = client.fetch(
-                    a.start, a.end, mycur=a.mycur, balance2=a.balance2, fmt=a.fmt, refresh=a.refresh, on_wait=waiting
-                )
+                df = client.fetch(a.start, a.end, refresh=a.refresh, on_wait=waiting, **flags_of(a))
         finally:
             waiting.done()
     _show(df, a)
@@ -162,9 +156,7 @@ def _interrupted(partial: Any, a: argparse.Namespace) -> None:
         path = target.with_name(f"{target.stem}.partial{target.suffix}")
         from ..client import series_queries
 
-        last = series_queries(a.start, a.end, a.freq, QueryFlags.of(mycur=a.mycur, balance2=a.balance2, fmt=a.fmt))[
-            done - 1
-        ].end
+        last = series_queries(a.start, a.end, a.freq, QueryFlags.of(**flags_of(a)))[done - 1].end
         partial.attrs["end"] = last.isoformat()  # the file says the range it really covers
         _write_table(partial, str(path), a)
         err(

@@ -9,6 +9,8 @@ credentials, never written anywhere; :func:`close_all` closes and forgets every 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -81,26 +83,16 @@ def fetch_stats(
     side and returns one frame with an ``account`` column first (:func:`smsstats_nb.client.fetch_accounts`).
     """
     query = make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
-    if accounts is not None:
-        from ._multi import fetch_accounts
-
-        _no_login(login, psw, apikey, account)
-        return fetch_accounts(
-            accounts,
-            start,
-            end,
-            mycur=mycur,
-            balance2=balance2,
-            fmt=fmt,
-            refresh=refresh,
-            **_settings(base_url, cache, rate_limit, method, timeout),
-        )
-    if account is not None:
-        login, psw, apikey, base_url = _account(account, login, psw, apikey, base_url)
-    client = client_for(
-        login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
+    where = _Where(login, psw, apikey, account, accounts, base_url, cache, rate_limit, method, timeout)
+    return where.ask(
+        lambda client: client.fetch_query(query, refresh=refresh, compose=compose),
+        start=start,
+        end=end,
+        mycur=mycur,
+        balance2=balance2,
+        fmt=fmt,
+        refresh=refresh,
     )
-    return client.fetch_query(query, refresh=refresh, compose=compose)
 
 
 def fetch_stats_series(
@@ -130,30 +122,50 @@ def fetch_stats_series(
     """
     make_query(start, end, mycur=mycur, balance2=balance2, fmt=fmt)
     check_freq(freq)
-    if accounts is not None:
-        from ._multi import fetch_accounts
+    where = _Where(login, psw, apikey, account, accounts, base_url, cache, rate_limit, method, timeout)
+    flags: dict[str, Any] = {"mycur": mycur, "balance2": balance2, "fmt": fmt, "refresh": refresh, "progress": progress}
+    return where.ask(
+        lambda client: client.fetch_series(start, end, freq, **flags), start=start, end=end, freq=freq, **flags
+    )
 
-        _no_login(login, psw, apikey, account)
-        return fetch_accounts(
-            accounts,
-            start,
-            end,
-            freq=freq,
-            mycur=mycur,
-            balance2=balance2,
-            fmt=fmt,
-            refresh=refresh,
-            progress=progress,
-            **_settings(base_url, cache, rate_limit, method, timeout),
+
+@dataclass(frozen=True)
+class _Where:
+    """Whom a module-level call asks: its own credentials, a named account, or several accounts."""
+
+    login: str | None
+    psw: str | None
+    apikey: str | None
+    account: str | None
+    accounts: list[str] | str | None
+    base_url: str | None
+    cache: CacheSpec
+    rate_limit: tuple[int, float] | None
+    method: str
+    timeout: float
+
+    def ask(self, one: Callable[[StatsClient], pd.DataFrame], **question: Any) -> pd.DataFrame:
+        """``one(client)`` with the registry's client, or several accounts side by side."""
+        login, psw, apikey, base_url = self.login, self.psw, self.apikey, self.base_url
+        if self.accounts is not None:
+            from ._multi import fetch_accounts
+
+            _no_login(login, psw, apikey, self.account)
+            settings = _settings(base_url, self.cache, self.rate_limit, self.method, self.timeout)
+            return fetch_accounts(self.accounts, **question, **settings)
+        if self.account is not None:
+            login, psw, apikey, base_url = _account(self.account, login, psw, apikey, base_url)
+        client = client_for(
+            login,
+            psw,
+            apikey,
+            base_url=base_url,
+            cache=self.cache,
+            rate_limit=self.rate_limit,
+            method=self.method,
+            timeout=self.timeout,
         )
-    if account is not None:
-        login, psw, apikey, base_url = _account(account, login, psw, apikey, base_url)
-    client = client_for(
-        login, psw, apikey, base_url=base_url, cache=cache, rate_limit=rate_limit, method=method, timeout=timeout
-    )
-    return client.fetch_series(
-        start, end, freq, mycur=mycur, balance2=balance2, fmt=fmt, refresh=refresh, progress=progress
-    )
+        return one(client)
 
 
 def _no_login(login: str | None, psw: str | None, apikey: str | None, account: str | None) -> None:

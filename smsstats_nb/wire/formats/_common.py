@@ -95,12 +95,18 @@ def _refuse_surrogates(items: list[object], what: str, body: str) -> None:
         raise bad_body(f"a {what.split(' (')[0]} holds a lone surrogate, which is not text", body) from None
 
 
+def _column(values: Sequence[object] | np.ndarray, body: str, what: str) -> np.ndarray:
+    """One column of numbers as an array: one value per row, ASCII digits only."""
+    arr = np.asarray(values)
+    _ascii_numbers(arr, body, what)
+    if arr.ndim != 1:
+        raise bad_body(f"{what} is not a single value", body)
+    return arr
+
+
 def to_counts(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert message counts (digit strings or ints) to int64, refusing anything not a count."""
-    arr = np.asarray(values)
-    _ascii_numbers(arr, body, "a message count")
-    if arr.ndim != 1:
-        raise bad_body("a message count is not a single value", body)
+    arr = _column(values, body, "a message count")
     if arr.size == 0:
         return np.array([], dtype=np.int64)
     try:
@@ -127,10 +133,7 @@ def _nonnegative(out: np.ndarray, body: str) -> np.ndarray:
 
 def to_money(values: Sequence[object] | np.ndarray, body: str) -> np.ndarray:
     """Convert money amounts (strings or numbers) to float64, refusing non-finite values."""
-    arr = np.asarray(values)
-    _ascii_numbers(arr, body, "an amount")
-    if arr.ndim != 1:
-        raise bad_body("an amount is not a single value", body)
+    arr = _column(values, body, "an amount")
     if arr.size == 0:
         return np.array([], dtype=np.float64)
     try:
