@@ -111,6 +111,7 @@ def test_failed_refresh_keeps_the_last_good_entry(make_client: Make, server: Dem
 
 
 @pytest.mark.realtime  # requests-cache's expiry reads the real clock
+@pytest.mark.slow  # sleeps through a real 2 s: requests-cache keeps expiry in whole seconds
 def test_recent_periods_expire_and_a_failed_refresh_keeps_the_entry(make_client: Make, server: DemoServer) -> None:
     client = make_client(recent_expiry=1)  # requests-cache keeps whole seconds
     today = moscow_today()
