@@ -47,6 +47,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
         if name.startswith("SMSC_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
+    # the failed-login budget is the machine's: each test has its own "machine"
+    monkeypatch.setenv("SMSSTATS_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     monkeypatch.setenv("SMSSTATS_DEMO_CACHE_DIR", str(tmp_path_factory.mktemp("demo-cache")))
     # never the developer's accounts file or OS keyring
     monkeypatch.setenv("SMSSTATS_ACCOUNTS", str(tmp_path_factory.mktemp("accounts") / "accounts.toml"))

@@ -1,4 +1,5 @@
-"""A real redis-server on 127.0.0.1 (a free port, no persistence), started and stopped by tests.
+"""A real redis-server on 127.0.0.1 (a free port, an append-only file in a temporary folder, as team
+mode requires), started and stopped by tests.
 
 Skipped with a reason when redis-server is not installed, unless SMSSTATS_REQUIRE_REDIS=1 (CI sets
 it after `apt-get install redis-server`).
@@ -44,7 +45,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"]
         args += ["--dir", str(self.directory), *self.extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

@@ -45,6 +45,7 @@ from ..core import (
 )
 from ..store import Pieces, Store
 from ..wire import (
+    AUTH_COOLDOWN,
     NEVER,
     SECRET_PARAMS,
     CacheKeyer,
@@ -108,7 +109,9 @@ class Transport:
         self.quota = store.quota(self.identity, limit, per, settings.rate_margin)
         self.window = self.quota.window
         secret_key = credentials.secret_hash(store.salt())
-        self.guard = Guard(store, self.quota, host=self.host, secret_key=secret_key, clock=clock)
+        self.guard = Guard(
+            store, self.quota, host=self.host, secret_key=secret_key, service=self.identity.split("|")[0], clock=clock
+        )
         self.cache_enabled = store.http_cache_enabled
         self._keyer = CacheKeyer(self.identity, secret_key, settings.service)
         adapter = GuardedAdapter(
@@ -297,6 +300,8 @@ class Transport:
         info: dict[str, Any] = dict(self.store.info().as_dict())
         info["rate_limit"] = f"{self.quota.limit} per {self.window:.2f} s"
         info["auth_cooldown_s"] = round(self.store.cooldowns.remaining(self.guard.auth_key), 1)
+        # failed or unanswered logins from this machine (or team) in the last 30 minutes, every account
+        info["failed_logins"] = self.store.logins.failed(AUTH_COOLDOWN)
         return info
 
     def clear_cache(self, *, auth: bool = False) -> int:

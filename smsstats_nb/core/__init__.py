@@ -80,6 +80,7 @@ from ._settings import (
     check_base_url,
     default_cache_dir,
     default_demo_cache_dir,
+    machine_state_dir,
 )
 
 __all__ = [
@@ -133,6 +134,7 @@ __all__ = [
     "install_log_redaction",
     "last_full_month",
     "log_redaction_installed",
+    "machine_state_dir",
     "make_frame",
     "make_query",
     "moscow_today",

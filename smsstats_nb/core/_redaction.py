@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from urllib.parse import urlsplit
 
 __all__ = ["install_log_redaction", "log_redaction_installed", "redact", "redact_url"]
 
-_SECRET_RE = re.compile(r"((?:psw|apikey)=)[^&\s\"']*")
+_SECRET_RE = re.compile(r"((?:psw|apikey|password)=)[^&\s\"']*")
+#: ``scheme://`` and the user-info up to the *last* ``@`` before the host (a password written
+#: unencoded may hold ``/``, ``#``, ``?`` or ``@``, which a URL parser would split it at).
+_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^\s]*)@(?=[^@\s]*$)")
 
 #: Loggers of our dependencies that may print a whole URL. Logger filters do not inherit, so each
 #: module logger gets one.
@@ -47,14 +49,16 @@ def redact(text: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """A URL without the password of its ``user:password@`` part (for reprs, logs, attrs)."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
+    """A URL without the password of its ``user:password@`` part or a ``password=`` parameter
+    (for reprs, logs, attrs, ``cache info``), however the password is written."""
+    match = _USERINFO_RE.match(url)
+    if match is None:
         return redact(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return redact(parts._replace(netloc=f"{user}{host}{port}").geturl())
+    scheme, userinfo = match.group(1), match.group(2)
+    if ":" not in userinfo and not scheme.startswith(("redis", "rediss", "unix")):
+        return redact(url)  # an "@" further on (a query's e-mail address), not a user and password
+    user = userinfo.split(":", 1)[0] if ":" in userinfo else userinfo
+    return redact(f"{scheme}{user}:***@{url[match.end():]}")
 
 
 class _RedactFilter(logging.Filter):

@@ -36,6 +36,8 @@ __all__ = [
     "Settings",
     "check_base_url",
     "default_cache_dir",
+    "default_demo_cache_dir",
+    "machine_state_dir",
 ]
 
 CacheSpec = str | os.PathLike[str] | bool | None
@@ -58,6 +60,7 @@ class Environment:
         base_url: ``SMSC_BASE_URL``.
         cache_dir: ``SMSSTATS_CACHE_DIR``.
         demo_cache_dir: ``SMSSTATS_DEMO_CACHE_DIR`` (the notebooks' demo cache).
+        state_dir: ``SMSSTATS_STATE_DIR`` (this machine's failed-login budget, whatever the cache).
         webhook_secret, smtp_user, smtp_password, smtp_from, telegram_token, telegram_api: the
             alert channels' ``SMSSTATS_WEBHOOK_SECRET``, ``SMSSTATS_SMTP_USER``,
             ``SMSSTATS_SMTP_PASSWORD``, ``SMSSTATS_SMTP_FROM``, ``SMSSTATS_TELEGRAM_TOKEN`` and
@@ -75,6 +78,7 @@ class Environment:
     base_url: str | None = None
     cache_dir: str | None = None
     demo_cache_dir: str | None = None
+    state_dir: str | None = None
     webhook_secret: str | None = attrs.field(default=None, repr=False)
     smtp_user: str | None = None
     smtp_password: str | None = attrs.field(default=None, repr=False)
@@ -103,6 +107,7 @@ class Environment:
             base_url=get("SMSC_BASE_URL"),
             cache_dir=get("SMSSTATS_CACHE_DIR"),
             demo_cache_dir=get("SMSSTATS_DEMO_CACHE_DIR"),
+            state_dir=get("SMSSTATS_STATE_DIR"),
             webhook_secret=get("SMSSTATS_WEBHOOK_SECRET"),
             smtp_user=get("SMSSTATS_SMTP_USER"),
             smtp_password=get("SMSSTATS_SMTP_PASSWORD"),
@@ -138,6 +143,26 @@ def default_cache_dir(env: Environment | None = None) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("smsstats_nb", appauthor=False))
+
+
+def _cache_repr(value: object) -> str:
+    """A ``cache`` setting as a repr shows it: a Redis URL without its password."""
+    from ._redaction import redact_url
+
+    return repr(redact_url(value)) if isinstance(value, str) else repr(value)
+
+
+def machine_state_dir(env: Environment | None = None) -> Path:
+    """Where this machine keeps the state that is the IP's, not a cache's: the failed-login budget
+    (SMSC blocks the IP after five failed logins, whichever cache directory or notebook sent
+    them). ``$SMSSTATS_STATE_DIR``, else the user state directory of smsstats_nb; people who share
+    a machine (and so its IP) point ``SMSSTATS_STATE_DIR`` at one folder they can all write."""
+    env = env or Environment.read()
+    if env.state_dir:
+        return Path(env.state_dir).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("smsstats_nb", appauthor=False))
 
 
 def default_demo_cache_dir(env: Environment | None = None) -> Path:
@@ -285,7 +310,7 @@ class Settings:
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=check_base_url)
-    cache: CacheSpec = attrs.field(default=None, converter=_cache)
+    cache: CacheSpec = attrs.field(default=None, converter=_cache, repr=_cache_repr)
     rate_limit: tuple[int, float] = attrs.field(default=DEFAULT_RATE_LIMIT, converter=_rate_limit)
     rate_margin: float = attrs.field(default=DEFAULT_MARGIN, converter=_rate_margin)
     method: str = attrs.field(default="POST", converter=_method)

@@ -60,6 +60,7 @@ from ._base import (
     is_redis_url,
 )
 from ._frames import Pieces, pack, unpack
+from ._logins import Outcome
 from ._quota import Quota, schedule_eta
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "HttpCache",
     "LeaseStore",
     "LoginBudget",
+    "Outcome",
     "PeriodIndex",
     "Pieces",
     "Quota",

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ..core import Clock, StatsQuery
 from ._quota import Quota
@@ -145,16 +145,21 @@ class LoginBudget(Protocol):
     """The failed-login budget: SMSC blocks the IP after five failed logins, so attempts that
     failed, or whose answer has not come, are counted for every credential together."""
 
-    def reserve(self, limit: int, window: float) -> tuple[str | None, float]:
-        """Atomically reserve one of ``limit`` login attempts per ``window`` seconds (failed and
-        pending attempts of every credential count): ``(ticket, 0)``, or ``(None, seconds to wait)``:
-        :data:`PENDING_WAIT` when fewer than ``limit`` of them failed (the rest are in flight)."""
+    def reserve(self, limit: int, window: float, *, scope: str, secret: str) -> tuple[str | None, float]:
+        """Atomically reserve one of ``limit`` login attempts per ``window`` seconds at the service
+        ``scope`` (failed, unanswered and pending attempts of every credential count; ``secret`` is
+        the salted hash of the attempt's secret): ``(ticket, 0)``, or ``(None, seconds to wait)``:
+        :data:`PENDING_WAIT` when fewer than ``limit`` of them are spent (the rest are in flight)."""
 
-    def settle(self, ticket: str, *, failed: bool) -> None:
-        """End a reserved attempt: a failure stays in the window, a success frees the slot."""
+    def settle(self, ticket: str, outcome: Literal["ok", "failed", "unknown"]) -> None:
+        """End a reserved attempt: ``ok`` frees it (and forgives the same secret's unanswered
+        attempts), ``failed`` and ``unknown`` (no answer came) stay in the window from now."""
+
+    def close(self) -> None:
+        """Release its connection."""
 
     def failed(self, window: float) -> int:
-        """Attempts that failed in the last ``window`` seconds."""
+        """Attempts that failed, or whose answer never came, in the last ``window`` seconds."""
 
     def clear(self) -> None:
         """Forget every attempt (the person says the password is fixed)."""

@@ -37,7 +37,8 @@ from ._files import (
     storage_errors,
 )
 from ._frames import FrameStore
-from ._local_state import LocalAlerts, LocalCooldowns, LocalLeases, LocalLogins, LocalPeriods, StateDB
+from ._local_state import LocalAlerts, LocalCooldowns, LocalLeases, LocalPeriods, StateDB
+from ._logins import machine_logins
 from ._quota import Quota
 from ._readonly import ReadOnlyQuota, is_writable, read_only_backend, read_only_uri
 
@@ -71,7 +72,7 @@ class LocalStore:
             self.description += " (read-only: cached answers only)"
         self.state = StateDB(state_dir / STATE, read_only=self.read_only, read_only_error=self.read_only_error)
         self.cooldowns = LocalCooldowns(self.state, clock)
-        self.logins = LocalLogins(self.state, clock)
+        self.logins = machine_logins(clock)  # the IP's budget: the machine's, not this directory's
         self.periods = LocalPeriods(self.state, clock)
         self.leases = LocalLeases(self.state, clock)
         self.alerts = LocalAlerts(self.state, clock)
@@ -266,3 +267,4 @@ class LocalStore:
             with contextlib.suppress(Exception):
                 self._backend.close()
         self.state.close()
+        self.logins.close()

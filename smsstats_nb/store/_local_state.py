@@ -1,7 +1,7 @@
 """The local store's small storages, each over one shared SQLite connection (``state.sqlite``).
 
 One class per concern, the requests-cache way (a backend is small storages on one connection):
-:class:`LocalCooldowns`, :class:`LocalLogins` (the failed-login budget), :class:`LocalPeriods`
+:class:`LocalCooldowns`, :class:`LocalPeriods`
 (the period index), :class:`LocalLeases` and :class:`LocalAlerts`. :class:`StateDB` owns the
 connection, its thread lock and the read-only rule (a write in a read-only directory is a
 :class:`StorageError` before the file is touched).
@@ -13,16 +13,14 @@ import contextlib
 import datetime as dt
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..core import Clock, StatsQuery, StorageError
-from ._base import PENDING_WAIT
 from ._files import BUSY_TIMEOUT, create_state_schema, fast_commits, open_or_rebuild, storage_errors
 from ._readonly import read_only_uri
 
-__all__ = ["LocalAlerts", "LocalCooldowns", "LocalLeases", "LocalLogins", "LocalPeriods", "StateDB"]
+__all__ = ["LocalAlerts", "LocalCooldowns", "LocalLeases", "LocalPeriods", "StateDB"]
 
 
 class StateDB:
@@ -126,47 +124,6 @@ class LocalCooldowns:
                 db.execute("DELETE FROM cooldown")
             else:
                 db.execute("DELETE FROM cooldown WHERE key = ?", (key,))
-
-
-class LocalLogins:
-    """The failed-login budget: attempts that failed, or whose answer has not come yet."""
-
-    def __init__(self, db: StateDB, clock: Clock) -> None:
-        self.db, self.clock = db, clock
-
-    def reserve(self, limit: int, window: float) -> tuple[str | None, float]:
-        """Reserve one of ``limit`` login attempts per ``window`` seconds, shared by every process:
-        ``(ticket, 0)``, or ``(None, seconds until a slot frees)``."""
-        now = self.clock.time()
-        with self.db.transaction() as db:
-            db.execute("DELETE FROM logins WHERE t <= ?", (now - window,))
-            count, oldest, failed = db.execute("SELECT count(*), min(t), sum(failed) FROM logins").fetchone()
-            if count >= limit:
-                if int(failed or 0) < limit:
-                    return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
-                return None, max(1.0, float(oldest) + window - now)
-            ticket = uuid.uuid4().hex
-            db.execute("INSERT INTO logins VALUES (?, ?, 0)", (ticket, now))
-            return ticket, 0.0
-
-    def settle(self, ticket: str, *, failed: bool) -> None:
-        """A reserved attempt ended: a failure stays in the window from now, anything else frees it."""
-        with self.db.writing() as db:
-            if failed:
-                db.execute("UPDATE logins SET t = ?, failed = 1 WHERE id = ?", (self.clock.time(), ticket))
-            else:
-                db.execute("DELETE FROM logins WHERE id = ?", (ticket,))
-
-    def failed(self, window: float) -> int:
-        """Attempts that failed in the last ``window`` seconds."""
-        with self.db.reading() as db:
-            row = db.execute("SELECT count(*) FROM logins WHERE failed = 1 AND t > ?", (self.clock.time() - window,))
-            return int(row.fetchone()[0])
-
-    def clear(self) -> None:
-        """Forget every attempt (``cache clear --auth``: the person says the password is fixed)."""
-        with self.db.writing() as db:
-            db.execute("DELETE FROM logins")
 
 
 class LocalPeriods:

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..core import SYSTEM, Clock, QueryError, StorageError, TransportError, redact_url, said
 from ._base import Activity, StoreInfo
 from ._files import SERIALIZER
+from ._logins import RedisLogins, TeamLogins, machine_logins
 from ._quota import Quota
 from ._redis_state import (
     RedisAlerts,
     RedisCooldowns,
     RedisLeases,
-    RedisLogins,
     RedisPeriods,
     server_time,
     translated,
@@ -38,7 +38,15 @@ from ._redis_state import (
 if TYPE_CHECKING:
     from requests_cache.backends.base import BaseCache
 
-__all__ = ["PREFIX", "RedisFrameStore", "RedisStore", "check_eviction_policy", "connect_redis"]
+__all__ = [
+    "PREFIX",
+    "REDIS_URL_HELP",
+    "RedisFrameStore",
+    "RedisStore",
+    "check_eviction_policy",
+    "check_persistence",
+    "connect_redis",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +63,51 @@ def connect_redis(url: str) -> Any:
         import redis
     except ImportError:
         raise said(QueryError, "cache='redis://...' needs the redis package: pip install 'smsstats_nb[team]'") from None
-    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    except ValueError:  # the URL's text is not shown: it may hold the password
+        raise said(QueryError, REDIS_URL_HELP, where=redact_url(url)) from None
     try:
         client.ping()
     except redis.RedisError as exc:
         raise TransportError(f"cannot reach Redis at {redact_url(url)} ({type(exc).__name__})") from None
     return client
+
+
+#: What a Redis URL that cannot be read says (``{where}``: the URL without its password).
+REDIS_URL_HELP = (
+    "the Redis address {where} cannot be read: write it redis://[:PASSWORD@]HOST:PORT/DB, with any "
+    "'/', '#', '?', '@' or ':' in the password percent-encoded (%2F, %23, %3F, %40, %3A), or give the "
+    "password as ?password=... in the same form"
+)
+
+
+def check_persistence(client: Any, where: str) -> None:
+    """Refuse a Redis that keeps nothing across a restart: it would forget which alerts were sent
+    (each would go out again) and the team's half of the failed-login budget.
+
+    Raises:
+        StorageError: neither ``appendonly`` nor ``save`` is on, or they cannot be read.
+    """
+    import redis
+
+    try:
+        aof = client.config_get("appendonly").get("appendonly")
+        save = client.config_get("save").get("save")
+    except redis.RedisError as exc:
+        raise StorageError(
+            f"cannot read the persistence settings of Redis at {where} ({type(exc).__name__}); team mode "
+            "needs CONFIG GET to check that Redis keeps its data across a restart"
+        ) from None
+    if (aof.decode() if isinstance(aof, bytes) else str(aof)) == "yes":
+        return
+    if (save.decode() if isinstance(save, bytes) else str(save or "")).strip():
+        return
+    raise StorageError(
+        f"Redis at {where} keeps nothing across a restart (appendonly no, no save points): a restart "
+        "would forget which alerts were sent (each would be sent again) and the team's failed-login "
+        "budget. Turn persistence on: `CONFIG SET appendonly yes` (and in redis.conf)"
+    )
 
 
 def check_eviction_policy(client: Any, where: str) -> None:
@@ -98,13 +145,15 @@ class RedisStore:
         self.redis = connect_redis(url)
         try:
             check_eviction_policy(self.redis, self.description)
+            check_persistence(self.redis, self.description)
         except BaseException:
             self.close()
             raise
         self._backend: Any = None
         self._frames: RedisFrameStore | None = None
         self.cooldowns = RedisCooldowns(self.redis, prefix, self.errors)
-        self.logins = RedisLogins(self.redis, prefix, self.errors)
+        # the team's budget, and this machine's (which a Redis restart cannot lose)
+        self.logins = TeamLogins(RedisLogins(self.redis, prefix, self.errors), machine_logins(clock))
         self.periods = RedisPeriods(self.redis, prefix, self.errors)
         self.leases = RedisLeases(self.redis, prefix, self.errors)
         self.alerts = RedisAlerts(self.redis, prefix, self.errors)
@@ -232,9 +281,11 @@ class RedisStore:
         return StorageError(f"cannot use the smsstats state on {self.description}: {cause}")
 
     def close(self) -> None:
-        """Close the Redis connection."""
+        """Close the Redis connection (and this machine's budget file)."""
         with contextlib.suppress(Exception):
             self.redis.close()
+        if hasattr(self, "logins"):
+            self.logins.close()
 
 
 class RedisFrameStore:

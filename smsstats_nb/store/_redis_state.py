@@ -1,7 +1,7 @@
 """The Redis store's small storages, each over the one shared connection.
 
-One class per concern, as in the local store: :class:`RedisCooldowns`, :class:`RedisLogins` (the
-failed-login budget), :class:`RedisPeriods`, :class:`RedisLeases` and :class:`RedisAlerts`. The
+One class per concern, as in the local store: :class:`RedisCooldowns`, :class:`RedisPeriods`,
+:class:`RedisLeases` and :class:`RedisAlerts` (the failed-login budget is in ``_logins``). The
 rules count on the Redis server's clock (one clock for the whole team), every Redis failure is the
 store's :class:`~smsstats_nb.core.StorageError`, and a value another program (or an older version)
 left damaged is read as absent, never a traceback.
@@ -14,18 +14,16 @@ import datetime as dt
 import functools
 import hashlib
 import logging
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 from ..core import StatsQuery
-from ._base import PENDING_WAIT
 
 __all__ = [
     "RedisAlerts",
     "RedisCooldowns",
     "RedisLeases",
-    "RedisLogins",
+    "RedisPart",
     "RedisPeriods",
     "server_time",
     "text",
@@ -72,12 +70,14 @@ def _hashed(prefix: str, kind: str, key: str) -> str:
     return f"{prefix}:{kind}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
-class _Part:
+class RedisPart:
+    """One concern's storage on the store's Redis connection (failures: the store's ``errors()``)."""
+
     def __init__(self, redis: Any, prefix: str, errors: Errors) -> None:
         self.redis, self.prefix, self.errors = redis, prefix, errors
 
 
-class RedisCooldowns(_Part):
+class RedisCooldowns(RedisPart):
     """Keyed cool-downs with a TTL, on the server's clock."""
 
     @translated
@@ -124,45 +124,7 @@ class RedisCooldowns(_Part):
             self.redis.delete(name, name + ":reason")
 
 
-class RedisLogins(_Part):
-    """The team's failed-login budget: a sorted set of attempts (``f:`` marks a failure)."""
-
-    @property
-    def key(self) -> str:
-        return f"{self.prefix}:logins"
-
-    @translated
-    def reserve(self, limit: int, window: float) -> tuple[str | None, float]:
-        """Reserve one of ``limit`` login attempts per ``window`` seconds for the whole team."""
-        ticket = uuid.uuid4().hex
-        answer = text(self.redis.eval(_RESERVE, 1, self.key, limit, window, ticket))
-        if answer == "ok":
-            return ticket, 0.0
-        if answer == "pending":
-            return None, PENDING_WAIT  # logins in flight, not failures: they settle soon
-        return None, max(1.0, float(answer))
-
-    @translated
-    def settle(self, ticket: str, *, failed: bool) -> None:
-        """A failure stays in the window from now; anything else frees the slot."""
-        if failed:
-            self.redis.eval(_FAIL, 1, self.key, ticket)
-        else:
-            self.redis.zrem(self.key, ticket)
-
-    @translated
-    def failed(self, window: float) -> int:
-        """Attempts that failed in the last ``window`` seconds."""
-        members = self.redis.zrangebyscore(self.key, server_time(self.redis) - window, "+inf")
-        return sum(1 for m in members if text(m).startswith("f:"))
-
-    @translated
-    def clear(self) -> None:
-        """Forget every attempt."""
-        self.redis.delete(self.key)
-
-
-class RedisPeriods(_Part):
+class RedisPeriods(RedisPart):
     """Which periods the shared cache holds: one hash per credential."""
 
     @translated
@@ -199,7 +161,7 @@ class RedisPeriods(_Part):
             self.redis.delete(name)
 
 
-class RedisLeases(_Part):
+class RedisLeases(RedisPart):
     """Named leases for the whole team (atomic in Redis)."""
 
     @translated
@@ -216,7 +178,7 @@ class RedisLeases(_Part):
         self.redis.eval(_UNLEASE, 1, _hashed(self.prefix, "lease", name), owner)
 
 
-class RedisAlerts(_Part):
+class RedisAlerts(RedisPart):
     """What was sent, for the whole team: claimed before sending, ``sent`` for good after."""
 
     @translated
@@ -243,36 +205,6 @@ class RedisAlerts(_Part):
             return set()
         values = self.redis.mget([_hashed(self.prefix, "alert", k) for k in wanted])
         return {k for k, v in zip(wanted, values, strict=True) if v in (b"sent", "sent")}
-
-
-# Atomic "reserve one of LIMIT login attempts per WINDOW seconds" on the Redis server's clock.
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-if #members >= limit then
-  local failed = 0
-  for _, m in ipairs(members) do
-    if string.sub(m, 1, 2) == 'f:' then failed = failed + 1 end
-  end
-  if failed < limit then return 'pending' end
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tostring(tonumber(oldest[2]) + window - now)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
-return 'ok'
-"""
-#: A failed attempt stays in the window from now, marked ``f:`` (a pending one has no mark).
-_FAIL = """
-local t = redis.call('TIME')
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('ZADD', KEYS[1], tonumber(t[1]) + tonumber(t[2]) / 1e6, 'f:' .. ARGV[1])
-end
-return 1
-"""
 
 
 #: Take the lease if free or ours (and extend it); return its holder.

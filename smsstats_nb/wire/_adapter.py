@@ -3,10 +3,13 @@
 Order of a request (outermost first)::
 
     requests-cache (CachedSession)   a hit returns here: no quota spent, no request made
-    GuardedAdapter.send              refusals, a failed-login slot, then the answer: a redirect,
-                                     429/503, another status, an oversized or error body raises
-                                     *here*, before the cache could store it
-    urllib3 (retries)                5xx without Retry-After, resets and timeouts, twice at most
+    GuardedAdapter.send              refusals, a place in the machine's failed-login budget (every
+                                     attempt; one whose answer never came stays counted), then the
+                                     answer: a redirect, 429/503, another status, an oversized or
+                                     error body raises *here*, before the cache could store it
+    urllib3 (retries)                a refused connection and 5xx without Retry-After, twice at
+                                     most; never an attempt whose answer did not come (it may have
+                                     reached SMSC as a login)
     _WatchedConnection.request       once the connection is up: a quota token (so a refused
                                      connection spends none), then a watchdog that cuts the
                                      attempt at ``timeout`` seconds, however slowly bytes trickle
@@ -24,9 +27,11 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
 from urllib3.util.retry import Retry
 
-from ..core import AuthError, RateLimitError, ResponseFormatError, SmsStatsError, TransportError
+from ..core import AuthError, IPBlockedError, RateLimitError, ResponseFormatError, SmsStatsError, TransportError
+from ..store import Outcome
 from ._guard import CallContext, Guard, current_call
 from ._http_errors import translate_request_error
 
@@ -120,7 +125,7 @@ class GuardedAdapter(HTTPAdapter):
         retry = _Retry(
             total=retries,
             connect=retries,
-            read=retries,
+            read=0,  # an attempt whose answer never came may have reached SMSC: never sent again blind
             status=retries,
             other=0,
             redirect=0,
@@ -142,23 +147,34 @@ class GuardedAdapter(HTTPAdapter):
         call = self.guard.current()
         self.guard.check_refusals()
         ticket = self.guard.begin_login()
-        failed = verified = False
+        # what became of the attempt: "unknown" until an answer proves otherwise (a timeout, a
+        # connection cut after the request left: SMSC may have counted a failed login)
+        outcome: Outcome = "unknown"
         try:
             kwargs["stream"] = True
-            response = self._send(request, call, *args, **kwargs)
+            call.never_sent = False
             try:
+                response = self._send(request, call, *args, **kwargs)
+            except SmsStatsError:
+                if call.never_sent:
+                    outcome = "ok"  # no connection was made: nothing reached the server
+                raise
+            try:
+                outcome = "ok"  # a status line came: an HTTP error is the server's, not a login's
+                self._check_status(response)
+                outcome = "unknown"  # the body is still to come
                 content = self._read(response, call)
+                outcome = "ok"
             finally:
                 call.disarm()
                 response.close()
             try:
                 frame = self.guard.parse(content, call)
-            except AuthError:
-                failed = True
+            except (AuthError, IPBlockedError):
+                outcome = "failed"
                 raise
-            verified = True
         finally:
-            self.guard.end_login(ticket, failed=failed, verified=verified)
+            self.guard.end_login(ticket, outcome)
         response._content = content
         response._content_consumed = True  # type: ignore[attr-defined]
         response.smsstats_frame = frame  # type: ignore[attr-defined]
@@ -180,6 +196,8 @@ class GuardedAdapter(HTTPAdapter):
     def _transport_error(self, exc: requests.exceptions.RequestException, call: CallContext) -> SmsStatsError:
         if call.deadline_hit:
             return self._timeout_error(call)
+        reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else None
+        call.never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError)
         return translate_request_error(exc, self.host, self.tries, call.timeout)
 
     def _timeout_error(self, call: CallContext) -> TransportError:
@@ -189,8 +207,8 @@ class GuardedAdapter(HTTPAdapter):
             f"({call.requests_sent} attempt(s), {spent:.1f} s in all)"
         )
 
-    def _read(self, response: requests.Response, call: CallContext) -> bytes:
-        """Check the status, then read the body within the size cap and the attempt's deadline."""
+    def _check_status(self, response: requests.Response) -> None:
+        """Refuse a redirect, honour 429 and 503 with Retry-After, refuse any other status but 200."""
         status = response.status_code
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("Location", "")).hostname or self.host
@@ -212,6 +230,9 @@ class GuardedAdapter(HTTPAdapter):
                 raise ServerBusyError(f"{self.host} answered HTTP 503 and asked to wait {wait:.0f} s", wait)
         if status != 200:
             raise TransportError(f"{self.host} answered HTTP {status} (after {self.tries} tries at most)")
+
+    def _read(self, response: requests.Response, call: CallContext) -> bytes:
+        """Read the body within the size cap and the attempt's deadline."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body:
             raise ResponseFormatError(f"the answer ({int(declared):,} bytes) is larger than max_body={self.max_body:,}")

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import SYSTEM, AuthError, Clock, IPBlockedError, RateLimitError
-from ..store import PENDING_WAIT, Quota, Store
+from ..store import PENDING_WAIT, Outcome, Quota, Store
 from .formats import decode_body, parse_response
 
 __all__ = ["AUTH_COOLDOWN", "LOGIN_BUDGET", "CallContext", "Guard", "Reason", "WaitHook"]
@@ -39,8 +39,6 @@ IP_BLOCK_COOLDOWN = 30 * 60.0
 LOGIN_BUDGET = 4
 #: Seconds a first login waits for the budget's in-flight logins to settle before it is refused.
 PENDING_PATIENCE = 120.0
-#: How long a secret that got data stays "known good" (it then skips the failed-login budget).
-VERIFIED_FOR = 7 * 24 * 3600.0
 
 
 class Reason(enum.StrEnum):
@@ -91,6 +89,7 @@ class CallContext:
         timeout: seconds one attempt may take, from sending to the last byte.
         requests_sent: attempts that went on the wire (each spent a token).
         deadline_hit: set when an attempt ran past ``timeout`` and was cut.
+        never_sent: set when an attempt failed before a connection was made (nothing reached the server).
     """
 
     fmt: int
@@ -100,6 +99,7 @@ class CallContext:
     timeout: float = 30.0
     requests_sent: int = 0
     deadline_hit: bool = False
+    never_sent: bool = False
     started: float = 0.0
     guard: Guard | None = None
     _watchdog: threading.Timer | None = None
@@ -142,13 +142,16 @@ class Guard:
         secret_key: the salted hash of the secret (keys the per-secret refusal).
     """
 
-    def __init__(self, store: Store, quota: Quota, *, host: str, secret_key: str, clock: Clock = SYSTEM) -> None:
+    def __init__(
+        self, store: Store, quota: Quota, *, host: str, secret_key: str, service: str = "", clock: Clock = SYSTEM
+    ) -> None:
         self.store = store
+        self.service = service or host  # the failed-login budget's scope: one per service, all credentials
+        self.secret = secret_key[:24]
         self.clock = clock
         self.quota = quota
         self.host = host
         self.auth_key = "auth:" + secret_key
-        self.verified_key = "ok:" + secret_key
         self.cool_key = "cool:" + quota.identity
         self.ip_key = "ipblock"
 
@@ -196,20 +199,20 @@ class Guard:
                 f"(five failures in 30 minutes block this IP). Fix the password, or {CLEAR_HINT}",
             )
 
-    def begin_login(self) -> str | None:
-        """Reserve a slot in the failed-login budget unless this secret is known to be good.
+    def begin_login(self) -> str:
+        """Reserve a place in the failed-login budget for an attempt (every attempt: a password
+        that worked yesterday and was changed at SMSC today fails like any other).
 
         Raises:
-            AuthError: four failed (or pending) logins from this machine or team in 30 minutes.
+            AuthError: four failed (or unanswered) logins from this machine or team in 30 minutes.
         """
-        if self.store.cooldowns.remaining(self.verified_key) > 0:
-            return None
         patience = self.clock.monotonic() + PENDING_PATIENCE
-        ticket, wait = self.store.logins.reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+        reserve = self.store.logins.reserve
+        ticket, wait = reserve(LOGIN_BUDGET, AUTH_COOLDOWN, scope=self.service, secret=self.secret)
         while ticket is None and wait <= PENDING_WAIT and self.clock.monotonic() < patience:
-            # only logins still in flight fill the budget (many new accounts at once): they settle
+            # only attempts still in flight fill the budget (many accounts at once): they settle
             self.clock.sleep(wait)
-            ticket, wait = self.store.logins.reserve(LOGIN_BUDGET, AUTH_COOLDOWN)
+            ticket, wait = reserve(LOGIN_BUDGET, AUTH_COOLDOWN, scope=self.service, secret=self.secret)
         if ticket is None:
             raise AuthError(
                 2,
@@ -219,19 +222,17 @@ class Guard:
             )
         return ticket
 
-    def end_login(self, ticket: str | None, *, failed: bool, verified: bool) -> None:
-        """Settle a reserved login slot and remember what the server said of this secret."""
-        if ticket is not None:
-            self.store.logins.settle(ticket, failed=failed)
-        if failed:
-            self.store.cooldowns.clear(self.verified_key)
+    def end_login(self, ticket: str, outcome: Outcome) -> None:
+        """Settle a reserved attempt (``ok``: the server answered without refusing the secret;
+        ``failed``: error 2 or 4; ``unknown``: no answer came, so it counts as a failure until
+        this secret gets an answer) and remember what the server said of this secret."""
+        self.store.logins.settle(ticket, outcome)
+        if outcome == "failed":
             self.store.cooldowns.set(self.auth_key, AUTH_COOLDOWN, Reason.AUTH.value)
             # INFO, not WARNING: the AuthError the caller gets says it all (a notebook showed both)
             logger.info(
                 "authorisation failed for %s; not retrying these credentials for 30 minutes", self.quota.identity
             )
-        elif verified and ticket is not None:
-            self.store.cooldowns.set(self.verified_key, VERIFIED_FOR, Reason.VERIFIED.value)
 
     def ip_blocked(self) -> None:
         """The server answered error 4: refuse every request from this machine (or team) for 30 minutes."""

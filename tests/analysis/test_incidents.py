@@ -176,7 +176,11 @@ def test_budget_breaches_per_day_and_month_for_a_login_or_the_account() -> None:
     assert running[running["period_start"] == dt.date(2024, 2, 1)]["complete"].tolist() == [False]
     sms = budget_breaches(days, 399, freq="D", metric="sms", login="a")
     assert sms["value"].tolist() == [400.0]
-    for bad, message in (({"limit": -1}, "limit"), ({"freq": "W"}, "a budget.s freq must be"), ({"metric": "debit"}, "metric")):
+    for bad, message in (
+        ({"limit": -1}, "limit"),
+        ({"freq": "W"}, "a budget.s freq must be"),
+        ({"metric": "debit"}, "metric"),
+    ):
         with pytest.raises(QueryError, match=message):
             budget_breaches(days, **{"limit": 1, **bad})  # type: ignore[arg-type]
 

@@ -54,8 +54,11 @@ def test_debug_logs_hold_no_secret(
     client = make_client(method=method)
     client.fetch("2024-01-01")
     client.fetch("2024-01-01")
-    server.inject("502", "reset")
+    server.inject("502")  # urllib3's retry logs the request
     client.fetch("2024-01-02")
+    server.inject("reset")  # a connection cut after the request left: one line, not sent again
+    with pytest.raises(TransportError):
+        client.fetch("2024-01-03")
     with pytest.raises(AuthError):
         make_client(method=method, psw="wrong-secret-123").fetch("2024-01-01")
     text = caplog.text + "".join(str(r.args) for r in caplog.records)

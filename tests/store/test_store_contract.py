@@ -103,45 +103,60 @@ def test_cooldowns_start_extend_end_and_clear(backend: Backend) -> None:
     assert store.cooldowns.remaining("k") == 0
 
 
+def _reserve(store: Store, limit: int, window: float, secret: str = "s1", scope: str = "smsc") -> Any:
+    return store.logins.reserve(limit, window, scope=scope, secret=secret)
+
+
 def test_clearing_the_cooldowns_and_the_login_budget(backend: Backend) -> None:
     store = backend.store
     store.cooldowns.set("a", 60, Reason.AUTH.value)
-    ticket, _ = store.logins.reserve(1, 60)
+    ticket, _ = _reserve(store, 1, 60)
     assert ticket is not None
-    store.logins.settle(ticket, failed=True)
-    assert store.logins.reserve(1, 60)[0] is None and store.logins.failed(60) == 1
+    store.logins.settle(ticket, "failed")
+    assert _reserve(store, 1, 60)[0] is None and store.logins.failed(60) == 1
     store.cooldowns.clear()
-    assert store.cooldowns.remaining("a") == 0 and store.logins.reserve(1, 60)[0] is None  # apart
+    assert store.cooldowns.remaining("a") == 0 and _reserve(store, 1, 60)[0] is None  # apart
     store.logins.clear()
-    assert store.logins.failed(60) == 0 and store.logins.reserve(1, 60)[0] is not None
+    assert store.logins.failed(60) == 0 and _reserve(store, 1, 60)[0] is not None
 
 
 def test_the_login_budget_counts_failed_and_pending_attempts_of_everyone(backend: Backend) -> None:
     store, other = backend.store, backend.second()
-    a, wait = store.logins.reserve(2, 60)
+    a, wait = _reserve(store, 2, 60)
     assert a is not None and wait == 0
-    b, _ = other.logins.reserve(2, 60)  # another process, another credential: the same budget
+    b, _ = _reserve(other, 2, 60, secret="s2")  # another process, another credential: the same budget
     assert b is not None
-    refused, wait = store.logins.reserve(2, 60)
+    refused, wait = _reserve(store, 2, 60)
     assert refused is None and wait == PENDING_WAIT  # both in flight: they settle soon, ask again
-    store.logins.settle(a, failed=False)  # a success frees its slot
-    c, _ = store.logins.reserve(2, 60)
+    store.logins.settle(a, "ok")  # an answer frees its place
+    c, _ = _reserve(store, 2, 60)
     assert c is not None
-    other.logins.settle(b, failed=True)
-    assert store.logins.reserve(2, 60) == (None, PENDING_WAIT)  # one failed, one in flight
-    store.logins.settle(c, failed=True)
-    refused, wait = store.logins.reserve(2, 60)
+    other.logins.settle(b, "failed")
+    assert _reserve(store, 2, 60) == (None, PENDING_WAIT)  # one failed, one in flight
+    store.logins.settle(c, "failed")
+    refused, wait = _reserve(store, 2, 60)
     assert refused is None and 1 <= wait <= 60  # two failures fill it: wait for the window
+    assert _reserve(store, 2, 60, scope="loopback:8765")[0] is not None  # another service: its own
+
+
+def test_an_unanswered_attempt_counts_until_the_same_secret_gets_an_answer(backend: Backend) -> None:
+    store = backend.store
+    for secret in ("rotated", "another"):  # two timeouts: SMSC may have counted two failed logins
+        store.logins.settle(_reserve(store, 3, 60, secret=secret)[0], "unknown")
+    assert store.logins.failed(60) == 2 and _reserve(store, 2, 60)[0] is None  # they fill a budget of two
+    answered, _ = _reserve(store, 3, 60, secret="rotated")
+    store.logins.settle(answered, "ok")  # the same secret answered: its lost attempt was no failure
+    assert store.logins.failed(60) == 1  # "another" still counts
 
 
 def test_failures_leave_the_login_budget_when_its_window_has_passed(backend: Backend) -> None:
     store = backend.store
-    ticket, _ = store.logins.reserve(1, SHORT)
+    ticket, _ = _reserve(store, 1, SHORT)
     assert ticket is not None
-    store.logins.settle(ticket, failed=True)
-    assert store.logins.reserve(1, SHORT)[0] is None
+    store.logins.settle(ticket, "failed")
+    assert _reserve(store, 1, SHORT)[0] is None
     backend.advance(SHORT + 0.1)
-    assert store.logins.reserve(1, SHORT)[0] is not None
+    assert _reserve(store, 1, SHORT)[0] is not None
 
 
 def test_leases_are_held_renewed_released_and_expire(backend: Backend) -> None:
@@ -237,9 +252,9 @@ def test_activity_counts_recent_failures_and_every_cooldown(backend: Backend) ->
     store = backend.store
     store.cooldowns.set("pause", 30, Reason.SERVER_PAUSE.value)
     store.cooldowns.set("ok", 3600, Reason.VERIFIED.value)
-    ticket, _ = store.logins.reserve(4, 3600)
+    ticket, _ = _reserve(store, 4, 3600)
     assert ticket is not None
-    store.logins.settle(ticket, failed=True)
+    store.logins.settle(ticket, "failed")
     activity = store.activity(60, 3600)
     reasons = {r for r, _ in activity.cooldowns}
     assert reasons == {Reason.SERVER_PAUSE.value, Reason.VERIFIED.value}  # the guard decides what to show
@@ -282,7 +297,7 @@ def test_a_failing_backend_is_a_storage_error(backend: Backend, tmp_path: Path) 
     assert backend.kind != "redis" or "127.0.0.1" in str(info.value)
     failing: list[Callable[[], Any]] = [
         lambda: store.cooldowns.set("k", 1, Reason.AUTH.value),
-        lambda: store.logins.reserve(4, 60),
+        lambda: _reserve(store, 4, 60),
         lambda: store.leases.acquire("n", "me", 60),
         lambda: store.periods.within("c", make_query("2024-01-01")),
         lambda: store.alerts.claim("a", "me", 60),

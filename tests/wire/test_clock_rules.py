@@ -113,7 +113,7 @@ def test_a_server_pause_holds_every_token_until_it_ends(store: Store, clock: Fak
 def test_a_bad_secret_is_refused_for_thirty_minutes_then_tried_again(store: Store, clock: FakeClock) -> None:
     guard = make_guard(store, clock)
     ticket = guard.begin_login()
-    guard.end_login(ticket, failed=True, verified=False)
+    guard.end_login(ticket, "failed")
     with pytest.raises(AuthError, match="refused locally"):
         guard.check_refusals()
     clock.advance(AUTH_COOLDOWN - 1)
@@ -126,7 +126,7 @@ def test_a_bad_secret_is_refused_for_thirty_minutes_then_tried_again(store: Stor
 def test_at_most_four_failed_logins_in_any_thirty_minutes(store: Store, clock: FakeClock) -> None:
     guard = make_guard(store, clock)
     for _ in range(LOGIN_BUDGET):
-        guard.end_login(guard.begin_login(), failed=True, verified=False)
+        guard.end_login(guard.begin_login(), "failed")
         clock.advance(60)
     with pytest.raises(AuthError, match=f"{LOGIN_BUDGET} logins failed"):
         guard.begin_login()
@@ -134,13 +134,30 @@ def test_at_most_four_failed_logins_in_any_thirty_minutes(store: Store, clock: F
     assert guard.begin_login() is not None
 
 
-def test_a_good_secret_skips_the_budget_for_a_week(store: Store, clock: FakeClock) -> None:
+def test_a_secret_that_worked_and_now_fails_counts_like_any_other(store: Store, clock: FakeClock) -> None:
+    """A password rotated at SMSC: it got data yesterday, so 0.1 let it skip the budget; five such
+    accounts then reached SMSC with five failed logins (error 4)."""
     guard = make_guard(store, clock)
-    guard.end_login(guard.begin_login(), failed=False, verified=True)
-    assert guard.begin_login() is None  # known good: no slot needed
-    assert Reason.describe(Reason.VERIFIED.value) is None  # not a refusal to show
-    clock.advance(7 * 24 * 3600 + 1)
-    assert guard.begin_login() is not None
+    guard.end_login(guard.begin_login(), "ok")  # it worked
+    clock.advance(24 * 3600)
+    for _ in range(LOGIN_BUDGET):  # the password was changed at SMSC: each attempt fails
+        guard.end_login(guard.begin_login(), "failed")
+    with pytest.raises(AuthError, match=f"{LOGIN_BUDGET} logins failed"):
+        guard.begin_login()
+    assert Reason.describe(Reason.VERIFIED.value) is None  # an old "verified" mark is not shown as a refusal
+
+
+def test_an_attempt_whose_answer_never_came_counts_until_its_secret_answers(store: Store, clock: FakeClock) -> None:
+    guard = make_guard(store, clock)
+    for _ in range(LOGIN_BUDGET):  # a slow server: each attempt hit the deadline
+        guard.end_login(guard.begin_login(), "unknown")
+    with pytest.raises(AuthError, match=f"{LOGIN_BUDGET} logins failed"):
+        guard.begin_login()
+    assert store.activity(WINDOW, AUTH_COOLDOWN).failed_logins == LOGIN_BUDGET  # cache info says so
+    store.logins.clear()
+    guard.end_login(guard.begin_login(), "unknown")
+    guard.end_login(guard.begin_login(), "ok")  # the same secret answered: the lost one was no failure
+    assert store.activity(WINDOW, AUTH_COOLDOWN).failed_logins == 0
 
 
 def test_error_4_refuses_every_request_for_thirty_minutes(store: Store, clock: FakeClock) -> None:
@@ -157,7 +174,7 @@ def test_error_4_refuses_every_request_for_thirty_minutes(store: Store, clock: F
 
 def test_cache_info_counts_only_recent_failed_logins(store: Store, clock: FakeClock) -> None:
     guard = make_guard(store, clock)
-    guard.end_login(guard.begin_login(), failed=True, verified=False)
+    guard.end_login(guard.begin_login(), "failed")
     assert store.activity(WINDOW, AUTH_COOLDOWN).failed_logins == 1
     clock.advance(2 * 3600)  # two hours later: not "in the last 30 min"
     assert store.activity(WINDOW, AUTH_COOLDOWN).failed_logins == 0
