@@ -4,24 +4,30 @@ Each channel has a ``name`` a person can read (the host, never a token or a pass
 ``key`` (a hash of its destination) under which the alert log remembers what was sent to it. A
 failure is one :class:`ChannelError` naming the channel by that name: the webhook URL (whose path
 often is the token, as Slack's are), the bot token and the SMTP password appear in no error, log
-line or repr. The HTTP channels use the standard library's ``urllib.request``, which logs nothing
+line or repr. The HTTP channels use the standard library's ``http.client``, which logs nothing
 (urllib3's debug log would print the URL, and the token with it).
 
-A webhook or Telegram message that fails for a reason that may pass (the network, a timeout, a 5xx
-or 429 answer) is tried ``retries`` more times with a doubling pause; what still fails is reported,
-and the alert is sent again at the next check (the log marks an alert sent only after a success).
+Delivery is **at least once**, never lost: the log marks an alert sent only after a success, and
+a failure is sent again by the next check. A delivery has one deadline (``timeout`` seconds, all
+attempts together; the answer's body is not read); what surely did not arrive (no connection, a
+5xx or 429 answer) is tried ``retries`` more times within it; an attempt that was sent and got no
+answer in time is not repeated now (it may have arrived: the next check sends it again, with the
+same message id, so a receiver can drop the second copy). A redirect is never followed: it is a
+failure naming the new address. Each e-mail recipient is its own delivery.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
 import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -31,6 +37,7 @@ from ..core import QueryError, SmsStatsError, said
 from ..core.i18n import gettext_ as _
 
 __all__ = [
+    "ID_HEADER",
     "SIGNATURE_HEADER",
     "Channel",
     "ChannelError",
@@ -41,6 +48,9 @@ __all__ = [
 
 #: The header of a signed webhook: ``sha256=`` and the hex HMAC-SHA256 of the body (as GitHub signs).
 SIGNATURE_HEADER = "X-Smsstats-Signature"
+#: The header carrying a message's stable id (a receiver drops a copy it has seen: delivery is at
+#: least once).
+ID_HEADER = "X-Smsstats-Id"
 #: Telegram's Bot API (tests and self-hosted servers give another base).
 TELEGRAM_API = "https://api.telegram.org"
 
@@ -76,6 +86,50 @@ def _http_url(url: object, what: str) -> str:
     return url
 
 
+class _NotSentError(Exception):
+    """No connection was made: nothing reached the receiver (safe to try again)."""
+
+
+def _post_once(url: str, body: bytes, headers: dict[str, str], seconds: float) -> tuple[int, str | None]:
+    """One POST within ``seconds`` in all (a watchdog closes the socket at the deadline, however
+    slowly the answer trickles); the status and the Location header. The body is not read."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", port, timeout=seconds, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", port, timeout=seconds)
+    try:
+        conn.connect()
+    except OSError as exc:
+        conn.close()
+        raise _NotSentError(type(exc).__name__) from None
+    fired = threading.Event()
+    watchdog = threading.Timer(seconds, _cut, (conn, fired))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        path = parts.path or "/"
+        conn.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
+        answer = conn.getresponse()
+        if fired.is_set():  # cut mid-answer: http.client reads the cut as the end of the headers
+            raise TimeoutError("the answer did not come within the deadline")
+        return answer.status, answer.getheader("Location")
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
+def _cut(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
+    fired.set()
+    if conn.sock is not None:
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
+
+
 def _post(
     url: str,
     body: bytes,
@@ -86,24 +140,53 @@ def _post(
     retries: int,
     backoff: float,
     sleep: Callable[[float], None],
-) -> bytes:
-    """POST ``body``; retry what may pass; a ChannelError naming ``name`` (never the URL)."""
+) -> None:
+    """POST ``body`` within one deadline of ``timeout`` seconds for the whole delivery; try again
+    only what surely did not arrive (no connection, a 5xx or 429 answer); never follow a redirect.
+    A :class:`ChannelError` naming ``name`` (never the URL) when it was not delivered."""
+    end = time.monotonic() + timeout
     last = ""
     for attempt in range(retries + 1):
         if attempt:
-            sleep(backoff * 2 ** (attempt - 1))
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            pause = backoff * 2 ** (attempt - 1)
+            if time.monotonic() + pause >= end:
+                break
+            sleep(pause)
+        left = end - time.monotonic()
+        if left <= 0:
+            last = _("timed out")
+            break
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # http(s) only: checked when made
-                return bytes(answer.read(65536))
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}"
-            if exc.code != 429 and exc.code < 500:
-                break  # the receiver refused it: trying again now would not help
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            last = _("timed out") if isinstance(reason, TimeoutError) else type(reason).__name__
+            status, location = _post_once(url, body, headers, left)
+        except _NotSentError as exc:
+            last = str(exc)
+            continue  # nothing reached the receiver
+        except (OSError, http.client.HTTPException) as exc:
+            # sent, and no answer in time: it may have arrived; the next check sends it again
+            # (delivery is at least once; the message's id lets a receiver drop the second copy)
+            last = _("timed out") if isinstance(exc, TimeoutError) or time.monotonic() >= end else type(exc).__name__
+            break
+        if 200 <= status < 300:
+            return
+        if 300 <= status < 400:
+            target = urlsplit(location or "").hostname or _("an unknown address")
+            raise said(
+                ChannelError,
+                "{name}: answered HTTP {status}, a redirect to {target}; redirects are not followed (the alert "
+                "and its signature would go to another address): give the new address",
+                name=name,
+                status=status,
+                target=target,
+            )
+        last = f"HTTP {status}"
+        if status != 429 and status < 500:
+            break  # the receiver refused it: trying again now would not help
     raise said(ChannelError, "{name}: not delivered ({why}); it is sent again at the next check", name=name, why=last)
+
+
+def header_text(text: str) -> str:
+    """``text`` as one header line: control characters (CR, LF, tab, escapes) become spaces."""
+    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in text)
 
 
 class WebhookChannel:
@@ -140,6 +223,8 @@ class WebhookChannel:
         """POST ``payload`` (with ``text``) as JSON."""
         body = json.dumps({**payload, "text": text}, ensure_ascii=False, default=str).encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "smsstats_nb alerts"}
+        if payload.get("id"):
+            headers[ID_HEADER] = str(payload["id"])  # the same for every copy of this message
         if self._secret:
             mac = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
             headers[SIGNATURE_HEADER] = f"sha256={mac}"
@@ -192,7 +277,7 @@ class TelegramChannel:
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """``sendMessage`` with the alert's sentence."""
         body = json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
-        answer = _post(
+        _post(  # the Bot API answers 200 when it took the message (4xx with ok:false when not)
             f"{self._base}/bot{self._token}/sendMessage",
             body,
             {"Content-Type": "application/json"},
@@ -202,16 +287,6 @@ class TelegramChannel:
             backoff=self.backoff,
             sleep=self._sleep,
         )
-        try:
-            ok = json.loads(answer.decode("utf-8", "replace")).get("ok")
-        except (ValueError, AttributeError):
-            ok = None
-        if ok is not True:
-            raise said(
-                ChannelError,
-                "{name}: Telegram did not accept the message; it is sent again at the next check",
-                name=self.name,
-            )
 
 
 class EmailChannel:
@@ -263,11 +338,16 @@ class EmailChannel:
         return f"EmailChannel({self.name!r})"
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
-        """One message: the sentence, then the alert's figures one per line."""
+        """One message: the sentence, then the alert's figures one per line. Every recipient must
+        take it (a recipient refused is a failure: a channel has one recipient, see
+        :func:`~smsstats_nb.alerts.channels_from`)."""
         message = EmailMessage()
-        message["Subject"] = subject
+        message["Subject"] = header_text(subject)  # a login with CR/LF cannot break the headers
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
+        if payload.get("id"):
+            message["Message-ID"] = f"<{payload['id']}@smsstats>"
+            message[ID_HEADER] = str(payload["id"])
         facts = "\n".join(f"{k}: {v}" for k, v in payload.items() if v is not None)
         message.set_content(f"{text}\n\n{facts}\n\n-- smsstats_nb alerts\n")
         context = self._tls or ssl.create_default_context()
@@ -283,7 +363,9 @@ class EmailChannel:
                     server.ehlo()
                 if self._user:
                     server.login(self._user, self._password or "")
-                server.send_message(message)
+                refused = server.send_message(message)
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
         except smtplib.SMTPAuthenticationError as exc:
             raise said(
                 ChannelError, "{name}: the SMTP server refused the login ({code})", name=self.name, code=exc.smtp_code

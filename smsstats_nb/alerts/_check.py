@@ -273,12 +273,17 @@ def _deliver(
                     continue
             try:
                 channel.send(alert.payload(), alert.text, alert.subject)
-            except ChannelError as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of one delivery: the others still go
+                with store.errors():
+                    store.alerts.release(mine, owner)  # the next check sends it (never a claim left behind)
+                why = i18n.localized(exc) if isinstance(exc, ChannelError) else _not_delivered(channel, exc)
+                report.deliveries.append(Delivery(alert, channel.name, "failed", why.removeprefix(f"{channel.name}: ")))
+                logger.warning("alert not delivered: %s", why)
+                continue
+            except BaseException:  # Ctrl-C mid-send: free the claim, then stop
                 with store.errors():
                     store.alerts.release(mine, owner)
-                report.deliveries.append(Delivery(alert, channel.name, "failed", i18n.localized(exc)))
-                logger.warning("alert not delivered: %s", exc)
-                continue
+                raise
             with store.errors():
                 store.alerts.done(mine, owner)
                 if alert.event == "opened" and not alert.ongoing:
@@ -287,3 +292,10 @@ def _deliver(
             sent.add(mine)
             report.deliveries.append(Delivery(alert, channel.name, "sent"))
     report.already = len(known - touched)
+
+
+def _not_delivered(channel: Channel, exc: Exception) -> str:
+    """A failure no channel foresaw, in words (its type, never its text: it may quote a secret)."""
+    return _("{name}: not delivered ({why}); it is sent again at the next check").format(
+        name=channel.name, why=type(exc).__name__
+    )

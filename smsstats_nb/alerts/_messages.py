@@ -4,6 +4,7 @@ its subject, its JSON payload and its text as an analyst writes it, in the perso
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +59,16 @@ class Alert:
             state = _("day limit") if self.per == "day" else _("month limit")
         return f"[smsstats] {what}: {self.login} ({state})"
 
+    @property
+    def message_id(self) -> str:
+        """The message's stable id: the same in every copy, from any check on any machine (delivery
+        is at least once; a receiver drops a copy whose id it has seen)."""
+        return hashlib.sha256(f"{self.ident}|{self.event}".encode()).hexdigest()[:32]
+
     def payload(self) -> dict[str, Any]:
         """The webhook's JSON fields (``text`` is added by the channel)."""
         out: dict[str, Any] = {
+            "id": self.message_id,
             "event": self.event,
             "kind": self.kind,
             "login": self.login,

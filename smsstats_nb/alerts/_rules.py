@@ -90,14 +90,17 @@ def channels_from(
             raise said(
                 QueryError, "e-mail alerts need an SMTP server: smtp://host:port (or smtps:// or smtp+starttls://)"
             )
-        out.append(
+        # each recipient is its own delivery: one refused address never keeps the others waiting,
+        # and never hides that it got nothing
+        out.extend(
             EmailChannel(
-                list(emails),
+                [address],
                 smtp,
                 user=env.smtp_user,
                 password=env.smtp_password,
                 sender=env.smtp_from or "smsstats@localhost",
             )
+            for address in emails
         )
     elif smtp:
         raise said(QueryError, "an SMTP server is given without e-mail addresses: say who gets the message")

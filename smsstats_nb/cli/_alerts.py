@@ -40,6 +40,13 @@ def add_alert_options(p: argparse.ArgumentParser, *, since: bool) -> None:
     p.add_argument("--budget-month", type=float, metavar="N", help=_("alert when the account's month goes over N"))
     p.add_argument("--rules", metavar="FILE", help=_("a TOML file of per-login budgets and named channels"))
     p.add_argument("--webhook", action="append", default=[], metavar="URL", help=_("POST each alert as JSON here"))
+    p.add_argument(
+        "--webhook-env",
+        action="append",
+        default=[],
+        metavar="VAR",
+        help=_("POST each alert to the URL in this environment variable (a URL is often a token: keep it out of argv)"),
+    )
     p.add_argument("--email", action="append", default=[], metavar="ADDR", help=_("e-mail each alert (with --smtp)"))
     p.add_argument("--smtp", metavar="URL", help=_("smtp://host:port, smtp+starttls://host:587 or smtps://host:465"))
     p.add_argument("--telegram-chat", action="append", default=[], metavar="ID", help=_("send to this Telegram chat"))
@@ -49,14 +56,20 @@ def add_alert_options(p: argparse.ArgumentParser, *, since: bool) -> None:
 def wants_alerts(a: argparse.Namespace) -> bool:
     """Whether any alert option was given (``sync`` alerts only then)."""
     return bool(
-        a.webhook or a.email or a.telegram_chat or a.rules or a.budget_day is not None or a.budget_month is not None
+        a.webhook
+        or a.webhook_env
+        or a.email
+        or a.telegram_chat
+        or a.rules
+        or a.budget_day is not None
+        or a.budget_month is not None
     )
 
 
 def _plan(a: argparse.Namespace) -> dict[str, Any]:
     """Rules, channels and budgets from the options, checked before any password or request."""
     from ..alerts import Budget, channels_from, load_rules
-    from ..core import QueryError, said
+    from ..core import Environment, QueryError, said
 
     budgets = []
     if a.budget_day is not None:
@@ -68,8 +81,14 @@ def _plan(a: argparse.Namespace) -> dict[str, Any]:
         raise said(QueryError, "--email needs --smtp smtp://host:port (or smtps:// or smtp+starttls://)")
     if a.smtp and not a.email:
         raise said(QueryError, "--smtp is given without --email: say who gets the message")
+    hooks = list(a.webhook)
+    for name in a.webhook_env:
+        url = Environment.variable(name)
+        if not url:
+            raise said(QueryError, "--webhook-env {name}: the variable is not set", name=name)
+        hooks.append(url)
     try:
-        channels = channels_from(webhooks=a.webhook, emails=a.email, smtp=a.smtp, telegram_chats=a.telegram_chat)
+        channels = channels_from(webhooks=hooks, emails=a.email, smtp=a.smtp, telegram_chats=a.telegram_chat)
     except QueryError as exc:  # the library names the setting; the terminal names the options
         raise said(QueryError, "--webhook, --email, --smtp, --telegram-chat: {exc}", exc=exc) from None
     return {"rules": rules, "channels": channels, "budgets": budgets, "metric": a.metric, "dry_run": a.dry_run}

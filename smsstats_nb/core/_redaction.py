@@ -58,7 +58,7 @@ def redact_url(url: str) -> str:
     if ":" not in userinfo and not scheme.startswith(("redis", "rediss", "unix")):
         return redact(url)  # an "@" further on (a query's e-mail address), not a user and password
     user = userinfo.split(":", 1)[0] if ":" in userinfo else userinfo
-    return redact(f"{scheme}{user}:***@{url[match.end():]}")
+    return redact(f"{scheme}{user}:***@{url[match.end() :]}")
 
 
 class _RedactFilter(logging.Filter):
