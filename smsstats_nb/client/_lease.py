@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 
 from ..core import (
+    StorageError,
     SyncLeaseError,
 )
 from ._transport import Transport
@@ -106,9 +107,14 @@ class Lease:
         self.renewed = self.clock.monotonic()
 
     def keep(self) -> None:
-        """Renew if a third of the lease's life has passed since the last renewal."""
+        """Renew if a third of the lease's life has passed since the last renewal. A store that is
+        away (the team's Redis restarting) is ridden out: the lease lasts ``seconds``, and the next
+        wait tries again; a lease taken over meanwhile is a SyncLeaseError then."""
         if self.clock.monotonic() - self.renewed >= self.seconds / 3:
-            self.renew()
+            try:
+                self.renew()
+            except StorageError as exc:
+                logger.warning("sync: could not renew the lease (%s); trying again", exc)
 
     def wait(self, cancel: threading.Event | None, seconds: float) -> bool:
         """Wait ``seconds`` (True when cancelled), renewing on the way."""

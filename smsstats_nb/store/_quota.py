@@ -81,8 +81,9 @@ class Quota:
         self._now_ms: Callable[[], int] = now_ms or (lambda: int(self._bucket.now()))
 
     def now(self) -> float:
-        """The bucket's clock, in epoch seconds."""
-        return float(self._now_ms()) / 1000.0
+        """The bucket's clock, in epoch seconds (a Redis that is away: a StorageError)."""
+        with self._guard():
+            return float(self._now_ms()) / 1000.0
 
     def check_usable(self) -> None:
         """Raise (a StorageError) when no token could be recorded; a read-only store's quota does."""
@@ -104,8 +105,8 @@ class Quota:
 
     def recent(self) -> list[float]:
         """Epoch seconds of the tokens still inside the window (oldest first)."""
-        since = int(self._now_ms()) - int(self.window * 1000)
         with self._guard(), self._local:
+            since = int(self._now_ms()) - int(self.window * 1000)
             return [t / 1000.0 for t in self._recent_fn(since)]
 
     def fill(self) -> None:
