@@ -109,6 +109,7 @@ EXPORTED = {
         "moscow_today",
         "period_of",
         "preset_range",
+        "printable",
         "redact",
         "redact_url",
         "renamed",
@@ -118,6 +119,7 @@ EXPORTED = {
         "snippet_of",
         "split_periods",
         "stamp",
+        "writable",
     ],
     "smsstats_nb.store": [
         "Activity",

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..analysis import budget_breaches, budget_period, incidents
 from ..client import StatsClient
-from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, renamed, said, service_host
+from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, printable, renamed, said, service_host
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
 from ._channels import Channel, ChannelError
@@ -58,7 +58,7 @@ class Delivery:
     def __str__(self) -> str:
         tail = f": {self.error}" if self.error else ""
         status, event, kind = (_(STATUS_WORDS.get(self.status, self.status)), _(self.alert.event), _(self.alert.kind))
-        return f"{status:<10} {event:<8} {kind:<7} {self.alert.login} → {self.channel}{tail}"
+        return f"{status:<10} {event:<8} {kind:<7} {printable(self.alert.login)} → {self.channel}{tail}"
 
 
 @dataclass

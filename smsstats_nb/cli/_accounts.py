@@ -10,6 +10,7 @@ import argparse
 import getpass
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..core.i18n import gettext_ as _
@@ -113,7 +114,7 @@ def _names(a: argparse.Namespace) -> list[str] | str:
 def cmd_fetch_accounts(a: argparse.Namespace, write: Any) -> int:
     """``fetch`` over several accounts: one table with ``account`` first; a failed account is
     reported and the others' rows still printed or written (exit code of the first failure)."""
-    from ..client import AccountsError, fetch_accounts
+    from ..client import AccountsError, fetch_accounts, resolve_names
 
     cache: Any = False if a.no_cache else a.cache_dir
     settings: dict[str, Any] = {"cache": cache, "wait": not a.no_wait}
@@ -133,8 +134,18 @@ def cmd_fetch_accounts(a: argparse.Namespace, write: Any) -> int:
     except AccountsError as exc:
         for name, e in exc.errors.items():
             account_failed(name, e)
-        df = exc.partial
         first = next(iter(exc.errors.values()))
+        asked = resolve_names(_names(a), getattr(a, "accounts_file", None))
+        if len(exc.errors) >= len(asked):  # nothing arrived: say what failed, write nothing
+            if getattr(a, "output", None):
+                err("smsstats: " + _("every account failed, so {path} was not written").format(path=a.output))
+            return exit_code(first)
+        df = exc.partial
+        df.attrs["complete"] = False  # the file and the table say partial, and which accounts are missing
+        df.attrs["missing_accounts"] = ", ".join(sorted(exc.errors))
+        if getattr(a, "output", None):
+            target = Path(a.output).expanduser()
+            a.output = str(target.with_name(f"{target.stem}.partial{target.suffix}"))
         code = exit_code(first)
     write(df)
     return code

@@ -26,6 +26,7 @@ from ..core import (
     SyncLeaseError,
     TransportError,
     said,
+    writable,
 )
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
@@ -73,13 +74,14 @@ class Declined(Exception):  # noqa: N818 - a person's answer, not an error
 
 
 def out(text: str = "") -> None:
-    """A line on stdout (the one place the package prints results)."""
-    print(text)
+    """A line on stdout (the one place the package prints results), in what the terminal's
+    encoding can write (a KOI8-R terminal gets ``RUB`` for ``₽``, never a UnicodeEncodeError)."""
+    print(writable(text, getattr(sys.stdout, "encoding", None)))
 
 
 def err(text: str) -> None:
-    """A line on stderr."""
-    print(text, file=sys.stderr)
+    """A line on stderr, likewise."""
+    print(writable(text, getattr(sys.stderr, "encoding", None)), file=sys.stderr)
 
 
 def error_words(exc: BaseException) -> str:

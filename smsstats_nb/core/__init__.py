@@ -43,6 +43,7 @@ from ._frames import (
     make_frame,
     stamp,
 )
+from ._printable import printable, writable
 from ._query import (
     DEFAULT_FLAGS,
     FREQS,
@@ -140,6 +141,7 @@ __all__ = [
     "moscow_today",
     "period_of",
     "preset_range",
+    "printable",
     "redact",
     "redact_url",
     "renamed",
@@ -149,4 +151,5 @@ __all__ = [
     "snippet_of",
     "split_periods",
     "stamp",
+    "writable",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import Summary, format_money
+from ..core import printable
 from ..core.i18n import (
     N_,
     currency_name,
@@ -146,24 +147,29 @@ KINDS = {"spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
 def text_table(df: pd.DataFrame) -> str:
     """A frame as a terminal prints it: as it is in English (the wire's column names), with the
     column names in words and numbers as the locale writes them in another language."""
-    if current() == "en":
-        return df.to_string(index=False)
     from ._exports import column_words
 
+    english = current() == "en"
     shown = pd.DataFrame(index=df.index)
     for column in df.columns:
         values = df[column]
-        if column == "sms":
+        if column == "currency" and not english:
+            shown[column] = [currency_name(str(v)) for v in values]
+        elif values.dtype.kind in "OSU" or str(values.dtype) == "string":
+            # a login is the reseller's customer's choice: an escape or a bidi override is shown, not run
+            shown[column] = [printable(v) for v in values]
+        elif english:
+            shown[column] = values
+        elif column == "sms":
             shown[column] = [format_number(int(v)) for v in values]
         elif column in ("credit", "debit"):
             shown[column] = [format_money(float(v)) for v in values]
         elif column in ("period_start", "period_end"):
             shown[column] = pd.to_datetime(values).dt.strftime("%d.%m.%Y")
-        elif column == "currency":
-            shown[column] = [currency_name(str(v)) for v in values]
         else:
             shown[column] = values.astype(str)
-    shown.columns = [column_words(str(c)) for c in df.columns]
+    if not english:
+        shown.columns = [column_words(str(c)) for c in df.columns]
     return shown.to_string(index=False)
 
 
@@ -311,7 +317,7 @@ def download_buttons(df: pd.DataFrame, stem: str, png: bytes | None) -> str:
     from ._exports import export_bytes
 
     files = [
-        (f"{stem}.csv", "text/csv;charset=utf-8", df.to_csv(index=False).encode("utf-8"), "CSV"),
+        (f"{stem}.csv", "text/csv;charset=utf-8", export_bytes(df, ".csv"), "CSV"),
         (
             f"{stem}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

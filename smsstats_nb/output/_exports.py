@@ -13,6 +13,13 @@ answer is partial):
   right by a double click: a byte-order mark, and ``;`` with a decimal comma where the locale
   writes numbers so (``decimal=","``);
 - ``.json``: one object per row, dates in ISO form.
+
+Sub-client logins are chosen by a reseller's customers, so a login never becomes something a
+spreadsheet runs: in ``.xlsx`` every text is a text cell (never a formula), and in ``.csv`` a text
+that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (the
+OWASP rule for CSV injection). An ``.xlsx`` is written row by row (openpyxl's write-only mode:
+memory stays flat), and a frame over Excel's 1,048,576 rows is refused with a word on what to
+write instead.
 """
 
 from __future__ import annotations
@@ -28,10 +35,23 @@ from ..core import QueryError, i18n, said
 from ..core.i18n import N_
 from ..core.i18n import gettext_ as _
 
-__all__ = ["SUFFIXES", "column_words", "export", "query_facts", "read_export"]
+__all__ = [
+    "FORMULA_STARTS",
+    "SUFFIXES",
+    "XLSX_MAX_ROWS",
+    "column_words",
+    "csv_safe",
+    "export",
+    "query_facts",
+    "read_export",
+]
 
 #: The formats :func:`export` writes.
 SUFFIXES = (".csv", ".json", ".xlsx", ".parquet")
+#: The most rows an Excel sheet holds (the header is one of them).
+XLSX_MAX_ROWS = 1_048_576
+#: What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _META_KEY = b"smsstats"
 
 
@@ -114,12 +134,28 @@ def export(
         raise said(QueryError, "the folder {value} does not exist", value=repr(str(target.parent)))
     if decimal not in (".", ","):
         raise said(QueryError, "decimal must be '.' or ',', not {decimal}", decimal=repr(decimal))
+    if suffix == ".xlsx" and len(df) + 1 > XLSX_MAX_ROWS:
+        raise said(
+            QueryError,
+            "{rows} rows do not fit in an Excel sheet (1,048,576 rows at most, the header one of them): "
+            "write .csv or .parquet, or ask for a coarser granularity or fewer logins",
+            rows=f"{len(df):,}",
+        )
     if suffix == ".csv":
+        safe = csv_safe(df)
         if spreadsheet:
             sep = ";" if decimal == "," else ","
-            df.to_csv(target, index=False, encoding="utf-8-sig", sep=sep, decimal=decimal, date_format="%Y-%m-%d")
+            safe.to_csv(
+                target,
+                index=False,
+                encoding="utf-8-sig",
+                sep=sep,
+                decimal=decimal,
+                date_format="%Y-%m-%d",
+                lineterminator="\r\n",  # RFC 4180; and a CR inside a login is quoted, never a row break
+            )
         else:
-            df.to_csv(target, index=False, date_format="%Y-%m-%d")
+            safe.to_csv(target, index=False, date_format="%Y-%m-%d", lineterminator="\r\n")
     elif suffix == ".json":
         df.to_json(target, orient="records", force_ascii=False, date_format="iso", indent=1)
     elif suffix == ".parquet":
@@ -157,49 +193,112 @@ def _write_parquet(df: pd.DataFrame, target: Path) -> None:
     pq.write_table(table.replace_schema_metadata(meta), target)
 
 
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text that a spreadsheet would run as a formula escaped with a leading
+    ``'`` (OWASP); numbers and dates untouched. The frame is copied only when something changes."""
+    out = df
+    for column in df.columns:
+        values = df[column]
+        if values.dtype.kind not in "OSU" and str(values.dtype) != "string":
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS, na=False)
+        if bool(risky.any()):
+            if out is df:
+                out = df.copy()
+                out.attrs = dict(df.attrs)
+            out[column] = text.where(~risky, "'" + text)
+    return out
+
+
+#: Number formats per column of an ``.xlsx`` sheet.
+XLSX_FORMATS = {
+    "credit": "#,##0.00",
+    "debit": "#,##0.00",
+    "sms": "#,##0",
+    "period_start": "yyyy-mm-dd",
+    "period_end": "yyyy-mm-dd",
+}
+
+
 def _write_xlsx(df: pd.DataFrame, target: Path) -> None:
+    """The sheet row by row (write-only: memory stays flat for a million rows). One cell per
+    column is reused (its number format set once); dates go in as Excel's day numbers."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     currencies = sorted({str(c) for c in df["currency"].dropna().unique()}) if "currency" in df.columns else []
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "stats"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("stats")
     columns = list(df.columns)
-    sheet.append([_header(c, currencies) for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in df.itertuples(index=False):
-        sheet.append([_cell(v) for v in row])
-    for i, column in enumerate(columns, start=1):
-        letter = get_column_letter(i)
-        fmt = {"credit": "#,##0.00", "debit": "#,##0.00", "sms": "#,##0"}.get(column)
-        if column in ("period_start", "period_end"):
-            fmt = "yyyy-mm-dd"
-        if fmt is not None:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = fmt
-        width = max([len(str(sheet.cell(row=1, column=i).value))] + [len(str(v)) for v in df[column].head(200)])
-        sheet.column_dimensions[letter].width = min(max(10, width + 2), 40)
+    headers = [_header(c, currencies) for c in columns]
+    for i, column in enumerate(columns, start=1):  # widths before the first row (write-only)
+        width = max([len(headers[i - 1])] + [len(str(v)) for v in df[column].head(200)])
+        sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 40)
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    cells = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=None)
+        if column in XLSX_FORMATS:
+            cell.number_format = XLSX_FORMATS[column]
+        cells.append(cell)
+    for row in zip(*(_xlsx_values(df[c]) for c in columns), strict=True):
+        for cell, value in zip(cells, row, strict=True):
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # a login that starts with "=" is a login, never a formula
+        sheet.append(cells)
     facts = book.create_sheet("query")
-    facts.append([_("fact"), _("value")])
-    for key, value in query_facts(df).items():
-        facts.append([key, value])
     facts.column_dimensions["A"].width = 18
     facts.column_dimensions["B"].width = 44
+    facts.append([_("fact"), _("value")])
+    for key, value in query_facts(df).items():
+        pair = []
+        for item in (key, value):
+            cell = WriteOnlyCell(facts, value=item)
+            if isinstance(item, str):
+                cell.data_type = "s"
+            pair.append(cell)
+        facts.append(pair)
     book.save(target)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if value is pd.NA:
-        return None
-    if hasattr(value, "item"):  # numpy scalars: plain numbers in the sheet
-        return value.item()
-    return value
+#: Excel's day zero (its day numbers count from here).
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _xlsx_values(values: pd.Series) -> list[Any]:
+    """A column as plain Python values for a sheet: dates as day numbers, a missing value as None."""
+    if values.dtype.kind == "M":
+        days = (values - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+        return [None if d != d else d for d in days.to_numpy(dtype=float).tolist()]  # NaT -> None
+    if values.dtype.kind in "iu":
+        return list(values.to_numpy().tolist())
+    present = values.notna().to_numpy()
+    return [v if ok else None for v, ok in zip(values.astype(object).tolist(), present, strict=True)]
+
+
+def _xlsx_facts(source: Path) -> dict[str, Any]:
+    """The ``query`` sheet's facts, each as it was written (pandas would read a True among
+    numbers as 1)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(source, read_only=True)
+    try:
+        if "query" not in book.sheetnames:
+            return {}
+        return {str(k): v for k, v, *_ in book["query"].iter_rows(min_row=2, values_only=True) if k is not None}
+    finally:
+        book.close()
 
 
 def read_export(path: str | Path) -> pd.DataFrame:
@@ -218,16 +317,13 @@ def read_export(path: str | Path) -> pd.DataFrame:
         df.attrs.update(json.loads(raw) if raw else {})
         return df
     if suffix == ".xlsx":
-        sheets = pd.read_excel(source, sheet_name=None)
-        df = sheets["stats"]
+        df = pd.read_excel(source, sheet_name="stats")
         words = _wire_names()
         names = []
         for header in df.columns:
             base = str(header).rsplit(" (", 1)[0] if str(header).endswith(")") else str(header)
             names.append(words.get(base, base.replace(" ", "_")))
         df.columns = names
-        if "query" in sheets:
-            query = sheets["query"]
-            df.attrs.update(dict(zip(query.iloc[:, 0], query.iloc[:, 1], strict=True)))
+        df.attrs.update(_xlsx_facts(source))
         return df
     raise said(QueryError, "read_export reads .parquet or .xlsx files, not {name}", name=repr(source.name))

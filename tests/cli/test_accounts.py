@@ -71,6 +71,37 @@ def test_all_accounts_one_table_and_a_failed_account_reported(
     assert table[1].split()[0] == "account" and sum(line.split()[0] == "shop" for line in table[2:]) == 4
 
 
+def test_all_accounts_to_a_file_nothing_when_all_failed_and_partial_when_some_did(
+    keyring_file: Path,
+    two: DemoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    _add(monkeypatch, "shop", two.login, "wrong-too", two.url)
+    _add(monkeypatch, "news", "news", "wrong", two.url)
+    target = tmp_path / "stats.csv"
+    target.write_text("a good file from yesterday\n")
+    args = ["fetch", "--all-accounts", "--start", "2024-01-01", "--end", "2024-01-31", "--output", str(target)]
+    capsys.readouterr()
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert "every account failed, so" in err and "statistics None" not in err and "wrote" not in err
+    assert target.read_text() == "a good file from yesterday\n"  # not replaced by a header-only file
+    _add(monkeypatch, "shop", two.login, two.psw, two.url)  # one account fixed: a partial answer
+    capsys.readouterr()
+    xlsx = tmp_path / "stats.xlsx"
+    assert main([*args[:-1], str(xlsx)]) == 3
+    err = capsys.readouterr().err
+    partial = tmp_path / "stats.partial.xlsx"
+    assert not xlsx.exists() and partial.exists() and "stats.partial.xlsx" in err
+    from smsstats_nb.output import read_export
+
+    written = read_export(partial)
+    assert written.attrs["partial"] is True and written.attrs["missing_accounts"] == "news"
+    assert set(written["account"]) == {"shop"}
+
+
 def test_sync_all_accounts_side_by_side(
     keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
