@@ -316,7 +316,7 @@ class EmailChannel:
         if not addresses or any("@" not in a for a in addresses):
             raise said(QueryError, "e-mail alerts need addresses like ops@example.com")
         parts = urlsplit(smtp or "")
-        if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+        if parts.scheme not in ("smtp", "smtps", "smtp+starttls", "smtp+plain") or not parts.hostname:
             raise said(
                 QueryError,
                 "the SMTP server must be smtp://host[:port], smtp+starttls://host[:port] or smtps://host[:port]",
@@ -328,7 +328,7 @@ class EmailChannel:
             )
         self.to = addresses
         self.scheme, self.host = parts.scheme, parts.hostname
-        self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[parts.scheme]
+        self.port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587, "smtp+plain": 25}[parts.scheme]
         self._user, self._password = user, password
         self.sender, self.timeout, self._tls = sender, timeout, tls_context
         self.key = "email:" + _digest(self.host, str(self.port), *sorted(self.to))
@@ -361,6 +361,15 @@ class EmailChannel:
                 if self.scheme == "smtp+starttls" or (self.scheme == "smtp" and server.has_extn("starttls")):
                     server.starttls(context=context)
                     server.ehlo()
+                elif self._user and self.scheme == "smtp":
+                    # the password would cross the network in clear: only smtp+plain:// says that is wanted
+                    raise said(
+                        ChannelError,
+                        "{name}: the SMTP server offers no STARTTLS, so the login would go in clear text; use "
+                        "smtps:// or smtp+starttls://, or smtp+plain:// to send it in clear on purpose "
+                        "(a relay on this machine)",
+                        name=self.name,
+                    )
                 if self._user:
                     server.login(self._user, self._password or "")
                 refused = server.send_message(message)

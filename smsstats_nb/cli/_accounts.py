@@ -73,11 +73,19 @@ def cmd_accounts(a: argparse.Namespace) -> int:
         raise said(QueryError, "accounts {action} needs the account's name", action=a.action)
     if a.action == "remove":
         removed = remove_account(a.name, path=a.accounts_file)
-        out(
-            _("removed {name} (and its secret)").format(name=a.name)
-            if removed
-            else _("no account {name} in {where}").format(name=repr(a.name), where=where)
-        )
+        if not removed:
+            out(_("no account {name} in {where}").format(name=repr(a.name), where=where))
+        elif removed.secret_left is None:
+            out(_("removed {name} (and its secret)").format(name=a.name))
+        else:
+            out(_("removed {name} from {where}").format(name=a.name, where=where))
+            err(
+                "smsstats: "
+                + _("its secret is still in the OS keyring ({why}): delete {key} there").format(
+                    why=removed.secret_left, key=f"smsstats_nb / account:{a.name}"
+                )
+            )
+            return 1
         return 0
     if not a.apikey and not a.login:
         raise said(QueryError, "an account needs --login (or --apikey)")

@@ -24,7 +24,6 @@ deletes both; :func:`load_accounts` reads the file (the secrets only when asked 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from ..core import Environment, QueryError, check_base_url, said
 __all__ = [
     "KEYRING_SERVICE",
     "Account",
+    "Removal",
     "accounts_path",
     "add_account",
     "keyring_problem",
@@ -49,6 +49,8 @@ __all__ = [
 KEYRING_SERVICE = "smsstats_nb"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _KEYS = {"login", "base_url", "secret", "env", "apikey"}
+#: What an environment variable's name looks like.
+_VARIABLE = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def accounts_path(env: Environment | None = None) -> Path:
@@ -76,7 +78,13 @@ def keyring_problem() -> str | None:
         from keyring.backends import fail
     except ImportError:
         return 'the keyring package is not installed (pip install keyring): use secret = "env" and env = "VARIABLE"'
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a backend that cannot load (PYTHON_KEYRING_BACKEND, a broken plugin)
+        return (
+            f"the OS keyring cannot be loaded ({type(exc).__name__}): keep the secret in an environment variable "
+            'and give the account secret = "env", env = "VARIABLE" (smsstats accounts add NAME --env VARIABLE)'
+        )
     chained_nothing = type(backend).__name__ == "ChainerBackend" and not _chainer_ok(backend)
     if isinstance(backend, fail.Keyring) or chained_nothing:
         return (
@@ -125,7 +133,12 @@ class Account:
         return words.format(where=f"{KEYRING_SERVICE} / account:{self.name}")
 
     def read_secret(self) -> str | None:
-        """The secret, or None when it is not where the file says."""
+        """The secret, or None when it is not where the file says.
+
+        Raises:
+            QueryError: the keyring is there but refused to answer (locked, or broken): that is
+                not "not found", and storing the secret again would not help.
+        """
         if self.secret == "env":
             return Environment.variable(str(self.env))
         if keyring_problem() is not None:
@@ -134,8 +147,14 @@ class Account:
 
         try:
             return keyring.get_password(KEYRING_SERVICE, f"account:{self.name}")
-        except Exception:  # noqa: BLE001 - a locked or broken keyring reads as "not found"
-            return None
+        except Exception as exc:  # noqa: BLE001 - every backend failure is one line
+            raise said(
+                QueryError,
+                "account {name}: the OS keyring did not answer ({kind}); unlock it (or check its backend) and "
+                "try again: the secret may well be there",
+                name=repr(self.name),
+                kind=type(exc).__name__,
+            ) from None
 
     def credentials(self) -> tuple[str | None, str | None, str | None]:
         """``(login, psw, apikey)`` for a client, or a QueryError saying where the secret is missing."""
@@ -184,6 +203,22 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
                 name2=name,
                 which=which,
                 choices=", ".join(sorted(_KEYS)),
+            )
+        if "apikey" in spec and not isinstance(spec["apikey"], bool):
+            raise said(
+                QueryError,
+                "{name}: [{name2}] apikey must be true or false (the key itself goes in the OS keyring or an "
+                "environment variable, never in the file)",
+                name=target.name,
+                name2=name,
+            )
+        if "env" in spec and not (isinstance(spec["env"], str) and re.fullmatch(_VARIABLE, spec["env"])):
+            raise said(  # the value is not shown: it may be the secret itself, written by mistake
+                QueryError,
+                "{name}: [{name2}] env must name an environment variable (like NEWS_SMSC_PASSWORD), not hold "
+                "a value: the file never holds a secret",
+                name=target.name,
+                name2=name,
             )
         secret = spec.get("secret", "keyring")
         if secret not in ("keyring", "env"):
@@ -282,7 +317,7 @@ def add_account(
     _check_name(name)
     if not apikey and not login:
         raise said(QueryError, "an account needs a login (or apikey=True)")
-    if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+    if env is not None and not re.fullmatch(_VARIABLE, env):
         raise said(QueryError, "env must be a variable name, not {env}", env=repr(env))
     account = Account(
         name,
@@ -312,17 +347,38 @@ def add_account(
     return account
 
 
-def remove_account(name: str, *, path: str | os.PathLike[str] | None = None) -> bool:
-    """Remove an account from the file and its secret from the keyring; False if there was none."""
+@dataclass(frozen=True)
+class Removal:
+    """What :func:`remove_account` did: ``found`` (the account was in the file, and is not now),
+    and ``secret_left`` (a keyring secret that could not be deleted: the reason, else None)."""
+
+    found: bool
+    secret_left: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.found
+
+
+def remove_account(name: str, *, path: str | os.PathLike[str] | None = None) -> Removal:
+    """Remove an account from the file and its secret from the keyring (truthy when it was there;
+    ``secret_left`` says when the keyring kept the secret)."""
     target = Path(path).expanduser() if path is not None else accounts_path()
     accounts = load_accounts(target)
     account = accounts.pop(name, None)
     if account is None:
-        return False
-    if account.secret == "keyring" and keyring_problem() is None:
-        import keyring
+        return Removal(False)
+    left: str | None = None
+    if account.secret == "keyring":
+        left = keyring_problem()
+        if left is None:
+            import keyring
+            from keyring.errors import PasswordDeleteError
 
-        with contextlib.suppress(Exception):  # nothing stored there is the same as deleted
-            keyring.delete_password(KEYRING_SERVICE, f"account:{name}")
+            try:
+                keyring.delete_password(KEYRING_SERVICE, f"account:{name}")
+            except PasswordDeleteError:
+                pass  # nothing stored there is the same as deleted
+            except Exception as exc:  # noqa: BLE001 - a locked or broken keyring: say so
+                left = type(exc).__name__
     target.write_text(_toml(accounts), encoding="utf-8")
-    return True
+    return Removal(True, left)

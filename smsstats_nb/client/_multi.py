@@ -15,8 +15,10 @@ held back by the budget. One account's wrong password never costs another a requ
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,9 +26,11 @@ from typing import Any
 import pandas as pd
 
 from ..core import SmsStatsError, SyncLeaseError, empty_frame, empty_series_frame, renamed
-from ._accounts import Account, resolve_names
+from ._accounts import Account, load_accounts, resolve_names
 from ._client import StatsClient
 from ._sync import SYNC_OPTIONS, SyncOptions
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["AccountsError", "fetch_accounts", "side_by_side", "sync_accounts"]
 
@@ -207,10 +211,27 @@ def sync_accounts(
         cancel = sync_options["cancel"] = threading.Event()
 
     def one(account: Account) -> Any:
+        mine = _ChildEvent(cancel)  # this account's own stop: Ctrl-C, or the account left the file
+        told = sync_options.get("on_pass")
+
+        def on_pass(report: Any) -> None:
+            if told is not None:
+                told(report)
+            if not sync_options.get("watch"):
+                return
+            try:
+                still = account.name in load_accounts(accounts_file)
+            except SmsStatsError:  # a file being edited: judge again after the next pass
+                return
+            if not still:
+                logger.warning("sync: account %s is no longer in the accounts file; its watch stops", account.name)
+                mine.set()
+
+        options: SyncOptions = {**sync_options, "cancel": mine, "on_pass": on_pass}
         while True:
             try:
                 with build(account) as c:
-                    report = c.sync(since, end, freq, **sync_options)
+                    report = c.sync(since, end, freq, **options)
                 break
             except SyncLeaseError:
                 # another worker syncs this account; a watch tries again later (that worker may stop)
@@ -221,3 +242,23 @@ def sync_accounts(
         return report
 
     return side_by_side(chosen, one, cancel=cancel)
+
+
+class _ChildEvent(threading.Event):
+    """An event that is also set when its parent is (one account's stop inside everyone's)."""
+
+    def __init__(self, parent: threading.Event | None) -> None:
+        super().__init__()
+        self.parent = parent
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.parent is not None and self.parent.is_set())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = 0.2 if end is None else min(0.2, end - time.monotonic())
+            if left <= 0:
+                return False
+            super().wait(left)
+        return True

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from ..core import StorageError
+from ..core import StorageError, said
+from ..core.i18n import N_
+from ..core.i18n import gettext_ as _
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -83,13 +85,13 @@ def create_state_schema(conn: sqlite3.Connection) -> None:
 BUSY_TIMEOUT = 10.0
 _CORRUPT = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 _CAUSES = {
-    5: "busy: another process held its lock for more than {t:g} s",
-    6: "busy: another process held its lock for more than {t:g} s",
-    8: "read-only: the files cannot be written",
-    13: "the disk is full",
-    14: "cannot open the files (missing directory or no permission)",
-    3: "no permission to use the files",
-    10: "a disk I/O error",
+    5: N_("busy: another process held its lock for more than {t:g} s"),
+    6: N_("busy: another process held its lock for more than {t:g} s"),
+    8: N_("read-only: the files cannot be written"),
+    13: N_("the disk is full"),
+    14: N_("cannot open the files (missing directory or no permission)"),
+    3: N_("no permission to use the files"),
+    10: N_("a disk I/O error"),
 }
 
 
@@ -102,17 +104,18 @@ def is_corrupt(exc: BaseException) -> bool:
 def storage_error(exc: BaseException, directory: Path | str) -> StorageError:
     """The StorageError for a SQLite or OS failure in ``directory`` (no secret can be in either)."""
     code = getattr(exc, "sqlite_errorcode", None)
+    # the cause in the words of the language spoken now (the CLI and the page raise inside it)
     if isinstance(code, int) and (code & 0xFF) in _CAUSES:
-        cause = _CAUSES[code & 0xFF].format(t=BUSY_TIMEOUT)
+        cause = _(_CAUSES[code & 0xFF]).format(t=BUSY_TIMEOUT)
     elif isinstance(exc, PermissionError):
-        cause = "no permission to write there (read-only?)"
+        cause = _("no permission to use it (read-only, or another user's?)")
     elif isinstance(exc, OSError) and exc.errno == 28:
-        cause = "the disk is full"
+        cause = _("the disk is full")
     elif isinstance(exc, OSError) and exc.errno == 30:
-        cause = "read-only file system"
+        cause = _("read-only file system")
     else:
         cause = type(exc).__name__
-    return StorageError(f"cannot use the smsstats state in {directory}: {cause}")
+    return said(StorageError, "cannot use the smsstats state in {directory}: {cause}", directory=directory, cause=cause)
 
 
 @contextlib.contextmanager

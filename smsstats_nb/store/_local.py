@@ -105,7 +105,8 @@ class LocalStore:
             with storage_errors(self.cache_dir):
                 self._backend = read_only_backend(self.cache_dir / HTTP_CACHE, self.read_only_error)
         if self._backend is None:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with storage_errors(self.cache_dir):  # a folder that cannot be made or entered is named
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
             path = self.cache_dir / HTTP_CACHE
 
             def open_backend() -> Any:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import SYSTEM, Clock, QueryError, StorageError, TransportError, redact_url, said
+from ..core.i18n import gettext_ as _
 from ._base import Activity, StoreInfo
 from ._files import SERIALIZER
 from ._logins import RedisLogins, TeamLogins, machine_logins
@@ -70,7 +71,9 @@ def connect_redis(url: str) -> Any:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise TransportError(f"cannot reach Redis at {redact_url(url)} ({type(exc).__name__})") from None
+        raise said(
+            TransportError, "cannot reach Redis at {where} ({kind})", where=redact_url(url), kind=type(exc).__name__
+        ) from None
     return client
 
 
@@ -273,12 +276,15 @@ class RedisStore:
 
     def storage_error(self, exc: BaseException) -> StorageError:
         """The StorageError for a Redis failure (names the server, never its password)."""
-        cause = type(exc).__name__
-        if cause == "OutOfMemoryError":
-            cause = "Redis is out of memory (maxmemory reached; nothing was evicted)"
-        elif cause in ("ConnectionError", "TimeoutError"):
-            cause = f"the Redis server does not answer ({cause})"
-        return StorageError(f"cannot use the smsstats state on {self.description}: {cause}")
+        kind = type(exc).__name__
+        cause = kind
+        if kind == "OutOfMemoryError":
+            cause = _("Redis is out of memory (maxmemory reached; nothing was evicted)")
+        elif kind in ("ConnectionError", "TimeoutError"):
+            cause = _("the Redis server does not answer ({kind})").format(kind=kind)
+        return said(
+            StorageError, "cannot use the smsstats state on {where}: {cause}", where=self.description, cause=cause
+        )
 
     def close(self) -> None:
         """Close the Redis connection (and this machine's budget file)."""

@@ -27,10 +27,18 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import DecodeError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from ..core import AuthError, IPBlockedError, RateLimitError, ResponseFormatError, SmsStatsError, TransportError
+from ..core import (
+    AuthError,
+    IPBlockedError,
+    RateLimitError,
+    ResponseFormatError,
+    SmsStatsError,
+    TransportError,
+    said,
+)
 from ..store import Outcome
 from ._guard import CallContext, Guard, current_call
 from ._http_errors import translate_request_error
@@ -247,10 +255,19 @@ class GuardedAdapter(HTTPAdapter):
                 chunks.append(chunk)
         except SmsStatsError:
             raise
+        except DecodeError:  # the bytes came, and their Content-Encoding (gzip, deflate) does not decode
+            error = said(
+                ResponseFormatError,
+                "the answer from {host} says it is compressed ({encoding}) but does not decompress",
+                host=self.host,
+                encoding=response.headers.get("Content-Encoding", "?"),
+            )
         except Exception:  # noqa: BLE001 - urllib3/socket errors mid-body; their text may hold the URL
             error = self._timeout_error(call) if call.deadline_hit else None
             if error is None:
-                error = TransportError(f"the connection to {self.host} broke while the answer was arriving")
+                error = said(
+                    TransportError, "the connection to {host} broke while the answer was arriving", host=self.host
+                )
         if error is not None:
             raise error
         if call.deadline_hit:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import requests
 
-from ..core import SmsStatsError, TransportError
+from ..core import SmsStatsError, TransportError, said
 
 __all__ = ["root_cause", "translate_request_error"]
 
@@ -39,14 +39,24 @@ def translate_request_error(
     exc: requests.exceptions.RequestException, host: str, tries: int, timeout: float
 ) -> SmsStatsError:
     """The TransportError for a failed request to ``host`` after ``tries`` attempts."""
-    if isinstance(exc, requests.exceptions.Timeout):
-        kind = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read"
-        return TransportError(f"network timeout ({kind}) talking to {host} after {tries} tries of {timeout:g} s")
+    if isinstance(exc, requests.exceptions.Timeout) or (
+        isinstance(exc, requests.exceptions.ConnectionError) and "Timeout" in root_cause(exc)
+    ):
+        return said(
+            TransportError,
+            "network timeout talking to {host} (at most {tries} tries of {seconds} s)",
+            host=host,
+            tries=tries,
+            seconds=f"{timeout:g}",
+        )
     if isinstance(exc, requests.exceptions.RetryError):
-        return TransportError(f"{host} kept failing after {tries} tries")
+        return said(TransportError, "{host} kept failing after {tries} tries", host=host, tries=tries)
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = root_cause(exc)
-        if "Timeout" in reason:
-            return TransportError(f"network timeout talking to {host} after {tries} tries of {timeout:g} s")
-        return TransportError(f"could not talk to {host} after {tries} tries ({reason})")
-    return TransportError(f"request to {host} failed ({type(exc).__name__})")
+        return said(
+            TransportError,
+            "could not talk to {host} (at most {tries} tries; {reason})",
+            host=host,
+            tries=tries,
+            reason=root_cause(exc),
+        )
+    return said(TransportError, "request to {host} failed ({kind})", host=host, kind=type(exc).__name__)
