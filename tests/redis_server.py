@@ -60,7 +60,15 @@ class RedisServer:
                 time.sleep(0.02)
 
     def stop(self) -> None:
+        """Stop it the way an operator does (SIGTERM: it writes its append-only file first)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def kill(self) -> None:
+        """Stop it at once (the end of a test: nothing after it reads the data)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
             self.proc.wait(timeout=10)
         self.proc = None

@@ -55,7 +55,7 @@ class Receiver:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/token-SECRET"
 
     def close(self) -> None:
@@ -106,6 +106,7 @@ def test_a_redirect_is_a_failure_naming_the_new_address_and_nothing_goes_there(
     assert len(check(warm_client(), SINCE, channels=[fixed], end=END).sent) == 3  # nothing was lost
 
 
+@pytest.mark.slow  # real deadlines on a real socket
 def test_a_receiver_that_answers_after_the_deadline_gets_it_once_per_check_with_one_id(
     warm_client: Make, receivers: Any
 ) -> None:
@@ -125,6 +126,7 @@ def test_a_receiver_that_answers_after_the_deadline_gets_it_once_per_check_with_
     assert all(r["json"]["id"] == r["headers"][ID_HEADER] for r in slow.received)
 
 
+@pytest.mark.slow  # real deadlines on a real socket
 def test_a_trickling_answer_cannot_hold_a_delivery_past_its_deadline(warm_client: Make, receivers: Any) -> None:
     def trickle_headers(h: BaseHTTPRequestHandler, n: int) -> None:
         for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:

@@ -71,7 +71,8 @@ def test_debug_logs_hold_no_secret(
 def test_errors_and_tracebacks_hold_no_secret(method: str) -> None:
     with DemoServer() as srv:
         dead_url = srv.url
-    with StatsClient("demo", "pa55-secret-word", base_url=dead_url, cache=False, method=method, timeout=1) as client:
+    dead = StatsClient("demo", "pa55-secret-word", base_url=dead_url, cache=False, method=method, timeout=1, backoff=0)
+    with dead as client:
         with pytest.raises(TransportError) as info:
             client.fetch(dt.date(2024, 1, 1))
         formatted = "".join(traceback.format_exception(info.value))

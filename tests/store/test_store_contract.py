@@ -71,7 +71,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         finally:
             for s in (b.store, *b.others):
                 s.close()
-            server.stop()
+            server.kill()
         return
     for s in (b.store, *b.others):
         s.close()

@@ -90,7 +90,7 @@ class _Silent:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def close(self) -> None:
@@ -105,6 +105,7 @@ def silent() -> Iterator[_Silent]:
     server.close()
 
 
+@pytest.mark.slow  # real deadlines on a real socket
 def test_a_wrong_password_on_a_slow_server_counts_each_attempt(silent: _Silent, tmp_path: Path) -> None:
     """No answer within the deadline: the attempt is not sent again and counts as a failure; two
     runs of three retries each got the IP blocked in 0.1 while ``cache info`` said 0."""

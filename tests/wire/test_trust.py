@@ -69,7 +69,7 @@ class Hostile:
         self.httpd.daemon_threads = True
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         scheme = "https" if tls is not None else "http"
         self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
@@ -307,6 +307,7 @@ def test_retries_respect_wait_false(hostile: HostileMaker, client_for: Make) -> 
     assert info.value.local is True and time.monotonic() - t0 < 5 and server.requests == 1
 
 
+@pytest.mark.slow  # waits out a real Retry-After
 def test_429_with_retry_after_is_honoured_within_max_wait(hostile: HostileMaker, client_for: Make) -> None:
     server = hostile(lambda h, n: send(h, 429, b"", {"Retry-After": "1"}) if n == 0 else send(h, 200, GOOD.encode()))
     t0 = time.monotonic()
@@ -323,6 +324,7 @@ def test_429_beyond_max_wait_is_a_rate_limit_error_with_retry_after(hostile: Hos
     assert server.requests == 1 and time.monotonic() - t0 < 5
 
 
+@pytest.mark.slow  # waits out a real Retry-After
 def test_503_with_retry_after_is_honoured(hostile: HostileMaker, client_for: Make) -> None:
     server = hostile(lambda h, n: send(h, 503, b"", {"Retry-After": "1"}) if n == 0 else send(h, 200, GOOD.encode()))
     assert len(client_for(server.url).fetch("2024-01-01")) == 1 and server.requests == 2
