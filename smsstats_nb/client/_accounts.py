@@ -343,7 +343,7 @@ def add_account(
     accounts = load_accounts(target)
     accounts[name] = account
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(_toml(accounts), encoding="utf-8")
+    _save(target, _toml(accounts))
     return account
 
 
@@ -357,6 +357,14 @@ class Removal:
 
     def __bool__(self) -> bool:
         return self.found
+
+
+def _save(target: Path, text: str) -> None:
+    """Replace the file in one step (a reader, such as a watch checking its accounts, never sees
+    it half written)."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, target)
 
 
 def remove_account(name: str, *, path: str | os.PathLike[str] | None = None) -> Removal:
@@ -380,5 +388,5 @@ def remove_account(name: str, *, path: str | os.PathLike[str] | None = None) -> 
                 pass  # nothing stored there is the same as deleted
             except Exception as exc:  # noqa: BLE001 - a locked or broken keyring: say so
                 left = type(exc).__name__
-    target.write_text(_toml(accounts), encoding="utf-8")
+    _save(target, _toml(accounts))
     return Removal(True, left)

@@ -1,11 +1,9 @@
 """StatsClient: a question in, a DataFrame out, for one account; a facade over the transport.
 
-A :class:`StatsClient` takes one :class:`~smsstats_nb.core.Settings` (built from its keyword
-arguments and the environment), opens the :mod:`store <smsstats_nb.store>` its ``cache`` setting
-names, and owns one :class:`~smsstats_nb.client.Transport`. Every method delegates explicitly:
-single periods to :meth:`Transport.fetch_frame`, series to :mod:`smsstats_nb.client._series`, composition
-from cached sub-periods to :mod:`smsstats_nb.client._compose`, coverage and the background sync to
-:mod:`smsstats_nb.client._sync`. Those are functions of the transport, never of the client.
+It takes one :class:`~smsstats_nb.core.Settings`, opens the store its ``cache`` names and owns one
+:class:`~smsstats_nb.client.Transport`; every method delegates to a function of the transport
+(``_series``, ``_compose``, ``_coverage``, ``_sync``). The 0.1 names it kept for one release are
+in ``_old_names``.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -43,6 +40,7 @@ from ..wire import WaitHook
 from . import _coverage, _series, _sync
 from ._compose import compose_answer
 from ._coverage import Coverage
+from ._old_names import keep_old_names
 from ._series import PeriodHook, SeriesEstimate
 from ._sync import SyncOptions, SyncReport
 from ._transport import Transport, pieces_frame
@@ -157,33 +155,6 @@ class StatsClient:
             settings["base_url"] = account.base_url
         return cls(login, psw, apikey=apikey, on_wait=on_wait, clock=clock, **settings)
 
-    @classmethod
-    def with_settings(
-        cls, settings: Settings, login: str | None = None, psw: str | None = None, **kw: Any
-    ) -> StatsClient:
-        """Deprecated in 0.2 (goes in 0.3): ``StatsClient(login, psw, settings=settings)``."""
-        warnings.warn(
-            "StatsClient.with_settings(settings, login, psw) is deprecated: "
-            "use StatsClient(login, psw, settings=settings)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cls(login, psw, settings=settings, **kw)
-
-    #: Settings a client once repeated as its own properties (``client.rate_limit``); read them
-    #: from ``client.settings`` (the old names work in 0.2 with a DeprecationWarning).
-    _SETTINGS_ONCE_HERE = frozenset({"base_url", "rate_limit", "method", "timeout", "wait", "max_wait"})
-
-    def __getattr__(self, name: str) -> Any:
-        if name in StatsClient._SETTINGS_ONCE_HERE:
-            warnings.warn(
-                f"client.{name} is deprecated: read client.settings.{name} (the old name goes in 0.3)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return getattr(self.settings, name)
-        raise AttributeError(f"'StatsClient' object has no attribute {name!r}")
-
     @property
     def transport(self) -> Transport:
         """The transport this client delegates to (the public interface series, compose and sync use)."""
@@ -226,17 +197,14 @@ class StatsClient:
                 request for the one missing stretch); ``df.attrs["composed"]`` says so. Off by
                 default: the server rounds money once per period, so a sum of cached days can
                 differ by kopecks from the server's own figure for the period.
-            wait: override the client's ``wait`` for this call.
-            on_wait: override the client's ``on_wait`` for this call.
+            wait, on_wait: override the client's ``wait`` and ``on_wait`` for this call.
 
         Returns:
             Columns ``login, sms, credit, debit, currency``; ``df.attrs`` holds the query facts.
 
         Raises:
-            QueryError: bad input, before any request.
-            SmscError: the server's error (AuthError, RateLimitError, ...).
-            ResponseFormatError: an answer that is neither data nor an error.
-            TransportError: network or HTTP failure after retries.
+            QueryError: bad input, before any request. SmscError (the server's: AuthError,
+                RateLimitError, ...), ResponseFormatError, TransportError, StorageError.
         """
         query = make_query(start, end, **flags)
         return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait)
@@ -323,12 +291,10 @@ class StatsClient:
         return _sync.sync(self._transport, since, end, freq, **options)
 
     def eta(self, requests: int) -> float:
-        """Seconds until ``requests`` more requests can all have been sent under the rate limit
-        (and any server-requested pause); sends nothing."""
+        """Seconds until ``requests`` more requests can all have been sent (sends nothing)."""
         self._check_open()
         return self._transport.eta(requests)
 
-    # -- series ------------------------------------------------------------------------------------
     def estimate_series(
         self,
         start: DateLike,
@@ -394,9 +360,8 @@ class StatsClient:
             on_frame=on_frame,
         )
 
-    # -- state -------------------------------------------------------------------------------------
     def cache_info(self) -> dict[str, Any]:
-        """Cache location, entry count, size, rate limit and any auth cool-down."""
+        """Cache location, entry count, size, rate limit, auth cool-down and failed logins."""
         self._check_open()
         return self._transport.cache_info()
 
@@ -427,7 +392,9 @@ class StatsClient:
             f"rate_limit={self.settings.rate_limit}, method={self.settings.method!r})"
         )
 
-    # -- helpers ---------------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self._closed:
             raise said(QueryError, "this StatsClient is closed")
+
+
+keep_old_names(StatsClient)
