@@ -7,13 +7,11 @@ each message before sending it and marks it after, so a failure here is sent by 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -24,6 +22,7 @@ from smsstats_nb.alerts._channels import ID_HEADER
 from smsstats_nb.core import Environment
 
 from ..conftest import free_port
+from ..hostile import Hostile
 
 pytestmark = pytest.mark.loopback
 
@@ -31,43 +30,21 @@ Make = Callable[..., StatsClient]
 SINCE, END = "2024-04-01", "2024-06-30"
 
 
-class Receiver:
-    """A webhook receiver whose answer to the n-th POST is ``reply(handler, n)``; it keeps what came."""
+def Receiver(reply: Callable[[BaseHTTPRequestHandler, int], None]) -> Hostile:  # noqa: N802 - a kind of server
+    """A webhook receiver whose answer to the n-th POST is ``reply(handler, n)``."""
+    return Hostile(reply, path="/hook/token-SECRET")
 
-    def __init__(self, reply: Callable[[BaseHTTPRequestHandler, int], None]) -> None:
-        self.received: list[dict[str, Any]] = []
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.received.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-                # the client may cut the connection at its deadline: what a hostile receiver expects
-                with contextlib.suppress(OSError):
-                    reply(self, len(outer.received) - 1)
-
-            do_GET = do_POST  # noqa: N815
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook/token-SECRET"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def posted(receiver: Hostile) -> list[dict[str, Any]]:
+    """What came, with each body read as JSON."""
+    return [{**r, "json": json.loads(r["body"])} for r in receiver.received]
 
 
 @pytest.fixture
-def receivers() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler, int], None]], Receiver]]:
-    made: list[Receiver] = []
+def receivers() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler, int], None]], Hostile]]:
+    made: list[Hostile] = []
 
-    def make(reply: Callable[[BaseHTTPRequestHandler, int], None]) -> Receiver:
+    def make(reply: Callable[[BaseHTTPRequestHandler, int], None]) -> Hostile:
         made.append(Receiver(reply))
         return made[-1]
 
@@ -123,7 +100,7 @@ def test_a_receiver_that_answers_after_the_deadline_gets_it_once_per_check_with_
     assert len(second.failed) == 3 and len(slow.received) == 6  # at least once: sent again
     ids = [r["headers"][ID_HEADER] for r in slow.received]
     assert ids[:3] == ids[3:] and len(set(ids)) == 3  # one id per message, the same in every copy
-    assert all(r["json"]["id"] == r["headers"][ID_HEADER] for r in slow.received)
+    assert all(r["json"]["id"] == r["headers"][ID_HEADER] for r in posted(slow))
 
 
 @pytest.mark.slow  # real deadlines on a real socket

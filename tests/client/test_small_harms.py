@@ -24,7 +24,7 @@ from smsstats_nb.core import FakeClock
 from smsstats_nb.demo import DemoServer
 
 from ..alerts.test_check import Mailbox
-from ..wire.test_trust import Hostile, send
+from ..hostile import Hostile, send
 
 pytestmark = pytest.mark.loopback
 

@@ -23,8 +23,8 @@ from smsstats_nb.demo import DemoServer
 
 from ..conftest import WINDOW, free_port
 from ..expected import expected_sum
+from ..hostile import Hostile, send
 from ..redis_server import RedisServer
-from ..wire.test_trust import Hostile, send
 
 pytestmark = [pytest.mark.realtime, pytest.mark.loopback]  # Redis counts on its own clock
 

@@ -8,10 +8,8 @@ counts the failed logins it saw (``errors[2]``) and would answer error 4 at the 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from smsstats_nb import AuthError, SmsStatsError, StatsClient, TransportError
 from smsstats_nb.core import FakeClock
 from smsstats_nb.demo import DemoServer
 
+from ..hostile import Hostile
 from ..redis_server import RedisServer
 
 pytestmark = pytest.mark.loopback
@@ -70,43 +69,16 @@ def test_the_budget_is_the_machines_whatever_the_cache_directory(tmp_path: Path,
         assert seen[4:] == ["AuthError: refused locally"] * 3
 
 
-class _Silent:
-    """A server that reads the request (a login SMSC may count) and never answers in time."""
-
-    def __init__(self, delay: float) -> None:
-        self.requests = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests += 1
-                time.sleep(delay)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def silent() -> Iterator[_Silent]:
-    server = _Silent(delay=2.0)
+def silent() -> Iterator[Hostile]:
+    """A server that reads the request (a login SMSC may count) and never answers in time."""
+    server = Hostile(lambda handler, n: time.sleep(2.0))
     yield server
     server.close()
 
 
 @pytest.mark.slow  # real deadlines on a real socket
-def test_a_wrong_password_on_a_slow_server_counts_each_attempt(silent: _Silent, tmp_path: Path) -> None:
+def test_a_wrong_password_on_a_slow_server_counts_each_attempt(silent: Hostile, tmp_path: Path) -> None:
     """No answer within the deadline: the attempt is not sent again and counts as a failure; two
     runs of three retries each got the IP blocked in 0.1 while ``cache info`` said 0."""
     seen = []

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -35,61 +35,16 @@ from smsstats_nb.core._query import moscow_today
 from smsstats_nb.demo import DemoServer
 
 from ..conftest import WINDOW, free_port
+from ..hostile import Hostile, Reply, send
 
 pytestmark = pytest.mark.loopback
 
 SECRET = "hostile-s3cret-pw"
 GOOD = '[{"login":"a","sms":"1","credit":"2.50","debit":"0","currency":"RUR"}]'
-Reply = Callable[[BaseHTTPRequestHandler, int], None]
 Make = Callable[..., StatsClient]
 
 
-class Hostile:
-    """A server whose every answer is ``reply(handler, n)`` for the n-th request (from 0)."""
-
-    def __init__(self, reply: Reply, tls: ssl.SSLContext | None = None) -> None:
-        self.requests = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 17-40 ms Nagle/delayed-ACK stall per answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                n, outer.requests = outer.requests, outer.requests + 1
-                reply(self, n)
-
-            do_GET = do_POST  # noqa: N815
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        if tls is not None:
-            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-        scheme = "https" if tls is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 HostileMaker = Callable[[Reply], Hostile]
-
-
-def send(
-    handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
-) -> None:
-    handler.send_response(status)
-    for k, v in (headers or {}).items():
-        handler.send_header(k, v)
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
 
 
 @pytest.fixture
