@@ -332,16 +332,15 @@ def test_the_progress_bar_eta_comes_from_the_quota_schedule(
 
 
 # -- 4. state is never thrown away by mistake ---------------------------------------------------------------
-@pytest.mark.slow  # starts a Python subprocess
 def test_a_busy_state_file_is_a_clear_error_and_is_not_set_aside(
     make_client: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sqlite3
 
-    from smsstats_nb.store import _local as local
+    from smsstats_nb.store import _local_state as state
 
     make_client().fetch("2024-01-01")
-    monkeypatch.setattr(local, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(state, "BUSY_TIMEOUT", 0.2)  # the state file's connections wait this long
     holder = sqlite3.connect(cache_dir / "state.sqlite", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
