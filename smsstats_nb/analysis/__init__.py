@@ -4,6 +4,7 @@ the month-end forecast.
 
 from __future__ import annotations
 
+from ._calendar import COUNTRIES, ProductionCalendar
 from ._incidents import (
     DAY_COLUMNS,
     INCIDENT_COLUMNS,
@@ -43,11 +44,13 @@ __all__ = [
     "ACCOUNT",
     "BREACH_COLUMNS",
     "BUDGET_FREQS",
+    "COUNTRIES",
     "DAY_COLUMNS",
     "FORECAST_COLUMNS",
     "INCIDENT_COLUMNS",
     "LABELS",
     "METRICS",
+    "ProductionCalendar",
     "Summary",
     "budget_breaches",
     "budget_period",

@@ -30,13 +30,14 @@ currency of a login is judged on its own. The false-alarm rate on clean syntheti
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core import QueryError, finite_number, renamed, said
+from ._calendar import ProductionCalendar
+from ._judge import KINDS, as_calendar, judge
 
 __all__ = [
     "DAY_COLUMNS",
@@ -140,6 +141,7 @@ def incidents(
     min_history: int = 3,
     floor_share: float = 0.15,
     end: dt.date | str | None = None,
+    calendar: ProductionCalendar | str | None = None,
 ) -> pd.DataFrame:
     """The incidents of a daily series: one row per spike, drop or silence, whole.
 
@@ -153,6 +155,10 @@ def incidents(
         floor_share: the smallest spread, as a share of the baseline: 0.15, so a day 75 % above
             its baseline is the smallest spike (on traffic that swings ±12 % from day to day, 0.10
             raised 30 times the false alarms in ``benchmarks/bench_incidents.py``).
+        calendar: the production calendar the days are judged by: a country code (``"RU"``,
+            ``"KZ"``, ``"UA"``, ``"BY"``, ``"UZ"``), a :class:`ProductionCalendar`, or None (the
+            default for now: the plain week). With one, a holiday is judged against the
+            non-working days and a weekend day made a working day against the working days.
         end: the last day judged (default: the series' last day); a login silent to the end is
             silent through it, and an incident that reaches it is ``ongoing`` (``through=``, the
             0.1 name, still works in 0.2).
@@ -176,7 +182,9 @@ def incidents(
     if last is not None and len(series) and last < series["period_start"].max().date():
         series = series[series["period_start"] <= pd.Timestamp(last)]
     wide = daily_wide(series, metric, last=last) if len(series) else daily_wide(series, metric)
-    found = _judge(wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric))
+    found = judge(
+        wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), calendar=as_calendar(calendar)
+    )
     out = pd.DataFrame(found, columns=INCIDENT_COLUMNS)
     out = out.astype(dict(zip(INCIDENT_COLUMNS, _DTYPES, strict=True)))
     out = out.sort_values(["first_day", "login", "currency"], kind="stable").reset_index(drop=True)
@@ -207,6 +215,7 @@ def flag_anomalies(
     threshold: float = 5.0,
     min_history: int = 3,
     floor_share: float = 0.15,
+    calendar: ProductionCalendar | str | None = None,
 ) -> pd.DataFrame:
     """Days whose ``metric`` for a login departs from that login's own weekday baseline: each day
     :func:`incidents` judges anomalous, one row per day, login and currency (the same walk, the
@@ -224,7 +233,9 @@ def flag_anomalies(
     judged: list[tuple[int, int, int, float, float, float]] = []
     if len(series):
         wide = daily_wide(series, metric)
-        _judge(wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), judged)
+        judge(
+            wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), judged, as_calendar(calendar)
+        )
         if judged:
             names = [(str(k[0]), str(k[1])) for k in wide.columns]
             days = pd.DatetimeIndex(wide.index)
@@ -237,7 +248,7 @@ def flag_anomalies(
                     "baseline": [j[4] for j in judged],
                     "deviation": [j[3] - j[4] for j in judged],
                     "score": [j[5] for j in judged],
-                    "kind": [_KINDS[j[2]] for j in judged],
+                    "kind": [KINDS[j[2]] for j in judged],
                 }
             )
             out = out.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
@@ -256,126 +267,6 @@ def _unit(series: pd.DataFrame, wide: pd.DataFrame, metric: str) -> np.ndarray:
     sums = keyed.groupby(["login", "currency"], observed=True)[["sms", "credit"]].sum()
     price = (sums["credit"] / sums["sms"].where(sums["sms"] > 0)).reindex(wide.columns)
     return price.fillna(0.0).to_numpy(dtype=float)
-
-
-@dataclass
-class _Open:
-    """An incident still open while the days are walked."""
-
-    kind: int
-    first: dt.date
-    last: dt.date
-    values: list[float] = field(default_factory=list)
-    baselines: list[float] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-
-
-def _judge(
-    wide: pd.DataFrame,
-    weeks: int,
-    threshold: float,
-    min_history: int,
-    floor_share: float,
-    unit: np.ndarray,
-    judged: list[tuple[int, int, int, float, float, float]] | None = None,
-) -> list[list[object]]:
-    """Walk the days in order, every (login, currency) column at once; ``judged`` (if given)
-    receives each anomalous day as ``(day index, column, kind, value, baseline, score)``."""
-    if wide.empty or not len(wide.columns):
-        return []
-    values = wide.to_numpy()
-    days = [d.date() for d in wide.index]
-    n_days, n_cols = values.shape
-    history = np.full((7, weeks, n_cols), np.nan)  # per weekday, the last `weeks` ordinary values
-    kind_now = np.zeros(n_cols, dtype=np.int8)  # 0 none, 1 spike, 2 drop, 3 silent (the open incident)
-    open_rows: list[_Open | None] = [None] * n_cols
-    found: list[list[object]] = []
-    names = [(str(k[0]), str(k[1])) for k in wide.columns]
-
-    def close(col: int) -> None:
-        row = open_rows[col]
-        if row is not None:
-            found.append(_row(row, names[col], ongoing=False))
-        open_rows[col] = None
-        kind_now[col] = 0
-
-    for d in range(n_days):
-        weekday = days[d].weekday()
-        hist = history[weekday]
-        value = values[d]
-        counted = (~np.isnan(hist)).sum(axis=0)
-        enough = counted >= min_history
-        # a column without history yet is zeros here (its result is masked just below): nanmedian
-        # of an all-NaN column warns, and silencing warnings is not thread-safe (several accounts)
-        known = np.where(counted > 0, hist, 0.0)
-        base = np.nanmedian(known, axis=0)
-        mad = np.nanmedian(np.abs(known - base), axis=0)
-        base = np.where(enough, base, np.nan)
-        expected = np.abs(np.nan_to_num(base))
-        # Poisson: √(messages) × price = √(money × price), of the larger of the expected and the
-        # observed (a day of 6 messages against 1 is chance, not a fraud)
-        counting = np.sqrt(np.maximum(expected, value) * unit)
-        spread = np.maximum.reduce([1.4826 * np.nan_to_num(mad), floor_share * expected, counting, np.ones(n_cols)])
-        with np.errstate(invalid="ignore"):
-            score = np.where(enough, (value - base) / spread, 0.0)
-        kind = np.zeros(n_cols, dtype=np.int8)
-        kind[enough & (score >= threshold)] = 1
-        low = enough & (score <= -threshold)
-        kind[low & (value > 0)] = 2
-        kind[low & (value == 0)] = 3
-        # a silence goes on while nothing arrives; a drop goes on across a day with nothing expected
-        quiet = enough & (np.nan_to_num(base) == 0) & (value == 0)
-        kind[(kind_now == 3) & (value == 0)] = 3
-        carry = (kind_now == 2) & quiet
-        for col in np.nonzero((kind != kind_now) & ~carry)[0]:
-            close(int(col))
-        for col in np.nonzero(kind > 0)[0]:
-            c = int(col)
-            row = open_rows[c]
-            due = 0.0 if np.isnan(base[c]) else float(base[c])
-            if judged is not None:
-                judged.append((d, c, int(kind[c]), float(value[c]), due, float(score[c])))
-            if row is None:
-                row = _Open(int(kind[c]), days[d], days[d])
-                open_rows[c] = row
-                kind_now[c] = kind[c]
-            row.last = days[d]
-            row.values.append(float(value[c]))
-            row.baselines.append(due)
-            row.scores.append(float(score[c]))
-        for col in np.nonzero(carry & (kind == 0))[0]:
-            row = open_rows[int(col)]
-            if row is not None:
-                row.last = days[d]
-        # a drop or a silence never enters the baseline (it lasts until traffic comes back); a spike
-        # does, where the median shrugs off a day or two, so a lasting rise becomes the new normal
-        # within weeks instead of being a spike for ever
-        ordinary = ((kind == 0) | (kind == 1)) & ~carry
-        if ordinary.any():
-            hist[:-1, ordinary] = hist[1:, ordinary]
-            hist[-1, ordinary] = value[ordinary]
-    for i in range(n_cols):
-        row = open_rows[i]
-        if row is not None:
-            found.append(_row(row, names[i], ongoing=row.last == days[-1]))
-    return found
-
-
-_KINDS = {1: "spike", 2: "drop", 3: "silent"}
-
-
-def _row(row: _Open, name: tuple[str, str], *, ongoing: bool) -> list[object]:
-    values = np.array(row.values, dtype=float)
-    baselines = np.array(row.baselines, dtype=float)
-    scores = np.array(row.scores, dtype=float)
-    kind = _KINDS[row.kind]
-    if kind == "spike":
-        peak = int(np.argmax(values))
-        value, baseline, score = values[peak], baselines[peak], scores[peak]
-    else:
-        value, baseline, score = values.sum(), baselines.sum(), scores.min()
-    days = (row.last - row.first).days + 1
-    return [name[0], name[1], kind, row.first, row.last, days, ongoing, float(value), float(baseline), float(score)]
 
 
 def incident_days(found: pd.DataFrame, series: pd.DataFrame, metric: str = "credit") -> pd.DataFrame:
