@@ -352,7 +352,10 @@ def test_slow_answers_time_out_as_transport_error(make_client: Make, server: Dem
 def test_unreachable_server_is_a_transport_error() -> None:
     with DemoServer() as srv:
         url = srv.url
-    with StatsClient("demo", "pw", base_url=url, cache=False, timeout=1) as client, pytest.raises(TransportError):
+    with (
+        StatsClient("demo", "pw", base_url=url, cache=False, timeout=1, backoff=0) as client,
+        pytest.raises(TransportError),
+    ):
         client.fetch("2024-01-01")
 
 
