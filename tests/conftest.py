@@ -29,6 +29,11 @@ from smsstats_nb import StatsClient
 from smsstats_nb.core._clock import SYSTEM, Clock, FakeClock
 from smsstats_nb.demo import DemoServer
 
+# The secret's hash in cache keys at 1,000 PBKDF2 rounds, not 100,000, for the whole session and
+# its subprocesses (module-scoped fixtures too): the tests build ~600 clients; the same derivation
+# at a hundredth of the CPU, as Django's test settings use a fast hasher. The default is tested.
+os.environ["SMSSTATS_KDF_ROUNDS"] = "1000"
+
 #: Rate-limit window used by the integration tests (seconds): short so tests run fast.
 WINDOW = 1.0
 

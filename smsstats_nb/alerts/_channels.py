@@ -18,7 +18,9 @@ failure naming the new address. Each e-mail recipient is its own delivery.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -38,6 +40,7 @@ from ..core.i18n import gettext_ as _
 
 __all__ = [
     "ID_HEADER",
+    "PAYLOAD_VERSION",
     "SIGNATURE_HEADER",
     "Channel",
     "ChannelError",
@@ -51,6 +54,8 @@ SIGNATURE_HEADER = "X-Smsstats-Signature"
 #: The header carrying a message's stable id (a receiver drops a copy it has seen: delivery is at
 #: least once).
 ID_HEADER = "X-Smsstats-Id"
+#: The version of the webhook's JSON body (``version`` in it).
+PAYLOAD_VERSION = 1
 #: Telegram's Bot API (tests and self-hosted servers give another base).
 TELEGRAM_API = "https://api.telegram.org"
 
@@ -67,6 +72,17 @@ class Channel(Protocol):
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """Deliver one alert, or raise :class:`ChannelError`."""
+
+
+def _webhook_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks signature: a ``whsec_``-prefixed base64 secret decoded,
+    any other secret as its UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
+        except ValueError:
+            pass
+    return secret.encode()
 
 
 def _pause(seconds: float) -> None:
@@ -221,16 +237,22 @@ class WebhookChannel:
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """POST ``payload`` (with ``text``) as JSON."""
-        body = json.dumps({**payload, "text": text}, ensure_ascii=False, default=str).encode()
+        body = json.dumps({"version": PAYLOAD_VERSION, **payload, "text": text}, ensure_ascii=False, default=str)
+        raw = body.encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "smsstats_nb alerts"}
-        if payload.get("id"):
-            headers[ID_HEADER] = str(payload["id"])  # the same for every copy of this message
+        message_id = str(payload.get("id") or _digest(body))  # a message without an alert's id: its body
+        timestamp = str(int(time.time()))
+        # Standard Webhooks: the id stays the same for a message across retries and later checks
+        headers.update({ID_HEADER: message_id, "webhook-id": message_id, "webhook-timestamp": timestamp})
         if self._secret:
-            mac = hmac.new(self._secret.encode(), body, hashlib.sha256).hexdigest()
+            mac = hmac.new(self._secret.encode(), raw, hashlib.sha256).hexdigest()
             headers[SIGNATURE_HEADER] = f"sha256={mac}"
+            signed = f"{message_id}.{timestamp}.".encode() + raw
+            v1 = base64.b64encode(hmac.new(_webhook_key(self._secret), signed, hashlib.sha256).digest()).decode()
+            headers["webhook-signature"] = f"v1,{v1}"
         _post(
             self._url,
-            body,
+            raw,
             headers,
             name=self.name,
             timeout=self.timeout,
@@ -345,6 +367,7 @@ class EmailChannel:
         message["Subject"] = header_text(subject)  # a login with CR/LF cannot break the headers
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
+        message["Date"] = email.utils.formatdate(localtime=False)  # RFC 5322: Date and Message-ID
         if payload.get("id"):
             message["Message-ID"] = f"<{payload['id']}@smsstats>"
             message[ID_HEADER] = str(payload["id"])

@@ -31,6 +31,7 @@ from ..core import (
     SYSTEM,
     Clock,
     Credentials,
+    Environment,
     RateLimitError,
     Settings,
     SmsStatsError,
@@ -84,6 +85,12 @@ class FetchResult:
     fetched_at: dt.datetime
 
 
+def kdf_rounds() -> int:
+    """The PBKDF2 rounds of the secret's hash: 100,000, or ``$SMSSTATS_KDF_ROUNDS`` (at least 1,000)."""
+    asked = Environment.read().kdf_rounds
+    return max(1_000, int(asked)) if asked and asked.isdigit() else 100_000
+
+
 class Transport:
     """Owns one session over a store: the HTTP cache (optional), the quota and the cool-downs.
 
@@ -108,7 +115,7 @@ class Transport:
         limit, per = settings.rate_limit
         self.quota = store.quota(self.identity, limit, per, settings.rate_margin)
         self.window = self.quota.window
-        secret_key = credentials.secret_hash(store.salt())
+        secret_key = credentials.secret_hash(store.salt(), kdf_rounds())
         self.guard = Guard(
             store, self.quota, host=self.host, secret_key=secret_key, service=self.identity.split("|")[0], clock=clock
         )

@@ -9,6 +9,7 @@ login, or a short hash of the API key) that the quota, the cool-downs and log li
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,11 +83,22 @@ class Credentials:
         registries only; never written anywhere)."""
         return hashlib.sha256("\x00".join(self.params().values()).encode()).hexdigest()
 
-    def secret_hash(self, salt: bytes) -> str:
-        """A salted, slow one-way hash of the secret (derive once per client)."""
+    def secret_hash(self, salt: bytes, rounds: int = 100_000) -> str:
+        """A salted, slow one-way hash of the secret (PBKDF2, 100,000 rounds: what the cache keys
+        hold). Derived once per secret and salt in a process: a notebook that builds a client per
+        cell, or twenty accounts, pays the rounds once each (the memo lives in memory only)."""
         secret = (self._apikey if self._apikey is not None else self._psw) or ""
         material = f"{self.identity()}\x00{secret}".encode()
-        return hashlib.pbkdf2_hmac("sha256", material, salt, 100_000).hex()
+        memo = hashlib.sha256(material + b"\x00" + salt + str(rounds).encode()).hexdigest()
+        with _DERIVED_LOCK:
+            known = _DERIVED.get(memo)
+        if known is None:
+            known = hashlib.pbkdf2_hmac("sha256", material, salt, rounds).hex()
+            with _DERIVED_LOCK:
+                if len(_DERIVED) >= 256:
+                    _DERIVED.clear()
+                _DERIVED[memo] = known
+        return known
 
     def __repr__(self) -> str:
         if self._apikey is not None:
@@ -98,6 +110,10 @@ class Credentials:
     def __reduce__(self) -> Any:
         raise TypeError("Credentials cannot be pickled")
 
+
+#: Secret hashes derived in this process, by a fast hash of what they were derived from.
+_DERIVED: dict[str, str] = {}
+_DERIVED_LOCK = threading.Lock()
 
 #: SMSC's domains (and their ``www.`` / ``www2.`` backups) are one service with one quota.
 SMSC_DOMAINS = ("smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua")

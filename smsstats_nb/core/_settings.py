@@ -61,6 +61,8 @@ class Environment:
         cache_dir: ``SMSSTATS_CACHE_DIR``.
         demo_cache_dir: ``SMSSTATS_DEMO_CACHE_DIR`` (the notebooks' demo cache).
         state_dir: ``SMSSTATS_STATE_DIR`` (this machine's failed-login budget, whatever the cache).
+        kdf_rounds: ``SMSSTATS_KDF_ROUNDS``, the PBKDF2 rounds of the secret's hash in cache keys
+            (default 100,000; a test suite lowers it, as Django's tests use a fast hasher).
         webhook_secret, smtp_user, smtp_password, smtp_from, telegram_token, telegram_api: the
             alert channels' ``SMSSTATS_WEBHOOK_SECRET``, ``SMSSTATS_SMTP_USER``,
             ``SMSSTATS_SMTP_PASSWORD``, ``SMSSTATS_SMTP_FROM``, ``SMSSTATS_TELEGRAM_TOKEN`` and
@@ -79,6 +81,7 @@ class Environment:
     cache_dir: str | None = None
     demo_cache_dir: str | None = None
     state_dir: str | None = None
+    kdf_rounds: str | None = None
     webhook_secret: str | None = attrs.field(default=None, repr=False)
     smtp_user: str | None = None
     smtp_password: str | None = attrs.field(default=None, repr=False)
@@ -108,6 +111,7 @@ class Environment:
             cache_dir=get("SMSSTATS_CACHE_DIR"),
             demo_cache_dir=get("SMSSTATS_DEMO_CACHE_DIR"),
             state_dir=get("SMSSTATS_STATE_DIR"),
+            kdf_rounds=get("SMSSTATS_KDF_ROUNDS"),
             webhook_secret=get("SMSSTATS_WEBHOOK_SECRET"),
             smtp_user=get("SMSSTATS_SMTP_USER"),
             smtp_password=get("SMSSTATS_SMTP_PASSWORD"),

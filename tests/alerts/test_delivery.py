@@ -211,3 +211,40 @@ def test_a_login_with_cr_lf_cannot_break_a_header_nor_stop_the_other_alerts(warm
     assert report.failed[0].error == "not delivered (ValueError); it is sent again at the next check"
     again = check(client, SINCE, channels=[Broken()], end=END)  # no claim left: it is sent now
     assert len(again.sent) == 1 and again.sent[0].alert.message_id == Broken.calls[0]
+
+
+def test_a_webhook_carries_standard_webhooks_headers_a_receiver_can_verify(warm_client: Make, receivers: Any) -> None:
+    """The Standard Webhooks convention: ``webhook-id`` (the message's stable id),
+    ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>``
+    with the base64 key of a ``whsec_`` secret; the JSON body has an ``id`` and a ``version``."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = b"0123456789abcdef0123456789abcdef"
+    secret = "whsec_" + base64.b64encode(key).decode()
+    receiver = receivers(ok)
+    check(warm_client(), SINCE, channels=[WebhookChannel(receiver.url, secret=secret)], end=END)
+    assert len(receiver.received) == 3
+    for got in receiver.received:
+        headers = {k.lower(): v for k, v in got["headers"].items()}
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + got["body"]
+        expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        assert headers["webhook-signature"] == f"v1,{expected}"  # what a receiver's library checks
+        body = json.loads(got["body"])
+        assert body["id"] == headers["webhook-id"] == headers[ID_HEADER.lower()] and body["version"] == 1
+        assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+
+
+def test_an_email_has_a_date_and_a_message_id() -> None:
+    box = RefusingMailbox("nobody")
+    box.controller.start()
+    try:
+        EmailChannel(["ops@example.com"], box.url).send({"id": "abc123"}, "text", "subject")
+        ((_, message),) = box.messages
+        assert message["Message-ID"] == "<abc123@smsstats>" and message["Date"]
+        from email.utils import parsedate_to_datetime
+
+        assert abs(parsedate_to_datetime(message["Date"]).timestamp() - time.time()) < 60
+    finally:
+        box.controller.stop()

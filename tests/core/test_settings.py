@@ -89,3 +89,23 @@ def test_the_client_is_built_from_one_settings_object(tmp_path: Path) -> None:
         StatsClient("demo", "x", settings={"timeout": 1})  # type: ignore[arg-type]
     with pytest.warns(DeprecationWarning, match=r"StatsClient\(login, psw, settings=settings\)"):
         StatsClient.with_settings(settings, "demo", "secret-psw").close()
+
+
+def test_the_secrets_hash_is_100000_pbkdf2_rounds_unless_a_test_suite_lowers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+
+    from smsstats_nb.client._transport import kdf_rounds
+    from smsstats_nb.core import Credentials
+
+    monkeypatch.delenv("SMSSTATS_KDF_ROUNDS")
+    assert kdf_rounds() == 100_000  # what a user's cache keys are made with
+    monkeypatch.setenv("SMSSTATS_KDF_ROUNDS", "10")
+    assert kdf_rounds() == 1_000  # never fewer than a thousand
+    monkeypatch.setenv("SMSSTATS_KDF_ROUNDS", "not-a-number")
+    assert kdf_rounds() == 100_000
+    creds = Credentials.resolve("shop", "pw", None)
+    material = b"login:shop\x00pw"
+    assert creds.secret_hash(b"salt") == hashlib.pbkdf2_hmac("sha256", material, b"salt", 100_000).hex()
+    assert creds.secret_hash(b"salt", 1_000) != creds.secret_hash(b"salt")  # the rounds are in the hash
