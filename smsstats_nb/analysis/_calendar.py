@@ -59,17 +59,9 @@ class ProductionCalendar:
     def __repr__(self) -> str:
         return f"ProductionCalendar({self.country!r})"
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019 - a handful of calendars, a few years each
     def _year(self, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
         """The country's holidays and moved working days of ``year``."""
-        if self.country is None:
-            return frozenset(), frozenset()
-        import holidays
-
-        calendar = holidays.country_holidays(self.country, years=year)
-        off = frozenset(d for d in calendar if d.year == year)
-        on = frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
-        return off, on
+        return _country_year(self.country, year)
 
     def is_working(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day."""
@@ -96,3 +88,17 @@ class ProductionCalendar:
         """Working and non-working days from ``first`` to ``last`` (both included)."""
         working = sum(self.is_working(first + dt.timedelta(days=i)) for i in range((last - first).days + 1))
         return working, (last - first).days + 1 - working
+
+
+@functools.lru_cache(maxsize=64)
+def _country_year(country: str | None, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """A country's holidays and moved working days of ``year``, built once per process (every
+    calendar of that country shares them)."""
+    if country is None:
+        return frozenset(), frozenset()
+    import holidays
+
+    calendar = holidays.country_holidays(country, years=year)
+    off = frozenset(d for d in calendar if d.year == year)
+    on = frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+    return off, on

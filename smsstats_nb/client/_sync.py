@@ -111,7 +111,14 @@ def wait_for_share(
             return False
 
 
-def _tell(hook: PeriodHook | None, done: int, query: StatsQuery, from_cache: bool, total: int) -> None:
+class _OldPeriodHook:
+    """A 0.1 sync hook, told ``(query, from_cache)`` by :func:`run_pass`."""
+
+    def __init__(self, old: Callable[[StatsQuery, bool], None]) -> None:
+        self.old = old
+
+
+def _tell(hook: PeriodHook | _OldPeriodHook | None, done: int, query: StatsQuery, from_cache: bool, total: int) -> None:
     if isinstance(hook, _OldPeriodHook):
         hook.old(query, from_cache)
     elif hook is not None:
@@ -125,7 +132,7 @@ def run_pass(
     share: int,
     cancel: threading.Event | None = None,
     held: Lease | None = None,
-    on_period: PeriodHook | None = None,
+    on_period: PeriodHook | _OldPeriodHook | None = None,
     on_wait: Callable[[float], None] | None = None,
     refresh_open: bool = False,
 ) -> SyncReport:
@@ -166,7 +173,7 @@ def run_pass(
     return report
 
 
-def period_hook(hook: Callable[..., None] | None) -> PeriodHook | None:
+def period_hook(hook: Callable[..., None] | None) -> PeriodHook | _OldPeriodHook | None:
     """The one ``on_period(done, total, from_cache)`` of series and syncs; a 0.1 sync hook
     ``on_period(query, from_cache)`` (two parameters) still works in 0.2 with a DeprecationWarning
     (it is still told the query)."""
@@ -186,16 +193,6 @@ def period_hook(hook: Callable[..., None] | None) -> PeriodHook | None:
         stacklevel=3,
     )
     return _OldPeriodHook(hook)
-
-
-class _OldPeriodHook:
-    """A 0.1 sync hook, told ``(query, from_cache)`` by :func:`run_pass`."""
-
-    def __init__(self, old: Callable[[StatsQuery, bool], None]) -> None:
-        self.old = old
-
-    def __call__(self, done: int, total: int, from_cache: bool) -> None:  # pragma: no cover - run_pass tells .old
-        raise AssertionError("run_pass calls the old hook with the query")
 
 
 def open_queries(freq: str, flags: QueryFlags = DEFAULT_FLAGS, *, today: dt.date | None = None) -> list[StatsQuery]:
@@ -272,7 +269,7 @@ def sync(
         AuthError, IPBlockedError: with ``watch``, the faults that cannot heal; without it, any error.
     """
     check_share(share, transport.quota.limit)
-    on_period = period_hook(on_period)
+    told = period_hook(on_period)
     flags = QueryFlags.of(mycur=mycur, balance2=balance2, fmt=fmt)
     queries = sync_queries(since, end, freq, flags)
     wait_between = interval if interval is not None else transport.settings.recent_expiry
@@ -281,7 +278,7 @@ def sync(
         while True:
             try:
                 report = run_pass(
-                    transport, queries, share=share, cancel=cancel, held=held, on_period=on_period, on_wait=on_wait
+                    transport, queries, share=share, cancel=cancel, held=held, on_period=told, on_wait=on_wait
                 )
                 if on_pass is not None:
                     on_pass(report)
@@ -293,7 +290,7 @@ def sync(
                     share=share,
                     cancel=cancel,
                     held=held,
-                    on_period=on_period,
+                    on_period=told,
                     on_wait=on_wait,
                 )
             except FATAL:

@@ -147,7 +147,7 @@ KINDS = {"spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
 def text_table(df: pd.DataFrame) -> str:
     """A frame as a terminal prints it: as it is in English (the wire's column names), with the
     column names in words and numbers as the locale writes them in another language."""
-    from ._exports import column_words
+    from ._exports import column_words, is_text
 
     english = current() == "en"
     shown = pd.DataFrame(index=df.index)
@@ -155,7 +155,7 @@ def text_table(df: pd.DataFrame) -> str:
         values = df[column]
         if column == "currency" and not english:
             shown[column] = [currency_name(str(v)) for v in values]
-        elif values.dtype.kind in "OSU" or str(values.dtype) == "string":
+        elif is_text(values):
             # a login is the reseller's customer's choice: an escape or a bidi override is shown, not run
             shown[column] = [printable(v) for v in values]
         elif english:

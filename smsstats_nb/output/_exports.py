@@ -193,13 +193,18 @@ def _write_parquet(df: pd.DataFrame, target: Path) -> None:
     pq.write_table(table.replace_schema_metadata(meta), target)
 
 
+def is_text(values: pd.Series) -> bool:
+    """Whether a column holds text (logins, currencies, account names), whatever its dtype."""
+    return values.dtype.kind in "OSU" or str(values.dtype) == "string"
+
+
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every text that a spreadsheet would run as a formula escaped with a leading
     ``'`` (OWASP); numbers and dates untouched. The frame is copied only when something changes."""
     out = df
     for column in df.columns:
         values = df[column]
-        if values.dtype.kind not in "OSU" and str(values.dtype) != "string":
+        if not is_text(values):
             continue
         text = values.astype("string")
         risky = text.str.startswith(FORMULA_STARTS, na=False)
