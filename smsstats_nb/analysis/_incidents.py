@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..core import QueryError, finite_number, renamed, said
 from ._calendar import ProductionCalendar
-from ._judge import KINDS, as_calendar, judge
+from ._judge import Found, Judging, as_calendar, judge, rows
 
 __all__ = [
     "DAY_COLUMNS",
@@ -66,8 +66,11 @@ INCIDENT_COLUMNS = [
     "value",
     "baseline",
     "score",
+    "new_currency",
 ]
-_DTYPES = ["string", "string", "object", "object", "object", "int64", "bool", "float64", "float64", "float64"]
+_DTYPES = [
+    "string", "string", "object", "object", "object", "int64", "bool", "float64", "float64", "float64", "string",
+]  # fmt: skip
 
 
 def check_series(df: object, name: str = "series") -> pd.DataFrame:
@@ -141,7 +144,8 @@ def incidents(
     min_history: int = 3,
     floor_share: float = 0.15,
     end: dt.date | str | None = None,
-    calendar: ProductionCalendar | str | None = None,
+    calendar: ProductionCalendar | str | None = "RU",
+    new_series: bool = False,
 ) -> pd.DataFrame:
     """The incidents of a daily series: one row per spike, drop or silence, whole.
 
@@ -181,11 +185,10 @@ def incidents(
     last = None if end is None else pd.Timestamp(end).date()
     if last is not None and len(series) and last < series["period_start"].max().date():
         series = series[series["period_start"] <= pd.Timestamp(last)]
-    wide = daily_wide(series, metric, last=last) if len(series) else daily_wide(series, metric)
-    found = judge(
-        wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), calendar=as_calendar(calendar)
-    )
-    out = pd.DataFrame(found, columns=INCIDENT_COLUMNS)
+    rules = Judging(weeks, float(threshold), min_history, float(floor_share), bool(new_series))
+    wide, found = _walk(series, metric, rules, as_calendar(calendar), last)
+    names = [(str(k[0]), str(k[1])) for k in wide.columns]
+    out = pd.DataFrame(rows(found, names, [d.date() for d in wide.index]), columns=INCIDENT_COLUMNS)
     out = out.astype(dict(zip(INCIDENT_COLUMNS, _DTYPES, strict=True)))
     out = out.sort_values(["first_day", "login", "currency"], kind="stable").reset_index(drop=True)
     judged_to = wide.index.max().date() if len(wide) else last
@@ -215,45 +218,58 @@ def flag_anomalies(
     threshold: float = 5.0,
     min_history: int = 3,
     floor_share: float = 0.15,
-    calendar: ProductionCalendar | str | None = None,
+    calendar: ProductionCalendar | str | None = "RU",
 ) -> pd.DataFrame:
-    """Days whose ``metric`` for a login departs from that login's own weekday baseline: each day
-    :func:`incidents` judges anomalous, one row per day, login and currency (the same walk, the
-    same baseline of ordinary days and the same floors, before the days are grouped).
+    """The days of the incidents :func:`incidents` finds, one row per day, login and currency,
+    each with the baseline and the score it was judged by (one walk, one set of floors).
 
     Returns:
-        ``period_start, login, currency, value, baseline, deviation, score, kind`` (``spike``,
-        ``drop`` or ``silent``), sorted by day, login and currency; ``attrs`` names the metric and
-        the parameters.
+        ``period_start, login, currency, value, baseline, deviation, score, kind`` (a kind of
+        :func:`incidents`; a ``price`` day's value and baseline are prices per message), sorted by
+        day, login and currency; ``attrs`` names the metric and the parameters.
     """
     check_series(series)
     check_metric(metric)
     check_judging(weeks, threshold, min_history, floor_share)
     out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(DAY_COLUMNS, _DAY_DTYPES, strict=True)})
-    judged: list[tuple[int, int, int, float, float, float]] = []
     if len(series):
-        wide = daily_wide(series, metric)
-        judge(
-            wide, weeks, threshold, min_history, floor_share, _unit(series, wide, metric), judged, as_calendar(calendar)
-        )
+        rules = Judging(weeks, float(threshold), min_history, float(floor_share))
+        wide, found = _walk(series, metric, rules, as_calendar(calendar), None)
+        judged = [(day, item.column, item.kind) for item in found for day in item.days]
         if judged:
             names = [(str(k[0]), str(k[1])) for k in wide.columns]
             days = pd.DatetimeIndex(wide.index)
             out = pd.DataFrame(
                 {
-                    "period_start": days[[j[0] for j in judged]],
+                    "period_start": days[[j[0][0] for j in judged]],
                     "login": pd.Series([names[j[1]][0] for j in judged], dtype="string"),
                     "currency": pd.Series([names[j[1]][1] for j in judged], dtype="string"),
-                    "value": [j[3] for j in judged],
-                    "baseline": [j[4] for j in judged],
-                    "deviation": [j[3] - j[4] for j in judged],
-                    "score": [j[5] for j in judged],
-                    "kind": [KINDS[j[2]] for j in judged],
+                    "value": [j[0][1] for j in judged],
+                    "baseline": [j[0][2] for j in judged],
+                    "deviation": [j[0][1] - j[0][2] for j in judged],
+                    "score": [j[0][3] for j in judged],
+                    "kind": [j[2] for j in judged],
                 }
             )
             out = out.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
     out.attrs.update(metric=metric, weeks=weeks, threshold=threshold, min_history=min_history, floor_share=floor_share)
     return out
+
+
+def _walk(
+    series: pd.DataFrame, metric: str, rules: Judging, calendar: ProductionCalendar, last: dt.date | None
+) -> tuple[pd.DataFrame, list[Found]]:
+    """The wide frame of ``metric`` and the incidents found in it (prices too, but for payments)."""
+    wide = daily_wide(series, metric, last=last) if len(series) else daily_wide(series, metric)
+    if metric == "debit" or not len(series):
+        return wide, judge(wide, rules, _unit(series, wide, metric), calendar)
+    sms = daily_wide(series, "sms", first=wide.index.min().date(), last=wide.index.max().date())
+    credit = daily_wide(series, "credit", first=wide.index.min().date(), last=wide.index.max().date())
+    sms, credit = (
+        sms.reindex(columns=wide.columns, fill_value=0.0),
+        credit.reindex(columns=wide.columns, fill_value=0.0),
+    )
+    return wide, judge(wide, rules, _unit(series, wide, metric), calendar, sms=sms, credit=credit)
 
 
 def _unit(series: pd.DataFrame, wide: pd.DataFrame, metric: str) -> np.ndarray:

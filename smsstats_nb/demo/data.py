@@ -1,7 +1,8 @@
 """Deterministic synthetic statistics for the demo account.
 
-A reseller-like account ``demo`` with several logins (one Cyrillic), a weekly rhythm (weekends are
-quiet, ``demo_support`` sends nothing on weekends), amounts in RUR, a second currency for
+A reseller-like account ``demo`` with several logins (one Cyrillic), the rhythm of the Russian
+production calendar (weekends and holidays are quiet, ``demo_support`` sends nothing on them; a
+Saturday made a working day is a working day), amounts in RUR, a second currency for
 ``mycur=1`` and a separate electronic balance for ``balance2=1``. Like the service, messages are
 billed at a price with four decimals and money is rounded once per period (to two decimals for
 roubles), so a period's total can differ by kopecks from the sum of its days' totals.
@@ -15,6 +16,7 @@ Planted for the monitoring notebook, in the second quarter of 2024 only (see :da
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -63,7 +65,7 @@ def day_counts(day: dt.date, login: DemoLogin, balance2: bool = False) -> tuple[
     """(messages, top-up in kopecks) for one login on one day."""
     if day < ACCOUNT_OPENED:
         return 0, 0
-    weekend = day.weekday() >= 5
+    weekend = not _working(day)
     if weekend and not login.weekends:
         return 0, 0
     if login.name == SILENT[0] and SILENT[1] <= day <= SILENT[2]:
@@ -77,6 +79,21 @@ def day_counts(day: dt.date, login: DemoLogin, balance2: bool = False) -> tuple[
     if day.day == 1 and not balance2:
         topup = (login.weekday_volume * (login.price_e4 // 100) * 30) // 100 * 100
     return sms, topup
+
+
+@functools.lru_cache(maxsize=32)
+def _russian_year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """Russia's holidays and the weekend days a decree made working days, in ``year``."""
+    import holidays
+
+    calendar = holidays.country_holidays("RU", years=year)
+    return frozenset(calendar), frozenset(getattr(calendar, "weekend_workdays", ()))
+
+
+def _working(day: dt.date) -> bool:
+    """Whether ``day`` is a working day in Russia (the demo's customers work by its calendar)."""
+    off, on = _russian_year(day.year)
+    return day in on or (day.weekday() < 5 and day not in off)
 
 
 @dataclass(frozen=True)

@@ -96,28 +96,28 @@ def test_the_day_flags_are_the_days_incidents_group() -> None:
 
 def test_a_silence_lasts_until_traffic_comes_back_however_long() -> None:
     vals = weekly(6) + [0.0] * 70 + weekly(2)  # ten weeks of nothing, then traffic again
-    found = incidents(series({"a": vals}), "credit")
+    found = incidents(series({"a": vals}), "credit", calendar=None)
     assert len(found) == 1
     row = found.iloc[0]
     assert row["kind"] == "silent" and row["first_day"] == dt.date(2024, 2, 12) and row["days"] == 70
     assert row["ongoing"] is np.False_ or row["ongoing"] is False
     end = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=6 * 7 + 69)).date()  # the service leaves zeros out
-    still = incidents(series({"a": weekly(6) + [0.0] * 70}), "credit", end=end)
+    still = incidents(series({"a": weekly(6) + [0.0] * 70}), "credit", calendar=None, end=end)
     assert still["ongoing"].tolist() == [True] and still["days"].tolist() == [70]  # reaches the last day
 
 
 def test_a_silence_through_a_day_beyond_the_series_and_its_missing_days() -> None:
     vals = weekly(6) + [0.0] * 3
-    found = incidents(series({"a": vals}), "credit", end="2024-02-20")
+    found = incidents(series({"a": vals}), "credit", calendar=None, end="2024-02-20")
     assert found["last_day"].tolist() == [dt.date(2024, 2, 20)] and found["ongoing"].tolist() == [True]
-    cut = incidents(series({"a": weekly(6) + [0.0] * 10}), "credit", end="2024-02-13")
+    cut = incidents(series({"a": weekly(6) + [0.0] * 10}), "credit", calendar=None, end="2024-02-13")
     assert cut["last_day"].tolist() == [dt.date(2024, 2, 13)]  # days after `through` are not judged
 
 
 def test_a_drop_is_one_incident_across_the_quiet_weekend() -> None:
     base = weekly(5)
     low = [v * 0.2 if i % 7 < 5 else 0.0 for i, v in enumerate(weekly(2))]  # weekdays at a fifth, weekends 0
-    found = incidents(series({"a": base + low + weekly(2)}, currency="KZT"), "credit", floor_share=0.1)
+    found = incidents(series({"a": base + low + weekly(2)}, currency="KZT"), "credit", calendar=None, floor_share=0.1)
     kinds = found[["kind", "first_day", "last_day"]].values.tolist()
     assert kinds[0][0] == "drop" and kinds[0][1] == dt.date(2024, 2, 5)
     assert all(k[0] in ("drop", "silent") for k in kinds)
@@ -127,15 +127,15 @@ def test_a_drop_is_one_incident_across_the_quiet_weekend() -> None:
 def test_each_currency_is_judged_on_its_own() -> None:
     rub = series({"a": weekly(6)})
     kzt = series({"a": weekly(5) + [0.0] * 7}, currency="KZT")
-    found = incidents(pd.concat([rub, kzt]), "credit")
+    found = incidents(pd.concat([rub, kzt]), "credit", calendar=None)
     assert found[["login", "currency", "kind"]].values.tolist() == [["a", "KZT", "silent"]]
 
 
 def test_a_spike_on_the_last_day_is_ongoing_and_clean_traffic_has_none() -> None:
     vals = weekly(6)
-    assert incidents(series({"a": vals}), "sms").empty
+    assert incidents(series({"a": vals}), "sms", calendar=None).empty
     vals[-1] *= 10
-    found = incidents(series({"a": vals}), "sms")
+    found = incidents(series({"a": vals}), "sms", calendar=None)
     assert found["kind"].tolist() == ["spike"] and found["ongoing"].tolist() == [True]
 
 

@@ -39,7 +39,7 @@ def test_a_planted_spike_and_a_silence_are_flagged_and_nothing_else() -> None:
     quiet = weekly_rhythm(8, seed=3)
     for d in range(45, 56):
         quiet[d] = 0.0  # a broken integration: silent from day 46
-    flags = flag_anomalies(daily({"steady": steady, "spiky": spiky, "quiet": quiet}), "credit")
+    flags = flag_anomalies(daily({"steady": steady, "spiky": spiky, "quiet": quiet}), "credit", calendar=None)
     assert list(flags.columns) == [
         "period_start",
         "login",
@@ -64,7 +64,7 @@ def test_a_planted_spike_and_a_silence_are_flagged_and_nothing_else() -> None:
 def test_weekends_are_compared_with_weekends() -> None:
     """A login that is quiet every weekend is not flagged on weekends (a plain rolling baseline would)."""
     office = weekly_rhythm(6, weekday=200, weekend=0)
-    assert flag_anomalies(daily({"office": office}), "sms").empty
+    assert flag_anomalies(daily({"office": office}), "sms", calendar=None).empty
 
 
 def test_no_judgement_before_enough_history() -> None:
@@ -111,9 +111,9 @@ def test_each_currency_of_a_login_is_judged_on_its_own() -> None:
     kzt = daily({"shop": weekly_rhythm(8, weekday=500, weekend=100, seed=4)})
     kzt["currency"] = "KZT"
     both = pd.concat([rur, kzt], ignore_index=True)
-    assert flag_anomalies(both, "credit").empty  # 100 RUR + 500 KZT is not a spike of 600
-    kzt.loc[kzt.index[45], "credit"] *= 8  # a spike in KZT only
-    flags = flag_anomalies(pd.concat([rur, kzt], ignore_index=True), "credit")
+    assert flag_anomalies(both, "credit", calendar=None).empty  # 100 RUR + 500 KZT is not a spike of 600
+    kzt.loc[kzt.index[45], ["sms", "credit"]] *= 8  # a spike in KZT only (at its usual price)
+    flags = flag_anomalies(pd.concat([rur, kzt], ignore_index=True), "credit", calendar=None)
     assert flags["currency"].tolist() == ["KZT"] and flags["kind"].tolist() == ["spike"]
     assert flags["login"].tolist() == ["shop"] and list(flags.columns)[:3] == ["period_start", "login", "currency"]
 

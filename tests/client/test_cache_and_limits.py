@@ -190,7 +190,7 @@ def test_corrupted_cache_file_is_set_aside_and_rebuilt(make_client: Make, server
     cache_dir.mkdir(parents=True)
     (cache_dir / "http_cache.sqlite").write_bytes(b"this is not a database" * 100)
     df = make_client().fetch("2024-01-01")
-    assert len(df) == 4
+    assert len(df) == 3
     assert list(cache_dir.glob("http_cache.sqlite.corrupt-*"))
     assert make_client().fetch("2024-01-01").attrs["from_cache"] is True
 
@@ -199,7 +199,7 @@ def test_corrupted_state_files_are_rebuilt(make_client: Make, server: DemoServer
     cache_dir.mkdir(parents=True)
     for name in ("state.sqlite", "ratelimit.sqlite"):
         (cache_dir / name).write_bytes(b"garbage" * 500)
-    assert len(make_client().fetch("2024-01-01")) == 4
+    assert len(make_client().fetch("2024-01-01")) == 3
 
 
 # -- rate limit ------------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_auth_error_is_not_retried_and_the_credentials_cool_down_across_restarts
     with pytest.raises(AuthError, match="30 more minutes"):
         make_client(psw="wrong").fetch("2024-01-02")  # a new client: refused locally
     assert server.stat_requests == 1
-    assert len(make_client().fetch("2024-01-01")) == 4  # the right password is not blocked
+    assert len(make_client().fetch("2024-01-01")) == 3  # the right password is not blocked
     info = make_client(psw="wrong").cache_info()
     assert info["auth_cooldown_s"] > 1700
 
@@ -314,7 +314,7 @@ def test_clear_cache_auth_ends_the_cool_down(make_client: Make, server: DemoServ
 def test_a_server_error_is_retried(make_client: Make, server: DemoServer) -> None:
     server.inject("502")
     df = make_client().fetch("2024-01-01")
-    assert len(df) == 4 and server.stat_requests == 2
+    assert len(df) == 3 and server.stat_requests == 2
 
 
 def test_a_persistent_server_error_becomes_transport_error_after_three_tries(
@@ -339,7 +339,7 @@ def test_an_attempt_whose_answer_never_came_is_not_sent_again_and_counts_until_p
         make_client().fetch("2024-01-01")
     assert server.stat_requests == 1  # not retried
     assert make_client().cache_info()["failed_logins"] == 1
-    assert len(make_client().fetch("2024-01-01")) == 4  # the next call asks again, and is answered
+    assert len(make_client().fetch("2024-01-01")) == 3  # the next call asks again, and is answered
     assert make_client().cache_info()["failed_logins"] == 0  # the answer proved the secret
 
 

@@ -83,7 +83,7 @@ def test_md5_password_is_accepted(make_client: Make, server: DemoServer) -> None
     import hashlib
 
     md5 = hashlib.md5(server.psw.encode()).hexdigest()
-    assert len(make_client(psw=md5).fetch("2024-01-01")) == 4
+    assert len(make_client(psw=md5).fetch("2024-01-01")) == 3
 
 
 def test_bad_input_spends_no_request(make_client: Make, server: DemoServer) -> None:
@@ -136,7 +136,7 @@ def test_five_different_typos_never_block_the_ip(make_client: Make, server: Demo
         assert "smsstats cache clear --cooldowns" in str(info.value)
     assert server.errors[2] == 4 and server.errors[4] == 0 and server.stat_requests == 4
     make_client().clear_cache(auth=True)  # the deliberate way out
-    assert len(make_client(rate_limit=(100, 1)).fetch("2024-01-01")) == 4
+    assert len(make_client(rate_limit=(100, 1)).fetch("2024-01-01")) == 3
 
 
 def test_fetch_stats_reads_the_environment(
@@ -173,7 +173,7 @@ def test_rate_limit_error_from_server_after_two_cooldowns(make_client: Make, ser
 
 def test_base_url_may_include_the_endpoint(make_client: Make, server: DemoServer) -> None:
     df = make_client(base_url=server.url + "/sys/get.php").fetch("2024-01-01")
-    assert len(df) == 4 and server.stat_requests == 1
+    assert len(df) == 3 and server.stat_requests == 1
 
 
 def test_bad_client_settings_are_query_errors(server: DemoServer) -> None:
