@@ -38,9 +38,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import holidays  # noqa: E402
+import holidays
 
-from smsstats_nb.analysis import incidents  # noqa: E402
+from smsstats_nb.analysis import incidents
 
 FIRST = dt.date(2023, 10, 1)
 YEAR = dt.date(2024, 1, 1)
@@ -190,7 +190,12 @@ def generate(logins: int = 300, noise: float = 0.12, seed: int = 7) -> tuple[pd.
     events.append(Event(names[mover], "switch", dates[switch_day], LAST))
     out = pd.concat(rows, ignore_index=True)
     out = out[out["sms"] > 0].sort_values(["period_start", "login"], kind="stable", ignore_index=True)
-    facts = {"starts": starts, "volume": dict(zip(names, volume, strict=True)), "adder": names[adder], "added": dates[switch_day + 30]}
+    facts = {
+        "starts": starts,
+        "volume": dict(zip(names, volume, strict=True)),
+        "adder": names[adder],
+        "added": dates[switch_day + 30],
+    }
     return out, events, facts
 
 
@@ -207,7 +212,6 @@ FINDS = {
 
 def classify(found: pd.DataFrame, events: list[Event], facts: dict) -> pd.Series:
     """Each incident's cause: planted, new series, calendar or noise."""
-    off, on = _russian()
     periods = holiday_periods()
     causes = []
     for r in found.itertuples(index=False):
@@ -289,7 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     cal = found[causes == "calendar"]
     print("calendar-caused incidents per holiday period (share of the logins):")
     for name, a, b in holiday_periods():
-        k = int(((cal["first_day"] >= a - dt.timedelta(days=1)) & (cal["first_day"] <= b + dt.timedelta(days=1))).sum())
+        near = (cal["first_day"] >= a - dt.timedelta(days=1)) & (cal["first_day"] <= b + dt.timedelta(days=1))
+        k = int(near.sum())
         print(f"  {name:<28} {k:>3}  {k / args.logins:.1%}")
     print("recall per planted kind (found / planted; found by the morning after the first day):")
     for kind, (hit, total, early) in recall(found, events).items():

@@ -1,5 +1,6 @@
 """Alerts that reach people: the rules file (``_rules``), the channels (``_channels``: webhook, e-mail,
-Telegram), the messages (``_messages``) and the check that sends each once (``_check``)."""
+Telegram), the messages (``_messages``), the digest that carries them, one per channel per check
+(``_digest``), and the check that sends each once (``_check``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from ._channels import (
     WebhookChannel,
 )
 from ._check import HISTORY_DAYS, CheckReport, Delivery, check
+from ._digest import Digest
 from ._messages import Alert
 from ._rules import (
     Budget,
+    Mute,
     Rules,
     channels_from,
     load_rules,
@@ -29,7 +32,9 @@ __all__ = [
     "ChannelError",
     "CheckReport",
     "Delivery",
+    "Digest",
     "EmailChannel",
+    "Mute",
     "Rules",
     "TelegramChannel",
     "WebhookChannel",

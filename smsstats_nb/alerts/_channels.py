@@ -25,20 +25,23 @@ import hmac
 import json
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from ..core import QueryError, said
 from ..core.i18n import gettext_ as _
+from ._messages import facts_text
 from ._post import ChannelError, post
 
 __all__ = [
     "ID_HEADER",
     "PAYLOAD_VERSION",
     "SIGNATURE_HEADER",
+    "TELEGRAM_PACE",
     "Channel",
     "ChannelError",
     "EmailChannel",
@@ -51,8 +54,12 @@ SIGNATURE_HEADER = "X-Smsstats-Signature"
 #: The header carrying a message's stable id (a receiver drops a copy it has seen: delivery is at
 #: least once).
 ID_HEADER = "X-Smsstats-Id"
-#: The version of the webhook's JSON body (``version`` in it).
-PAYLOAD_VERSION = 1
+#: The version of the webhook's JSON body (``version`` in it): 2 is the digest (``alerts``, a list
+#: of every alert the message carries; 1 was one alert per body).
+PAYLOAD_VERSION = 2
+#: The least seconds between two messages to one Telegram chat (its Bot API allows about one a
+#: second per chat).
+TELEGRAM_PACE = 1.0
 #: Telegram's Bot API (tests and self-hosted servers give another base).
 TELEGRAM_API = "https://api.telegram.org"
 
@@ -164,7 +171,14 @@ class TelegramChannel:
         chat_id: the chat (a number, or ``@channelname``).
         token: the bot's token (kept out of every message).
         api_base: the Bot API's address (default Telegram's; tests give a local stand-in).
+        clock: the monotonic clock the pacing reads (tests pass a fake clock's).
+
+    Messages to one chat are paced (at least :data:`TELEGRAM_PACE` seconds apart, across every
+    channel object of this process), and a 429's ``retry_after`` is honoured up to a cap.
     """
+
+    _last: ClassVar[dict[str, float]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -176,7 +190,9 @@ class TelegramChannel:
         retries: int = 2,
         backoff: float = 1.0,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
         if not str(chat_id).strip():
             raise said(QueryError, "a Telegram chat id is needed")
         if not token:
@@ -194,6 +210,11 @@ class TelegramChannel:
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """``sendMessage`` with the alert's sentence."""
         body = json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
+        with TelegramChannel._lock:
+            wait = TelegramChannel._last.get(self.key, -1e18) + TELEGRAM_PACE - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            TelegramChannel._last[self.key] = self._clock()
         post(  # the Bot API answers 200 when it took the message (4xx with ok:false when not)
             f"{self._base}/bot{self._token}/sendMessage",
             body,
@@ -266,8 +287,7 @@ class EmailChannel:
         if payload.get("id"):
             message["Message-ID"] = f"<{payload['id']}@smsstats>"
             message[ID_HEADER] = str(payload["id"])
-        facts = "\n".join(f"{k}: {v}" for k, v in payload.items() if v is not None)
-        message.set_content(f"{text}\n\n{facts}\n\n-- smsstats_nb alerts\n")
+        message.set_content(f"{text}\n\n{facts_text(payload)}\n\n-- smsstats_nb alerts\n")
         context = self._tls or ssl.create_default_context()
         try:
             if self.scheme == "smtps":

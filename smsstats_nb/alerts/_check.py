@@ -21,20 +21,21 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from ..analysis import budget_breaches, budget_period, incidents
+from ..analysis import ProductionCalendar, budget_breaches, budget_period, incidents
 from ..client import StatsClient
 from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, printable, renamed, said, service_host
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
 from ._channels import Channel, ChannelError
+from ._digest import Digest
 from ._messages import STATUS_WORDS, Alert, budget_text, incident_text
-from ._rules import Budget, Rules
+from ._rules import Budget, Mute, Rules
 
 __all__ = ["CLAIM_SECONDS", "HISTORY_DAYS", "CheckReport", "Delivery", "check"]
 
@@ -70,6 +71,8 @@ class CheckReport:
     deliveries: list[Delivery] = field(default_factory=list)
     already: int = 0
     through: dt.date | None = None
+    messages: int = 0  # digests sent (or that would be): one per channel at most
+    muted: int = 0  # alerts held back by a mute
 
     @property
     def sent(self) -> list[Delivery]:
@@ -84,24 +87,29 @@ class CheckReport:
     def __str__(self) -> str:
         would = sum(1 for d in self.deliveries if d.status == "would send")
         found = _("{incidents}, {breaches} through {day}").format(
-            incidents=ngettext("{n} incident(s)", "{n} incident(s)", len(self.incidents)).format(n=len(self.incidents)),
-            breaches=ngettext("{n} budget breach(es)", "{n} budget breach(es)", len(self.breaches)).format(
+            incidents=ngettext("{n} incident", "{n} incidents", len(self.incidents)).format(n=len(self.incidents)),
+            breaches=ngettext("{n} budget breach", "{n} budget breaches", len(self.breaches)).format(
                 n=len(self.breaches)
             ),
             day=self.through,
         )
         parts = [found]
+        messages = ngettext("in {n} message", "in {n} messages", self.messages).format(n=self.messages)
         if would:
-            parts.append(
-                ngettext("{n} message(s) would be sent", "{n} message(s) would be sent", would).format(n=would)
-            )
+            alerts = ngettext("{n} alert would be sent", "{n} alerts would be sent", would).format(n=would)
         else:
-            parts.append(
-                ngettext("{n} message(s) sent", "{n} message(s) sent", len(self.sent)).format(n=len(self.sent))
-            )
+            alerts = ngettext("{n} alert sent", "{n} alerts sent", len(self.sent)).format(n=len(self.sent))
+        parts.append(f"{alerts} {messages}" if self.messages else alerts)
         if self.failed:
-            parts.append(_("{n} failed (sent again at the next check)").format(n=len(self.failed)))
+            parts.append(
+                ngettext(
+                    "{n} failed (sent again at the next check)", "{n} failed (sent again at the next check)",
+                    len(self.failed),
+                ).format(n=len(self.failed))
+            )  # fmt: skip
         parts.append(_("{n} already sent before").format(n=self.already))
+        if self.muted:
+            parts.append(ngettext("{n} muted", "{n} muted", self.muted).format(n=self.muted))
         return "; ".join(parts) + "."
 
 
@@ -158,7 +166,8 @@ def check(
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
     service = service_host(client.settings.base_url)
     identity = client.transport.identity
-    found = incidents(series, metric, threshold=rules.threshold, end=through)
+    calendar = ProductionCalendar(rules.country)
+    found = incidents(series, metric, threshold=rules.threshold, end=through, calendar=calendar)
     found = found[found["last_day"] >= first].reset_index(drop=True)
     recent = series[series["period_start"] >= pd.Timestamp(first)]
     breach_rows: list[pd.DataFrame] = []
@@ -226,7 +235,12 @@ def check(
         pd.concat(breach_rows, ignore_index=True) if breach_rows else budget_breaches(recent.head(0), 0),
         through=through,
     )
-    _deliver(client, plan, report, dry_run=dry_run)
+    with client.transport.store.errors():
+        stored = client.transport.store.alerts.mutes(identity)
+    mutes = [*rules.mutes, *(Mute(dt.date.fromisoformat(u), None if k == "*" else k) for k, u in stored.items())]
+    kept = [p for p in plan if not any(m.covers(p[0].login, p[0].first_day, p[0].last_day) for m in mutes)]
+    report.muted = len(plan) - len(kept)
+    _deliver(client, kept, report, dry_run=dry_run, working=calendar.is_working)
     return report
 
 
@@ -237,9 +251,16 @@ def _targets(rules: Rules, names: tuple[str, ...] | None, defaults: tuple[Channe
 
 
 def _deliver(
-    client: StatsClient, plan: list[tuple[Alert, tuple[Channel, ...], str]], report: CheckReport, *, dry_run: bool
+    client: StatsClient,
+    plan: list[tuple[Alert, tuple[Channel, ...], str]],
+    report: CheckReport,
+    *,
+    dry_run: bool,
+    working: Callable[[dt.date], bool] | None = None,
 ) -> None:
-    """Send what the log has not seen, claim first and mark after; a failure is released."""
+    """Per channel, one digest of what the log has not seen: every alert's key claimed first, the
+    digest sent once, every key marked after; a failure releases them all (the next check sends
+    them again, never lost, never twice)."""
     store = client.transport.store
     owner = _owner()
 
@@ -251,6 +272,7 @@ def _deliver(
         sent = store.alerts.sent(keys)
     known = {(ident, c.key) for _, chans, ident in plan for c in chans if key(ident, "opened", c) in sent}
     touched: set[tuple[str, str]] = set()
+    per_channel: dict[str, tuple[Channel, list[Alert]]] = {}
     for alert, targets, ident in plan:
         for channel in targets:
             opened, resolved = key(ident, "opened", channel), key(ident, "resolved", channel)
@@ -259,38 +281,51 @@ def _deliver(
                 wanted = opened not in sent and resolved not in sent
             else:
                 wanted = opened in sent and resolved not in sent and not alert.ongoing
-            if not wanted:
-                continue
-            touched.add((ident, channel.key))
-            if dry_run:
-                report.deliveries.append(Delivery(alert, channel.name, "would send"))
-                continue
-            mine = opened if alert.event == "opened" else resolved
+            if wanted:
+                per_channel.setdefault(channel.key, (channel, []))[1].append(alert)
+    for channel, alerts in per_channel.values():
+        for alert in alerts:
+            touched.add((alert.ident, channel.key))
+        if dry_run:
+            report.deliveries.extend(Delivery(a, channel.name, "would send") for a in alerts)
+            report.messages += 1
+            continue
+        mine: list[tuple[Alert, str]] = []
+        with store.errors():
+            for alert in alerts:
+                k = key(alert.ident, alert.event, channel)
+                if store.alerts.claim(k, owner, CLAIM_SECONDS):
+                    mine.append((alert, k))
+                else:  # another check is sending it right now, or just did
+                    touched.discard((alert.ident, channel.key))
+                    known.add((alert.ident, channel.key))
+        if not mine:
+            continue
+        digest = Digest(tuple(a for a, _ in mine), working)
+        try:
+            channel.send(digest.payload(), digest.text, digest.subject)
+        except Exception as exc:  # noqa: BLE001 - any failure of one channel: the others still go
             with store.errors():
-                if not store.alerts.claim(mine, owner, CLAIM_SECONDS):
-                    touched.discard((ident, channel.key))
-                    known.add((ident, channel.key))  # another check is sending it right now, or just did
-                    continue
-            try:
-                channel.send(alert.payload(), alert.text, alert.subject)
-            except Exception as exc:  # noqa: BLE001 - any failure of one delivery: the others still go
-                with store.errors():
-                    store.alerts.release(mine, owner)  # the next check sends it (never a claim left behind)
-                why = i18n.localized(exc) if isinstance(exc, ChannelError) else _not_delivered(channel, exc)
-                report.deliveries.append(Delivery(alert, channel.name, "failed", why.removeprefix(f"{channel.name}: ")))
-                logger.warning("alert not delivered: %s", why)
-                continue
-            except BaseException:  # Ctrl-C mid-send: free the claim, then stop
-                with store.errors():
-                    store.alerts.release(mine, owner)
-                raise
+                for _, k in mine:
+                    store.alerts.release(k, owner)  # the next check sends it (never a claim left behind)
+            why = i18n.localized(exc) if isinstance(exc, ChannelError) else _not_delivered(channel, exc)
+            report.deliveries.extend(
+                Delivery(a, channel.name, "failed", why.removeprefix(f"{channel.name}: ")) for a, _ in mine
+            )
+            logger.warning("alert not delivered: %s", why)
+            continue
+        except BaseException:  # Ctrl-C mid-send: free the claims, then stop
             with store.errors():
-                store.alerts.done(mine, owner)
-                if alert.event == "opened" and not alert.ongoing:
-                    store.alerts.done(resolved, owner)  # over before anyone heard of it: one message
-                    sent.add(resolved)
-            sent.add(mine)
-            report.deliveries.append(Delivery(alert, channel.name, "sent"))
+                for _, k in mine:
+                    store.alerts.release(k, owner)
+            raise
+        with store.errors():
+            for alert, k in mine:
+                store.alerts.done(k, owner)
+                if alert.event == "opened" and not alert.ongoing:  # over before anyone heard of it
+                    store.alerts.done(key(alert.ident, "resolved", channel), owner)
+        report.deliveries.extend(Delivery(a, channel.name, "sent") for a, _ in mine)
+        report.messages += 1
     report.already = len(known - touched)
 
 

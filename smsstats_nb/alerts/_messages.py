@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,13 +14,27 @@ from ..analysis import ACCOUNT, format_money
 from ..core import i18n
 from ..core.i18n import N_, ngettext
 from ..core.i18n import gettext_ as _
-from ._rules import Budget
 
-__all__ = ["BUDGET_TEXT", "EVENTS", "KIND_WORDS", "RESOLVED", "STATUS_WORDS", "Alert", "budget_text", "incident_text"]
+if TYPE_CHECKING:
+    from ._rules import Budget
+
+__all__ = [
+    "BUDGET_TEXT", "EVENTS", "KIND_WORDS", "RESOLVED", "STATUS_WORDS", "Alert", "budget_text", "facts_text",
+    "incident_text",
+]  # fmt: skip
 
 
 #: The words of a subject and a delivery line, for the catalogue (the payloads keep the English keys).
-KIND_WORDS = {"budget": N_("budget"), "spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
+KIND_WORDS = {
+    "budget": N_("budget"),
+    "spike": N_("spike"),
+    "drop": N_("drop"),
+    "silent": N_("silent"),
+    "level": N_("level"),
+    "price": N_("price"),
+    "currency": N_("currency"),
+    "new": N_("new"),
+}
 
 
 STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("would send")}
@@ -98,7 +112,7 @@ def _amount(value: float, metric: str, currency: str) -> str:
 
 
 def _days(n: int) -> str:
-    return ngettext("{n} day(s)", "{n} day(s)", int(n)).format(n=n)
+    return ngettext("{n} day", "{n} days", int(n)).format(n=n)
 
 
 #: What a resolved incident says, per kind.
@@ -106,6 +120,14 @@ RESOLVED = {
     "silent": N_("Resolved: {who} is sending again after being silent from {first} to {last} ({days})."),
     "drop": N_("Resolved: {who} is back to normal after a drop from {first} to {last} ({days})."),
     "spike": N_("Resolved: {who} is back to normal after a spike from {first} to {last} ({days})."),
+    "level": N_(
+        "Resolved: the shift of {who} from {first} to {last} ({days}) is over: back to its old level, "
+        "or the new level is its usual now."
+    ),
+    "price": N_(
+        "Resolved: the price rise of {who} from {first} to {last} ({days}) is over: back to the old price, "
+        "or the new price is its usual now."
+    ),
 }
 
 
@@ -141,6 +163,36 @@ def incident_text(row: Any, event: str, metric: str, service: str) -> str:
                 ratio=ratio, **values
             )
         return _("Spike: {who} {verb} {amount} {when} against a usual {usual} ({state}).").format(**values)
+    if row.kind == "price":
+        return _(
+            "Price rise: {who} paid {new} a message from {first}, against {old} before ({ratio}, {state})."
+        ).format(
+            who=who,
+            new=format_money(row.value, row.currency),
+            old=format_money(row.baseline, row.currency),
+            first=first,
+            ratio=_percent(row.value / row.baseline - 1) if row.baseline > 0 else "",
+            state=state,
+        )
+    if row.kind == "currency":
+        return _("Currency: {who} is billed in {new} instead of {old} from {first}.").format(
+            who=who, new=row.new_currency, old=row.currency, first=first
+        )
+    if row.kind == "new":
+        return _("New: {who} began sending on {first}.").format(who=who, first=first)
+    if row.kind == "level":
+        return _(
+            "Lasting shift: {who} {verb} {amount} from {first} to {last} against a usual {usual} ({percent}, {state})."
+        ).format(
+            who=who,
+            verb=verb,
+            amount=_amount(row.value, metric, row.currency),
+            first=first,
+            last=last,
+            usual=_amount(row.baseline, metric, row.currency),
+            percent=_percent(row.value / row.baseline - 1) if row.baseline > 0 else "",
+            state=state,
+        )
     if row.kind == "silent":
         usual = _amount(row.baseline / max(1, row.days), metric, row.currency)
         sentence = (
@@ -160,6 +212,34 @@ def incident_text(row: Any, event: str, metric: str, service: str) -> str:
         usual=_amount(row.baseline, metric, row.currency),
         state=state,
     )
+
+
+def _percent(share: float) -> str:
+    """``+20 %``, ``−70 %`` (a narrow no-break space before the sign in Russian, as analysts write)."""
+    sign = "+" if share >= 0 else "−"
+    return f"{sign}{abs(share) * 100:.0f}\u00a0%"
+
+
+def facts_text(payload: dict[str, Any]) -> str:
+    """A digest's alerts one per line for an e-mail, in the current language: the kind, the login,
+    the days, the figure and the usual one."""
+    lines = []
+    for a in payload.get("alerts", [payload]):
+        days = i18n.format_day(a.get("first_day"))
+        if a.get("last_day") and a.get("last_day") != a.get("first_day"):
+            days += " – " + i18n.format_day(a.get("last_day"))
+        event = _(a.get("event", "opened"))
+        kind = _(KIND_WORDS.get(str(a.get("kind")), str(a.get("kind"))))
+        state = _("ongoing") if a.get("ongoing") else _("over")
+        places = 0 if a.get("metric") == "sms" else 2
+        figures = _("value {value}").format(value=i18n.format_number(a.get("value", 0), places))
+        if a.get("baseline") is not None:
+            figures += ", " + _("usual {value}").format(value=i18n.format_number(a["baseline"], places))
+        if a.get("limit") is not None:
+            figures += ", " + _("limit {value}").format(value=i18n.format_number(a["limit"], places))
+        who = f"{a['account']}/{a.get('login')}" if a.get("account") else str(a.get("login"))
+        lines.append(f"{event} · {kind} · {who} · {days} · {state} · {figures} {a.get('currency', '')}".rstrip())
+    return "\n".join(lines)
 
 
 def _month(day: dt.date) -> str:

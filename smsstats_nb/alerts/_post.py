@@ -5,7 +5,9 @@ following a redirect; a watchdog cuts an answer that trickles past the deadline.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import http.client
+import json
 import socket
 import ssl
 import threading
@@ -16,7 +18,11 @@ from urllib.parse import urlsplit
 from ..core import SmsStatsError, said
 from ..core.i18n import gettext_ as _
 
-__all__ = ["ChannelError", "post"]
+__all__ = ["RETRY_AFTER_CAP", "ChannelError", "post"]
+
+#: The longest wait a receiver's ``Retry-After`` (or Telegram's ``retry_after``) is granted within
+#: one delivery; a longer one fails the delivery now, and the next check sends it.
+RETRY_AFTER_CAP = 30.0
 
 
 class ChannelError(SmsStatsError):
@@ -27,9 +33,11 @@ class _NotSentError(Exception):
     """No connection was made: nothing reached the receiver (safe to try again)."""
 
 
-def _post_once(url: str, body: bytes, headers: dict[str, str], seconds: float) -> tuple[int, str | None]:
+def _post_once(url: str, body: bytes, headers: dict[str, str], seconds: float) -> tuple[int, str | None, float | None]:
     """One POST within ``seconds`` in all (a watchdog closes the socket at the deadline, however
-    slowly the answer trickles); the status and the Location header. The body is not read."""
+    slowly the answer trickles); the status, the Location header and how long a 429 or 503 asks to
+    wait (``Retry-After``, or Telegram's ``parameters.retry_after`` in the first 4 KiB of a 429's
+    body). No other body is read."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     conn: http.client.HTTPConnection
@@ -54,10 +62,39 @@ def _post_once(url: str, body: bytes, headers: dict[str, str], seconds: float) -
         answer = conn.getresponse()
         if fired.is_set():  # cut mid-answer: http.client reads the cut as the end of the headers
             raise TimeoutError("the answer did not come within the deadline")
-        return answer.status, answer.getheader("Location")
+        wait = _retry_after(answer.getheader("Retry-After"))
+        if answer.status == 429 and wait is None:
+            wait = _telegram_wait(answer.read(4096))
+        return answer.status, answer.getheader("Location"), wait
     finally:
         watchdog.cancel()
         conn.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: a number of seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _telegram_wait(body: bytes) -> float | None:
+    """Telegram's ``{"ok": false, "parameters": {"retry_after": N}}``."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+        wait = data["parameters"]["retry_after"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return float(wait) if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait >= 0 else None
 
 
 def _cut(conn: http.client.HTTPConnection, fired: threading.Event) -> None:
@@ -83,10 +120,16 @@ def post(
     A :class:`ChannelError` naming ``name`` (never the URL) when it was not delivered."""
     end = time.monotonic() + timeout
     last = ""
+    asked: float | None = None  # the wait the last answer asked for
     for attempt in range(retries + 1):
         if attempt:
-            pause = backoff * 2 ** (attempt - 1)
+            pause = backoff * 2 ** (attempt - 1) if asked is None else asked
+            if asked is not None and asked > RETRY_AFTER_CAP:
+                last = _("asked to wait {seconds} s").format(seconds=f"{asked:g}")
+                break
             if time.monotonic() + pause >= end:
+                if asked is not None:
+                    last = _("asked to wait {seconds} s").format(seconds=f"{asked:g}")
                 break
             sleep(pause)
         left = end - time.monotonic()
@@ -94,9 +137,9 @@ def post(
             last = _("timed out")
             break
         try:
-            status, location = _post_once(url, body, headers, left)
+            status, location, asked = _post_once(url, body, headers, left)
         except _NotSentError as exc:
-            last = str(exc)
+            last, asked = str(exc), None
             continue  # nothing reached the receiver
         except (OSError, http.client.HTTPException) as exc:
             # sent, and no answer in time: it may have arrived; the next check sends it again
@@ -116,6 +159,8 @@ def post(
                 target=target,
             )
         last = f"HTTP {status}"
+        if status not in (429, 503):
+            asked = None  # only a 429 or a 503 asks for a wait
         if status != 429 and status < 500:
             break  # the receiver refused it: trying again now would not help
     raise said(ChannelError, "{name}: not delivered ({why}); it is sent again at the next check", name=name, why=last)

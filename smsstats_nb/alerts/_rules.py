@@ -4,6 +4,7 @@ file that holds both (TOML), checked before anything is sent. :mod:`smsstats_nb.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 import warnings
@@ -12,11 +13,11 @@ from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..analysis import budget_period
+from ..analysis import COUNTRIES, budget_period
 from ..core import REMOVED_IN, Environment, QueryError, said
 from ._channels import TELEGRAM_API, Channel, EmailChannel, TelegramChannel, WebhookChannel
 
-__all__ = ["Budget", "Rules", "channels_from", "load_rules"]
+__all__ = ["Budget", "Mute", "Rules", "channels_from", "load_rules"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Rules:
         budgets: the usage triggers.
         channels: named channel sets (from a rules file).
         incident_channels: the names incidents go to (None: the default channels).
+        country: the production calendar the days are judged by (``"RU"`` by default; ``"KZ"``,
+            ``"UA"``, ``"BY"``, ``"UZ"``, or None for the plain week).
+        mutes: the known pauses (:class:`Mute`).
     """
 
     metric: str = "credit"
@@ -67,6 +71,22 @@ class Rules:
     budgets: tuple[Budget, ...] = ()
     channels: Mapping[str, tuple[Channel, ...]] = field(default_factory=dict)
     incident_channels: tuple[str, ...] | None = None
+    country: str | None = "RU"
+    mutes: tuple[Mute, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mute:
+    """A known pause: ``login``'s alerts (None: every login's) are held back through ``until``.
+    An incident that lies within the pause is never sent; one that outlasts it is sent when it does
+    (a login still silent the day after its planned pause is news)."""
+
+    until: dt.date
+    login: str | None = None
+
+    def covers(self, login: str, first: dt.date, last: dt.date) -> bool:
+        """Whether an alert of ``login`` about the days ``first`` to ``last`` is held back."""
+        return (self.login is None or self.login == login) and last <= self.until
 
 
 def channels_from(
@@ -118,6 +138,12 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
         metric = "credit"           # incidents on spend (or "sms")
         incident_channels = ["ops"] # where incidents go (default: the command line's channels)
 
+        country = "RU"              # the production calendar ("KZ", "UA", "BY", "UZ", "none")
+
+        [[mute]]
+        login = "shop"              # omit for every login
+        until = 2025-01-12          # its alerts are held back through this day
+
         [[budget]]
         login = "shop"              # omit for the whole account
         per = "day"                 # or "month"
@@ -142,7 +168,7 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
         raise said(QueryError, "no rules file {value}", value=repr(str(target))) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise said(QueryError, "the rules file {name} cannot be read: {exc}", name=repr(target.name), exc=exc) from None
-    known = {"metric", "threshold", "budget", "channels", "incident_channels"}
+    known = {"metric", "threshold", "budget", "channels", "incident_channels", "country", "mute"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise said(
@@ -227,10 +253,30 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
     threshold = data.get("threshold", 5.0)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
         raise said(QueryError, "{name}: threshold must be a positive number", name=target.name)
+    country = data.get("country", "RU")
+    if country not in COUNTRIES and country != "none":
+        raise said(
+            QueryError,
+            '{name}: country must be one of {choices} or "none", not {country}',
+            name=target.name,
+            choices=", ".join(COUNTRIES),
+            country=repr(country),
+        )
+    mutes = []
+    for i, spec in enumerate(data.get("mute", []), 1):
+        until = spec.get("until") if isinstance(spec, dict) else None
+        if not isinstance(until, dt.date) or isinstance(until, dt.datetime):
+            raise said(QueryError, "{name}: mute {i} needs until = YYYY-MM-DD (a date)", name=target.name, i=i)
+        login = spec.get("login")
+        if login is not None and not isinstance(login, str):
+            raise said(QueryError, "{name}: mute {i}: login must be a text", name=target.name, i=i)
+        mutes.append(Mute(until, login))
     return Rules(
         metric=metric,
         threshold=float(threshold),
         budgets=tuple(budgets),
         channels=named,
         incident_channels=names(data.get("incident_channels"), "incident_channels"),
+        country=None if country == "none" else str(country),
+        mutes=tuple(mutes),
     )

@@ -32,9 +32,7 @@ CONFIRM_ABOVE = 600.0
 def add_alert_options(p: argparse.ArgumentParser, *, since: bool) -> None:
     """The options of ``alerts check`` (``sync`` has its own --since)."""
     if since:
-        p.add_argument(
-            "--since", required=True, help=_("first day alerted on (the 4 weeks before it set the baselines)")
-        )
+        p.add_argument("--since", help=_("first day alerted on (the 4 weeks before it set the baselines)"))
     p.add_argument("--metric", choices=["credit", "sms"], help=_("incidents on spend (credit, default) or messages"))
     p.add_argument("--budget-day", type=float, metavar="N", help=_("alert when the account's day goes over N"))
     p.add_argument("--budget-month", type=float, metavar="N", help=_("alert when the account's month goes over N"))
@@ -109,6 +107,12 @@ def cmd_alerts(a: argparse.Namespace) -> int:
     from ..core import coerce_date, moscow_today
     from ..core.i18n import format_duration
 
+    if a.action == "mute":
+        return _mute(a)
+    if not a.since:
+        from ..core import QueryError, said
+
+        raise said(QueryError, "alerts check needs --since (the first day alerted on)")
     plan = _plan(a)
     if not plan["dry_run"] and not plan["channels"] and not (plan["rules"] and plan["rules"].channels):
         from ..core import QueryError, said
@@ -139,6 +143,29 @@ def cmd_alerts(a: argparse.Namespace) -> int:
         report = check(client, first, end=through, **plan)
         _print(report)
     return ALERT_FAILED if report.failed else 0
+
+
+def _mute(a: argparse.Namespace) -> int:
+    """``alerts mute LOGIN|--all --until DATE``: hold back a login's alerts through a known pause
+    (``--until`` a day already past lifts the mute); kept in the store (the team's, on Redis)."""
+    from ..core import QueryError, coerce_date, moscow_today, printable, said
+
+    if bool(a.login_to_mute) == bool(a.all):
+        raise said(QueryError, "alerts mute needs a login or --all (one of them)")
+    if not a.until:
+        raise said(QueryError, "alerts mute needs --until DATE (the last day of the pause)")
+    until = coerce_date(a.until, "--until")
+    who = "*" if a.all else a.login_to_mute
+    with client_for(a, cache=a.cache_dir) as client:
+        store = client.transport.store
+        with store.errors():
+            store.alerts.mute(client.transport.identity, who, until.isoformat() if until >= moscow_today() else None)
+    name = _("every login") if a.all else printable(a.login_to_mute)
+    if until < moscow_today():
+        out(_("{who}: the mute is lifted").format(who=name))
+    else:
+        out(_("{who}: alerts held back through {day}").format(who=name, day=until))
+    return 0
 
 
 def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, plan: dict[str, Any]) -> int:

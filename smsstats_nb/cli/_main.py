@@ -136,7 +136,12 @@ def _parser() -> _Parser:
         parents=[common, server_options],
         help=_("send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe"),
     )
-    al.add_argument("action", choices=["check"], help=_("check (find and send)"))
+    al.add_argument(
+        "action", choices=["check", "mute"], help=_("check (find and send), or mute (hold a login's alerts back)")
+    )
+    al.add_argument("login_to_mute", nargs="?", metavar="LOGIN", help=_("mute: the login whose alerts wait"))
+    al.add_argument("--all", action="store_true", help=_("mute: every login"))
+    al.add_argument("--until", help=_("mute: the last day of the pause (a day past lifts the mute)"))
     add_alert_options(al, since=True)
     add_account_options(al)
     al.add_argument("--end", help=_("the last day judged (default: yesterday, Moscow time)"))

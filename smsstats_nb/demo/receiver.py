@@ -46,6 +46,16 @@ class WebhookReceiver:
         """The ``text`` of every JSON body received (what a chat would show)."""
         return [str(r["json"].get("text")) for r in self.received if isinstance(r.get("json"), dict)]
 
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert of every digest received, in order (a digest's body lists them in ``alerts``)."""
+        out: list[dict[str, Any]] = []
+        for r in self.received:
+            body = r.get("json")
+            if isinstance(body, dict):
+                listed = body.get("alerts")
+                out.extend(a for a in listed if isinstance(a, dict)) if isinstance(listed, list) else out.append(body)
+        return out
+
     def start(self) -> WebhookReceiver:
         """Listen on a free port of 127.0.0.1 in a daemon thread."""
         owner = self

@@ -207,6 +207,12 @@ class AlertLog(Protocol):
     def sent(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` were sent."""
 
+    def mute(self, scope: str, login: str, until: str | None) -> None:
+        """Hold back ``login``'s alerts (``*``: all) through the day ``until`` (ISO; None: lift)."""
+
+    def mutes(self, scope: str) -> dict[str, str]:
+        """The mutes of ``scope``: login (or ``*``) -> the last day muted (ISO)."""
+
 
 @runtime_checkable
 class FrameCache(Protocol):

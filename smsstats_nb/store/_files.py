@@ -61,6 +61,7 @@ STATE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, t REAL, failed INT)",
     "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT, until REAL)",
     "CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, owner TEXT, until REAL, sent REAL)",
+    "CREATE TABLE IF NOT EXISTS mutes (scope TEXT, login TEXT, until TEXT, PRIMARY KEY (scope, login))",
     "CREATE TABLE IF NOT EXISTS periods (cred TEXT, mycur INT, balance2 INT, fmt INT, "
     "start TEXT, end TEXT, expires REAL, PRIMARY KEY (cred, mycur, balance2, fmt, start, end))",
 )

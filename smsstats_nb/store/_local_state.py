@@ -222,3 +222,18 @@ class LocalAlerts:
                 rows = db.execute(f"SELECT key FROM alerts WHERE sent IS NOT NULL AND key IN ({marks})", chunk)
                 found |= {str(r[0]) for r in rows}
         return found
+
+    def mute(self, scope: str, login: str, until: str | None) -> None:
+        """Hold back ``login``'s alerts (``*``: every login's) through the day ``until`` (ISO);
+        None lifts the mute."""
+        with self.db.writing() as db:
+            if until is None:
+                db.execute("DELETE FROM mutes WHERE scope = ? AND login = ?", (scope, login))
+            else:
+                db.execute("INSERT OR REPLACE INTO mutes VALUES (?, ?, ?)", (scope, login, until))
+
+    def mutes(self, scope: str) -> dict[str, str]:
+        """The mutes of ``scope``: login (or ``*``) -> the last day muted (ISO)."""
+        with self.db.reading() as db:
+            rows = db.execute("SELECT login, until FROM mutes WHERE scope = ?", (scope,)).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}

@@ -206,6 +206,23 @@ class RedisAlerts(RedisPart):
         values = self.redis.mget([_hashed(self.prefix, "alert", k) for k in wanted])
         return {k for k, v in zip(wanted, values, strict=True) if v in (b"sent", "sent")}
 
+    @translated
+    def mute(self, scope: str, login: str, until: str | None) -> None:
+        """Hold back ``login``'s alerts (``*``: every login's) through ``until``, for the team."""
+        name = _hashed(self.prefix, "mute", scope)
+        if until is None:
+            self.redis.hdel(name, login)
+        else:
+            self.redis.hset(name, login, until)
+
+    @translated
+    def mutes(self, scope: str) -> dict[str, str]:
+        """The mutes of ``scope`` (a damaged entry reads as absent)."""
+        raw = self.redis.hgetall(_hashed(self.prefix, "mute", scope))
+        if not isinstance(raw, dict):
+            return {}
+        return {text(k): text(v) for k, v in raw.items()}
+
 
 #: Take the lease if free or ours (and extend it); return its holder.
 _LEASE = """

@@ -103,52 +103,61 @@ def test_one_message_per_incident_to_each_channel_and_nothing_twice(
         ("демо_маркет", "spike", "2024-06-04", "2024-06-04", False),
     ]
     assert len(report.sent) == 9 and not report.failed  # three incidents × three channels
-    assert len(hook.received) == 3 and len(mailbox.messages) == 3 and len(telegram.received) == 3
-    posted = {r["json"]["login"]: r for r in hook.received}
-    silent = posted["demo_support"]["json"]
+    # one digest per channel: three alerts in one message each
+    assert len(hook.received) == 1 and len(mailbox.messages) == 1 and len(telegram.received) == 1
+    assert report.messages == 3 and "9 alerts sent in 3 messages" in str(report)
+    digest = hook.received[0]["json"]
+    assert digest["version"] == 2 and digest["count"] == 3 and len(digest["alerts"]) == 3
+    posted = {a["login"]: a for a in digest["alerts"]}
+    silent = posted["demo_support"]
     assert silent["event"] == "opened" and silent["kind"] == "silent" and silent["ongoing"] is True
     assert (silent["first_day"], silent["last_day"], silent["metric"]) == ("2024-06-10", "2024-06-30", "credit")
     assert silent["baseline"] > 0 and silent["value"] == 0 and silent["currency"] == "RUR"
-    assert silent["service"].startswith("127.0.0.1:") and "has sent no messages from 2024-06-10" in silent["text"]
-    spike = posted["demo_shop"]["json"]
-    assert spike["event"] == "opened" and spike["ongoing"] is False and "Spike: demo_shop" in spike["text"]
+    assert silent["service"].startswith("127.0.0.1:") and "has sent no messages from 2024-06-10" in digest["text"]
+    spike = posted["demo_shop"]
+    assert spike["event"] == "opened" and spike["ongoing"] is False and "Spike: demo_shop" in digest["text"]
+    # worst first: the spikes, then the silence, one line each (different days)
+    lines = digest["text"].splitlines()
+    assert len(lines) == 3 and lines[0].startswith("Spike") and lines[2].startswith("Silent")
+    assert telegram.received[0]["json"]["text"] == digest["text"]
     for record in hook.received:  # signed as GitHub signs: sha256= HMAC of the raw body
         expected = hmac.new(b"hmac-secret", record["body"], hashlib.sha256).hexdigest()
         assert record["headers"][SIGNATURE_HEADER] == f"sha256={expected}"
         assert record["path"] == HOOK_PATH
     assert {r["json"]["chat_id"] for r in telegram.received} == {"-1001"}
     assert all(r["path"] == f"/bot{TOKEN}/sendMessage" for r in telegram.received)
-    subjects = sorted(m["Subject"] for m in mailbox.messages)
-    assert subjects[0].startswith("[smsstats] silent: demo_support") and mailbox.messages[0]["To"] == "ops@example.com"
-    assert "first_day: " in mailbox.messages[0].get_content()
+    mail = mailbox.messages[0]
+    assert mail["Subject"] == "[smsstats] 3 alerts: spike 2, silent 1" and mail["To"] == "ops@example.com"
+    assert "opened · silent · demo_support · 2024-06-10 – 2024-06-30 · ongoing" in mail.get_content()
+    assert "ongoing: " not in mail.get_content() and "first_day" not in mail.get_content()  # words, not keys
 
     again = check(client, "2024-04-01", channels=channels, end="2024-06-30")  # a cron run later
     assert again.sent == [] and again.already == 9
     other = warm_client()  # a second machine on the same state
     assert check(other, "2024-04-01", channels=channels, end="2024-06-30").sent == []
-    assert len(hook.received) == 3 and len(mailbox.messages) == 3 and len(telegram.received) == 3
+    assert len(hook.received) == 1 and len(mailbox.messages) == 1 and len(telegram.received) == 1
 
     back = check(client, "2024-04-01", channels=channels, end="2024-07-02")  # traffic came back on 1 July
     assert [(d.alert.event, d.alert.login) for d in back.sent] == [("resolved", "demo_support")] * 3
-    resolved = hook.received[-1]["json"]
+    resolved = hook.received[-1]["json"]["alerts"][0]
     assert resolved["event"] == "resolved" and resolved["ongoing"] is False and resolved["last_day"] == "2024-06-30"
-    assert "is sending again" in resolved["text"]
+    assert "is sending again" in hook.received[-1]["json"]["text"]
     assert check(client, "2024-04-01", channels=channels, end="2024-07-02").sent == []
-    assert len(hook.received) == 4 and len(mailbox.messages) == 4 and len(telegram.received) == 4
+    assert len(hook.received) == 2 and len(mailbox.messages) == 2 and len(telegram.received) == 2
 
 
 def test_a_failed_delivery_is_reported_and_sent_at_the_next_check(warm_client: Make, hook: WebhookReceiver) -> None:
     client = warm_client()
     paused: list[float] = []
     channel = WebhookChannel(hook.url + HOOK_PATH, retries=2, backoff=1.0, sleep=paused.append)
-    hook.fail_next(3 * 3, status=503)  # down for every attempt of the first check
+    hook.fail_next(3, status=503)  # down for every attempt of the first check (one digest, three tries)
     first = check(client, "2024-04-01", channels=[channel], end="2024-06-30")
     assert first.sent == [] and len(first.failed) == 3 and hook.received == []
     assert paused[:2] == [1.0, 2.0]  # a doubling pause between the attempts
     message = first.failed[0].error or ""
     assert "not delivered (HTTP 503)" in message and "SECRET" not in message and HOOK_PATH not in str(first)
     second = check(client, "2024-04-01", channels=[channel], end="2024-06-30")
-    assert len(second.sent) == 3 and len(hook.received) == 3  # nothing was lost
+    assert len(second.sent) == 3 and len(hook.alerts()) == 3  # nothing was lost
     hook.fail_next(1, status=400)  # a refusal is not retried at once
     assert check(client, "2024-04-01", channels=[channel], end="2024-06-30").sent == []  # and nothing twice
 
@@ -167,7 +176,7 @@ def test_dry_run_sends_and_marks_nothing(warm_client: Make, hook: WebhookReceive
     channel = WebhookChannel(hook.url)
     dry = check(client, "2024-04-01", channels=[channel], end="2024-06-30", dry_run=True)
     assert [d.status for d in dry.deliveries] == ["would send"] * 3 and hook.received == []
-    assert "3 message(s) would be sent" in str(dry)
+    assert "3 alerts would be sent in 1 message" in str(dry)
     assert len(check(client, "2024-04-01", channels=[channel], end="2024-06-30").sent) == 3
 
 
@@ -176,14 +185,15 @@ def test_budgets_fire_once_per_period(warm_client: Make, hook: WebhookReceiver) 
     channel = WebhookChannel(hook.url)
     budgets = [Budget(limit=3000.0, freq="D", login="demo_shop"), Budget(limit=20000.0, freq="MS")]
     report = check(client, "2024-05-01", channels=[channel], budgets=budgets, end="2024-06-20")
-    budget_posts = [r["json"] for r in hook.received if r["json"]["kind"] == "budget"]
+    budget_posts = [a for a in hook.alerts() if a["kind"] == "budget"]
+    texts = "\n".join(hook.texts())
     days = sorted(p["first_day"] for p in budget_posts if p["per"] == "day")
     assert days == ["2024-05-14"]  # the pumped day, and only it
     months = sorted((p["first_day"], p["ongoing"]) for p in budget_posts if p["per"] == "month")
     assert months == [("2024-05-01", False), ("2024-06-01", True)]  # June crossed its limit part-way
     june = next(p for p in budget_posts if p["per"] == "month" and p["first_day"] == "2024-06-01")
-    assert june["limit"] == 20000.0 and june["value"] > 20000 and "so far" in june["text"]
-    assert "over the monthly limit" in june["text"] and "the account" in june["text"]
+    assert june["limit"] == 20000.0 and june["value"] > 20000 and "so far" in texts
+    assert "over the monthly limit" in texts and "the account" in texts
     assert len(report.breaches) == 3
     later = check(client, "2024-05-01", channels=[channel], budgets=budgets, end="2024-06-25")
     assert [d.alert.kind for d in later.sent] == []  # June's breach was already sent: once per period
@@ -204,8 +214,8 @@ def test_rules_file_budgets_and_named_channels(
     assert loaded.metric == "sms" and loaded.budgets[0].limit == 1500
     report = check(warm_client(), "2024-05-01", rules=loaded, end="2024-05-31")
     assert {r["path"] for r in hook.received} == {"/ops"}
-    assert sorted(r["json"]["kind"] for r in hook.received) == ["budget", "spike"]
-    assert report.incidents["kind"].tolist() == ["spike"] and hook.received[0]["json"]["metric"] == "sms"
+    assert sorted(a["kind"] for a in hook.alerts()) == ["budget", "spike"] and len(hook.received) == 1
+    assert report.incidents["kind"].tolist() == ["spike"] and hook.alerts()[0]["metric"] == "sms"
     for text, message in (
         ('[[budget]]\nper = "day"\n', "needs a limit"),
         ('[[budget]]\nlimit = 1\nchannels = ["nowhere"]\n', "unknown channel"),
@@ -235,7 +245,7 @@ def test_no_secret_in_reports_logs_or_the_state(
     )
     channels = channels_from(webhooks=[hook.url + HOOK_PATH], telegram_chats=["-1001"], env=env, sleep=lambda s: None)
     client = warm_client()
-    telegram.fail_next(9)  # each of the three messages, on each of its three attempts
+    telegram.fail_next(3)  # the digest, on each of its three attempts
     report = check(client, "2024-04-01", channels=channels, end="2024-06-30")
     shown = str(report) + "".join(str(d) for d in report.deliveries) + "".join(repr(c) for c in channels)
     shown += caplog.text + repr(env)
@@ -272,7 +282,9 @@ def test_the_payload_is_json_a_chat_shows_as_it_is(warm_client: Make, hook: Webh
     record = hook.received[0]
     assert record["headers"]["Content-Type"].startswith("application/json")
     assert SIGNATURE_HEADER not in record["headers"]  # no secret: unsigned
-    body = json.loads(record["body"])
+    digest = json.loads(record["body"])
+    assert digest["version"] == 2 and digest["text"].count("\n") == 2  # a line per incident (three days)
+    body = digest["alerts"][0]
     for field in (
         "event",
         "kind",
@@ -285,10 +297,10 @@ def test_the_payload_is_json_a_chat_shows_as_it_is(warm_client: Make, hook: Webh
         "value",
         "baseline",
         "service",
-        "text",
+        "id",
     ):
         assert field in body
-    assert body["text"].endswith(").") and "\n" not in body["text"]
+    assert all(line.endswith(".") for line in digest["text"].splitlines())
     assert dt.date.fromisoformat(body["first_day"]) <= dt.date.fromisoformat(body["last_day"])
 
 
@@ -308,7 +320,7 @@ def test_a_team_on_redis_sends_each_alert_once(tmp_path: Path, hook: WebhookRece
                 first = check(made[0], "2024-04-01", channels=[channel], end="2024-06-30")
                 second = check(made[1], "2024-04-01", channels=[channel], end="2024-06-30")  # another machine
                 assert len(first.sent) == 3 and second.sent == [] and second.already == 3
-                assert len(hook.received) == 3
+                assert len(hook.received) == 1 and len(hook.alerts()) == 3
             finally:
                 for client in made:
                     client.close()
