@@ -210,11 +210,17 @@ class TelegramChannel:
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """``sendMessage`` with the alert's sentence."""
         body = json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
-        with TelegramChannel._lock:
+        with TelegramChannel._lock:  # a second since the chat's last message ended
             wait = TelegramChannel._last.get(self.key, -1e18) + TELEGRAM_PACE - self._clock()
             if wait > 0:
                 self._sleep(wait)
-            TelegramChannel._last[self.key] = self._clock()
+        try:
+            self._post(body)
+        finally:
+            with TelegramChannel._lock:
+                TelegramChannel._last[self.key] = self._clock()
+
+    def _post(self, body: bytes) -> None:
         post(  # the Bot API answers 200 when it took the message (4xx with ok:false when not)
             f"{self._base}/bot{self._token}/sendMessage",
             body,

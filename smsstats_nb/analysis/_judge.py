@@ -242,6 +242,10 @@ class _Column:
             if self.cusum[side] >= CUSUM_H:
                 first = self.since[side]
                 days = [x for x in self.recent if first is not None and x[0] >= first]
+                # the change point: the first day as far off as half the shifted days' median
+                half = abs(_median([x[3] for x in days])) / 2
+                while len(days) > 1 and abs(days[0][3]) < half:
+                    days.pop(0)
                 ratios = [x[1] / x[2] for x in days if x[2] > 0]
                 scale = _median(ratios) if ratios else 1.0
                 self.level = Found("level", self.column, [])

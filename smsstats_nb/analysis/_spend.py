@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..core import QueryError, finite_number, renamed, said
+from ._calendar import HOLIDAY, MOVED_WORKDAY, SATURDAY, SUNDAY, ProductionCalendar
 from ._incidents import check_series, daily_wide
+from ._judge import as_calendar
 
 __all__ = [
     "ACCOUNT",
@@ -40,6 +42,8 @@ FORECAST_COLUMNS = [
     "month",
     "as_of",
     "days_left",
+    "working_days_left",
+    "non_working_days_left",
     "month_to_date",
     "projected",
     "low",
@@ -126,6 +130,23 @@ def budget_breaches(
     return df.sort_values(["period_start", "login", "currency"], kind="stable").reset_index(drop=True)
 
 
+def _paces(values: np.ndarray, classes: list[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """The mean and variance of a day of each class: its own days, and for a holiday the
+    non-working days (Sundays and holidays), for a moved working day the working days; a working
+    weekday with no day of its own falls back on the working days."""
+    groups: dict[int, list[float]] = {}
+    for value, klass in zip(values.tolist(), classes, strict=True):
+        groups.setdefault(klass, []).append(value)
+    working = [v for k in (0, 1, 2, 3, 4, MOVED_WORKDAY) for v in groups.get(k, [])]
+    resting = groups.get(SUNDAY, []) + groups.get(HOLIDAY, [])
+    pools = {k: groups.get(k, []) or working for k in range(5)}
+    pools.update({SATURDAY: groups.get(SATURDAY, []) or resting, SUNDAY: groups.get(SUNDAY, []) or resting})
+    pools.update({HOLIDAY: resting, MOVED_WORKDAY: working})
+    mean = {k: float(np.mean(v)) for k, v in pools.items() if v}
+    var = {k: float(np.var(v, ddof=1)) if len(v) > 1 else 0.0 for k, v in pools.items() if v}
+    return mean, var
+
+
 @renamed(as_of="end")
 def forecast_month(
     series: pd.DataFrame,
@@ -135,8 +156,11 @@ def forecast_month(
     budget: float | Mapping[str, float] | None = None,
     weeks: int = 4,
     total: bool = False,
+    calendar: ProductionCalendar | str | None = "RU",
 ) -> pd.DataFrame:
-    """Each login's month end: the month so far, and the days left at their weekday's pace.
+    """Each login's month end: the month so far, and the days left at the pace of their class of
+    day (a working Tuesday at the working Tuesdays' pace, a holiday at the non-working days', a
+    Saturday made a working day at the working days').
 
     Args:
         series: a daily series frame holding the month so far (and, for the pace, the weeks
@@ -150,10 +174,13 @@ def forecast_month(
             ``over_budget`` (the projection is over it) and ``breached`` (already over it).
         weeks: how many past weeks set each weekday's pace (its mean) and its spread.
         total: add a row for the whole account (every login summed), login :data:`ACCOUNT`.
+        calendar: the production calendar (a country code, ``"RU"`` by default, a
+            :class:`ProductionCalendar`, or None for the plain week).
 
     Returns:
         One row per login and currency: ``login, currency, month`` ("2024-06"), ``as_of``,
-        ``days_left``, ``month_to_date``, ``projected`` (month to date + each day left at the mean
+        ``days_left`` (``working_days_left`` and ``non_working_days_left`` of them, by the
+        calendar), ``month_to_date``, ``projected`` (month to date + each day left at the mean
         of its weekday over the last ``weeks`` weeks), ``low``, ``high`` (a central 80 % range
         from the weekdays' day-to-day spread, never below the month to date), and the budget
         columns when a budget is given.
@@ -183,20 +210,29 @@ def forecast_month(
     days = pd.DatetimeIndex(wide.index)
     left = pd.date_range(last + dt.timedelta(days=1), month_end, freq="D")
     recent = wide.loc[days > pd.Timestamp(last - dt.timedelta(days=7 * weeks))]
+    cal = as_calendar(calendar)
+    classes = [cal.day_class(d.date()) for d in pd.DatetimeIndex(recent.index)]
+    left_classes = [cal.day_class(d.date()) for d in left]
+    working_left = sum(cal.is_working(d.date()) for d in left)
     rows: list[list[object]] = []
     for key in wide.columns:
         column = wide[key]
         done = float(column[days >= pd.Timestamp(month_start)].sum())
-        pace = recent[key].groupby(pd.DatetimeIndex(recent.index).weekday)
-        mean, var = pace.mean(), pace.var(ddof=1).fillna(0.0)
-        expected = float(sum(mean.get(d.weekday(), 0.0) for d in left))
-        spread = math.sqrt(float(sum(var.get(d.weekday(), 0.0) for d in left)))
+        mean, var = _paces(recent[key].to_numpy(dtype=float), classes)
+        expected = float(sum(mean.get(k, 0.0) for k in left_classes))
+        spread = math.sqrt(float(sum(var.get(k, 0.0) for k in left_classes)))
         projected = done + expected
         low = max(done, projected - RANGE_Z * spread)
         high = projected + RANGE_Z * spread
-        rows.append([str(key[0]), str(key[1]), f"{month_start:%Y-%m}", last, len(left), done, projected, low, high])
+        rows.append([
+            str(key[0]), str(key[1]), f"{month_start:%Y-%m}", last, len(left), working_left,
+            len(left) - working_left, done, projected, low, high,
+        ])  # fmt: skip
     out = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
-    out = out.astype({"login": "string", "currency": "string", "days_left": "int64"})
+    out = out.astype(
+        {"login": "string", "currency": "string", "days_left": "int64", "working_days_left": "int64",
+         "non_working_days_left": "int64"}
+    )  # fmt: skip
     if budget is not None:
         if isinstance(budget, Mapping):
             limits = [_limit(budget[n]) if n in budget else np.nan for n in out["login"].astype(str)]
@@ -207,5 +243,7 @@ def forecast_month(
             out["projected_share"] = out["projected"] / out["budget"]
         out["over_budget"] = (out["projected"] > out["budget"]).fillna(False)
         out["breached"] = (out["month_to_date"] > out["budget"]).fillna(False)
-    out.attrs.update(metric=metric, as_of=last.isoformat(), month=f"{month_start:%Y-%m}", weeks=weeks)
+    out.attrs.update(
+        metric=metric, as_of=last.isoformat(), month=f"{month_start:%Y-%m}", weeks=weeks, calendar=cal.country
+    )
     return out.sort_values(["login", "currency"], kind="stable").reset_index(drop=True)

@@ -128,3 +128,24 @@ def test_alerts_in_russian_from_the_check_to_the_webhook(
     assert any(t.startswith("Тишина: demo_support") for t in texts)
     assert {a["kind"] for a in hook.alerts()} <= {"spike", "drop", "silent"}  # machine keys unchanged
     assert all(english_words(t) == [] for t in texts), texts
+
+
+def test_alerts_mute_holds_a_login_back_until_a_day_and_can_be_lifted(
+    warm: DemoServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["alerts", "mute", "demo_support", "--until", "2099-12-31"]) == 0
+    assert "demo_support: alerts held back through 2099-12-31" in capsys.readouterr().out
+    dry = ["alerts", "check", "--since", SINCE, "--end", AS_OF, "--dry-run", "--webhook", "http://127.0.0.1:9/x"]
+    assert main(dry) == 0
+    out = capsys.readouterr().out
+    assert out.count("would send") == 2 and "demo_support" not in out.split("\n")[-2] and "2 muted" in out
+    assert main(["alerts", "mute", "demo_support", "--until", "2020-01-01"]) == 0  # a day past: lifted
+    assert "the mute is lifted" in capsys.readouterr().out
+    assert main(dry) == 0
+    assert capsys.readouterr().out.count("would send") == 3
+    assert main(["alerts", "mute", "--until", "2099-12-31"]) == 2  # a login or --all
+    assert "needs a login or --all" in capsys.readouterr().err
+    assert main(["alerts", "mute", "--all"]) == 2
+    assert "--until" in capsys.readouterr().err
+    assert main(["alerts", "check"]) == 2
+    assert "needs --since" in capsys.readouterr().err
