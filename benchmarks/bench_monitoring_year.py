@@ -28,10 +28,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import holidays
 
+from smsstats_nb.alerts import check
 from smsstats_nb.analysis import incidents
+from smsstats_nb.store._local import LocalStore
 
 FIRST = dt.date(2023, 10, 1)
 YEAR = dt.date(2024, 1, 1)
@@ -249,27 +254,85 @@ def recall(found: pd.DataFrame, events: list[Event]) -> dict[str, tuple[int, int
     return {k: (v[0], v[1], v[2]) for k, v in out.items()}
 
 
-def mornings(series: pd.DataFrame) -> tuple[Counter[dt.date], Counter[dt.date]]:
-    """A cron check every morning of the year: the incident events each would send (an incident
-    seen for the first time; the end of one seen ongoing before), and the days with any (one
-    digest per channel)."""
-    seen: dict[tuple, bool] = {}  # incident key -> ongoing when last sent
-    events: Counter[dt.date] = Counter()
-    day = YEAR
-    while day <= LAST:
-        found = incidents(series[series["period_start"] <= pd.Timestamp(day)], "credit", end=day)
-        found = found[found["last_day"] >= YEAR]
-        for r in found.itertuples(index=False):
-            key = (r.login, r.currency, r.kind, r.first_day)
-            if key not in seen:
-                events[day] += 1
-                seen[key] = bool(r.ongoing)
-            elif seen[key] and not r.ongoing:
-                events[day] += 1
-                seen[key] = False
-        day += dt.timedelta(days=1)
-    messages = Counter({d: 1 for d, k in events.items() if k})
-    return events, messages
+def delays(series: pd.DataFrame, events: list[Event], most: int = 14) -> dict[str, list[int | None]]:
+    """Per planted kind, the days from each event's first day to the morning check that first
+    finds it (0: the check of its first day, the morning after), None when not within ``most``."""
+    out: dict[str, list[int | None]] = {}
+    for e in events:
+        mine = series[series["login"] == e.login]
+        delay: int | None = None
+        for k in range(most + 1):
+            day = e.first + dt.timedelta(days=k)
+            found = incidents(mine[mine["period_start"] <= pd.Timestamp(day)], "credit", end=day)
+            hit = found[found["kind"].isin(FINDS[e.kind]) & (found["last_day"] >= e.first)]
+            if len(hit):
+                delay = k
+                break
+        out.setdefault(e.kind, []).append(delay)
+    return out
+
+
+class _Recorder:
+    """A channel that keeps what it is sent (a chat's incoming webhook, in effect)."""
+
+    name, key = "recorder", "recorder:1"
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
+        self.sent.append({"payload": payload, "text": text})
+
+
+class _Account:
+    """What :func:`~smsstats_nb.alerts.check` reads of a client: the daily series (here from the
+    generated year, as the cache would answer), the service and the store (a real SQLite file)."""
+
+    def __init__(self, series: pd.DataFrame, state: Path) -> None:
+        self.series = series
+        self.settings = SimpleNamespace(base_url="https://smsc.ru")
+        self.transport = SimpleNamespace(identity="bench", store=LocalStore(None, state))
+
+    def fetch_series(self, start: dt.date, end: dt.date, freq: str, progress: object = None) -> pd.DataFrame:
+        days = self.series["period_start"]
+        return self.series[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))].reset_index(drop=True)
+
+
+def mornings(series: pd.DataFrame, events: list[Event]) -> dict[str, Any]:
+    """A cron ``alerts check --since 2024-01-01`` every morning of the year, through the real check
+    (its digest, its alert log in SQLite): alerts and messages per morning, and the morning each
+    fraud was first messaged."""
+    recorder = _Recorder()
+    per_morning: list[tuple[dt.date, int, int]] = []
+    with tempfile.TemporaryDirectory() as state:
+        account = _Account(series, Path(state))
+        day = YEAR
+        while day <= LAST:
+            before = len(recorder.sent)
+            report = check(account, YEAR, channels=[recorder], end=day, progress=False)  # type: ignore[arg-type]
+            per_morning.append((day + dt.timedelta(days=1), len(report.sent), len(recorder.sent) - before))
+            day += dt.timedelta(days=1)
+    first_told: dict[tuple[str, dt.date], dt.date] = {}
+    told: dict[str, dt.date] = {}  # each alert's first morning
+    index = 0
+    for m, _, n in per_morning:
+        for message in recorder.sent[index : index + n]:
+            for a in message["payload"]["alerts"]:
+                key = f"{a['login']}|{a['kind']}|{a['first_day']}"
+                told.setdefault(key, m)
+        index += n
+    for e in events:
+        if e.kind != "fraud":
+            continue
+        dates = [
+            told[k]
+            for k in told
+            if k.startswith(e.login + "|")
+            and k.split("|")[1] in FINDS["fraud"]
+            and e.first - dt.timedelta(days=3) <= dt.date.fromisoformat(k.split("|")[2]) <= e.last
+        ]
+        first_told[(e.login, e.first)] = min(dates) if dates else dt.date.max
+    return {"per_morning": per_morning, "fraud_told": first_told}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -299,16 +362,29 @@ def main(argv: list[str] | None = None) -> None:
     print("recall per planted kind (found / planted; found by the morning after the first day):")
     for kind, (hit, total, early) in recall(found, events).items():
         print(f"  {kind:<13} {hit}/{total}  ({early} on the first day)")
+    print("days from the first day to the morning check that finds it (0: the very next morning):")
+    for kind, days in delays(series, events).items():
+        shown = ", ".join("-" if d is None else str(d) for d in days)
+        print(f"  {kind:<13} {shown}")
     noise = found[causes == "noise"]
     print(f"noise incidents per 1,000 login-days: {1000 * len(noise) / (args.logins * 366):.3f}")
     if not args.no_mornings:
         t0 = time.perf_counter()
-        per, messages = mornings(series)
-        worst = max(per.items(), key=lambda kv: kv[1]) if per else (None, 0)
+        result = mornings(series, events)
+        per = result["per_morning"]
+        alerts = [a for _, a, _ in per]
+        worst_day, worst_alerts, _ = max(per, key=lambda m: m[1])
+        busy = sum(1 for a in alerts if a)
         print(
-            f"morning checks: {sum(per.values())} incident events on {len(messages)} mornings, worst "
-            f"{worst[1]} ({worst[0]}); messages per channel: worst {max(messages.values(), default=0)}, "
-            f"total {sum(messages.values())} ({time.perf_counter() - t0:.0f} s)"
+            f"a cron alerts check every morning ({time.perf_counter() - t0:.0f} s for {len(per)} mornings): "
+            f"{sum(alerts)} alerts on {busy} mornings, the most {worst_alerts} (the morning of {worst_day}); "
+            f"messages per channel: the most {max(m for _, _, m in per)} a morning, {sum(m for _, _, m in per)} "
+            f"in the year"
+        )
+        late = {k: v for k, v in result["fraud_told"].items() if v > k[1] + dt.timedelta(days=1)}
+        print(
+            f"frauds messaged by the morning after their first day: {len(result['fraud_told']) - len(late)}/"
+            f"{len(result['fraud_told'])}" + (f" (late: {late})" if late else "")
         )
 
 

@@ -55,6 +55,7 @@ EXPORTED = {
     "smsstats_nb.core": [
         "AuthError",
         "COLUMNS",
+        "COUNTRIES",
         "CacheSpec",
         "Clock",
         "Credentials",

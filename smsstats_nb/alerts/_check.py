@@ -130,6 +130,7 @@ def check(
     dry_run: bool = False,
     progress: bool | None = None,
     account: str | None = None,
+    country: str | None = None,
 ) -> CheckReport:
     """Find the incidents and budget breaches from ``since`` on and send each new one once.
 
@@ -146,6 +147,8 @@ def check(
         progress: the series' progress bar (None, the default: when the fetch will wait and a
             notebook or a terminal shows it; never in a cron job's mail).
         account: the account's name (from the accounts file), in each payload and before each text.
+        country: the production calendar of this account (``"KZ"``…, ``"none"`` for the plain
+            week; default: the rules', Russia's unless they say otherwise).
 
     Raises:
         QueryError: bad dates or rules, or no channel and not ``dry_run``.
@@ -166,7 +169,8 @@ def check(
     series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
     service = service_host(client.settings.base_url)
     identity = client.transport.identity
-    calendar = ProductionCalendar(rules.country)
+    chosen = rules.country if country is None else (None if country == "none" else country)
+    calendar = ProductionCalendar(chosen)
     found = incidents(series, metric, threshold=rules.threshold, end=through, calendar=calendar)
     found = found[found["last_day"] >= first].reset_index(drop=True)
     recent = series[series["period_start"] >= pd.Timestamp(first)]

@@ -23,12 +23,10 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 
-from ..core import QueryError, said
+from ..core import COUNTRIES, QueryError, said
 
 __all__ = ["COUNTRIES", "HOLIDAY", "MOVED_WORKDAY", "SATURDAY", "SUNDAY", "ProductionCalendar"]
 
-#: The countries SMSC serves, by ISO code (the calendar a country setting names).
-COUNTRIES = {"RU": "Russia", "KZ": "Kazakhstan", "UA": "Ukraine", "BY": "Belarus", "UZ": "Uzbekistan"}
 #: Day classes (see the module docstring); 0 to 4 are the working weekdays by their number.
 SATURDAY, SUNDAY, HOLIDAY, MOVED_WORKDAY = 5, 6, 7, 8
 

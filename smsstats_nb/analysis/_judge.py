@@ -58,7 +58,7 @@ __all__ = [
 #: The kinds of incident, in the order a digest names them when equally bad.
 KINDS = ("spike", "price", "silent", "drop", "level", "currency", "new")
 #: CUSUM's reference value and decision interval, in robust scores.
-CUSUM_K, CUSUM_H = 1.0, 8.0
+CUSUM_K, CUSUM_H = 1.0, 10.0
 #: Days after which a shifted level is the new normal (its incident ends).
 LEVEL_SETTLES = 56
 #: The price baseline: the last priced days, how many it needs, its smallest spread (a share).

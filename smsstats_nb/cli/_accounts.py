@@ -38,6 +38,11 @@ def add_accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ac.add_argument(
         "--env", metavar="VARIABLE", help=_("keep the secret in this environment variable, not the keyring")
     )
+    ac.add_argument(
+        "--country",
+        choices=["RU", "KZ", "UA", "BY", "UZ", "none"],
+        help=_("the production calendar its alerts judge days by (default: Russia's) (add)"),
+    )
     ac.add_argument("--accounts-file", help=_("default: $SMSSTATS_ACCOUNTS or the user config directory"))
 
 
@@ -105,7 +110,14 @@ def cmd_accounts(a: argparse.Namespace) -> int:
         )
         secret = getpass.getpass(prompt)
     account = add_account(
-        a.name, login=a.login, secret=secret, base_url=a.base_url, apikey=a.apikey, env=a.env, path=a.accounts_file
+        a.name,
+        login=a.login,
+        secret=secret,
+        base_url=a.base_url,
+        apikey=a.apikey,
+        env=a.env,
+        path=a.accounts_file,
+        country=a.country,
     )
     out(
         _("added {name}: {secret} (the file {where} holds no secret)").format(

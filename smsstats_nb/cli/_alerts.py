@@ -140,7 +140,12 @@ def cmd_alerts(a: argparse.Namespace) -> int:
                 ),
                 a.yes,
             )
-        report = check(client, first, end=through, **plan)
+        country = None
+        if a.account:  # one named account: its calendar
+            from ..client import resolve_names
+
+            country = resolve_names(list(a.account))[0].country
+        report = check(client, first, end=through, country=country, **plan)
         _print(report)
     return ALERT_FAILED if report.failed else 0
 
@@ -184,7 +189,8 @@ def _alerts_accounts(a: argparse.Namespace, first: dt.date, through: dt.date, pl
         if longest > CONFIRM_ABOVE:
             confirm(_("the check first fetches days for about {eta}").format(eta=format_duration(longest)), a.yes)
         reports, errors = side_by_side(
-            chosen, lambda acc: check(clients[acc.name], first, end=through, account=acc.name, **plan)
+            chosen,
+            lambda acc: check(clients[acc.name], first, end=through, account=acc.name, country=acc.country, **plan),
         )
     finally:
         for c in clients.values():

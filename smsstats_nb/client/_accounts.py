@@ -16,6 +16,7 @@ The accounts file (``$SMSSTATS_ACCOUNTS``, or ``accounts.toml`` in the user conf
     [brand_kz]
     apikey = true                         # the secret is an API key (no login)
     base_url = "https://smsc.kz"
+    country = "KZ"                        # its days by Kazakhstan's calendar (default: Russia's)
 
 In the keyring the secret is stored under the service ``smsstats_nb`` and the user name
 ``account:NAME``. :func:`add_account` writes the file and stores the secret; :func:`remove_account`
@@ -31,7 +32,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import Environment, QueryError, check_base_url, said
+from ..core import COUNTRIES, Environment, QueryError, check_base_url, said
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -48,7 +49,7 @@ __all__ = [
 #: The keyring service under which every account's secret is stored.
 KEYRING_SERVICE = "smsstats_nb"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_KEYS = {"login", "base_url", "secret", "env", "apikey"}
+_KEYS = {"login", "base_url", "secret", "env", "apikey", "country"}
 #: What an environment variable's name looks like.
 _VARIABLE = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -109,6 +110,8 @@ class Account:
         secret: ``"keyring"`` or ``"env"``.
         env: the variable holding the secret when ``secret == "env"``.
         apikey: the secret is an API key rather than a password.
+        country: the production calendar its customers' days follow (``"RU"``, ``"KZ"``, ``"UA"``,
+            ``"BY"``, ``"UZ"``, ``"none"`` for the plain week; None: the rules' default, Russia).
     """
 
     name: str
@@ -117,6 +120,7 @@ class Account:
     secret: str = "keyring"
     env: str | None = None
     apikey: bool = False
+    country: str | None = None
 
     def where(self) -> str:
         """Where the secret lives, in words."""
@@ -236,6 +240,16 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
                 name=target.name,
                 name2=name,
             )
+        country = spec.get("country")
+        if country is not None and country not in COUNTRIES and country != "none":
+            raise said(
+                QueryError,
+                '{name}: [{name2}] country must be one of {choices} or "none", not {country}',
+                name=target.name,
+                name2=name,
+                choices=", ".join(COUNTRIES),
+                country=repr(country),
+            )
         apikey = bool(spec.get("apikey", False))
         if not apikey and not spec.get("login"):
             raise said(QueryError, "{name}: [{name2}] needs a login (or apikey = true)", name=target.name, name2=name)
@@ -247,6 +261,7 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
             secret=secret,
             env=spec.get("env"),
             apikey=apikey,
+            country=country,
         )
     return out
 
@@ -294,6 +309,8 @@ def _toml(accounts: dict[str, Account]) -> str:
         if a.secret == "env":
             lines.append('secret = "env"')
             lines.append(f"env = {json.dumps(a.env)}")
+        if a.country:
+            lines.append(f"country = {json.dumps(a.country)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -307,6 +324,7 @@ def add_account(
     apikey: bool = False,
     env: str | None = None,
     path: str | os.PathLike[str] | None = None,
+    country: str | None = None,
 ) -> Account:
     """Add (or replace) an account: the file gets its login and server, the keyring its secret
     (or, with ``env``, the file names the variable that holds it and no secret is stored).
@@ -319,6 +337,13 @@ def add_account(
         raise said(QueryError, "an account needs a login (or apikey=True)")
     if env is not None and not re.fullmatch(_VARIABLE, env):
         raise said(QueryError, "env must be a variable name, not {env}", env=repr(env))
+    if country is not None and country not in COUNTRIES and country != "none":
+        raise said(
+            QueryError,
+            'country must be one of {choices} or "none", not {country}',
+            choices=", ".join(COUNTRIES),
+            country=repr(country),
+        )
     account = Account(
         name,
         login=None if apikey else login,
@@ -326,6 +351,7 @@ def add_account(
         secret="env" if env else "keyring",
         env=env,
         apikey=apikey,
+        country=country,
     )
     if env is None:
         if not secret:

@@ -71,6 +71,7 @@ from ._redaction import (
 )
 from ._renamed import REMOVED_IN, renamed
 from ._settings import (
+    COUNTRIES,
     DEFAULT_BASE_URL,
     DEFAULT_MARGIN,
     DEFAULT_MAX_BODY,
@@ -86,6 +87,7 @@ from ._settings import (
 
 __all__ = [
     "COLUMNS",
+    "COUNTRIES",
     "DEFAULT_BASE_URL",
     "DEFAULT_FLAGS",
     "DEFAULT_MARGIN",

@@ -27,6 +27,7 @@ from ._errors import QueryError, said
 from ._query import finite_number
 
 __all__ = [
+    "COUNTRIES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MARGIN",
     "DEFAULT_MAX_BODY",
@@ -39,6 +40,9 @@ __all__ = [
     "default_demo_cache_dir",
     "machine_state_dir",
 ]
+
+#: The countries SMSC serves, by ISO code: the production calendar an account's traffic follows.
+COUNTRIES = {"RU": "Russia", "KZ": "Kazakhstan", "UA": "Ukraine", "BY": "Belarus", "UZ": "Uzbekistan"}
 
 CacheSpec = str | os.PathLike[str] | bool | None
 

@@ -206,3 +206,14 @@ def test_an_emails_facts_speak_the_messages_language() -> None:
     body = message_from_bytes(got[0], policy=policy.default).get_body().get_content()  # type: ignore[union-attr]
     assert "начат · тишина · shop · 30.12.2024 · продолжается · значение 0,00, обычно 1\u00a0234,50 RUR" in body
     assert "ongoing" not in body and "False" not in body and "first_day" not in body
+
+
+@pytest.mark.loopback
+def test_an_accounts_country_sets_the_calendar_of_its_check(warm_client: Make) -> None:
+    """The demo's customers live by Russia's calendar: judged by the plain week, the May holidays
+    are drops; by Russia's (the default) only the three planted incidents remain."""
+    client = warm_client()
+    russian = check(client, SINCE, end=END, dry_run=True)
+    plain = check(client, SINCE, end=END, dry_run=True, country="none")
+    assert len(russian.incidents) == 3
+    assert len(plain.incidents) > 3 and dt.date(2024, 5, 9) in set(plain.incidents["first_day"])

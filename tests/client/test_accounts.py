@@ -64,6 +64,17 @@ def test_a_secret_from_the_environment_and_no_keyring(monkeypatch: pytest.Monkey
         assert client.login == two.login and client.fetch("2024-01-01", "2024-01-31")["sms"].sum() > 0
 
 
+def test_an_account_names_the_calendar_its_alerts_judge_days_by(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text('[kz]\nlogin = "k"\nsecret = "env"\nenv = "KZ_PSW"\ncountry = "KZ"\n', encoding="utf-8")
+    assert load_accounts(path)["kz"].country == "KZ"
+    add_account("plain", login="p", env="P_PSW", country="none", path=path)  # written back, read again
+    assert {n: a.country for n, a in load_accounts(path).items()} == {"kz": "KZ", "plain": "none"}
+    path.write_text('[x]\nlogin = "x"\ncountry = "Russia"\n', encoding="utf-8")
+    with pytest.raises(QueryError, match="country must be one of RU, KZ, UA, BY, UZ"):
+        load_accounts(path)
+
+
 def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "accounts.toml"
     bad.write_text('[shop]\nlogin = "x"\npsw = "secret"\n', encoding="utf-8")
