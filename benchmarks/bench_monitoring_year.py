@@ -335,6 +335,28 @@ def mornings(series: pd.DataFrame, events: list[Event]) -> dict[str, Any]:
     return {"per_morning": per_morning, "fraud_told": first_told}
 
 
+def run(logins: int = 300, noise: float = 0.12, seed: int = 7) -> dict[str, Any]:
+    """The year's headline figures without the morning checks (for ``run_all.py``)."""
+    series, events, facts = generate(logins, noise, seed)
+    found = incidents(series, "credit", end=LAST)
+    found = found[found["last_day"] >= YEAR].reset_index(drop=True)
+    causes = classify(found, events, facts)
+    cal = found[causes == "calendar"]
+    per_period = [
+        int(((cal["first_day"] >= a - dt.timedelta(days=1)) & (cal["first_day"] <= b + dt.timedelta(days=1))).sum())
+        for _, a, b in holiday_periods()
+    ]
+    hits = recall(found, events)
+    return {
+        "incidents": len(found),
+        "noise": int((causes == "noise").sum()),
+        "new_series": int((causes == "new series").sum()),
+        "calendar_worst_share": max(per_period) / logins,
+        "recall": {k: (v[0], v[1]) for k, v in hits.items()},
+        "lasting_drop_days": delays(series, [e for e in events if e.kind == "lasting drop"])["lasting drop"],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--noise", type=float, default=0.12)

@@ -296,7 +296,10 @@ def incident_days(found: pd.DataFrame, series: pd.DataFrame, metric: str = "cred
         incidents_found: list[Any] = list(found.itertuples(index=False))
         for r in incidents_found:
             days = pd.date_range(pd.Timestamp(r.first_day), pd.Timestamp(r.last_day), freq="D")
-            expected = float(r.baseline) if r.kind == "spike" else float(r.baseline) / max(1, len(days))
+            if r.kind in ("price", "currency", "new"):  # not a volume: the day is marked, nothing expected
+                expected = float("nan")
+            else:
+                expected = float(r.baseline) if r.kind == "spike" else float(r.baseline) / max(1, len(days))
             for day in days:
                 key = (str(r.login), str(r.currency))
                 cell: Any = wide.at[day, key] if key in wide.columns and day in wide.index else 0.0

@@ -160,7 +160,7 @@ class Summary:
                 else f" ({i18n.format_pct(self.messages_change)})"
             )
         messages = ngettext("{n} message", "{n} messages", self.messages).format(n=format_number(self.messages))
-        logins = ngettext("from {k} login(s)", "from {k} login(s)", self.logins).format(k=self.logins)
+        logins = ngettext("from {k} login", "from {k} logins", self.logins).format(k=self.logins)
         out = [f"{messages}{change} {logins}"]
         for cur, spent in self.spent.items():
             pct = self.spent_change.get(cur) if self.compared else None

@@ -133,7 +133,7 @@ def cmd_alerts(a: argparse.Namespace) -> int:
     with client_for(a, cache=a.cache_dir) as client:
         cost = client.estimate_series(first - dt.timedelta(days=HISTORY_DAYS), max(first, through), "D")
         if cost.requests and cost.eta_seconds > CONFIRM_ABOVE:
-            days = ngettext("{n} day(s)", "{n} day(s)", cost.requests).format(n=cost.requests)
+            days = ngettext("{n} day", "{n} days", cost.requests).format(n=cost.requests)
             confirm(
                 _("the check first fetches {days}: about {eta}").format(
                     days=days, eta=format_duration(cost.eta_seconds)

@@ -259,7 +259,7 @@ def format_duration(seconds: float) -> str:
 
 def requests_words(n: int) -> str:
     """``"1 request"``, ``"3 requests"``; ``"1 запрос"``, ``"3 запроса"``, ``"11 запросов"``."""
-    return ngettext("{n} request(s)", "{n} request(s)", n).format(n=n)
+    return ngettext("{n} request", "{n} requests", n).format(n=n)
 
 
 def periods_words(n: int) -> str:

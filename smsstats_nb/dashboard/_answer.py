@@ -239,7 +239,7 @@ class AnswerView:
             _("from the cache")
             if df.attrs.get("from_cache")
             else _("from {requests}").format(
-                requests=ngettext("{n} request(s)", "{n} request(s)", requests).format(n=requests)
+                requests=ngettext("{n} request", "{n} requests", requests).format(n=requests)
             )
         )
         extra = ""

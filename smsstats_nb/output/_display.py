@@ -141,7 +141,15 @@ SORTS = {
 
 
 #: The kinds of incident, for a person (the frames keep the English words).
-KINDS = {"spike": N_("spike"), "drop": N_("drop"), "silent": N_("silent")}
+KINDS = {
+    "spike": N_("spike"),
+    "drop": N_("drop"),
+    "silent": N_("silent"),
+    "level": N_("lasting shift"),
+    "price": N_("price rise"),
+    "currency": N_("moved to another currency"),
+    "new": N_("new series"),
+}
 
 
 def text_table(df: pd.DataFrame) -> str:
@@ -269,8 +277,8 @@ def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, 
                 f"<td>{html.escape(states[bool(r.ongoing)])}</td>"
                 f"<td>{html.escape(_(KINDS.get(str(r.kind), str(r.kind))))}</td>"
                 f"<td>{html.escape(str(r.login))}</td><td>{format_span(r.first_day, r.last_day)}</td><td>{r.days}</td>"
-                f"<td>{html.escape(_figure(r.value, metric, r.currency))}</td>"
-                f"<td>{html.escape(_figure(r.baseline, metric, r.currency))}</td>"
+                f"<td>{html.escape(_incident_figure(r, metric, expected=False))}</td>"
+                f"<td>{html.escape(_incident_figure(r, metric, expected=True))}</td>"
                 "</tr>"
                 for r in shown.itertuples()
             )
@@ -286,7 +294,7 @@ def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, 
             )
     if forecast is not None and len(forecast):
         for r in forecast.itertuples():
-            days_left = ngettext("{n} day(s) left", "{n} day(s) left", int(str(r.days_left))).format(n=r.days_left)
+            days_left = ngettext("{n} day left", "{n} days left", int(str(r.days_left))).format(n=r.days_left)
             words = html.escape(
                 _("Month-end forecast for {month} (as of {day}, {left}), all logins:").format(
                     month=r.month, day=format_day(r.as_of), left=days_left
@@ -303,6 +311,17 @@ def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, 
             projected = html.escape(_figure(r.projected, metric, r.currency))
             parts.append(f'<div class="smsstats-forecast">{words} <b>{projected}</b> ({band}).</div>')
     return '<div class="smsstats-monitoring">' + "".join(parts) + "</div>" if parts else ""
+
+
+def _incident_figure(row: Any, metric: str, *, expected: bool) -> str:
+    """An incident's value (or its expected value): a price per message for a price rise, the new
+    currency for a switch, else the metric's figure."""
+    value = row.baseline if expected else row.value
+    if row.kind == "price":
+        return _("{money} a message").format(money=format_money(float(value), str(row.currency)))
+    if row.kind == "currency" and not expected:
+        return f"→ {row.new_currency}"
+    return _figure(value, metric, row.currency)
 
 
 def _figure(value: Any, metric: str, currency: Any) -> str:

@@ -244,6 +244,7 @@ def _draw_series(
 _FLAG_STYLE = {
     "spike": {"marker": "^", "color": "#b00020", "label": N_("spike (flagged day)")},
     "drop": {"marker": "v", "color": "#e65100", "label": N_("drop (flagged day)")},
+    "price": {"marker": "D", "color": "#00695c", "label": N_("price rise (flagged day)")},
     "flagged": {"marker": "o", "color": "#6a1b9a", "label": N_("flagged day")},  # flags without a kind
 }
 
@@ -272,7 +273,13 @@ def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
             zorder=5,
             label=_(style["label"]),
         )
-    silent = marked[marked["kind"] == "silent"].sort_values(["login", "period_start"])
+    _draw_spans(ax, marked, "silent", "#b00020", 0.12, _("silent (no messages)"), N_("{login} silent"))
+    _draw_spans(ax, marked, "level", "#e65100", 0.08, _("lasting shift"), N_("{login} shifted"))
+
+
+def _draw_spans(ax: Axes, marked: pd.DataFrame, kind: str, color: str, alpha: float, label: str, note: str) -> None:
+    """Each stretch of ``kind`` days as one shaded span, named once in the legend."""
+    silent = marked[marked["kind"] == kind].sort_values(["login", "period_start"])
     first_span = True
     for login, days in silent.groupby(silent["login"].astype(str), sort=True):
         starts = pd.DatetimeIndex(days["period_start"])
@@ -281,19 +288,19 @@ def _draw_flags(ax: Axes, wide: pd.DataFrame, marked: pd.DataFrame) -> None:
             ax.axvspan(
                 starts[a].to_pydatetime(),  # type: ignore[arg-type]
                 (starts[b - 1] + pd.Timedelta(days=1)).to_pydatetime(),  # type: ignore[arg-type]
-                color="#b00020",
-                alpha=0.12,
+                color=color,
+                alpha=alpha,
                 zorder=0,
-                label=_("silent (no messages)") if first_span else None,
+                label=label if first_span else None,
             )
             ax.annotate(
-                _("{login} silent").format(login=text(login)),
+                _(note).format(login=text(login)),
                 (starts[a], 0.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, 4),
                 textcoords="offset points",
                 fontsize="x-small",
-                color="#b00020",
+                color=color,
             )
             first_span = False
 

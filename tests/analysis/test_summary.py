@@ -24,7 +24,7 @@ def test_totals_cost_per_message_and_currencies() -> None:
     assert s.spent == {"KZT": 7.0, "RUR": 750.5} and s.paid_in == {"KZT": 0.0, "RUR": 1000.0}
     assert s.cost_per_message["RUR"] == pytest.approx(750.5 / 400) and s.cost_per_message["KZT"] == 0.7
     assert s.messages_change is None and not s.compared
-    assert "410 messages from 3 login(s)" in str(s) and "RUB 750.50 spent, RUB 1.88 per message" in str(s)
+    assert "410 messages from 3 logins" in str(s) and "RUB 750.50 spent, RUB 1.88 per message" in str(s)
 
 
 def test_change_against_the_previous_period() -> None:

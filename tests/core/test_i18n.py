@@ -74,7 +74,7 @@ def test_the_summary_in_both_languages() -> None:
     summary = Summary(18643, {"RUR": 38206.98}, {"RUR": 35961.0}, {"RUR": 2.05}, 4)
     with i18n.using("en"):
         assert summary.lines() == [
-            "18,643 messages from 4 login(s)",
+            "18,643 messages from 4 logins",
             "RUB 38,206.98 spent, RUB 2.05 per message; RUB 35,961.00 paid in",
         ]
     with i18n.using("ru"):

@@ -231,7 +231,7 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 5)
     dash.granularity_dropdown.value = "daily"
     dash.fetch_button.click()
-    assert dash.confirm_box.layout.display is None and "6 request(s)" in dash.confirm_text.value
+    assert dash.confirm_box.layout.display is None and "6 requests" in dash.confirm_text.value
     assert "one of them for the range's total, shown first" in dash.confirm_text.value  # what it costs
     assert "the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
     assert "a minute" not in dash.confirm_text.value

@@ -39,7 +39,7 @@ def test_monitoring_on_the_page_flags_the_planted_days(make_client: Make, server
     dash.fetch_button.click()
     assert dash.wait(60)
     monitoring = dash.flags_html.value
-    assert "Month-end forecast for 2024-06 (as of 2024-06-20, 10 day(s) left), all logins:" in monitoring
+    assert "Month-end forecast for 2024-06 (as of 2024-06-20, 10 days left), all logins:" in monitoring
     assert "RUB" not in monitoring.split("Month-end forecast")[1]  # messages on the sms metric: no money
     dash.metric_dropdown.value = "credit"
     assert "RUB" in dash.flags_html.value.split("Month-end forecast")[1]
