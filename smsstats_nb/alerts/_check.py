@@ -242,8 +242,10 @@ def check(
     with client.transport.store.errors():
         stored = client.transport.store.alerts.mutes(identity)
     mutes = [*rules.mutes, *(Mute(dt.date.fromisoformat(u), None if k == "*" else k) for k, u in stored.items())]
-    kept = [p for p in plan if not any(m.covers(p[0].login, p[0].first_day, p[0].last_day) for m in mutes)]
-    report.muted = len(plan) - len(kept)
+    covered = [any(m.covers(a.login, a.first_day, a.last_day) for m in mutes) for a, _, _ in plan]
+    kept = [p for p, held in zip(plan, covered, strict=True) if not held]
+    # incidents held back (an incident's opened and resolved events count once)
+    report.muted = len({ident for (_, _, ident), held in zip(plan, covered, strict=True) if held})
     _deliver(client, kept, report, dry_run=dry_run, working=calendar.is_working)
     return report
 
