@@ -30,6 +30,7 @@ __all__ = [
     "FORECAST_COLUMNS",
     "budget_breaches",
     "budget_period",
+    "forecast_history",
     "forecast_month",
 ]
 
@@ -147,6 +148,26 @@ def _paces(values: np.ndarray, classes: list[int]) -> tuple[dict[int, float], di
     return mean, var
 
 
+def forecast_history(end: dt.date, weeks: int = 4) -> tuple[dt.date, dt.date]:
+    """The days :func:`forecast_month` needs for a forecast as of ``end``: ``weeks`` weeks of
+    daily history and the month so far (the earlier of the two starts), through ``end``."""
+    return min(end.replace(day=1), end - dt.timedelta(days=7 * weeks - 1)), end
+
+
+def _history_start(series: pd.DataFrame) -> dt.date | None:
+    """The first day a series covers: the range it was asked for (``attrs["start"]``), else its
+    first row (None: an empty frame without a range)."""
+    start = series.attrs.get("start")
+    if start:
+        try:
+            return pd.Timestamp(str(start)).date()
+        except (TypeError, ValueError):
+            pass
+    if series.empty:
+        return None
+    return pd.Timestamp(series["period_start"].min()).date()
+
+
 @renamed(as_of="end")
 def forecast_month(
     series: pd.DataFrame,
@@ -186,7 +207,9 @@ def forecast_month(
         columns when a budget is given.
 
     Raises:
-        QueryError: not a daily series, a bad metric, budget or ``as_of``.
+        QueryError: not a daily series, a bad metric, budget or ``as_of``; or a series that does
+            not reach back ``weeks`` weeks and to the month's first day (see
+            :func:`forecast_history`): a pace from two days is not a forecast.
     """
     check_series(series)
     metric = _spend_metric(metric)
@@ -200,7 +223,17 @@ def forecast_month(
         raise said(QueryError, "end must be a date, not {end}", end=repr(end)) from exc
     month_start = last.replace(day=1)
     month_end = (pd.Timestamp(month_start) + pd.offsets.MonthEnd(0)).date()
-    first = min(month_start, last - dt.timedelta(days=7 * weeks - 1))
+    first = forecast_history(last, weeks)[0]
+    known = _history_start(series)
+    if known is not None and known > first:  # days before the series are unknown, not zero
+        raise said(
+            QueryError,
+            "the month-end forecast rests on {weeks} weeks of daily history and the month so far: "
+            "this series starts on {start}; give it the days from {first} (or no forecast)",
+            weeks=weeks,
+            start=known,
+            first=first,
+        )
     series = series[series["period_start"] <= pd.Timestamp(last)]
     wide = daily_wide(series, metric, first=first, last=last)
     if total and len(wide.columns):

@@ -23,7 +23,9 @@ from ..core.i18n import gettext_ as _
 
 __all__ = [
     "LABELS",
+    "Comparison",
     "Summary",
+    "comparison_period",
     "flag_words",
     "format_money",
     "previous_calendar_period",
@@ -76,18 +78,101 @@ def previous_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
 
 
-def previous_calendar_period(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:
-    """The period to compare with, the way analysts read it: the previous calendar month for a
-    whole month (February against January, whatever their lengths), the previous quarter for a
-    whole quarter, the previous year for a whole year, the previous week for a Monday–Sunday
-    week, and for any other range the same number of days just before it."""
+#: The calendar units a range can be "so far" or whole of: (freq, months per unit, what it is called).
+_UNITS = (("MS", 1), ("QS", 3), ("HS", 6), ("YS", 12))
+_WHOLE = {
+    "W": N_("the previous week"),
+    "MS": N_("the previous month"),
+    "QS": N_("the previous quarter"),
+    "HS": N_("the previous half-year"),
+    "YS": N_("the previous year"),
+}
+_SO_FAR = {
+    "MS": N_("the same days of the previous month"),
+    "QS": N_("the same days of the previous quarter"),
+    "HS": N_("the same days of the previous half-year"),
+    "YS": N_("the same days of the previous year"),
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The period a range is compared with, and how it was chosen, in words for the page
+    (``"the same days of the previous month"``)."""
+
+    start: dt.date
+    end: dt.date
+    basis: str  # "W", "MS", "QS", "HS", "YS" (whole), "MS-so-far" …, or "days"
+
+    def words(self) -> str:
+        """How the comparison was chosen, in the current language."""
+        unit, _sep, so_far = self.basis.partition("-")
+        if so_far:
+            return _(_SO_FAR[unit])
+        if unit in _WHOLE:
+            return _(_WHOLE[unit])
+        return _("the same number of days just before")
+
+
+def _unit_of(day: dt.date, freq: str) -> tuple[dt.date, dt.date]:
+    if freq == "HS":
+        first = day.replace(month=1 if day.month <= 6 else 7, day=1)
+        return first, _months_back(first, -6) - dt.timedelta(days=1)
+    return period_of(day, freq)
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """``day`` ``months`` calendar months earlier (negative: later), its day clipped to the month's
+    length (31 March → 29 February)."""
+    import calendar
+
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def comparison_period(start: DateLike, end: DateLike, unit: str | None = None) -> Comparison:
+    """The period to compare a range with, the way analysts read it:
+
+    - a whole week, month, quarter, half-year or year: the one before (a half-year against the
+      previous half-year, February against January whatever their lengths);
+    - a month, quarter, half-year or year so far: **the same days** of the previous one (1-2
+      December against 1-2 November, a year to date against the same dates a year before);
+    - any other range: the same number of days just before it.
+
+    ``unit`` (``"MS"``, ``"QS"``, ``"HS"``, ``"YS"``) says which "so far" is meant when a range is
+    several (1 January to 15 February is a quarter and a year so far); by default the smallest.
+
+    Raises:
+        QueryError: the range ends before it starts, or an unknown ``unit``.
+    """
     start, end = coerce_date(start, "start"), coerce_date(end, "end")
     if end < start:
         raise said(QueryError, "the period ends ({end}) before it starts ({start})", end=end, start=start)
-    for freq in ("YS", "QS", "MS", "W"):
-        if period_of(start, freq) == (start, end):
-            return period_of(start - dt.timedelta(days=1), freq)
-    return previous_period(start, end)
+    units = dict(_UNITS)
+    if unit is not None and unit not in units:
+        raise said(QueryError, "unit must be one of {choices}, not {value}", choices="MS, QS, HS, YS", value=repr(unit))
+    for freq in ("W", "MS", "QS", "HS", "YS"):  # a whole period: the one before
+        if _unit_of(start, freq) == (start, end):
+            a, _b = _unit_of(start - dt.timedelta(days=1), freq)
+            return Comparison(a, start - dt.timedelta(days=1), freq)
+    order = [unit] if unit is not None else [f for f, _m in _UNITS]
+    for freq in order:  # so far: the same days of the one before
+        first, last = _unit_of(start, freq)
+        if start == first and end < last:
+            months = units[freq]
+            return Comparison(_months_back(start, months), _months_back(end, months), f"{freq}-so-far")
+    a, b = previous_period(start, end)
+    return Comparison(a, b, "days")
+
+
+def previous_calendar_period(start: DateLike, end: DateLike, unit: str | None = None) -> tuple[dt.date, dt.date]:
+    """The period to compare with (see :func:`comparison_period`, which also says how it was
+    chosen): the previous whole month, quarter, half-year, year or week for a whole one, the same
+    days of the previous one for a month, quarter, half-year or year so far, and for any other
+    range the same number of days just before it."""
+    found = comparison_period(start, end, unit)
+    return found.start, found.end
 
 
 def year_earlier(start: DateLike, end: DateLike) -> tuple[dt.date, dt.date]:

@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..analysis import ACCOUNT, flag_words, previous_calendar_period, summarize, year_earlier
+from ..analysis import ACCOUNT, Comparison, comparison_period, flag_words, summarize, year_earlier
 from ..client import StatsClient
 from ..core import QueryError, SmsStatsError, file_tag, i18n
 from ..core.i18n import gettext_ as _
@@ -26,6 +26,10 @@ from ..output import download_buttons, monitoring_block, rows_words, summary_blo
 from ._controls import Controls
 from ._table import TableView, replace_output
 from ._words import speaks
+
+#: The "so far" a preset means (a year to date on 15 February is compared with the same dates a year
+#: before, not with the quarter before).
+PRESET_UNITS = {"this month": "MS", "year to date": "YS"}
 
 __all__ = ["AnswerView", "by_label", "labels"]
 
@@ -71,7 +75,7 @@ class AnswerView:
         self.result: pd.DataFrame | None = None
         self.summary: Any = None
         self.note = ""
-        self._previous: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
+        self._previous: tuple[Comparison, pd.DataFrame | None] | None = None
         self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self.range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
         style = {"description_width": "80px"}
@@ -121,14 +125,15 @@ class AnswerView:
         self._year_ago = self._cached_year_ago(df)
         self._render()
 
-    def _cached_previous(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
-        """The previous calendar period (January for February, the quarter before a quarter, the
-        same number of days before a custom range) and its answer when it is cached (no request)."""
+    def _cached_previous(self, df: pd.DataFrame) -> tuple[Comparison, pd.DataFrame | None] | None:
+        """The period compared with (January for February, the same days of November for 1-2
+        December, the previous half-year for a half-year; see :func:`comparison_period`) and its
+        answer when it is cached (no request)."""
         start, end = df.attrs.get("start"), df.attrs.get("end")
         if not start or not end or df.attrs.get("complete") is False:
             return None
-        a, b = previous_calendar_period(start, end)
-        return (a, b), self._cached_answer(df, a, b)
+        found = comparison_period(start, end, PRESET_UNITS.get(self.controls.preset_dropdown.value))
+        return found, self._cached_answer(df, found.start, found.end)
 
     def _cached_year_ago(self, df: pd.DataFrame) -> tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None:
         """The same period a year earlier, and its answer when it is cached (no request)."""
@@ -188,7 +193,8 @@ class AnswerView:
                 self.table.changes = compare_periods(before, df)  # each login's change, for the table
             except QueryError:
                 self.table.changes = None
-        compared = previous[0] if previous is not None else None
+        compared = (previous[0].start, previous[0].end) if previous is not None else None
+        basis = previous[0].words() if previous is not None else None
         partial = None
         if not df.attrs.get("complete", True):
             partial = _("these figures cover {got} of {asked}.").format(
@@ -223,7 +229,7 @@ class AnswerView:
             ) or summary_block(self.summary, None)
         else:
             self.summary_html.value = summary_block(
-                self.summary, compared, cached=before is not None, partial=partial, year=year
+                self.summary, compared, cached=before is not None, partial=partial, year=year, basis=basis
             )
         self.table.page = 0
         self.table.show(df)
@@ -315,15 +321,55 @@ class AnswerView:
         if found is None:
             return ""
         metric = self.controls.metric_dropdown.value
-        forecast = None
+        forecast, why = None, None
         end = pd.Timestamp(str(df.attrs.get("end"))).date()
         if end < (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date():  # the month goes on: where will it end?
+            history, why = self._forecast_history(df, end)
+            if history is not None:
+                try:
+                    forecast = forecast_month(history, metric, end=end, total=True)
+                    forecast = forecast[forecast["login"] == ACCOUNT]
+                except QueryError as exc:
+                    forecast, why = None, i18n.localized(exc)
+        return monitoring_block(found, forecast, metric, forecast_note=why)
+
+    def _forecast_history(self, df: pd.DataFrame, end: dt.date) -> tuple[pd.DataFrame | None, str | None]:
+        """The daily history a month-end forecast rests on (four weeks and the month so far): the
+        range itself, or the range with the days before it **from the cache** (no request). When
+        the cache lacks them: None, and why, with what fetching them would cost."""
+        from ..analysis import forecast_history
+
+        first, _last = forecast_history(end)
+        start = pd.Timestamp(str(df.attrs.get("start"))).date()
+        if start <= first:
+            return df, None
+        before = start - dt.timedelta(days=1)
+        client = self._client()
+        flags = {"mycur": df.attrs.get("mycur", False), "balance2": df.attrs.get("balance2", False)}
+        cost = None
+        if client is not None and "account" not in df.columns:  # one account: its cache can fill in
             try:
-                forecast = forecast_month(df, metric, end=end, total=True)
-                forecast = forecast[forecast["login"] == ACCOUNT]
-            except QueryError:
-                forecast = None
-        return monitoring_block(found, forecast, metric)
+                cost = client.estimate_series(first, before, "D", **flags)
+                if cost.requests == 0:
+                    earlier = client.fetch_series(first, before, "D", progress=False, **flags)  # all cached
+                    history = pd.concat([earlier, self.result], ignore_index=True)
+                    history.attrs = {**df.attrs, "start": first}
+                    return self.filtered(history), None
+            except SmsStatsError:
+                cost = None
+        days = (end - start).days + 1
+        why = ngettext(
+            "Month-end forecast: not shown. It rests on four weeks of daily history, and this range has {n} day.",
+            "Month-end forecast: not shown. It rests on four weeks of daily history, and this range has {n} days.",
+            days,
+        ).format(n=days)
+        if cost is not None:
+            why += " " + _("Pick {span} to see it (not cached: {requests}, about {eta}).").format(
+                span=i18n.format_span(first, end),
+                requests=ngettext("{n} request", "{n} requests", cost.requests).format(n=cost.requests),
+                eta=i18n.format_duration(cost.eta_seconds),
+            )
+        return None, why
 
     def set_status(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         """Show one status line above the results (plain text; ``raw``: already HTML)."""

@@ -90,15 +90,22 @@ def html_table(
     return style + shown.to_html(index=False, classes="smsstats-table", escape=True)
 
 
-def _tile(title: str, value: str, change: float | None, compared: bool) -> str:
-    """One KPI tile: the figure, and its change coloured by direction (green up, red down)."""
+#: A change's colour by what it means to the customer: spend up is bad news (red), spend down good
+#: (green); a volume change is neither (blue, the arrow says the direction).
+GOOD, BAD, NEUTRAL = "#1b5e20", "#b00020", "#1f4e79"
+
+
+def _tile(title: str, value: str, change: float | None, compared: bool, *, up_is_bad: bool | None = None) -> str:
+    """One KPI tile: the figure, and its change with an arrow, coloured by its meaning
+    (``up_is_bad``: spend; None: a volume, neither good nor bad)."""
     if not compared:
         delta = ""
     elif change is None:
         words = html.escape(_("no figure before"))
         delta = f'<div style="color:#555;font-size:85%">{words}</div>'
     else:
-        colour = "#1b5e20" if change > 0 else "#b00020" if change < 0 else "#555"
+        good_or_bad = BAD if (change > 0) == up_is_bad else GOOD
+        colour = NEUTRAL if up_is_bad is None or change == 0 else good_or_bad
         arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
         words = html.escape(_("{change} vs previous").format(change=format_pct(change)))
         delta = f'<div style="color:{colour};font-size:85%">{arrow} {words}</div>'
@@ -117,7 +124,11 @@ def kpi_tiles(summary: Summary) -> str:
         name = currency_name(cur)
         tiles.append(
             _tile(
-                _("spent, {cur}").format(cur=name), format_money(spent), summary.spent_change.get(cur), summary.compared
+                _("spent, {cur}").format(cur=name),
+                format_money(spent),
+                summary.spent_change.get(cur),
+                summary.compared,
+                up_is_bad=True,
             )
         )
         cost = summary.cost_per_message.get(cur)
@@ -209,11 +220,13 @@ def summary_block(
     cached: bool = True,
     partial: str | None = None,
     year: str | None = None,
+    basis: str | None = None,
 ) -> str:
     """The KPI tiles and the summary lines as HTML, naming the period they are compared with, or
     saying why there is no comparison (that period is not cached: comparing would cost requests).
     ``partial``: a sentence above the tiles when they cover less than was asked for; ``year``: a
-    line on the same period a year earlier."""
+    line on the same period a year earlier; ``basis``: how the compared period was chosen, in
+    words ("the same days of the previous month")."""
     banner = ""
     if partial:
         banner = (
@@ -222,13 +235,14 @@ def summary_block(
             + "</div>"
         )
     note = ""
+    what = basis or _("the previous period")
     if compared is not None and cached:
-        note = _("Change against {start} – {end} (cached).").format(
-            start=format_day(compared[0]), end=format_day(compared[1])
+        note = _("Compared with {what}: {start} – {end} (cached).").format(
+            what=what, start=format_day(compared[0]), end=format_day(compared[1])
         )
     elif compared is not None:
-        note = _("No change shown: the previous period ({start} – {end}) is not cached yet; fetch it first.").format(
-            start=format_day(compared[0]), end=format_day(compared[1])
+        note = _("No change shown: {what} ({start} – {end}) is not cached yet; fetch it first.").format(
+            what=what, start=format_day(compared[0]), end=format_day(compared[1])
         )
     return (
         banner
@@ -241,8 +255,11 @@ def summary_block(
     )
 
 
-def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, metric: str) -> str:
-    """The incidents of the range (the ongoing ones first) and the month-end forecast, as HTML."""
+def monitoring_block(
+    found: pd.DataFrame | None, forecast: pd.DataFrame | None, metric: str, *, forecast_note: str | None = None
+) -> str:
+    """The incidents of the range (the ongoing ones first) and the month-end forecast, as HTML
+    (``forecast_note``: why there is no forecast, said where it would be)."""
     parts = []
     judged_from, through = (
         (found.attrs.get("judged_from"), found.attrs.get("through")) if found is not None else (None, None)
@@ -310,6 +327,8 @@ def monitoring_block(found: pd.DataFrame | None, forecast: pd.DataFrame | None, 
             )
             projected = html.escape(_figure(r.projected, metric, r.currency))
             parts.append(f'<div class="smsstats-forecast">{words} <b>{projected}</b> ({band}).</div>')
+    elif forecast_note:
+        parts.append(f'<div class="smsstats-forecast"><small>{html.escape(forecast_note)}</small></div>')
     return '<div class="smsstats-monitoring">' + "".join(parts) + "</div>" if parts else ""
 
 

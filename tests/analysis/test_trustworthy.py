@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from smsstats_nb.analysis import ProductionCalendar, flag_anomalies, forecast_month, incidents
+from smsstats_nb.core import QueryError
 
 RU = ProductionCalendar("RU")
 COLUMNS = ["period_start", "period_end", "login", "sms", "credit", "debit", "currency"]
@@ -191,3 +192,22 @@ def test_the_forecast_counts_the_working_and_non_working_days_left() -> None:
     assert plain["working_days_left"] == 19
     # the holidays are projected at the resting pace, not a working one: about 17×1000 + 8×100
     assert 16_000 < row["projected"] - row["month_to_date"] < 19_500
+
+
+def test_the_forecast_rests_on_four_weeks_or_says_what_it_needs() -> None:
+    """Two days of a month are no pace: 1-2 December alone are refused, naming the days wanted;
+    a series asked from 4 November on (its attrs' range) forecasts, whatever its first row."""
+    days = traffic("2024-11-04", "2024-12-02")
+    short = frame({("a", "RUR"): {d: v for d, v in days.items() if d >= dt.date(2024, 12, 1)}})
+    with pytest.raises(QueryError, match=r"4 weeks of daily history.*from 2024-11-05"):
+        forecast_month(short, "sms", end="2024-12-02")
+    short.attrs["start"] = "2024-12-01"  # asked from the 1st: still two days
+    with pytest.raises(QueryError, match="starts on 2024-12-01"):
+        forecast_month(short, "sms", end="2024-12-02")
+    whole = frame({("a", "RUR"): days})
+    whole.attrs["start"] = "2024-11-04"
+    out = forecast_month(whole, "sms", end="2024-12-02").iloc[0]
+    working_pace = np.mean([n for d, (n, _m) in days.items() if RU.is_working(d)])
+    assert out["month_to_date"] == sum(n for d, (n, _m) in days.items() if d.month == 12)
+    # the 29 days left at each class's pace: about 20 working days at ~1,000 and 9 others at ~100
+    assert 0.8 * (20 * working_pace) < out["projected"] < 1.2 * (21 * working_pace + 10 * 100)

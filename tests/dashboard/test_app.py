@@ -363,7 +363,7 @@ def test_february_after_january_shows_the_change_and_says_when_it_cannot(make_cl
     feb = expected_frame(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     change = (feb["sms"].sum() - jan["sms"].sum()) / jan["sms"].sum() * 100
     assert f"{int(feb['sms'].sum()):,} messages ({change:+.1f}%)" in dash.summary_html.value
-    assert "Change against 2024-01-01 – 2024-01-31 (cached)." in dash.summary_html.value
+    assert "Compared with the previous month: 2024-01-01 – 2024-01-31 (cached)." in dash.summary_html.value
     assert server.stat_requests == sent + 1  # January once; the comparison itself cost nothing
     assert "A year earlier (2023-02-01 – 2023-02-28) is not cached" in dash.summary_html.value
     table = dash.table_output.outputs[0]["data"]["text/html"]  # each login's change in the table
@@ -442,3 +442,46 @@ def test_the_top_n_is_the_users_and_the_wire_format_sits_in_advanced(make_client
     dash.top_input.value = 2  # two logins and "others": redrawn from the same answer
     assert _png(dash) != four and server.stat_requests == sent
     assert dash.widget.layout.width == "100%"  # the page uses the width it has
+
+
+def test_this_month_on_2_june_compares_the_same_days_and_forecasts_only_on_four_weeks(
+    make_client: Make, server: DemoServer
+) -> None:
+    """'This month' two days in: the tiles compare 1-2 June with 1-2 May (not 30-31 May), and the
+    month-end forecast is not shown from two days (it says why and what the history costs); once
+    May is cached the same view forecasts from it, as forecast_month does on the whole history."""
+    from smsstats_nb.analysis import ACCOUNT, forecast_month, format_money
+
+    client = make_client()
+    dash = StatsDashboard(client, today=dt.date(2024, 6, 2))
+    dash.granularity_dropdown.value = "daily"
+    dash.metric_dropdown.value = "credit"
+    dash.preset_dropdown.value = "this month"
+    assert (dash.start_picker.value, dash.end_picker.value) == (dt.date(2024, 6, 1), dt.date(2024, 6, 2))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    flags = dash.flags_html.value
+    assert "Month-end forecast: not shown" in flags and "this range has 2 days" in flags
+    assert "Pick 2024-05-06 – 2024-06-02 to see it (not cached: 26 requests" in flags
+    assert "Month-end forecast for" not in flags
+    assert "No change shown: the same days of the previous month (2024-05-01 – 2024-05-02)" in dash.summary_html.value
+
+    dash.preset_dropdown.value = "custom"
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 5, 1), dt.date(2024, 5, 31)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    sent = server.stat_requests
+    dash.preset_dropdown.value = "this month"
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    assert server.stat_requests == sent  # June's two days and May's history all from the cache
+    summary = dash.summary_html.value
+    assert "Compared with the same days of the previous month: 2024-05-01 – 2024-05-02 (cached)." in summary
+    june = expected_frame(dt.date(2024, 6, 1), dt.date(2024, 6, 2))["sms"].sum()
+    may = expected_frame(dt.date(2024, 5, 1), dt.date(2024, 5, 2))["sms"].sum()
+    assert f"({(june - may) / may * 100:+.1f}%)" in summary
+    history = client.fetch_series(dt.date(2024, 5, 1), dt.date(2024, 6, 2), "D", progress=False)
+    truth = forecast_month(history, "credit", end=dt.date(2024, 6, 2), total=True)
+    projected = float(truth.loc[truth["login"] == ACCOUNT, "projected"].iloc[0])
+    flags = dash.flags_html.value
+    assert "Month-end forecast for 2024-06" in flags and format_money(projected, "RUR") in flags

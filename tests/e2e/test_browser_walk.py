@@ -87,7 +87,10 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             assert "9,216" not in page.locator("table.smsstats-table").inner_text()
             kpis = page.locator(".smsstats-kpis").inner_text()
             assert "vs previous" in kpis and "%" in kpis
-            assert "Change against 2024-01-01 – 2024-01-31 (cached)" in page.locator(".smsstats-summary").inner_text()
+            assert (
+                "Compared with the previous month: 2024-01-01 – 2024-01-31 (cached)"
+                in page.locator(".smsstats-summary").inner_text()
+            )
             everyone = page.locator(".smsstats-summary").inner_text()
 
             # the login filter: KPIs, table and file follow
