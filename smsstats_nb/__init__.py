@@ -19,6 +19,7 @@ from . import _compat
 from .client import SeriesEstimate, StatsClient, close_all, connect, fetch_stats, fetch_stats_series
 from .core import (
     AuthError,
+    CancelledError,
     IPBlockedError,
     ParameterError,
     QueryError,
@@ -64,6 +65,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AuthError",
+    "CancelledError",
     "IPBlockedError",
     "ParameterError",
     "QueryError",

@@ -24,6 +24,7 @@ END = "<!-- end of declared names -->"
 EXPORTED = {
     "smsstats_nb": [
         "AuthError",
+        "CancelledError",
         "IPBlockedError",
         "ParameterError",
         "QueryError",
@@ -57,6 +58,7 @@ EXPORTED = {
         "COLUMNS",
         "COUNTRIES",
         "CacheSpec",
+        "CancelledError",
         "Clock",
         "Credentials",
         "DEFAULT_BASE_URL",

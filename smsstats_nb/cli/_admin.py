@@ -141,9 +141,11 @@ def _print_info(store: Store) -> None:
     rows.append(
         (
             _("rate limit:"),
-            _("{n} request(s) in the last {per} s (SMSC allows {limit})").format(
-                n=activity.recent_requests, per=f"{per:g}", limit=limit
-            ),
+            ngettext(
+                "{n} request in the last {per} s (SMSC allows {limit})",
+                "{n} requests in the last {per} s (SMSC allows {limit})",
+                activity.recent_requests,
+            ).format(n=activity.recent_requests, per=f"{per:g}", limit=limit),
         )
     )
     minutes = round(AUTH_COOLDOWN / 60)

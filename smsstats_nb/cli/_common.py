@@ -85,10 +85,14 @@ def err(text: str) -> None:
 
 
 def error_words(exc: BaseException) -> str:
-    """An error as a terminal line says it: its family's name and its sentence in the person's
-    language (``QueryError: start 10.02.2024 is after end 01.02.2024``)."""
+    """An error as a terminal line says it: its sentence in the person's language, words first
+    (``start 10.02.2024 is after end 01.02.2024``), never a class name; an error from outside the
+    package (a bug, a library) keeps its class name, which is then the useful part."""
+    from ..core import SmsStatsError
     from ..output import error_sentence
 
+    if isinstance(exc, SmsStatsError):
+        return error_sentence(exc)
     return f"{type(exc).__name__}: {error_sentence(exc)}"
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core import QueryError, QueryFlags, said
+from ..core import QueryError, QueryFlags, SmsStatsError, said
 from ..core.i18n import current, format_day, ngettext
 from ..core.i18n import gettext_ as _
 from ..output import text_table
@@ -93,9 +93,15 @@ def cmd_fetch(a: argparse.Namespace) -> int:
                         on_period=waiting.progress,
                         on_wait=waiting,
                     )
-                except KeyboardInterrupt as exc:
+                except (KeyboardInterrupt, SmsStatsError) as exc:
+                    # Ctrl-C, or a failure part-way (the network, the server): what arrived is
+                    # cached and written as partial, and the line says how to resume
                     waiting.done()
-                    _interrupted(getattr(exc, "partial", None), a)
+                    partial = getattr(exc, "partial", None)
+                    if isinstance(exc, KeyboardInterrupt) or (
+                        partial is not None and partial.attrs.get("periods_done")
+                    ):
+                        _interrupted(partial, a)
                     raise
             else:
                 df = client.fetch(a.start, a.end, refresh=a.refresh, on_wait=waiting, **flags_of(a))
@@ -139,18 +145,23 @@ def _heading(df: Any) -> str:
 
 
 def _interrupted(partial: Any, a: argparse.Namespace) -> None:
-    """After Ctrl-C in a series: what arrived, where it was written (marked partial), how to resume."""
+    """After Ctrl-C or a failure in a series: what arrived, where it was written (marked partial), how to resume."""
     if partial is None:
         return
     done, total = partial.attrs.get("periods_done", 0), partial.attrs.get("periods", 0)
-    err(
-        "smsstats: "
-        + ngettext(
+    if done:
+        said_ = ngettext(
             "stopped after {done} of {total} periods; they are cached: the same command resumes",
             "stopped after {done} of {total} periods; they are cached: the same command resumes",
             total,
         ).format(done=done, total=total)
-    )
+    else:
+        said_ = ngettext(
+            "stopped before the first of {total} period arrived; the same command starts it again",
+            "stopped before the first of {total} periods arrived; the same command starts them again",
+            total,
+        ).format(total=total)
+    err("smsstats: " + said_)
     if a.output and done:
         target = Path(a.output).expanduser()
         path = target.with_name(f"{target.stem}.partial{target.suffix}")

@@ -182,6 +182,7 @@ class StatsClient:
         compose: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
+        cancel: threading.Event | None = None,
         **flags: Unpack[FlagWords],
     ) -> pd.DataFrame:
         """Statistics for one period as a DataFrame (``end=None``: the start day only).
@@ -198,16 +199,19 @@ class StatsClient:
                 default: the server rounds money once per period, so a sum of cached days can
                 differ by kopecks from the server's own figure for the period.
             wait, on_wait: override the client's ``wait`` and ``on_wait`` for this call.
+            cancel: a ``threading.Event``; set while the request waits for the rate limit, it
+                ends the wait at once and sends nothing (:class:`~smsstats_nb.core.CancelledError`).
 
         Returns:
             Columns ``login, sms, credit, debit, currency``; ``df.attrs`` holds the query facts.
 
         Raises:
             QueryError: bad input, before any request. SmscError (the server's: AuthError,
-                RateLimitError, ...), ResponseFormatError, TransportError, StorageError.
+                RateLimitError, ...), ResponseFormatError, TransportError, StorageError,
+                CancelledError.
         """
         query = make_query(start, end, **flags)
-        return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait)
+        return self.fetch_query(query, refresh=refresh, compose=compose, wait=wait, on_wait=on_wait, cancel=cancel)
 
     def fetch_query(
         self,
@@ -217,6 +221,7 @@ class StatsClient:
         compose: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
+        cancel: threading.Event | None = None,
     ) -> pd.DataFrame:
         """Like :meth:`fetch` for an already validated :class:`~smsstats_nb.core.StatsQuery`."""
         self._check_open()
@@ -225,10 +230,10 @@ class StatsClient:
                 raise said(QueryError, "{name} must be True or False, not {flag}", name=name, flag=repr(flag))
         hook = on_wait or self.on_wait
         if compose and not refresh:
-            composed = compose_answer(self._transport, query, wait=wait, on_wait=hook)
+            composed = compose_answer(self._transport, query, wait=wait, on_wait=hook, cancel=cancel)
             if composed is not None:
                 return composed
-        return self._transport.fetch_frame(query, refresh=refresh, wait=wait, on_wait=hook)
+        return self._transport.fetch_frame(query, refresh=refresh, wait=wait, on_wait=hook, cancel=cancel)
 
     def cached(
         self,

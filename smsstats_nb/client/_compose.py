@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -84,7 +85,12 @@ def sum_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def compose_answer(
-    transport: Transport, query: StatsQuery, *, wait: bool | None, on_wait: WaitHook | None
+    transport: Transport,
+    query: StatsQuery,
+    *,
+    wait: bool | None,
+    on_wait: WaitHook | None,
+    cancel: threading.Event | None = None,
 ) -> pd.DataFrame | None:
     """Answer from cached sub-periods when they cover the range (fetching only the one gap).
 
@@ -107,7 +113,7 @@ def compose_answer(
         frames.append(pieces_frame(piece))
     sent = 0
     for a, b in plan.gaps:
-        part = t.fetch_frame(query.replace(start=a, end=b), wait=wait, on_wait=on_wait)
+        part = t.fetch_frame(query.replace(start=a, end=b), wait=wait, on_wait=on_wait, cancel=cancel)
         sent += int(part.attrs.get("requests", 0))
         frames.append(part)
     result = t.stamp(
@@ -119,6 +125,6 @@ def compose_answer(
         pieces=len(plan.pieces) + len(plan.gaps),
     )
     logger.info(
-        "composed %s..%s from %d cached piece(s) and %d request(s)", query.start, query.end, len(plan.pieces), sent
+        "composed %s..%s from cached pieces (%d) and requests (%d)", query.start, query.end, len(plan.pieces), sent
     )
     return result

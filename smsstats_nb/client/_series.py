@@ -21,6 +21,7 @@ import pandas as pd
 from ..core import (
     DEFAULT_FLAGS,
     FREQS,
+    CancelledError,
     DateLike,
     QueryError,
     QueryFlags,
@@ -193,7 +194,11 @@ def fetch_series(
                 if on_frame is not None:
                     on_frame(series_frame(transport, list(frames), queries, freq, counts, complete=False))
                 continue
-            df = transport.fetch_frame(q, refresh=refresh, wait=wait, on_wait=waiting)
+            try:
+                df = transport.fetch_frame(q, refresh=refresh, wait=wait, on_wait=waiting, cancel=cancel)
+            except CancelledError:  # Cancel during a wait: stop at once, keep what arrived
+                complete = False
+                break
             key = "cached" if df.attrs.get("from_cache") else "fetched"
             counts[key] += 1
             counts["requests"] += int(df.attrs.get("requests", 0))

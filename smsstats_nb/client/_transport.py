@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,12 +180,13 @@ class Transport:
         on_wait: WaitHook | None = None,
         max_wait: float | None = None,
         max_cooldowns: int = 2,
+        cancel: threading.Event | None = None,
     ) -> FetchResult:
         """Answer one question from the cache or the server (``wait``/``max_wait``: the settings'
-        unless given).
+        unless given; ``cancel``: an event that ends any wait at once, sending nothing).
 
         Raises:
-            SmscError subclasses, ResponseFormatError, TransportError, StorageError.
+            SmscError subclasses, ResponseFormatError, TransportError, StorageError, CancelledError.
         """
         wait = self.settings.wait if wait is None else wait
         max_wait = self.settings.max_wait if max_wait is None else max_wait
@@ -193,7 +195,7 @@ class Transport:
             if hit is not None:  # parsed before: no decoding of the answer, no parsing
                 return FetchResult(pieces_frame(hit), True, 0, dt.datetime.fromisoformat(hit.fetched_at))
         params = {**query.to_params(), **self.credentials.params()}
-        call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.settings.timeout)
+        call = CallContext(query.fmt, wait, on_wait, max_wait, timeout=self.settings.timeout, cancel=cancel)
         expire = self.expire_after(query)  # what requests-cache is told when it sends
         pauses = 0
         while True:
@@ -240,15 +242,18 @@ class Transport:
         refresh: bool = False,
         wait: bool | None = None,
         on_wait: WaitHook | None = None,
+        cancel: threading.Event | None = None,
     ) -> pd.DataFrame:
         """:meth:`fetch` as the stats frame with its query facts in ``attrs`` (see :func:`~.frames.stamp`)."""
-        result = self.fetch(query, refresh=refresh, wait=wait, on_wait=on_wait)
+        result = self.fetch(query, refresh=refresh, wait=wait, on_wait=on_wait, cancel=cancel)
         logger.info(
-            "%s..%s: %d row(s) %s",
+            "%s..%s: %s %s",
             query.start,
             query.end,
-            len(result.frame),
-            "from the cache" if result.from_cache else f"from the server ({result.requests} request(s))",
+            f"{len(result.frame)} row" + ("" if len(result.frame) == 1 else "s"),
+            "from the cache"
+            if result.from_cache
+            else f"from the server ({result.requests} request{'' if result.requests == 1 else 's'})",
         )
         return self.stamp(
             result.frame,
@@ -270,13 +275,14 @@ class Transport:
 
     # -- below the cache ------------------------------------------------------------------------------
     def _gave_up(self, exc: RateLimitError | ServerBusyError, pauses: int, pause: float) -> SmsStatsError:
+        tries = {0: "without a pause", 1: "after 1 pause"}.get(pauses, f"after {pauses} pauses")
         if isinstance(exc, ServerBusyError):
-            return ServerBusyError(f"{exc} (after {pauses} pause(s))", pause)
+            return ServerBusyError(f"{exc} ({tries})", pause)
         what = "error 9 (another tool on this login?)" if exc.retry_after is None else exc.description
         return RateLimitError(
             9,
             exc.description,
-            hint=f"the server kept answering {what} after {pauses} pause(s); wait {pause:.0f} s",
+            hint=f"the server kept answering {what} {tries}; wait {pause:.0f} s",
             retry_after=pause,
         )
 

@@ -20,6 +20,7 @@ from ._credentials import (
 from ._errors import (
     ERROR_CLASSES,
     AuthError,
+    CancelledError,
     IPBlockedError,
     ParameterError,
     QueryError,
@@ -101,6 +102,7 @@ __all__ = [
     "SYSTEM",
     "AuthError",
     "CacheSpec",
+    "CancelledError",
     "Clock",
     "Credentials",
     "DateLike",

@@ -207,6 +207,11 @@ def snippet_of(body: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+class CancelledError(SmsStatsError):
+    """The person cancelled while a request waited (for the quota, a server's pause or a login
+    slot): the wait ended at once and nothing more was sent. What arrived before is kept."""
+
+
 class SyncLeaseError(SmsStatsError):
     """Another sync for the same login holds the lease (in this cache directory, or the team's
     Redis): one sync per login runs at a time."""

@@ -30,7 +30,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..client import StatsClient
-from ..core import AuthError, QueryError, SmsStatsError, i18n, last_full_month
+from ..core import AuthError, CancelledError, QueryError, SmsStatsError, i18n, last_full_month
 from ..core.i18n import format_duration, requests_words
 from ..core.i18n import gettext_ as _
 from ..output import friendly_error
@@ -324,13 +324,15 @@ class StatsDashboard:
                 df, answer.note = fetch_several(client, choice)
                 self.controls.progress.max, self.controls.progress.value = 1, 1
             elif choice.freq is None:
-                df = client.fetch(choice.start, choice.end, **flags, on_wait=self.progress_words.on_wait)
+                df = client.fetch(choice.start, choice.end, **flags, on_wait=self.progress_words.on_wait, cancel=cancel)
                 self.controls.progress.max, self.controls.progress.value = 1, 1
             else:
                 order = "oldest"
                 if plan.total_first:
                     # the server's own figure for the whole range first: one request, read at once
-                    total = client.fetch(choice.start, choice.end, **flags, on_wait=self.progress_words.on_wait)
+                    total = client.fetch(
+                        choice.start, choice.end, **flags, on_wait=self.progress_words.on_wait, cancel=cancel
+                    )
                     plan.fetched += 0 if total.attrs.get("from_cache") else 1
                     answer.range_total = total
                     answer.show(
@@ -350,6 +352,10 @@ class StatsDashboard:
                     on_frame=self._on_frame if order == "newest" else None,
                 )
             answer.show(df, note=answer.note if choice.accounts else "")
+        except CancelledError:  # Cancel during a wait: nothing more was sent, what arrived stays
+            if answer.range_total is None:
+                answer.clear_answer()
+            answer.set_status(_("Cancelled while waiting for the rate limit: nothing more was sent."))
         except BaseException as exc:  # noqa: BLE001 - every error goes to the status line
             self._failed(client, exc)
 

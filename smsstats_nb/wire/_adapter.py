@@ -32,6 +32,7 @@ from urllib3.util.retry import Retry
 
 from ..core import (
     AuthError,
+    CancelledError,
     IPBlockedError,
     RateLimitError,
     ResponseFormatError,
@@ -83,6 +84,8 @@ def _before_request(conn: HTTPConnection) -> None:
     deadline = None if call.max_wait is None else guard.clock.monotonic() + call.max_wait
     announced = False
     while True:
+        if call.cancel is not None and call.cancel.is_set():  # cancelled: no token, no request
+            raise said(CancelledError, "cancelled while waiting for the rate limit; nothing more was sent")
         if conn.sock is None:
             conn.connect()  # a refused connection raises here: no token spent
         left = guard.try_token()

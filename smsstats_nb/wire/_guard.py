@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core import SYSTEM, AuthError, Clock, IPBlockedError, RateLimitError
+from ..core import SYSTEM, AuthError, CancelledError, Clock, IPBlockedError, RateLimitError, said
 from ..store import PENDING_WAIT, Outcome, Quota, Store
 from .formats import decode_body, parse_response
 
@@ -86,6 +86,7 @@ class CallContext:
     Attributes:
         fmt: the asked format (to parse the answer).
         wait, on_wait, max_wait: how to wait for the quota.
+        cancel: an event that ends a wait at once (:class:`~smsstats_nb.core.CancelledError`).
         timeout: seconds one attempt may take, from sending to the last byte.
         requests_sent: attempts that went on the wire (each spent a token).
         deadline_hit: set when an attempt ran past ``timeout`` and was cut.
@@ -102,6 +103,7 @@ class CallContext:
     never_sent: bool = False
     started: float = 0.0
     guard: Guard | None = None
+    cancel: threading.Event | None = None  # set: stop waiting at once and send nothing
     _watchdog: threading.Timer | None = None
 
     def arm(self, sock: Any) -> None:
@@ -280,7 +282,8 @@ class Guard:
             )
         if call.on_wait is not None:
             call.on_wait(left)
-        self.clock.sleep(min(left, 1.0))
+        if self.clock.wait(call.cancel, min(left, 1.0)):
+            raise said(CancelledError, "cancelled while waiting for the rate limit; nothing more was sent")
 
     # -- the answer -------------------------------------------------------------------------------------
     def parse(self, content: bytes, call: CallContext) -> pd.DataFrame:

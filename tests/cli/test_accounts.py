@@ -66,7 +66,7 @@ def test_all_accounts_one_table_and_a_failed_account_reported(
     code = main(["fetch", "--all-accounts", "--start", "2024-01-01", "--end", "2024-01-31"])
     out = capsys.readouterr()
     assert code == 3  # an authorisation error, for one account
-    assert "account news: AuthError" in out.err and "wrong" not in out.err
+    assert "account news: SMSC error 2" in out.err and "wrong" not in out.err
     table = out.out.splitlines()
     assert table[1].split()[0] == "account" and sum(line.split()[0] == "shop" for line in table[2:]) == 4
 

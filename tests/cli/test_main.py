@@ -85,12 +85,12 @@ def test_password_argument_is_refused_without_echo(capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(
     ("setup", "args", "code", "text"),
     [
-        ("wrong_password", ["--start", "2024-01-01"], 3, "AuthError"),
-        ("none", ["--start", "31.02.2024"], 2, "QueryError"),
-        ("error9", ["--start", "2024-01-01", "--no-wait"], 4, "RateLimitError"),
-        ("error7", ["--start", "2024-01-01"], 5, "SmscError"),
-        ("html", ["--start", "2024-01-01"], 6, "ResponseFormatError"),
-        ("502", ["--start", "2024-01-01"], 7, "TransportError"),
+        ("wrong_password", ["--start", "2024-01-01"], 3, "SMSC error 2 (authorise error): check the login"),
+        ("none", ["--start", "31.02.2024"], 2, "start '31.02.2024' is not a real date"),
+        ("error9", ["--start", "2024-01-01", "--no-wait"], 4, "SMSC error 9"),
+        ("error7", ["--start", "2024-01-01"], 5, "SMSC error 7"),
+        ("html", ["--start", "2024-01-01"], 6, "not valid JSON"),
+        ("502", ["--start", "2024-01-01"], 7, "127.0.0.1:"),
     ],
 )
 def test_one_line_per_error_and_an_exit_code_per_family(
@@ -134,7 +134,7 @@ def test_cache_info_and_clear(env: DemoServer, capsys: pytest.CaptureFixture[str
     assert main(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert "answers cached: 2 (" in out and "KiB on disk)" in out
-    assert "2 request(s) in the last 60 s (SMSC allows 3)" in out
+    assert "2 requests in the last 60 s (SMSC allows 3)" in out
     assert "cool-downs:     none" in out
     assert main(["cache", "clear", "--cache-dir", str(cache_dir)]) == 0
     assert "removed 2" in capsys.readouterr().out
@@ -411,3 +411,32 @@ def test_the_cli_speaks_the_locales_language(
         monkeypatch.setenv(name, value)
     assert main([*args, "fetch", "--start", "2024-01-01", "--end", "2024-01-31"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith(heading)
+
+
+def test_a_failure_part_way_keeps_what_arrived_and_says_how_to_resume(
+    env: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network failure in the middle of a series is like Ctrl-C: the periods that arrived are
+    cached and written as partial, the line says the same command resumes, then the error."""
+    from smsstats_nb.cli import _common
+
+    real = _common.Settings.from_env  # this test is about the failure, not about the quota's minute
+    monkeypatch.setattr(
+        _common.Settings,
+        "from_env",
+        classmethod(lambda cls, e, **kw: real(e, **{**kw, "rate_limit": (100, 1.0), "backoff": 0.0})),
+    )
+    assert main(["fetch", "--start", "2024-01-01", "--end", "2024-01-02", "--freq", "D"]) == 0
+    capsys.readouterr()
+    env.inject("502", "502", "502")  # the third day's every try fails
+    target = tmp_path / "days.csv"
+    args = ["fetch", "--start", "2024-01-01", "--end", "2024-01-04", "--freq", "D", "--output", str(target)]
+    assert main(args) == 7
+    text = capsys.readouterr().err
+    assert "stopped after 2 of 4 periods; they are cached: the same command resumes" in text
+    assert "wrote the 2 periods that arrived (2024-01-01 .. 2024-01-02)" in text
+    assert text.strip().splitlines()[-1].startswith("smsstats: 127.0.0.1:")  # then the failure, words first
+    assert not target.exists() and (tmp_path / "days.partial.csv").exists()
+    env.reset()  # the demo server's own window (on the test's clock) starts again
+    assert main(args) == 0  # the same command resumes: two cached days, two new ones
+    assert target.exists()

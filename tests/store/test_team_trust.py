@@ -96,7 +96,7 @@ def test_the_redis_password_shows_nowhere_and_a_hard_one_is_explained(
         out = capsys.readouterr()
         for text in (shown, out.out, out.err):
             assert PASSWORD not in text and ENCODED not in text and "secret" not in text
-        assert "1 request(s) in the last 60 s" in out.out or "rate limit" in out.out
+        assert "1 request in the last 60 s" in out.out or "rate limit" in out.out
         raw = f"redis://:{PASSWORD}@127.0.0.1:{locked_redis.port}/0"  # written as it is typed
         with pytest.raises(QueryError, match="percent-encoded") as info:
             StatsClient(server.login, server.psw, base_url=server.url, cache=raw)
@@ -143,7 +143,7 @@ def test_team_cache_info_counts_requests_not_members(tmp_path: Path, capsys: pyt
                 good.fetch("2024-01-02")
             assert main(["cache", "info", "--cache-dir", redis.url]) == 0
             out = capsys.readouterr().out
-            assert re.search(r"rate limit: +2 request\(s\) in the last 60 s", out), out
+            assert re.search(r"rate limit: +2 requests in the last 60 s", out), out
             assert re.search(r"failed logins: +1 in the last 30 min", out), out
     finally:
         redis.stop()
