@@ -238,7 +238,11 @@ class AnswerView:
         granularity = self.controls.granularity_dropdown.value if series else "total"
         only = "_" + "_".join(str(x) for x in self.login_filter.value) if self.login_filter.value else ""
         self.download.value = download_buttons(
-            df, f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}", png
+            df,
+            f"smsstats_{start}_{end}_{granularity}{file_tag(df.attrs)}{only}",
+            png,
+            lang=self.lang,
+            previous=self.table.changes,
         )
         requests = int(df.attrs.get("requests", 0))
         source = (

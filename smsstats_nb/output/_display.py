@@ -349,17 +349,24 @@ def _figure(value: Any, metric: str, currency: Any) -> str:
     return format_money(float(value), str(currency))
 
 
-def download_buttons(df: pd.DataFrame, stem: str, png: bytes | None) -> str:
-    """Three visible download buttons (data: URLs, no server needed): the table as CSV and as
-    Excel (numbers as numbers, the query on a second sheet), and the chart as PNG."""
+def download_buttons(
+    df: pd.DataFrame, stem: str, png: bytes | None, *, lang: str | None = None, previous: pd.DataFrame | None = None
+) -> str:
+    """Three visible download buttons (data: URLs, no server needed): the table as CSV that opens
+    right in the page's language's Excel (a byte-order mark, headers in words; in Russian ``;``
+    and a decimal comma), as an Excel report (a title, totals, the comparison the page shows
+    when given as ``previous``, a logins × periods sheet for a series, the query on its own
+    sheet), and the chart as PNG."""
     from ._exports import export_bytes
 
+    comma = (lang or current()) != "en"  # Russian Excel: the comma is the decimal sign, ";" the separator
+    csv = export_bytes(df, ".csv", spreadsheet=True, decimal="," if comma else ".", words=True, lang=lang)
     files = [
-        (f"{stem}.csv", "text/csv;charset=utf-8", export_bytes(df, ".csv"), "CSV"),
+        (f"{stem}.csv", "text/csv;charset=utf-8", csv, "CSV"),
         (
             f"{stem}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            export_bytes(df, ".xlsx"),
+            export_bytes(df, ".xlsx", lang=lang, previous=previous),
             "Excel",
         ),
     ]

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -485,3 +486,50 @@ def test_this_month_on_2_june_compares_the_same_days_and_forecasts_only_on_four_
     projected = float(truth.loc[truth["login"] == ACCOUNT, "projected"].iloc[0])
     flags = dash.flags_html.value
     assert "Month-end forecast for 2024-06" in flags and format_money(projected, "RUR") in flags
+
+
+def _download(dash: StatsDashboard, kind: str) -> bytes:
+    import re
+
+    found = re.search(rf'href="data:{re.escape(kind)};base64,([^"]+)"', dash.download.value)
+    assert found, dash.download.value[:300]
+    return base64.b64decode(found.group(1))
+
+
+def test_the_russian_pages_files_open_right_in_a_russian_excel(
+    make_client: Make, server: DemoServer, tmp_path: Path
+) -> None:
+    """?lang=ru: the CSV has a byte-order mark, ";" between fields, a decimal comma and the headers
+    in Russian words (a Russian Excel opens it in columns, Cyrillic intact); the workbook is a
+    report: title, totals, the comparison the page shows."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client = make_client()
+    dash = StatsDashboard(client, today=dt.date(2024, 3, 15), lang="ru")
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 31)
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 2, 1), dt.date(2024, 2, 29)
+    dash.fetch_button.click()  # February, compared with the cached January
+    assert dash.wait(30)
+    raw = _download(dash, "text/csv;charset=utf-8")
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8, not cp1251
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["логин", "сообщения", "потрачено на сообщения (₽)", "пополнено (₽)", "валюта"]
+    feb = expected_frame(dt.date(2024, 2, 1), dt.date(2024, 2, 29)).set_index("login")
+    market = next(r for r in rows if r[0] == "демо_маркет")
+    assert market[1] == str(feb.loc["демо_маркет", "sms"])
+    assert market[2] == f"{feb.loc['демо_маркет', 'credit']:.2f}".replace(".", ",").rstrip("0").rstrip(",")
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(_download(dash, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    sheet = load_workbook(path)["stats"]
+    assert sheet["A1"].value.startswith("Статистика SMS, 01.02.2024 – 29.02.2024")
+    headers = [c.value for c in sheet[3]]
+    assert "сообщения, прошлый период" in headers and "расходы, изменение %" in headers
+    jan = expected_frame(dt.date(2024, 1, 1), dt.date(2024, 1, 31)).set_index("login")
+    body = {r[0]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
+    assert body["демо_маркет"][headers.index("сообщения, прошлый период")] == jan.loc["демо_маркет", "sms"]
+    assert body["Итого"][1] == feb["sms"].sum()

@@ -59,3 +59,13 @@ def russian_walk(url: str, tmp_path: Path) -> None:
         page.screenshot(path=str(shot), full_page=True)
         _keep(shot, "dashboard-ru-1366.png")
         assert "4 строки" in status.inner_text()  # the answer is still on the page
+        with page.expect_download() as info:  # the CSV a Russian Excel opens in columns
+            page.locator(".smsstats-download", has_text="CSV").click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        raw = target.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]  # a BOM: Excel reads UTF-8, not cp1251
+        lines = raw.decode("utf-8-sig").splitlines()
+        assert lines[0] == "логин;сообщения;потрачено на сообщения (₽);пополнено (₽);валюта"
+        assert any(line.startswith("демо_маркет;") for line in lines)  # Cyrillic intact
+        assert "18287,31" in raw.decode("utf-8-sig")  # the decimal comma

@@ -102,10 +102,13 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             assert "from 1 login" in page.locator(".smsstats-summary").inner_text()
             files = {label: _download(page, tmp_path, label) for label in ("CSV", "Excel", "Chart (PNG)")}
             assert files["CSV"].name == "smsstats_2024-02-01_2024-02-29_total_demo_shop.csv"
-            csv = pd.read_csv(files["CSV"])
+            raw = files["CSV"].read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8
+            csv = pd.read_csv(files["CSV"], encoding="utf-8-sig")  # the headers in words
+            assert list(csv.columns) == ["login", "messages", "spent on messages (RUB)", "paid in (RUB)", "currency"]
             assert csv["login"].tolist() == ["demo_shop"]
             sheet = read_export(files["Excel"])
-            assert sheet["sms"].tolist() == csv["sms"].tolist() and sheet.attrs["start"] == "2024-02-01"
+            assert sheet["sms"].tolist() == csv["messages"].tolist() and sheet.attrs["start"] == "2024-02-01"
             assert files["Chart (PNG)"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no horizontal scrollbar
             _shot(page, tmp_path, "dashboard-1366-february-one-login.png")
@@ -136,9 +139,9 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             assert "too short to judge" in page.locator(".smsstats-monitoring").inner_text()  # not "none found"
             partial_csv = _download(page, tmp_path, "CSV")
             assert partial_csv.name == f"smsstats_{start}_2024-06-30_daily_partial.csv"
-            days = pd.read_csv(partial_csv, parse_dates=["period_start"])
-            assert days["period_start"].min() == pd.Timestamp(start)
-            assert days["period_start"].max() == pd.Timestamp("2024-06-30")
+            days = pd.read_csv(partial_csv, parse_dates=["period start"], encoding="utf-8-sig")
+            assert days["period start"].min() == pd.Timestamp(start)
+            assert days["period start"].max() == pd.Timestamp("2024-06-30")
             book = read_export(_download(page, tmp_path, "Excel"))
             assert book.attrs["complete"] is False and book.attrs["requested_start"] == "2024-04-01"
             assert (book.attrs["start"], book.attrs["end"]) == (start, "2024-06-30")

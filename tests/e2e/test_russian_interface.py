@@ -228,8 +228,11 @@ def test_the_cli_in_russian_output_errors_and_files(
 
     from smsstats_nb.output._exports import read_export
 
-    headers = [c.value for c in load_workbook(xlsx)["stats"][1]]
-    assert headers[:3] == ["логин", "сообщения", "потрачено на сообщения (RUR)"]
+    sheet = load_workbook(xlsx)["stats"]
+    assert sheet["A1"].value == "Статистика SMS, 01.01.2024 – 31.01.2024"  # the title row, dates as Russian writes them
+    headers = [c.value for c in sheet[3]]
+    assert headers[:3] == ["логин", "сообщения", "потрачено на сообщения (₽)"]
+    assert sheet.cell(row=8, column=1).value == "Итого"  # four logins, then the totals
     assert list(read_export(xlsx).columns[:5]) == ["login", "sms", "credit", "debit", "currency"]  # read back
 
 

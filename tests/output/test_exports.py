@@ -35,20 +35,26 @@ def test_xlsx_keeps_numbers_money_headers_cyrillic_and_the_query(tmp_path: Path)
     path = export(df, tmp_path / "stats.xlsx")
     book = load_workbook(path)
     sheet = book["stats"]
-    headers = [c.value for c in sheet[1]]
+    assert sheet["A1"].value == "SMS statistics, 2024-01-01 – 2024-01-02, balance2 (electronic balance only), partial"
+    headers = [c.value for c in sheet[3]]
     assert headers == [
         "period start",
         "period end",
         "login",
         "messages",
-        "spent on messages (RUR)",
-        "paid in (RUR)",
+        "spent on messages (RUB)",  # the currency as the page says it
+        "paid in (RUB)",
         "currency",
     ]
-    assert sheet["C3"].value == "демо_маркет"  # Cyrillic intact
-    assert sheet["D2"].value == 1200 and isinstance(sheet["D2"].value, int)  # numbers as numbers
-    assert sheet["E2"].value == 2401.5 and sheet["E2"].number_format == "#,##0.00"  # money, two decimals
-    assert isinstance(sheet["A2"].value, dt.datetime) and sheet["A2"].number_format == "yyyy-mm-dd"
+    assert sheet["C5"].value == "демо_маркет"  # Cyrillic intact
+    assert sheet["D4"].value == 1200 and isinstance(sheet["D4"].value, int)  # numbers as numbers
+    assert sheet["E4"].value == 2401.5 and sheet["E4"].number_format == "#,##0.00"  # money, two decimals
+    assert isinstance(sheet["A4"].value, dt.datetime) and sheet["A4"].number_format == "yyyy-mm-dd"
+    totals = [c.value for c in sheet[4 + len(df)]]  # a totals row under the table
+    assert totals[0] == "Total" and totals[3] == df["sms"].sum() and totals[4] == pytest.approx(df["credit"].sum())
+    assert {"messages by period", "spent by period"} <= set(book.sheetnames)  # a series: logins x periods
+    wide = book["messages by period"]
+    assert [c.value for c in wide[1]][:2] == ["login", "currency"] and wide["A2"].value in set(df["login"])
     facts = {row[0].value: row[1].value for row in book["query"].iter_rows(min_row=2)}
     assert facts["start"] == "2024-01-01" and facts["partial"] is True
     assert facts["balance"] == "electronic balance only (balance2)" and facts["currencies"] == "RUR"

@@ -41,7 +41,7 @@ def test_an_xlsx_holds_every_login_as_text_never_a_formula(tmp_path: Path) -> No
     assert "<f>" not in sheet and "<f " not in sheet  # no formula element anywhere
     from openpyxl import load_workbook
 
-    cells = [c.value for (c,) in load_workbook(path)["stats"].iter_rows(min_row=2, max_col=1)]
+    cells = [c.value for (c,) in load_workbook(path)["stats"].iter_rows(min_row=4, max_col=1)][: len(EVIL)]
     as_xml_keeps_them = [e.replace("\r", "\n") for e in EVIL]  # XML reads a CR as a line break
     assert cells == as_xml_keeps_them  # the logins as text, exactly
     assert read_export(path)["login"].tolist() == as_xml_keeps_them
