@@ -76,7 +76,7 @@ my-notebooks: $(VENV)/.installed-lab
 ## i18n: extract the messages (pybabel), update the Russian catalogue, compile it
 LOCALES := smsstats_nb/locale
 i18n: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext_ -k N_ -k ngettext:1,2 -k said:2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext_ -k N_ -k ngettext:1,2 -k pgettext_:1c,2 -k said:2 --no-location --sort-output \
 	  --project smsstats_nb -o $(LOCALES)/smsstats_nb.pot .
 	$(BIN)/pybabel update -i $(LOCALES)/smsstats_nb.pot -d $(LOCALES) -D smsstats_nb -l ru --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(LOCALES) -D smsstats_nb -l ru

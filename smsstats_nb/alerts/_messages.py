@@ -12,15 +12,15 @@ import pandas as pd
 
 from ..analysis import ACCOUNT, format_money
 from ..core import i18n
-from ..core.i18n import N_, ngettext
+from ..core.i18n import N_, ngettext, pgettext_
 from ..core.i18n import gettext_ as _
 
 if TYPE_CHECKING:
     from ._rules import Budget
 
 __all__ = [
-    "BUDGET_TEXT", "EVENTS", "KIND_WORDS", "RESOLVED", "STATUS_WORDS", "Alert", "budget_text", "facts_text",
-    "incident_text",
+    "BUDGET_TEXT", "EVENTS", "KIND_WORDS", "RESOLVED", "STATUS_WORDS", "Alert", "budget_text", "event_word",
+    "facts_text", "incident_text",
 ]  # fmt: skip
 
 
@@ -220,6 +220,17 @@ def _percent(share: float) -> str:
     return f"{sign}{abs(share) * 100:.0f}\u00a0%"
 
 
+def event_word(event: str) -> str:
+    """An alert's event as a column word (its own context: the start and the end of an incident,
+    «начало», «конец», not a verb)."""
+    words = {
+        "opened": pgettext_("event", "opened"),
+        "resolved": pgettext_("event", "resolved"),
+        "breached": pgettext_("event", "breached"),
+    }
+    return words.get(event, event)
+
+
 def facts_text(payload: dict[str, Any]) -> str:
     """A digest's alerts one per line for an e-mail, in the current language: the kind, the login,
     the days, the figure and the usual one."""
@@ -228,7 +239,7 @@ def facts_text(payload: dict[str, Any]) -> str:
         days = i18n.format_day(a.get("first_day"))
         if a.get("last_day") and a.get("last_day") != a.get("first_day"):
             days += " – " + i18n.format_day(a.get("last_day"))
-        event = _(a.get("event", "opened"))
+        event = event_word(str(a.get("event", "opened")))
         kind = _(KIND_WORDS.get(str(a.get("kind")), str(a.get("kind"))))
         state = _("ongoing") if a.get("ongoing") else _("over")
         places = 0 if a.get("metric") == "sms" else 2
@@ -238,7 +249,8 @@ def facts_text(payload: dict[str, Any]) -> str:
         if a.get("limit") is not None:
             figures += ", " + _("limit {value}").format(value=i18n.format_number(a["limit"], places))
         who = f"{a['account']}/{a.get('login')}" if a.get("account") else str(a.get("login"))
-        lines.append(f"{event} · {kind} · {who} · {days} · {state} · {figures} {a.get('currency', '')}".rstrip())
+        currency = i18n.currency_name(str(a["currency"])) if a.get("currency") else ""
+        lines.append(f"{event} · {kind} · {who} · {days} · {state} · {figures} {currency}".rstrip())
     return "\n".join(lines)
 
 

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.i18n import N_, ngettext
 from ..core.i18n import gettext_ as _
-from ..core.i18n import ngettext
 from ._alerts import alert_hook, wants_alerts
 from ._common import WaitLine, client_for, err, error_words, flags_of, out
 
@@ -102,11 +102,16 @@ def cmd_cache(a: argparse.Namespace) -> int:
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)  # pragma: no cover
+    """``176.9 KiB`` (English), ``176,9 КиБ`` (Russian)."""
+    from ..core import i18n
+
+    size = float(n)
+    for unit in (N_("bytes"), N_("KiB"), N_("MiB"), N_("GiB")):
+        if size < 1024 or unit == "GiB":
+            figure = f"{int(size)}" if unit == "bytes" else i18n.format_number(size, 1)
+            return f"{figure} {_(unit)}"
+        size /= 1024
+    return str(size)  # pragma: no cover
 
 
 def _print_info(store: Store) -> None:
@@ -126,7 +131,8 @@ def _print_info(store: Store) -> None:
         rows.append((_("cache:"), str(info.location)))
     else:
         rows.append((_("state:"), str(info.state)))
-    where = info.medium if info.size_bytes is None else f"{_size(info.size_bytes)} {info.medium}"
+    medium = _(info.medium)  # "on disk", "in Redis"
+    where = medium if info.size_bytes is None else f"{_size(info.size_bytes)} {medium}"
     rows.append((_("answers cached:"), f"{info.entries} ({where})"))
     if info.legacy:
         rows.append(
@@ -166,7 +172,7 @@ def _print_info(store: Store) -> None:
         rows.append(
             (
                 _("cool-down:"),
-                _("{what}: {left} left (until {until})").format(what=words, left=format_duration(left), until=until),
+                _("{what}: {left} left (until {until})").format(what=_(words), left=format_duration(left), until=until),
             )
         )
     if shown:

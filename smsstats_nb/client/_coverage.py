@@ -19,7 +19,7 @@ from ..core import (
     said,
     split_periods,
 )
-from ..core.i18n import format_duration, periods_words
+from ..core.i18n import format_day, format_duration, periods_words
 from ..core.i18n import gettext_ as _
 from ..store import schedule_eta
 from ._series import series_queries
@@ -97,12 +97,17 @@ class Coverage:
     def __str__(self) -> str:
         if not self.missing:
             return _("{periods}: all cached").format(periods=periods_words(self.periods))
-        return _("{periods}: {cached} cached, {missing} missing (newest {newest}), about {eta} to fill").format(
+        fill = (
+            _("filled without a wait")
+            if self.eta_seconds < 1
+            else _("about {eta} to fill").format(eta=format_duration(self.eta_seconds))
+        )
+        return _("{periods}: {cached} cached, {missing} missing (newest {newest}), {fill}").format(
             periods=periods_words(self.periods),
             cached=self.cached,
             missing=len(self.missing),
-            newest=self.missing[0][0],
-            eta=format_duration(self.eta_seconds),
+            newest=format_day(self.missing[0][0]),
+            fill=fill,
         )
 
 

@@ -88,11 +88,13 @@ class SeriesEstimate:
     eta_seconds: float
 
     def __str__(self) -> str:
-        return _("{periods}: {cached} cached, {requests} to fetch, about {eta} under the rate limit").format(
-            periods=periods_words(self.periods),
-            cached=self.cached,
-            requests=self.requests,
-            eta=format_duration(self.eta_seconds),
+        wait = (
+            _("no wait")
+            if self.eta_seconds < 1
+            else _("about {eta} under the rate limit").format(eta=format_duration(self.eta_seconds))
+        )
+        return _("{periods}: {cached} cached, {requests} to fetch, {wait}").format(
+            periods=periods_words(self.periods), cached=self.cached, requests=self.requests, wait=wait
         )
 
 

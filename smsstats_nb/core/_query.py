@@ -117,10 +117,18 @@ def _coerce(value: DateLike, name: str) -> dt.date:
             year, month, day = (int(g) for g in m.groups())
         try:
             return dt.date(year, month, day)
-        except ValueError as exc:
+        except ValueError:
+            if not 1 <= month <= 12:
+                raise said(
+                    QueryError, "{name} {value} is not a real date: there is no month {month}",
+                    name=name, value=repr(value), month=month,
+                ) from None  # fmt: skip
+            import calendar
+
             raise said(
-                QueryError, "{name} {value} is not a real date ({why})", name=name, value=repr(value), why=exc
-            ) from None
+                QueryError, "{name} {value} is not a real date: that month has {days} days",
+                name=name, value=repr(value), days=calendar.monthrange(year, month)[1] if year >= 1 else 31,
+            ) from None  # fmt: skip
     raise said(
         QueryError,
         "{name} must be a 'dd.mm.yyyy' or 'yyyy-mm-dd' string, a date, a datetime or a pandas.Timestamp, not {kind}",

@@ -144,6 +144,12 @@ def gettext_(message: str) -> str:
     return _catalogue(current()).gettext(message)
 
 
+def pgettext_(context: str, message: str) -> str:
+    """``message`` in the current language, in a ``context`` (the same English word can need two
+    Russian ones: "sent" of a delivery is «отправлено», of a login «отправил»)."""
+    return _catalogue(current()).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for ``n`` in the current language (Russian has three)."""
     return _catalogue(current()).ngettext(singular, plural, n)

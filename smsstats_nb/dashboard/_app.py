@@ -272,7 +272,7 @@ class StatsDashboard:
             self._pending = choice
             first = _(" (one of them for the range's total, shown first)") if plan.total_first == "fetch" else ""
             self.controls.confirm_text.value = _(
-                "This needs <b>{requests}</b>: about <b>{eta}</b> under {limit}{first}. "
+                "This needs <b>{requests}</b>: about <b>{eta}</b> {limit}{first}. "
                 "What is fetched is cached, and Cancel keeps it."
             ).format(
                 requests=html.escape(requests_words(plan.requests)),

@@ -30,13 +30,14 @@ class Progress:
         self.plan: FetchPlan | None = None
 
     def limit_words(self) -> str:
-        """The client's real limit in words ("the limit of 3 requests per 60 s")."""
+        """The client's real limit in words, with its preposition ("under the limit of 3 requests
+        per 60 s": Russian puts the noun in the case the preposition asks for)."""
         client = self._client()
         if client is None:
-            return _("the rate limit")
+            return _("under the rate limit")
         count, per = client.settings.rate_limit
         return i18n.ngettext(
-            "the limit of {count} requests per {per} s", "the limit of {count} requests per {per} s", count
+            "under the limit of {count} request per {per} s", "under the limit of {count} requests per {per} s", count
         ).format(count=count, per=f"{per:g}")
 
     def on_period(self, done: int, total: int, cached: bool) -> None:

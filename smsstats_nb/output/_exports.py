@@ -269,7 +269,15 @@ def default_title(df: pd.DataFrame) -> str:
         parts.append(i18n.format_span(start, end))
     freq = df.attrs.get("freq")
     if freq:
-        parts.append(_("by {period}").format(period=_(FREQS.get(freq, freq))))
+        by = {
+            "D": N_("daily"),
+            "W": N_("weekly"),
+            "MS": N_("monthly"),
+            "M": N_("monthly"),
+            "QS": N_("quarterly"),
+            "YS": N_("yearly"),
+        }
+        parts.append(_(by[freq]) if freq in by else str(FREQS.get(freq, freq)))
     flags = flag_words(df.attrs)
     if flags:
         parts.append(flags)

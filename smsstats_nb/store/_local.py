@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import SYSTEM, Clock, StorageError
+from ..core.i18n import N_
 from ._base import Activity, StoreInfo
 from ._files import (
     BUSY_TIMEOUT,
@@ -198,7 +199,14 @@ class LocalStore:
         location = str(self.cache_dir) if self.cache_dir is not None else str(self.state_dir)
         legacy = self.legacy_answers()
         return StoreInfo(
-            "local", location, str(self.state_dir), self.http_cache_enabled, entries - legacy, size, "on disk", legacy
+            "local",
+            location,
+            str(self.state_dir),
+            self.http_cache_enabled,
+            entries - legacy,
+            size,
+            N_("on disk"),
+            legacy,
         )
 
     def legacy_answers(self) -> int:

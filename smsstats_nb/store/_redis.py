@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import SYSTEM, Clock, QueryError, StorageError, TransportError, redact_url, said
+from ..core.i18n import N_
 from ..core.i18n import gettext_ as _
 from ._base import Activity, StoreInfo
 from ._files import SERIALIZER
@@ -235,7 +236,9 @@ class RedisStore:
         """The Redis URL (without password) and the number of cached answers."""
         entries = len(self.http_backend().responses)
         legacy = self.legacy_answers()
-        return StoreInfo("redis", self.description, self.description, True, entries - legacy, None, "in Redis", legacy)
+        return StoreInfo(
+            "redis", self.description, self.description, True, entries - legacy, None, N_("in Redis"), legacy
+        )
 
     @translated
     def legacy_answers(self) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import SYSTEM, AuthError, CancelledError, Clock, IPBlockedError, RateLimitError, said
+from ..core.i18n import N_
 from ..store import PENDING_WAIT, Outcome, Quota, Store
 from .formats import decode_body, parse_response
 
@@ -69,11 +70,11 @@ class Reason(enum.StrEnum):
         return reason.words if reason.is_refusal else None
 
 
-_WORDS = {
-    Reason.AUTH: "known-bad credentials refused locally",
-    Reason.IP_BLOCK: "IP-block refusal (SMSC answered error 4)",
-    Reason.SERVER_PAUSE: "pause the server asked for (error 9, 429 or 503)",
-    Reason.VERIFIED: "credentials known to be good",
+_WORDS = {  # marked for the catalogue; the terminal says them in the person's language
+    Reason.AUTH: N_("known-bad credentials refused locally"),
+    Reason.IP_BLOCK: N_("IP-block refusal (SMSC answered error 4)"),
+    Reason.SERVER_PAUSE: N_("pause the server asked for (error 9, 429 or 503)"),
+    Reason.VERIFIED: N_("credentials known to be good"),
 }
 
 CLEAR_HINT = "clear it deliberately with `smsstats cache clear --cooldowns` or StatsClient.clear_cache(auth=True)"

@@ -204,7 +204,7 @@ def test_an_emails_facts_speak_the_messages_language() -> None:
     from email import message_from_bytes, policy
 
     body = message_from_bytes(got[0], policy=policy.default).get_body().get_content()  # type: ignore[union-attr]
-    assert "начат · тишина · shop · 30.12.2024 · продолжается · значение 0,00, обычно 1\u00a0234,50 RUR" in body
+    assert "начало · тишина · shop · 30.12.2024 · продолжается · значение 0,00, обычно 1\u00a0234,50 ₽" in body
     assert "ongoing" not in body and "False" not in body and "first_day" not in body
 
 

@@ -94,9 +94,21 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     for _, _, message, _, _ in extract_from_dir(
         str(ROOT / "smsstats_nb"),
         method_map=[("**.py", "python")],
-        keywords={"_": None, "gettext_": None, "N_": None, "ngettext": (1, 2), "said": (2,)},
+        keywords={
+            "_": None,
+            "gettext_": None,
+            "N_": None,
+            "ngettext": (1, 2),
+            "pgettext_": ((1, "c"), 2),
+            "said": (2,),
+        },
     ):
-        marked.add(message if isinstance(message, str) else message[0])
+        if isinstance(message, str):
+            marked.add(message)
+        elif message[0] in ("delivery", "event"):  # pgettext_: (context, message)
+            marked.add(message[1])
+        else:
+            marked.add(message[0])
     with PO.open("rb") as f:
         catalogue = read_po(f)
     translated = {}
@@ -119,8 +131,39 @@ def test_the_catalogue_translates_every_message_the_code_marks() -> None:
     with PO.with_suffix(".mo").open("rb") as f:
         compiled = gettext.GNUTranslations(f)
     for m in catalogue:
-        if m.id and isinstance(m.id, str):
+        if m.id and isinstance(m.id, str) and not m.context:
             assert compiled.gettext(m.id) == m.string, f"{m.id!r}: the .mo is older than the .po (make i18n)"
+
+
+def test_every_translation_keeps_its_placeholders_and_has_three_plural_forms() -> None:
+    """A Russian message that drops, renames or adds a ``{placeholder}`` would raise or say a
+    wrong figure at run time; a plural message has the three Russian forms (1, 2-4, 5-20), each
+    with the placeholders of its English form."""
+    import string
+
+    from babel.messages.pofile import read_po
+
+    def names(text: str) -> set[str]:
+        return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+    with PO.open("rb") as f:
+        catalogue = read_po(f)
+    wrong = []
+    for m in catalogue:
+        if not m.id:
+            continue
+        if isinstance(m.id, str):
+            if names(m.id) != names(str(m.string)):
+                wrong.append((m.id, m.string))
+            continue
+        forms = list(m.string)
+        if len(forms) != 3:
+            wrong.append((m.id[0], f"{len(forms)} forms"))
+        plural = names(m.id[1])
+        for form in forms:
+            if names(form) != plural:
+                wrong.append((m.id[1], form))
+    assert wrong == []
 
 
 @pytest.mark.parametrize(

@@ -234,7 +234,7 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     dash.fetch_button.click()
     assert dash.confirm_box.layout.display is None and "6 requests" in dash.confirm_text.value
     assert "one of them for the range's total, shown first" in dash.confirm_text.value  # what it costs
-    assert "the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
+    assert "under the limit of 3 requests per 2 s" in dash.confirm_text.value  # the client's real limit
     assert "a minute" not in dash.confirm_text.value
     assert server.stat_requests == 0 and not dash.runner.busy
     dash.decline_button.click()
@@ -251,7 +251,7 @@ def test_a_long_fetch_asks_first_and_shows_progress(make_client: Make, server: D
     assert "1 of 5 periods done, 4 to go; about" in text
     # while it waits, the line still says how far it is, and the limit is the client's own
     waiting = [x for x in labels if "next request in" in x]
-    assert waiting and all(" periods done, " in x and "(the limit of 3 requests per 2 s)" in x for x in waiting)
+    assert waiting and all(" periods done, " in x and "(under the limit of 3 requests per 2 s)" in x for x in waiting)
     during = [x for x in cache_lines if "still to fetch" in x]  # kept current while fetching
     assert any("4 cached, 1 still to fetch" in x for x in during), cache_lines
     assert "Cache: 5 periods: all cached." in dash.coverage_label.value
