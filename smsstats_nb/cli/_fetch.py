@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import QueryError, QueryFlags, SmsStatsError, said
-from ..core.i18n import current, format_day, ngettext
+from ..core.i18n import N_, current, format_day, ngettext
 from ..core.i18n import gettext_ as _
 from ..output import text_table
 from ._common import WaitLine, client_for, confirm, err, flags_of, out
@@ -132,13 +132,23 @@ def _heading(df: Any) -> str:
     start, end = df.attrs.get("start"), df.attrs.get("end")
     if current() != "en":  # the days and the currency as the language writes them
         start, end = format_day(start), format_day(end)
-    span = start if start == end else f"{start} .. {end}"
+    span = start if start == end else f"{start} – {end}"
     source = _("from the cache") if df.attrs.get("from_cache") else _("from the server")
     freq = df.attrs.get("freq")
-    what = _("statistics by {period}").format(period=_(FREQS.get(freq, freq))) if freq else _("statistics")
+    by = {
+        "D": N_("statistics by day"),
+        "W": N_("statistics by week"),
+        "MS": N_("statistics by month"),
+        "M": N_("statistics by month"),
+        "QS": N_("statistics by quarter"),
+        "YS": N_("statistics by year"),
+    }
+    what = _(by[freq]) if freq in by else _("statistics by {period}").format(period=FREQS.get(freq, freq))
+    if not freq:
+        what = _("statistics")
     flags = [name for name in ("mycur", "balance2") if df.attrs.get(name)]
     names = sorted({str(c) for c in df["currency"].dropna().unique()}) if len(df) else []
-    currencies = ", ".join(c if current() == "en" else currency_name(c) for c in names)
+    currencies = ", ".join(currency_name(c) for c in names)  # as the table says it
     extra = "".join(f", {x}" for x in (*flags, currencies) if x)
     rows = ngettext("{n} row", "{n} rows", len(df)).format(n=len(df))
     return f"{what} {span} ({rows}, {source}{extra}):"

@@ -24,6 +24,7 @@ from ..core.i18n import (
     format_pct,
     format_span,
     ngettext,
+    pgettext_,
 )
 from ..core.i18n import gettext_ as _
 
@@ -163,32 +164,56 @@ KINDS = {
 }
 
 
+def terminal_heads() -> dict[str, str]:
+    """A terminal table's short headers in the current language (an 80-column terminal; the
+    files keep the long words). A column's word has its own context: «потрачено», not a verb."""
+    return {
+        "period_start": pgettext_("column", "from"),
+        "period_end": pgettext_("column", "to"),
+        "day": pgettext_("column", "day"),
+        "login": pgettext_("column", "login"),
+        "sms": pgettext_("column", "messages"),
+        "credit": pgettext_("column", "spent"),
+        "debit": pgettext_("column", "paid in"),
+        "currency": pgettext_("column", "currency"),
+        "account": pgettext_("column", "account"),
+    }
+
+
 def text_table(df: pd.DataFrame) -> str:
-    """A frame as a terminal prints it: as it is in English (the wire's column names), with the
-    column names in words and numbers as the locale writes them in another language."""
-    from ._exports import column_words, is_text
+    """A frame as a terminal prints it, in the person's language and within 80 columns: short
+    headers in words (``spent``, ``paid in``), thousands separated, money with two decimals, the
+    currency as the language writes it, and a daily series' one date per row (``day``)."""
+    from ._exports import is_text
 
     english = current() == "en"
     shown = pd.DataFrame(index=df.index)
+    heads = terminal_heads()
+    one_day = (
+        "period_start" in df.columns
+        and "period_end" in df.columns
+        and bool((pd.to_datetime(df["period_start"]) == pd.to_datetime(df["period_end"])).all())
+    )
+    if one_day:
+        heads["period_start"] = heads["day"]
     for column in df.columns:
+        if one_day and column == "period_end":
+            continue
         values = df[column]
-        if column == "currency" and not english:
+        if column == "currency":
             shown[column] = [currency_name(str(v)) for v in values]
+        elif column in ("period_start", "period_end"):
+            shown[column] = pd.to_datetime(values).dt.strftime("%Y-%m-%d" if english else "%d.%m.%Y")
         elif is_text(values):
             # a login is the reseller's customer's choice: an escape or a bidi override is shown, not run
             shown[column] = [printable(v) for v in values]
-        elif english:
-            shown[column] = values
         elif column == "sms":
             shown[column] = [format_number(int(v)) for v in values]
         elif column in ("credit", "debit"):
             shown[column] = [format_money(float(v)) for v in values]
-        elif column in ("period_start", "period_end"):
-            shown[column] = pd.to_datetime(values).dt.strftime("%d.%m.%Y")
         else:
             shown[column] = values.astype(str)
-    if not english:
-        shown.columns = [column_words(str(c)) for c in df.columns]
+    shown.columns = [heads.get(c, str(c)) for c in shown.columns]
     return shown.to_string(index=False)
 
 

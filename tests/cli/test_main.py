@@ -37,8 +37,8 @@ def env(monkeypatch: pytest.MonkeyPatch, server: DemoServer, cache_dir: Path) ->
 def test_fetch_prints_a_table(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch", "--start", "01.01.2024", "--end", "31.01.2024", "--fmt", "1"]) == 0
     out = capsys.readouterr()
-    assert "demo_shop" in out.out and "демо_маркет" in out.out and "9216" in out.out
-    assert out.out.splitlines()[0] == "statistics 2024-01-01 .. 2024-01-31 (4 rows, from the server, RUR):"
+    assert "demo_shop" in out.out and "демо_маркет" in out.out and "9,216" in out.out
+    assert out.out.splitlines()[0] == "statistics 2024-01-01 – 2024-01-31 (4 rows, from the server, RUB):"
     assert env.psw not in out.out + out.err
     assert main(["fetch", "--start", "01.01.2024", "--end", "31.01.2024", "--mycur", "--balance2"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith("from the server, mycur, balance2, KZT):")
@@ -66,7 +66,7 @@ def test_fetch_series_with_plot(env: DemoServer, tmp_path: Path, capsys: pytest.
     png = tmp_path / "plot.png"
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-03-31", "--freq", "MS", "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "period_start" in capsys.readouterr().out
+    assert "from" in capsys.readouterr().out.splitlines()[1].split()  # the period's columns, in words
 
 
 def test_unknown_output_suffix_is_a_usage_error(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -391,10 +391,10 @@ def test_serve_demo_runs_standalone() -> None:
 @pytest.mark.parametrize(
     ("environ", "args", "heading"),
     [
-        ({"LANG": "ru_RU.UTF-8"}, [], "статистика 01.01.2024 .. 31.01.2024 (4 строки, с сервера, ₽):"),
-        ({"LANG": "C"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows, from the server, RUR):"),
-        ({"LANG": "C"}, ["--lang", "ru"], "статистика 01.01.2024 .. 31.01.2024 (4 строки, с сервера, ₽):"),
-        ({"LANG": "ru_RU.UTF-8", "SMSSTATS_LANG": "en"}, [], "statistics 2024-01-01 .. 2024-01-31 (4 rows"),
+        ({"LANG": "ru_RU.UTF-8"}, [], "статистика 01.01.2024 – 31.01.2024 (4 строки, с сервера, ₽):"),
+        ({"LANG": "C"}, [], "statistics 2024-01-01 – 2024-01-31 (4 rows, from the server, RUB):"),
+        ({"LANG": "C"}, ["--lang", "ru"], "статистика 01.01.2024 – 31.01.2024 (4 строки, с сервера, ₽):"),
+        ({"LANG": "ru_RU.UTF-8", "SMSSTATS_LANG": "en"}, [], "statistics 2024-01-01 – 2024-01-31 (4 rows"),
     ],
 )
 def test_the_cli_speaks_the_locales_language(
@@ -413,19 +413,24 @@ def test_the_cli_speaks_the_locales_language(
     assert capsys.readouterr().out.splitlines()[0].startswith(heading)
 
 
-def test_a_failure_part_way_keeps_what_arrived_and_says_how_to_resume(
-    env: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A network failure in the middle of a series is like Ctrl-C: the periods that arrived are
-    cached and written as partial, the line says the same command resumes, then the error."""
+def _no_quota_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI in this process with a limit the demo server's test window allows at once."""
     from smsstats_nb.cli import _common
 
-    real = _common.Settings.from_env  # this test is about the failure, not about the quota's minute
+    real = _common.Settings.from_env
     monkeypatch.setattr(
         _common.Settings,
         "from_env",
         classmethod(lambda cls, e, **kw: real(e, **{**kw, "rate_limit": (100, 1.0), "backoff": 0.0})),
     )
+
+
+def test_a_failure_part_way_keeps_what_arrived_and_says_how_to_resume(
+    env: DemoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network failure in the middle of a series is like Ctrl-C: the periods that arrived are
+    cached and written as partial, the line says the same command resumes, then the error."""
+    _no_quota_minute(monkeypatch)  # this test is about the failure, not about the quota's minute
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-01-02", "--freq", "D"]) == 0
     capsys.readouterr()
     env.inject("502", "502", "502")  # the third day's every try fails
@@ -440,3 +445,24 @@ def test_a_failure_part_way_keeps_what_arrived_and_says_how_to_resume(
     env.reset()  # the demo server's own window (on the test's clock) starts again
     assert main(args) == 0  # the same command resumes: two cached days, two new ones
     assert target.exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_terminal_table_fits_80_columns_in_words_and_money(
+    env: DemoServer, capsys: pytest.CaptureFixture[str], lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daily series and a weekly one, in English and Russian: every line within 80 columns,
+    the headers in words (spent, paid in; потрачено, пополнено), money with two decimals."""
+    _no_quota_minute(monkeypatch)
+    for freq in ("D", "W"):
+        env.reset()  # the demo server's window on the test's clock
+        assert main(["--lang", lang, "fetch", "--start", "2024-01-01", "--end", "2024-01-09", "--freq", freq]) == 0
+        text = capsys.readouterr().out
+        assert all(len(line) <= 80 for line in text.splitlines()), text
+        head = text.splitlines()[1].split()
+        if lang == "en":
+            assert head == ["day", "login", "messages", "spent", "paid", "in", "currency"] or "from" in head, head
+            assert "credit" not in text and "debit" not in text and "7,740.00" in text and "7740.0" not in text
+        else:
+            assert "потрачено" in head and "пополнено" in head and "7 740,00" in text.replace("\xa0", " ")
+            assert "-" not in text.splitlines()[2].split()[0]  # dates as Russian writes them
