@@ -56,12 +56,40 @@ def save_plot(df: Any, path: str, metric: str = "sms") -> None:
     Path(path).expanduser().write_bytes(render_png(df, metric, dpi=110))
 
 
+def apply_preset(a: argparse.Namespace, today: Any = None) -> None:
+    """Fill ``--start``/``--end`` from a preset (``--last-month``, ``--last 7d`` …) on the
+    server's calendar (Moscow); a preset and dates together, or neither, is refused."""
+    import datetime as dt
+    import re
+
+    from ..core import moscow_today, preset_range
+
+    preset, last = getattr(a, "preset", None), getattr(a, "last", None)
+    if (preset or last) and (a.start or a.end):
+        raise said(QueryError, "give either a preset or --start/--end, not both")
+    today = today or moscow_today()
+    if preset:
+        a.start, a.end = (d.isoformat() for d in preset_range(preset, today))
+    elif last:
+        m = re.fullmatch(r"\s*(\d{1,4})\s*([dw])\s*", str(last))
+        if not m or int(m.group(1)) < 1:
+            raise said(QueryError, "--last takes a number of days or weeks: 7d, 30d, 4w; not {value}", value=repr(last))
+        days = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+        a.start, a.end = (today - dt.timedelta(days=days - 1)).isoformat(), today.isoformat()
+    elif not a.start:
+        raise said(
+            QueryError,
+            "give --start (and --end), or a preset: --this-month, --last-month, --last-quarter, --ytd, --last 7d",
+        )
+
+
 def cmd_fetch(a: argparse.Namespace) -> int:
     from ..client import series_queries
     from ..core import make_query
     from ..core.i18n import format_duration
     from ..output import SUFFIXES
 
+    apply_preset(a)
     check_output(a.output, SUFFIXES, "--output")
     check_output(a.plot, (".png",), "--plot")
     if a.freq:

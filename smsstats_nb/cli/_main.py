@@ -88,8 +88,21 @@ def _parser() -> _Parser:
         parents=[common, query_options, server_options],
         help=_("fetch statistics for a period (password from SMSC_PASSWORD or a prompt)"),
     )
-    f.add_argument("--start", required=True, help=_("first day, dd.mm.yyyy or yyyy-mm-dd"))
+    f.add_argument("--start", help=_("first day, dd.mm.yyyy or yyyy-mm-dd (or a preset below)"))
     f.add_argument("--end", help=_("last day (default: the start day only)"))
+    presets = f.add_mutually_exclusive_group()
+    for flag, name in (
+        ("--this-month", "this month"),
+        ("--last-month", "last month"),
+        ("--last-quarter", "last quarter"),
+        ("--ytd", "year to date"),
+    ):
+        presets.add_argument(
+            flag, dest="preset", action="store_const", const=name, help=_("the period: {name}").format(name=_(name))
+        )
+    presets.add_argument(
+        "--last", dest="last", metavar="N", help=_("the last N days or weeks up to today: 7d, 30d, 4w")
+    )
     f.add_argument("--freq", help=_("split into periods: D, W, MS (or M), QS, YS; prints a series"))
     f.add_argument(
         "--output", "-o", help=_("write the table to FILE.csv, .json, .xlsx or .parquet (with the query inside)")

@@ -466,3 +466,50 @@ def test_the_terminal_table_fits_80_columns_in_words_and_money(
         else:
             assert "потрачено" in head and "пополнено" in head and "7 740,00" in text.replace("\xa0", " ")
             assert "-" not in text.splitlines()[2].split()[0]  # dates as Russian writes them
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"preset": "this month"}, ("2026-12-01", "2026-12-02")),
+        ({"preset": "last month"}, ("2026-11-01", "2026-11-30")),
+        ({"preset": "last quarter"}, ("2026-07-01", "2026-09-30")),
+        ({"preset": "year to date"}, ("2026-01-01", "2026-12-02")),
+        ({"last": "7d"}, ("2026-11-26", "2026-12-02")),
+        ({"last": "2w"}, ("2026-11-19", "2026-12-02")),
+    ],
+)
+def test_presets_on_2_december(flags: dict[str, str], expected: tuple[str, str]) -> None:
+    import argparse
+    import datetime as dt
+
+    from smsstats_nb.cli._fetch import apply_preset
+
+    a = argparse.Namespace(start=None, end=None, preset=None, last=None)
+    for key, value in flags.items():
+        setattr(a, key, value)
+    apply_preset(a, dt.date(2026, 12, 2))
+    assert (a.start, a.end) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--last-month", "--start", "2024-01-01"], "either a preset or --start/--end"),
+        (["--last", "seven"], "--last takes a number of days or weeks"),
+        ([], "give --start (and --end), or a preset"),
+    ],
+)
+def test_a_preset_misused_is_one_clear_line(
+    env: DemoServer, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["fetch", *args]) == 2
+    assert message in capsys.readouterr().err and env.stat_requests == 0
+
+
+def test_last_month_from_the_command_line(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
+    from smsstats_nb.core import moscow_today, preset_range
+
+    a, b = preset_range("last month", moscow_today())
+    assert main(["fetch", "--last-month"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(f"statistics {a} – {b} (")
