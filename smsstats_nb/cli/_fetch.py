@@ -50,10 +50,25 @@ def _write_table(df: Any, path: str, a: argparse.Namespace) -> None:
     export(df, path, spreadsheet=a.spreadsheet, decimal="," if a.decimal_comma else ".")
 
 
-def save_plot(df: Any, path: str, metric: str = "sms") -> None:
+def save_plot(
+    df: Any, path: str, metric: str = "sms", *, title: str | None = None, size: str = "9x4", dpi: int = 110
+) -> None:
+    """The chart as a PNG (``size``: ``"12x5"`` inches; ``dpi``; ``title``: your own)."""
     from ..output import render_png
 
-    Path(path).expanduser().write_bytes(render_png(df, metric, dpi=110))
+    png = render_png(df, metric, size=plot_size(size), dpi=dpi, title=title)
+    Path(path).expanduser().write_bytes(png)
+
+
+def plot_size(size: str) -> tuple[float, float]:
+    """``"12x5"`` → ``(12.0, 5.0)`` inches (checked before anything is fetched)."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*", str(size))
+    width, height = (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
+    if not (1 <= width <= 40 and 1 <= height <= 40):
+        raise said(QueryError, "--plot-size is WIDTHxHEIGHT in inches, e.g. 12x5; not {value}", value=repr(size))
+    return width, height
 
 
 def apply_preset(a: argparse.Namespace, today: Any = None) -> None:
@@ -92,6 +107,10 @@ def cmd_fetch(a: argparse.Namespace) -> int:
     apply_preset(a)
     check_output(a.output, SUFFIXES, "--output")
     check_output(a.plot, (".png",), "--plot")
+    if a.plot:  # the plot's settings, before any request
+        plot_size(a.plot_size)
+        if not 30 <= a.plot_dpi <= 600:
+            raise said(QueryError, "--plot-dpi must be from 30 to 600, not {value}", value=a.plot_dpi)
     if a.freq:
         series_queries(a.start, a.end, a.freq, QueryFlags.of(**flags_of(a)))
     else:
@@ -148,7 +167,7 @@ def _show(df: Any, a: argparse.Namespace) -> None:
         out(_heading(df))
         out(text_table(df) if len(df) else _("(no traffic in this period)"))
     if a.plot:
-        save_plot(df, a.plot, a.metric)
+        save_plot(df, a.plot, a.metric, title=a.plot_title, size=a.plot_size, dpi=a.plot_dpi)
         err(_("wrote plot of {metric} to {path}").format(metric=a.metric, path=a.plot))
 
 

@@ -118,6 +118,9 @@ def _parser() -> _Parser:
         help=_("with --spreadsheet: ';' between fields and a decimal comma (as Russian Excel expects)"),
     )
     f.add_argument("--plot", help=_("write a PNG plot to FILE.png"))
+    f.add_argument("--plot-title", metavar="TEXT", help=_("the plot's title (default: what, the period and the flags)"))
+    f.add_argument("--plot-size", metavar="12x5", default="9x4", help=_("the plot's size in inches (default: 9x4)"))
+    f.add_argument("--plot-dpi", metavar="N", type=int, default=110, help=_("the plot's dots per inch (default: 110)"))
     f.add_argument(
         "--metric", default="sms", choices=["sms", "credit", "debit"], help=_("what --plot draws (default: sms)")
     )

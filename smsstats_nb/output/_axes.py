@@ -15,14 +15,25 @@ if TYPE_CHECKING:
 __all__ = ["date_axis", "date_formatter", "day_words", "thousands"]
 
 
-def date_axis(ax: Axes, days: pd.DatetimeIndex) -> None:
-    """Dates people can read: the year on the axis, month ticks at month starts for long spans,
-    day ticks that never collide for short ones."""
+def date_axis(ax: Axes, days: pd.DatetimeIndex, *, freq: str | None = None) -> None:
+    """Dates people can read: a monthly (quarterly, yearly) series labelled by its months at its
+    own periods, whatever its length ("Jan 2024, Feb 2024, Mar 2024", never "05 Jan, 13 Jan"); the
+    year on the axis, month ticks at month starts for long spans, day ticks that never collide
+    for short ones."""
     import matplotlib.dates as mdates
 
     if len(days) == 0:
         return
     span = (days.max() - days.min()).days
+    if freq in ("MS", "M", "QS", "YS"):
+        ticks = sorted(days)
+        step = max(1, -(-len(ticks) // 12))  # at most 12 labels
+        ax.set_xticks([mdates.date2num(d.to_pydatetime()) for d in ticks[::step]])
+        ax.xaxis.set_major_formatter(
+            date_formatter("%Y" if freq == "YS" else "%b %Y", "yyyy" if freq == "YS" else "LLL yyyy")
+        )
+        ax.set_xlabel("")
+        return
     if span > 62:
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=1, interval=max(1, span // 300 + 1)))
         ax.xaxis.set_major_formatter(date_formatter("%b %Y", "LLL yyyy"))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import flag_words
 from ..core import QueryError, i18n, period_of, said
-from ..core.i18n import N_
+from ..core.i18n import N_, ngettext
 from ..core.i18n import gettext_ as _
 from ._axes import date_axis, day_words, thousands
 from ._colours import OTHERS, TOP, login_colour, text, top_logins
@@ -51,11 +51,13 @@ def _check(df: Any, metric: str) -> None:
 
 
 def _label(df: pd.DataFrame, metric: str) -> str:
+    """The metric in words for a title and an axis (``spent on messages, RUB``): a chart goes on
+    a manager's slide, where the wire's ``(credit)`` means nothing."""
     if metric == "sms":
-        return _("messages (sms)")
+        return _("messages")
     currencies = sorted({str(c) for c in df["currency"].dropna().unique()}) if "currency" in df else []
     names = ", ".join(i18n.currency_name(c) for c in currencies) or _("no currency")
-    return _("{what}, {currencies} ({metric})").format(what=_(METRICS[metric]), currencies=names, metric=metric)
+    return _("{what}, {currencies}").format(what=_(METRICS[metric]), currencies=names)
 
 
 def partial_periods(df: pd.DataFrame) -> pd.DatetimeIndex:
@@ -93,24 +95,49 @@ def _period(df: pd.DataFrame) -> str:
 
 
 def plot_totals(
-    df: pd.DataFrame, metric: str = "sms", *, ax: Axes | None = None, top: int | None = TOP, lang: str | None = None
+    df: pd.DataFrame,
+    metric: str = "sms",
+    *,
+    ax: Axes | None = None,
+    top: int | None = TOP,
+    lang: str | None = None,
+    title: str | None = None,
 ) -> Axes:
     """Bars per login of ``metric`` (``sms``, ``credit`` or ``debit``) for a totals frame, each
     login in its own colour, the ``top`` largest and one bar for the others; titles, axes and
     numbers in ``lang`` (``"en"``, ``"ru"``; default: the current language).
 
-    A series frame is summed over its periods first.
+    A series frame is summed over its periods first. When the other logins together outweigh the
+    largest bar (a reseller's 2,000 logins), they are said in a line under the title, with their
+    share, instead of a bar that would flatten the ``top`` ones. ``title``: your own title.
     """
     with i18n.speaking(lang):
-        return _draw_totals(df, metric, ax, top)
+        return _draw_totals(df, metric, ax, top, title)
 
 
-def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None) -> Axes:
+def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None, title: str | None = None) -> Axes:
     _check(df, metric)
     df = top_logins(df, metric, top)
     totals = df.groupby("login", sort=True, observed=True)[metric].sum()
-    if OTHERS in totals.index:  # others last
-        totals = pd.concat([totals.drop(OTHERS), totals[[OTHERS]]])
+    others_note = None
+    if OTHERS in totals.index:  # others last, or as words when their bar would dwarf the rest
+        rest = float(totals[OTHERS])
+        shown = totals.drop(OTHERS)
+        if len(shown) and rest > float(shown.max()):
+            share = rest / float(totals.sum()) if float(totals.sum()) else 0.0
+            count = int(df.attrs.get("others", 0))
+            others_note = ngettext(
+                "and {n} other login: {value} ({share} of the total)",
+                "and {n} other logins: {value} ({share} of the total)",
+                count,
+            ).format(
+                n=i18n.format_number(count),
+                value=i18n.format_number(rest, 0 if metric == "sms" else 2),
+                share=f"{i18n.format_number(share * 100, 1)} %",
+            )
+            totals = shown
+        else:
+            totals = pd.concat([shown, totals[[OTHERS]]])
     ax = _axes(ax, (7, 3.5))
     label = _label(df, metric)
     bars = ax.bar([text(x) for x in totals.index], totals.to_numpy(), color=[login_colour(x) for x in totals.index])
@@ -127,7 +154,10 @@ def _draw_totals(df: pd.DataFrame, metric: str, ax: Axes | None, top: int | None
     names = [str(x) for x in totals.index]
     if names and len(names) * max(len(n) for n in names) > 60:  # long names side by side collide: upright
         ax.tick_params(axis="x", labelrotation=90)
-    ax.set_title(_("{label} per login{period}").format(label=label, period=_period(df)))
+    ax.set_title(title if title is not None else _("{label} per login{period}").format(label=label, period=_period(df)))
+    if others_note:
+        ax.text(0.99, 0.97, others_note, transform=ax.transAxes, ha="right", va="top", fontsize="small", color="0.3")
+        ax.margins(y=0.2)
     ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -142,6 +172,7 @@ def plot_series(
     ax: Axes | None = None,
     top: int | None = TOP,
     lang: str | None = None,
+    title: str | None = None,
 ) -> Axes:
     """``metric`` over time, one line per login (``kind="line"``) or stacked areas (``"stacked"``),
     each login in its own colour on every plot; without ``logins``, the ``top`` largest and one
@@ -152,7 +183,7 @@ def plot_series(
     Titles, axes (month names too) and numbers are in ``lang`` (default: the current language).
     """
     with i18n.speaking(lang):
-        return _draw_series(df, metric, logins, kind, flags, ax, top)
+        return _draw_series(df, metric, logins, kind, flags, ax, top, title)
 
 
 def _draw_series(
@@ -163,6 +194,7 @@ def _draw_series(
     flags: pd.DataFrame | None,
     ax: Axes | None,
     top: int | None,
+    title: str | None = None,
 ) -> Axes:
     _check(df, metric)
     if "period_start" not in df.columns:
@@ -228,11 +260,11 @@ def _draw_series(
                 fontsize="x-small",
                 color="0.35",
             )
-    date_axis(ax, pd.DatetimeIndex(wide.index))
-    ax.set_ylabel(label)
     freq = df.attrs.get("freq")
-    title = TITLES.get(str(freq).upper() if freq else None, TITLES[None])
-    ax.set_title(_(title).format(label=label, period=_period(df)))
+    date_axis(ax, pd.DatetimeIndex(wide.index), freq=str(freq).upper() if freq else None)
+    ax.set_ylabel(label)
+    template = TITLES.get(str(freq).upper() if freq else None, TITLES[None])
+    ax.set_title(title if title is not None else _(template).format(label=label, period=_period(df)))
     if len(wide.columns) or len(partial):
         # outside the axes, so it never covers data
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
@@ -293,14 +325,16 @@ def _draw_spans(ax: Axes, marked: pd.DataFrame, kind: str, color: str, alpha: fl
                 zorder=0,
                 label=label if first_span else None,
             )
-            ax.annotate(
+            ax.annotate(  # at the top of the span, on a light ground: never on the lines at the bottom
                 _(note).format(login=text(login)),
-                (starts[a], 0.0),
+                (starts[a], 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(2, 4),
+                xytext=(3, -4),
                 textcoords="offset points",
+                va="top",
                 fontsize="x-small",
                 color=color,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
             )
             first_span = False
 
@@ -315,10 +349,20 @@ def render_png(
     top: int | None = TOP,
     flags: pd.DataFrame | None = None,
     lang: str | None = None,
+    title: str | None = None,
 ) -> bytes:
     """The fitting plot as PNG bytes: a series over time when there are several periods (only
-    ``logins`` when given), else totals per login. Uses a plain ``Figure`` (not pyplot), so it is
+    ``logins`` when given), else totals per login. ``size`` (inches), ``dpi`` and ``title`` are
+    yours to set (a slide wants 12×5 at 150). Uses a plain ``Figure`` (not pyplot), so it is
     safe outside the main thread."""
+    if not (isinstance(dpi, int) and not isinstance(dpi, bool) and 30 <= dpi <= 600):
+        raise said(QueryError, "dpi must be a whole number from 30 to 600, not {dpi}", dpi=repr(dpi))
+    try:
+        width, height = (float(v) for v in size)
+    except (TypeError, ValueError):
+        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size)) from None
+    if not (1 <= width <= 40 and 1 <= height <= 40):
+        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size))
     import io
 
     from matplotlib.figure import Figure
@@ -327,9 +371,9 @@ def render_png(
     ax = fig.add_subplot()
     with i18n.speaking(lang):
         if "period_start" in df.columns and df["period_start"].nunique() > 1:
-            plot_series(df, metric, logins, ax=ax, top=top, flags=flags)
+            plot_series(df, metric, logins, ax=ax, top=top, flags=flags, title=title)
         else:
-            plot_totals(df, metric, ax=ax, top=top)
+            plot_totals(df, metric, ax=ax, top=top, title=title)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

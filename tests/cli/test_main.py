@@ -67,6 +67,14 @@ def test_fetch_series_with_plot(env: DemoServer, tmp_path: Path, capsys: pytest.
     assert main(["fetch", "--start", "2024-01-01", "--end", "2024-03-31", "--freq", "MS", "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "from" in capsys.readouterr().out.splitlines()[1].split()  # the period's columns, in words
+    from PIL import Image
+
+    args = ["fetch", "--start", "2024-01-01", "--end", "2024-03-31", "--freq", "MS", "--plot", str(png)]
+    assert main([*args, "--plot-size", "12x5", "--plot-dpi", "150", "--plot-title", "Q1"]) == 0  # a slide's
+    assert Image.open(png).size == (1800, 750)
+    sent = env.stat_requests
+    assert main([*args, "--plot-size", "huge"]) == 2  # refused before any request
+    assert "--plot-size is WIDTHxHEIGHT" in capsys.readouterr().err and env.stat_requests == sent
 
 
 def test_unknown_output_suffix_is_a_usage_error(env: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:

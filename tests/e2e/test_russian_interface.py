@@ -156,7 +156,7 @@ def test_plots_in_russian_month_names_separators_and_words(server: DemoServer, c
     text = _plot_texts(fig)
     assert english_words(text) == []
     assert "янв. 2024" in text and "февр. 2024" in text  # Russian month names on the date axis
-    assert "потрачено на сообщения, ₽ (credit) по неделям 01.01.2024 – 31.03.2024" in text
+    assert "потрачено на сообщения, ₽ по неделям 01.01.2024 – 31.03.2024" in text
     assert re.search(r"\d\xa0\d{3}", text)  # 5 000: thousands with a no-break space
     fig = Figure()
     plot_totals(total, "sms", ax=fig.add_subplot(), lang="ru")
@@ -194,13 +194,13 @@ def test_help_and_argparse_errors_follow_the_locale(
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit) as ended:
-        main(["fetch"])  # --start is required
+        main(["alerts"])  # check or mute is required
     assert ended.value.code == 2
     said = capsys.readouterr().err
     if russian:
-        assert "использование: smsstats fetch" in said and "ошибка: нужны аргументы: --start" in said
+        assert "использование: smsstats alerts" in said and "ошибка: нужны аргументы: action" in said
     else:
-        assert "usage: smsstats fetch" in said and "error: the following arguments are required: --start" in said
+        assert "usage: smsstats alerts" in said and "error: the following arguments are required: action" in said
 
 
 @pytest.mark.realtime

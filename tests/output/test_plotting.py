@@ -6,7 +6,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import io
 import itertools
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 
 from smsstats_nb import QueryError
 from smsstats_nb.core._frames import make_frame
-from smsstats_nb.output._plotting import plot_series, plot_totals
+from smsstats_nb.output._plotting import plot_series, plot_totals, render_png
 
 
 def totals() -> pd.DataFrame:
@@ -42,7 +44,9 @@ def test_plot_totals_draws_one_bar_per_login(metric: str) -> None:
     ax = plot_totals(totals(), metric)
     assert len(ax.patches) == 3
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    assert metric in ax.get_ylabel() and metric in ax.get_title()
+    words = {"sms": "messages", "credit": "spent on messages", "debit": "paid in"}[metric]
+    assert ax.get_ylabel().startswith(words) and ax.get_title().startswith(words)
+    assert f"({metric})" not in ax.get_ylabel() + ax.get_title()  # a slide says words, not wire names
     if metric != "sms":
         assert "RUB" in ax.get_ylabel()  # the wire says RUR; a person reads the ISO code
     assert "2024-01-01" in ax.get_title()
@@ -60,7 +64,7 @@ def test_plot_series_lines_fill_missing_periods_with_zero() -> None:
     assert len(lines) == 2
     b = next(line for line in lines if line.get_label() == "b")
     assert list(b.get_ydata()) == [2.0, 2.0, 0.0, 2.0, 2.0]
-    assert "KZT" in ax.get_ylabel() and "credit" in ax.get_title() and "day" in ax.get_title()
+    assert "KZT" in ax.get_ylabel() and "spent on messages" in ax.get_title() and "day" in ax.get_title()
 
 
 def test_plot_series_stacked_and_login_filter() -> None:
@@ -135,9 +139,9 @@ def test_a_clipped_last_week_is_marked_not_drawn_as_a_cliff() -> None:
 
 def test_labels_explain_the_wire_names() -> None:
     ax = plot_totals(totals(), "credit")
-    assert ax.get_ylabel() == "spent on messages, RUB (credit)"
+    assert ax.get_ylabel() == "spent on messages, RUB"
     ax = plot_totals(totals(), "debit")
-    assert ax.get_ylabel() == "paid in, RUB (debit)"
+    assert ax.get_ylabel() == "paid in, RUB"
     plt.close("all")
 
 
@@ -209,11 +213,18 @@ def test_a_resellers_two_thousand_logins_become_the_top_ten_and_others() -> None
     )
     ax = plot_totals(df, "sms")
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels == [f"sub{i:04d}" for i in range(n - 10, n)] + ["others"]  # the ten largest, then the rest
+    assert labels == [f"sub{i:04d}" for i in range(n - 10, n)]  # the ten largest, readable
     heights = [bar.get_height() for bar in ax.patches]
-    assert sum(heights) == df["sms"].sum()  # nothing lost: the others are summed, not dropped
-    assert heights[-1] == sum(range(1, n - 9))
+    rest = sum(range(1, n - 9))  # the 1,990 others outweigh the top ten: said in words, not a bar
+    note = [t.get_text() for t in ax.texts if "other logins" in t.get_text()]
+    share = rest / df["sms"].sum() * 100
+    assert note == [f"and 1,990 other logins: {rest:,} ({share:.1f} % of the total)"]
+    assert sum(heights) + rest == df["sms"].sum()  # nothing lost: the others are summed, not dropped
     plt.close(ax.figure)
+    small = make_frame(["a", "b", "c"], np.array([50, 40, 5]), np.zeros(3), np.zeros(3), ["RUR"] * 3)
+    few = plot_totals(small, "sms", top=1)  # others (45) under the top bar (50): a bar of its own
+    assert [t.get_text() for t in few.get_xticklabels()] == ["a", "others"]
+    plt.close(few.figure)
     everyone = plot_totals(df.head(12), "sms", top=None)
     assert len(everyone.patches) == 12
     plt.close(everyone.figure)
@@ -295,3 +306,39 @@ def test_long_login_names_on_a_bar_chart_stand_upright_not_overlapping() -> None
     short = plot_totals(df.assign(login=[f"l{i}" for i in range(8)]), "sms")
     assert all(t.get_rotation() == 0 for t in short.get_xticklabels())
     plt.close("all")
+
+
+def _monthly(months: int) -> pd.DataFrame:
+    starts = pd.date_range("2024-01-01", periods=months, freq="MS")
+    ends = starts + pd.offsets.MonthEnd(0)
+    df = make_frame(["a"] * months, np.arange(1, months + 1), np.ones(months), np.zeros(months), ["RUR"] * months)
+    df.insert(0, "period_end", ends)
+    df.insert(0, "period_start", starts)
+    df.attrs.update(freq="MS", start="2024-01-01", end=str(ends[-1].date()))
+    return df
+
+
+@pytest.mark.parametrize("months", [3, 30])
+def test_a_monthly_series_of_any_length_is_labelled_by_month(months: int) -> None:
+    fig = plt.figure()
+    ax = plot_series(_monthly(months), "sms", ax=fig.add_subplot())
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    if months == 3:
+        assert labels == ["Jan 2024", "Feb 2024", "Mar 2024"]  # never "05 Jan, 13 Jan, …"
+    else:
+        assert 2 <= len(labels) <= 12 and all(re.fullmatch(r"[A-Z][a-z]{2} 20\d\d", x) for x in labels), labels
+    plt.close(fig)
+
+
+def test_title_size_and_dpi_are_yours_to_set() -> None:
+    from PIL import Image
+
+    png = render_png(_monthly(3), "sms", size=(12, 5), dpi=150, title="SMS, first quarter")
+    assert Image.open(io.BytesIO(png)).size == (1800, 750)
+    ax = plot_series(_monthly(3), "sms", title="SMS, first quarter")
+    assert ax.get_title() == "SMS, first quarter"
+    plt.close("all")
+    for bad in ({"dpi": 5}, {"dpi": 1.5}, {"size": (0, 4)}, {"size": "big"}):
+        with pytest.raises(QueryError, match=r"dpi|size"):
+            render_png(_monthly(3), "sms", **bad)  # type: ignore[arg-type]
