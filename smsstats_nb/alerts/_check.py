@@ -28,10 +28,11 @@ from typing import Any
 import pandas as pd
 
 from ..analysis import ProductionCalendar, budget_breaches, budget_period, incidents
-from ..client import StatsClient
+from ..client import PeriodHook, StatsClient
 from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, printable, renamed, said, service_host
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext, pgettext_
+from ..wire import WaitHook
 from ._channels import Channel, ChannelError
 from ._digest import Digest
 from ._messages import Alert, budget_text, event_word, incident_text
@@ -139,6 +140,8 @@ def check(
     end: DateLike | None = None,
     dry_run: bool = False,
     progress: bool | None = None,
+    on_period: PeriodHook | None = None,
+    on_wait: WaitHook | None = None,
     account: str | None = None,
     country: str | None = None,
 ) -> CheckReport:
@@ -156,6 +159,8 @@ def check(
         dry_run: send nothing, mark nothing: the report says what would be sent.
         progress: the series' progress bar (None, the default: when the fetch will wait and a
             notebook or a terminal shows it; never in a cron job's mail).
+        on_period, on_wait: told of each period done and of each rate-limit wait (a terminal's
+            progress line: periods done and to go, time left).
         account: the account's name (from the accounts file), in each payload and before each text.
         country: the production calendar of this account (``"KZ"``…, ``"none"`` for the plain
             week; default: the rules', Russia's unless they say otherwise).
@@ -176,7 +181,9 @@ def check(
     through = coerce_date(end, "end") if end is not None else moscow_today() - dt.timedelta(days=1)
     if through < first:
         raise said(QueryError, "since ({first}) is after the last day judged ({through})", first=first, through=through)
-    series = client.fetch_series(first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress)
+    series = client.fetch_series(
+        first - dt.timedelta(days=HISTORY_DAYS), through, "D", progress=progress, on_period=on_period, on_wait=on_wait
+    )
     service = service_host(client.settings.base_url)
     identity = client.transport.identity
     chosen = rules.country if country is None else (None if country == "none" else country)

@@ -49,6 +49,7 @@ def cmd_sync(a: argparse.Namespace) -> int:
                 a.freq,
                 share=a.share,
                 watch=a.watch,
+                on_period=waiting.progress,  # periods done / to go and the time left, on one line
                 on_wait=waiting,
                 on_pass=lambda r: _after_pass(r, a.watch, client, alerts),
                 on_fault=lambda e, s: err(

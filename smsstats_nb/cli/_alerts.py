@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.i18n import gettext_ as _
 from ..core.i18n import ngettext
-from ._common import account_failed, client_for, confirm, err, error_words, out
+from ._common import WaitLine, account_failed, client_for, confirm, err, error_words, out
 
 if TYPE_CHECKING:
     from ..alerts import CheckReport
@@ -145,7 +145,20 @@ def cmd_alerts(a: argparse.Namespace) -> int:
             from ..client import resolve_names
 
             country = resolve_names(list(a.account))[0].country
-        report = check(client, first, end=through, country=country, **plan)
+        waiting = WaitLine(client.settings.rate_limit, client.eta)  # periods done / to go, time left
+        try:
+            report = check(
+                client,
+                first,
+                end=through,
+                country=country,
+                progress=False,
+                on_period=waiting.progress,
+                on_wait=waiting,
+                **plan,
+            )
+        finally:
+            waiting.done()
         _print(report)
     return ALERT_FAILED if report.failed else 0
 
