@@ -92,6 +92,43 @@ def _plan(a: argparse.Namespace) -> dict[str, Any]:
     return {"rules": rules, "channels": channels, "budgets": budgets, "metric": a.metric, "dry_run": a.dry_run}
 
 
+def _test(a: argparse.Namespace) -> int:
+    """``alerts test``: one test message to each configured channel (the options' and the rules
+    file's), no password and no request to SMSC; 0 when every channel took it."""
+    import uuid
+
+    from ..alerts import ChannelError
+    from ..core import QueryError, said
+
+    plan = _plan(a)
+    channels = list(plan["channels"])
+    if plan["rules"] is not None:
+        channels += [c for named in plan["rules"].channels.values() for c in named]
+    seen: dict[str, Any] = {}
+    for channel in channels:
+        seen.setdefault(channel.key, channel)
+    if not seen:
+        raise said(
+            QueryError, "alerts test: no channel; give --webhook, --email with --smtp, --telegram-chat or --rules"
+        )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    text = _("A test message from smsstats_nb: this channel receives the alerts ({now}).").format(now=now)
+    payload = {"id": f"test-{uuid.uuid4().hex[:16]}", "event": "test", "count": 0, "alerts": []}
+    failed = 0
+    for channel in seen.values():
+        if a.dry_run:
+            out(_("would send a test message → {channel}").format(channel=channel.name))
+            continue
+        try:
+            channel.send(payload, text, _("smsstats_nb: a test message"))
+        except ChannelError as exc:
+            failed += 1
+            err(_("test message failed: {error}").format(error=exc))
+        else:
+            out(_("test message sent → {channel}").format(channel=channel.name))
+    return ALERT_FAILED if failed else 0
+
+
 def _print(report: CheckReport, prefix: str = "") -> None:
     for delivery in report.deliveries:
         line = f"{prefix}{delivery}"
@@ -109,6 +146,8 @@ def cmd_alerts(a: argparse.Namespace) -> int:
 
     if a.action == "mute":
         return _mute(a)
+    if a.action == "test":
+        return _test(a)
     if not a.since:
         from ..core import QueryError, said
 

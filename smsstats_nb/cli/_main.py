@@ -153,7 +153,9 @@ def _parser() -> _Parser:
         help=_("send each new incident and budget breach once (webhook, e-mail, Telegram); cron-safe"),
     )
     al.add_argument(
-        "action", choices=["check", "mute"], help=_("check (find and send), or mute (hold a login's alerts back)")
+        "action",
+        choices=["check", "mute", "test"],
+        help=_("check (find and send), mute (hold a login's alerts back), or test (one test message per channel)"),
     )
     al.add_argument("login_to_mute", nargs="?", metavar="LOGIN", help=_("mute: the login whose alerts wait"))
     al.add_argument("--all", action="store_true", help=_("mute: every login"))

@@ -149,3 +149,19 @@ def test_alerts_mute_holds_a_login_back_until_a_day_and_can_be_lifted(
     assert "--until" in capsys.readouterr().err
     assert main(["alerts", "check"]) == 2
     assert "needs --since" in capsys.readouterr().err
+
+
+def test_alerts_test_sends_one_test_message_to_each_channel_and_nothing_to_smsc(
+    warm: DemoServer, hook: WebhookReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = warm.stat_requests
+    with WebhookReceiver() as second:
+        args = ["alerts", "test", "--webhook", hook.url, "--webhook", second.url]
+        assert main(args) == 0
+        assert len(hook.received) == 1 and len(second.received) == 1
+    body = hook.received[0]["json"]
+    assert body["event"] == "test" and body["alerts"] == [] and "test message" in body["text"]
+    out = capsys.readouterr().out
+    assert out.count("test message sent →") == 2 and warm.stat_requests == asked
+    assert main(["alerts", "test"]) == 2
+    assert "no channel" in capsys.readouterr().err

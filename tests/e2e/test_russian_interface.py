@@ -34,7 +34,7 @@ ALLOWED = {
     "Ctrl", "errorN", "add", "list", "remove", "run", "status", "check", "info", "clear", "fetch",
     "sync", "alerts", "accounts", "cache", "serve", "lang", "since", "until", "share", "https", "smsc",
     "smscentre", "com", "yyyy", "StatsDashboard", "usd", "off", "reset", "slow", "truncate", "html", "plain", "stderr",
-    "mute", "none",
+    "mute", "none", "test",
 }  # fmt: skip
 
 
