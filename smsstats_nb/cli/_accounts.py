@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.i18n import gettext_ as _
-from ._common import account_failed, err, exit_code, flags_of, out
+from ._common import account_failed, err, error_words, exit_code, flags_of, out
 
 __all__ = ["add_account_options", "add_accounts_parser", "cmd_accounts", "cmd_fetch_accounts", "cmd_sync_accounts"]
 
@@ -44,6 +44,11 @@ def add_accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help=_("the production calendar its alerts judge days by (default: Russia's) (add)"),
     )
     ac.add_argument("--accounts-file", help=_("default: $SMSSTATS_ACCOUNTS or the user config directory"))
+    ac.add_argument(
+        "--no-check",
+        action="store_true",
+        help=_("store the secret without checking it with one request to SMSC (offline) (add)"),
+    )
 
 
 def cmd_accounts(a: argparse.Namespace) -> int:
@@ -109,6 +114,12 @@ def cmd_accounts(a: argparse.Namespace) -> int:
             else _("SMSC password for {login} (stored in the OS keyring, not shown): ").format(login=a.login)
         )
         secret = getpass.getpass(prompt)
+        if getpass.getpass(_("The same again, to be sure: ")) != secret:
+            raise said(QueryError, "the two entries differ; nothing was stored")
+        if not secret:
+            raise said(QueryError, "an empty secret; nothing was stored")
+        if not a.no_check:
+            _check_secret(a, secret)
     account = add_account(
         a.name,
         login=a.login,
@@ -125,6 +136,31 @@ def cmd_accounts(a: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _check_secret(a: argparse.Namespace, secret: str) -> None:
+    """One request with the new secret before it is stored: a wrong one is refused here (never
+    stored, so it is never tried again by a cron job); ``--no-check`` skips it (offline)."""
+    import datetime as dt
+
+    from ..client import StatsClient
+    from ..core import AuthError, Environment, QueryError, Settings, SmsStatsError, moscow_today, said
+
+    settings = Settings.from_env(Environment.read(), base_url=a.base_url)
+    login, psw, apikey = (None, None, secret) if a.apikey else (a.login, secret, None)
+    day = moscow_today() - dt.timedelta(days=1)
+    try:
+        with StatsClient(login, psw, apikey=apikey, settings=settings) as client:
+            client.fetch(day, refresh=True)
+    except AuthError:
+        raise said(QueryError, "SMSC refused this password (error 2); nothing was stored") from None
+    except SmsStatsError as exc:
+        raise said(
+            QueryError,
+            "the password could not be checked ({error}); nothing was stored (--no-check stores it unchecked)",
+            error=error_words(exc),
+        ) from None
+    out(_("checked with one request: SMSC accepts it"))
 
 
 def _names(a: argparse.Namespace) -> list[str] | str:

@@ -22,10 +22,16 @@ def two() -> Iterator[DemoServer]:
         yield srv
 
 
-def _add(monkeypatch: pytest.MonkeyPatch, name: str, login: str, secret: str, url: str) -> int:
+def _add(
+    monkeypatch: pytest.MonkeyPatch, name: str, login: str, secret: str, url: str, *extra: str, check: bool = False
+) -> int:
+    """``accounts add`` with the secret typed twice; unchecked unless ``check`` (these tests count
+    the server's requests; the check has its own test)."""
     monkeypatch.setattr("getpass.getpass", lambda prompt="": secret)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    return main(["accounts", "add", name, "--login", login, "--base-url", url])
+    return main(
+        ["accounts", "add", name, "--login", login, "--base-url", url, *extra, *([] if check else ["--no-check"])]
+    )
 
 
 def test_add_list_remove_and_no_secret_shown(
@@ -61,7 +67,7 @@ def test_all_accounts_one_table_and_a_failed_account_reported(
     keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _add(monkeypatch, "shop", two.login, two.psw, two.url)
-    _add(monkeypatch, "news", "news", "wrong", two.url)
+    _add(monkeypatch, "news", "news", "wrong", two.url)  # stored unchecked (offline)
     capsys.readouterr()
     code = main(["fetch", "--all-accounts", "--start", "2024-01-01", "--end", "2024-01-31"])
     out = capsys.readouterr()
@@ -142,3 +148,20 @@ def test_alerts_for_every_account_say_whose(
             assert all(line.startswith(f"[{account}] ") for line in digest["json"]["text"].splitlines())
         assert main([*args, "--webhook", hook.url, "--cache-dir", str(cache)]) == 0 and len(hook.received) == 2
         assert server.stat_requests == asked  # all from the cache
+
+
+def test_add_asks_twice_checks_with_one_request_and_never_stores_a_wrong_password(
+    keyring_file: Path, two: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typed = iter(["first-try", "typo"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert main(["accounts", "add", "shop", "--login", two.login, "--base-url", two.url]) == 2
+    assert "the two entries differ; nothing was stored" in capsys.readouterr().err and two.stat_requests == 0
+    assert _add(monkeypatch, "news", "news", "wrong-password", two.url, check=True) == 2
+    said = capsys.readouterr()
+    assert "SMSC refused this password (error 2); nothing was stored" in said.err and "wrong-password" not in said.err
+    assert two.stat_requests == 1  # one request, the check
+    assert main(["accounts", "list"]) == 0 and "news" not in capsys.readouterr().out  # never stored
+    assert _add(monkeypatch, "shop", two.login, two.psw, two.url, check=True) == 0
+    assert "checked with one request: SMSC accepts it" in capsys.readouterr().out and two.stat_requests == 2
