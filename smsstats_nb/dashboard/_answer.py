@@ -89,6 +89,14 @@ class AnswerView:
         self.plot_output = w.Output(layout=w.Layout(width="100%"))
         self.download = w.HTML(value="")
         self.login_filter.observe(self.redraw, names="value")
+        self.all_logins_button = w.Button(
+            description=_("all logins"), tooltip=_("show every login again"), layout=w.Layout(width="auto")
+        )
+        self.all_logins_button.on_click(lambda _b: setattr(self.login_filter, "value", ()))
+        # beside the period's controls (a filter of the answer, not of the table alone)
+        self.filter_box = w.HBox(
+            [self.login_filter, self.all_logins_button], layout=w.Layout(align_items="flex-start", display="none")
+        )
 
     @speaks
     def redraw(self, change: Any = None) -> None:
@@ -108,6 +116,7 @@ class AnswerView:
         self.download.value = ""
         self.summary_html.value = ""
         self.login_filter.layout.display = "none"
+        self.filter_box.layout.display = "none"
 
     @speaks
     def show(self, df: pd.DataFrame, note: str = "") -> None:
@@ -121,6 +130,7 @@ class AnswerView:
         self.login_filter.value = kept if len(logins) > 1 else ()
         self.login_filter.observe(self.redraw, names="value")
         self.login_filter.layout.display = None if len(logins) > 1 else "none"
+        self.filter_box.layout.display = None if len(logins) > 1 else "none"
         self._previous = self._cached_previous(df)
         self._year_ago = self._cached_year_ago(df)
         self._render()

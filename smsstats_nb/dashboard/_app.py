@@ -139,12 +139,12 @@ class StatsDashboard:
                 c.credentials_box,
                 c.box(),
                 c.confirm_box,
+                a.filter_box,  # the login filter, with the other filters
                 a.status,
                 a.summary_html,
                 a.plot_output,  # the chart before the table: the answer at a glance
                 a.flags_html,
                 a.download,
-                a.login_filter,
                 a.table.table_tools,
                 a.table.table_output,
                 a.table.pager,

@@ -45,8 +45,8 @@ class TableView:
         self.next_button = w.Button(description=_("next ▶"), layout=w.Layout(width="auto"))
         self.page_label = w.HTML(value="")
         self.search_text = w.Text(
-            description=_("Search"),
-            placeholder=_("login contains…"),
+            description=_("Find a login in the table"),
+            placeholder=_("part of a login…"),
             style={"description_width": "initial"},
             layout=w.Layout(width="260px"),
         )

@@ -533,3 +533,18 @@ def test_the_russian_pages_files_open_right_in_a_russian_excel(
     body = {r[0]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
     assert body["демо_маркет"][headers.index("сообщения, прошлый период")] == jan.loc["демо_маркет", "sms"]
     assert body["Итого"][1] == feb["sms"].sum()
+
+
+def test_the_login_filter_has_all_and_sits_with_the_filters(make_client: Make, server: DemoServer) -> None:
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10))
+    dash.fetch_button.click()
+    assert dash.wait(30)
+    children = list(dash.widget.children)
+    box = dash.answer.filter_box
+    assert children.index(box) < children.index(dash.answer.summary_html)  # above the answer, by the controls
+    assert box.layout.display is None and dash.answer.all_logins_button.description == "all logins"
+    dash.answer.login_filter.value = ("demo_shop",)
+    assert "Showing 1 of 4 logins." in dash.status.value
+    dash.answer.all_logins_button.click()
+    assert dash.answer.login_filter.value == () and "Showing" not in dash.status.value
+    assert dash.answer.table.search_text.description == "Find a login in the table"
