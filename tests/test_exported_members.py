@@ -210,6 +210,7 @@ EXPORTED = {
         "range_coverage",
         "remove_account",
         "resolve_names",
+        "series_from_days",
         "series_queries",
         "side_by_side",
         "sum_frames",

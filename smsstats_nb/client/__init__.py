@@ -22,6 +22,7 @@ from ._compose import (
     CoverPlan,
     compose_answer,
     plan_cover,
+    series_from_days,
     sum_frames,
 )
 from ._connect import (
@@ -101,6 +102,7 @@ __all__ = [
     "range_coverage",
     "remove_account",
     "resolve_names",
+    "series_from_days",
     "series_queries",
     "side_by_side",
     "sum_frames",

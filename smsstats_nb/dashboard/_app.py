@@ -268,6 +268,8 @@ class StatsDashboard:
             self.answer.clear_answer()
             self.answer.set_status(friendly_error(exc), error=True)
             return
+        if plan.requests and self._from_cached_days(client, plan):
+            return
         if plan.eta > self.confirm_above:
             self._pending = choice
             first = _(" (one of them for the range's total, shown first)") if plan.total_first == "fetch" else ""
@@ -284,6 +286,38 @@ class StatsDashboard:
             self.answer.set_status(_("Waiting for your confirmation."))
             return
         self._start(plan)
+
+    def _from_cached_days(self, client: StatsClient, plan: FetchPlan) -> bool:
+        """A weekly, monthly … series whose every day is cached: shown at once, summed from the
+        days (no request), flagged, with the kopeck caveat; SMSC's own figures per period stay
+        one click away ("Fetch anyway"). False when the days are not all cached."""
+        from ..client import series_from_days
+
+        choice = plan.choice
+        if choice.accounts or choice.freq in (None, "D"):
+            return False
+        flags = choice.flags.kwargs()
+        try:
+            if client.estimate_series(choice.start, choice.end, "D", **flags).requests:
+                return False
+            days = client.fetch_series(choice.start, choice.end, "D", progress=False, **flags)  # the cache only
+            composed = series_from_days(days, choice.freq)
+        except SmsStatsError:
+            return False
+        note = " " + _(
+            "Summed from the {days} cached days, with no request: money can differ by a few kopecks from "
+            "SMSC's own figure for each period (SMSC rounds each period it is asked for once)."
+        ).format(days=days["period_start"].nunique() if len(days) else 0)
+        self.answer.range_total = None
+        self.answer.show(composed, note=note)
+        self._pending = choice
+        self.controls.confirm_text.value = html.escape(
+            _("SMSC's own figures for these periods need {requests}, about {eta}.").format(
+                requests=requests_words(plan.requests), eta=format_duration(plan.eta)
+            )
+        )
+        self.controls.confirm_box.layout.display = None
+        return True
 
     @speaks
     def _on_confirm(self, button: Any = None) -> None:

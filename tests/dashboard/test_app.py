@@ -548,3 +548,33 @@ def test_the_login_filter_has_all_and_sits_with_the_filters(make_client: Make, s
     dash.answer.all_logins_button.click()
     assert dash.answer.login_filter.value == () and "Showing" not in dash.status.value
     assert dash.answer.table.search_text.description == "Find a login in the table"
+
+
+def test_switching_a_cached_month_to_weekly_sums_the_cached_days_before_asking(
+    make_client: Make, server: DemoServer
+) -> None:
+    """January by day is cached; by week it is shown at once from those days (no request),
+    flagged with the kopeck caveat, and SMSC's own weekly figures are one click away."""
+    dash = StatsDashboard(make_client(), today=dt.date(2024, 2, 10), confirm_above=1e9)
+    dash.start_picker.value, dash.end_picker.value = dt.date(2024, 1, 1), dt.date(2024, 1, 31)
+    dash.granularity_dropdown.value = "daily"
+    dash.fetch_button.click()
+    assert dash.wait(60)
+    days = dash.result
+    sent = server.stat_requests
+    dash.granularity_dropdown.value = "weekly"
+    dash.fetch_button.click()
+    assert dash.wait(10)
+    weeks = dash.result
+    assert server.stat_requests == sent  # nothing asked
+    assert weeks.attrs["composed"] is True and weeks.attrs["freq"] == "W"
+    assert weeks["period_start"].nunique() == 5 and weeks["period_start"].min() == pd.Timestamp("2024-01-01")
+    assert weeks["period_end"].max() == pd.Timestamp("2024-01-31")  # the last week clipped to the range
+    assert weeks["sms"].sum() == days["sms"].sum()  # messages exact
+    assert round(weeks["credit"].sum(), 2) == round(days["credit"].sum(), 2)
+    assert "Summed from the 31 cached days, with no request" in dash.status.value
+    assert "a few kopecks" in dash.status.value
+    assert dash.confirm_box.layout.display is None and "need 5 requests" in dash.confirm_text.value
+    dash.confirm_button.click()  # SMSC's own figures per week
+    assert dash.wait(60)
+    assert server.stat_requests == sent + 5 and not dash.result.attrs.get("composed")
