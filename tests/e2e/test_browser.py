@@ -187,5 +187,26 @@ def test_no_password_then_a_wrong_one_then_the_right_one(tmp_path: Path) -> None
                 _fetch_and_wait(page, "4 rows for 2024-01-01 – 2024-01-31")
                 assert server.psw not in page.content()
                 assert server.stat_requests == 2
+
+                # SMSC's real limit (3 a minute): the third request goes, the fourth waits; Cancel
+                # during that wait settles at once and sends nothing more
+                _pick(page, "2024-02-01", "2024-02-05")
+                page.locator("select:has(option:text-is('daily'))").select_option(label="daily")
+                page.wait_for_timeout(300)
+                _button(page, "Fetch").click()
+                page.wait_for_timeout(500)
+                anyway = _button(page, "Fetch anyway")
+                if anyway.is_visible():
+                    anyway.click()
+                page.locator(".widget-label:has-text('next request in')").first.wait_for(timeout=30_000)
+                sent = server.stat_requests
+                clicked = time.monotonic()
+                _button(page, "Cancel").click()
+                page.wait_for_function(
+                    "() => /Cancelled/.test(document.querySelector('.smsstats-status').innerText)", timeout=10_000
+                )
+                assert time.monotonic() - clicked < 5  # not the minute's wait
+                page.wait_for_timeout(1500)
+                assert server.stat_requests == sent == 3  # nothing more after the click
         finally:
             _stop(proc)

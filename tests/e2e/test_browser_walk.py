@@ -114,6 +114,14 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
             _shot(page, tmp_path, "dashboard-1366-february-one-login.png")
             page.get_by_label("Logins", exact=True).select_option([])  # all logins again
 
+            # this month so far: compared with the same days of the previous month, and said so
+            page.locator("select:has(option:text-is('this month'))").select_option(label="this month")
+            page.wait_for_timeout(300)
+            _button(page, "Fetch").click()
+            summary = _wait_for(page, ".smsstats-summary", r"the same days of the previous month", 60)
+            assert re.search(r"\(20\d\d-\d\d-01 – 20\d\d-\d\d-\d\d\)", summary), summary  # from the 1st
+            page.locator("select:has(option:text-is('this month'))").select_option(label="custom")
+
             # a quarter by day: the progress line while it runs, then Cancel
             _pick(page, "2024-04-01", "2024-06-30")
             page.locator("select:has(option:text-is('daily'))").select_option(label="daily")
