@@ -134,7 +134,9 @@ class Digest:
 
 
 def _who(alert: Alert) -> str:
-    name = printable(alert.login)
+    from ..analysis import ACCOUNT
+
+    name = _("all logins") if alert.login == ACCOUNT else printable(alert.login)  # the account's own line
     return f"{alert.account}/{name}" if alert.account else name
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis import Summary, format_money
+from ..analysis import ACCOUNT, Summary, format_money
 from ..core import printable
 from ..core.i18n import (
     N_,
@@ -205,8 +205,9 @@ def text_table(df: pd.DataFrame) -> str:
         elif column in ("period_start", "period_end"):
             shown[column] = pd.to_datetime(values).dt.strftime("%Y-%m-%d" if english else "%d.%m.%Y")
         elif is_text(values):
-            # a login is the reseller's customer's choice: an escape or a bidi override is shown, not run
-            shown[column] = [printable(v) for v in values]
+            # a login is the reseller's customer's choice: an escape or a bidi override is shown, not run;
+            # the whole account's row is said in words
+            shown[column] = [_("all logins") if v == ACCOUNT else printable(v) for v in values]
         elif column == "sms":
             shown[column] = [format_number(int(v)) for v in values]
         elif column in ("credit", "debit"):
@@ -219,7 +220,7 @@ def text_table(df: pd.DataFrame) -> str:
 
 def rows_words(n: int) -> str:
     """``"25 rows"``, ``"25 строк"``."""
-    return ngettext("{n} rows", "{n} rows", n).format(n=format_number(n))
+    return ngettext("{n} row", "{n} rows", n).format(n=format_number(n))
 
 
 def table_rows(df: pd.DataFrame, search: str = "", sort: str = "date") -> pd.DataFrame:

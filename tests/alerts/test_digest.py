@@ -217,3 +217,14 @@ def test_an_accounts_country_sets_the_calendar_of_its_check(warm_client: Make) -
     plain = check(client, SINCE, end=END, dry_run=True, country="none")
     assert len(russian.incidents) == 3
     assert len(plain.incidents) > 3 and dt.date(2024, 5, 9) in set(plain.incidents["first_day"])
+
+
+def test_the_whole_accounts_line_says_all_logins_in_the_messages_language() -> None:
+    from smsstats_nb.analysis import ACCOUNT
+    from smsstats_nb.core.i18n import using
+
+    day = dt.date(2024, 12, 2)
+    both = (alert(ACCOUNT, "budget", day, event="breached"), alert("shop", "budget", day, event="breached"))
+    with using("ru"):
+        text = Digest(both, lambda d: True).text
+    assert "(all logins)" not in text and "все логины" in text

@@ -537,3 +537,15 @@ def test_alerts_check_and_sync_say_how_far_they_are_on_a_terminal(env: DemoServe
     assert code == 130, text
     assert re.search(r"\d/\d+ periods done, \d+ to go; next in 5\d s; about .+ left", text), text
     assert env.stat_requests <= 3  # never past the quota while it waits
+
+
+@pytest.mark.slow  # runs the CLI in a pseudo-terminal subprocess
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_on_an_80_column_terminal_the_table_never_wraps(env: DemoServer, lang: str) -> None:
+    text, code = _pty_run(
+        ["--lang", lang, "fetch", "--start", "2024-01-01", "--end", "2024-01-31"], until="демо_маркет", interrupt=False
+    )
+    assert code == 0, text
+    lines = [line for line in text.replace("\r", "").split("\n") if line.strip()]
+    assert len(lines) == 6 and all(len(line) <= 80 for line in lines), lines  # a heading, the header, 4 logins
+    assert ("потрачено" in lines[1]) if lang == "ru" else ("spent" in lines[1] and "9,216" in text)
