@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,14 @@ def test_alerts_test_sends_one_test_message_to_each_channel_and_nothing_to_smsc(
     assert out.count("test message sent →") == 2 and warm.stat_requests == asked
     assert main(["alerts", "test"]) == 2
     assert "no channel" in capsys.readouterr().err
+
+
+def test_alerts_check_says_how_far_it_is_on_a_terminal(
+    warm: DemoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The days a check reads, said on one terminal line as fetch says them (periods done, to go)."""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    args = ["alerts", "check", "--since", SINCE, "--end", AS_OF, "--dry-run", "--webhook", "http://127.0.0.1:9/x"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"\r\d+/\d+ periods done, \d+ to go", err), err[-300:]

@@ -206,7 +206,7 @@ def test_no_password_then_a_wrong_one_then_the_right_one(tmp_path: Path) -> None
                     "() => /Cancelled/.test(document.querySelector('.smsstats-status').innerText)", timeout=10_000
                 )
                 assert time.monotonic() - clicked < 5  # not the minute's wait
-                page.wait_for_timeout(1500)
+                page.wait_for_timeout(800)
                 assert server.stat_requests == sent == 3  # nothing more after the click
         finally:
             _stop(proc)
