@@ -535,12 +535,13 @@ def test_sync_says_how_far_it_is_on_a_terminal(
 
 
 @pytest.mark.slow  # runs the CLI in a pseudo-terminal subprocess
-@pytest.mark.parametrize("lang", ["en", "ru"])
-def test_on_an_80_column_terminal_the_table_never_wraps(env: DemoServer, lang: str) -> None:
+def test_on_an_80_column_terminal_the_russian_table_never_wraps(env: DemoServer) -> None:
+    """The Russian table (longer words, spaces in numbers) on a real 80-column pseudo-terminal;
+    the English one is checked at 80 columns in process, its wait line on the pseudo-terminal."""
     text, code = _pty_run(
-        ["--lang", lang, "fetch", "--start", "2024-01-01", "--end", "2024-01-31"], until="демо_маркет", interrupt=False
+        ["--lang", "ru", "fetch", "--start", "2024-01-01", "--end", "2024-01-31"], until="демо_маркет", interrupt=False
     )
     assert code == 0, text
     lines = [line for line in text.replace("\r", "").split("\n") if line.strip()]
     assert len(lines) == 6 and all(len(line) <= 80 for line in lines), lines  # a heading, the header, 4 logins
-    assert ("потрачено" in lines[1]) if lang == "ru" else ("spent" in lines[1] and "9,216" in text)
+    assert "потрачено" in lines[1] and "пополнено" in lines[1]
