@@ -173,7 +173,7 @@ def load_rules(path: str | os.PathLike[str], *, env: Environment | None = None) 
     if unknown:
         raise said(
             QueryError,
-            "{name}: unknown setting(s) {choices} (known: {choices2})",
+            "{name}: unknown settings {choices} (known: {choices2})",
             name=target.name,
             choices=", ".join(unknown),
             choices2=", ".join(sorted(known)),

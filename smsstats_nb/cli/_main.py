@@ -34,9 +34,9 @@ class _Parser(argparse.ArgumentParser):
         if extra:
             self.error(
                 ngettext(
-                    "{n} unrecognized argument(s) (not shown, they may hold a secret); "
+                    "{n} unrecognized argument (not shown, it may hold a secret); "
                     "the password is read from SMSC_PASSWORD or a prompt, never from an argument",
-                    "{n} unrecognized argument(s) (not shown, they may hold a secret); "
+                    "{n} unrecognized arguments (not shown, they may hold a secret); "
                     "the password is read from SMSC_PASSWORD or a prompt, never from an argument",
                     len(extra),
                 ).format(n=len(extra))

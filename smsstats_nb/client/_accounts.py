@@ -202,7 +202,7 @@ def load_accounts(path: str | os.PathLike[str] | None = None) -> dict[str, Accou
                 )
             raise said(
                 QueryError,
-                "{name}: [{name2}] has unknown key(s) {which} (known: {choices})",
+                "{name}: [{name2}] has unknown keys {which} (known: {choices})",
                 name=target.name,
                 name2=name,
                 which=which,

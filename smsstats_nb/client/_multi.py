@@ -53,7 +53,7 @@ class AccountsError(SmsStatsError):
         self.errors = errors
         self.partial = partial
         lines = "; ".join(f"{name}: {type(e).__name__}: {e}" for name, e in errors.items())
-        super().__init__(f"{total - len(errors)} of {total} account(s) answered; {lines}")
+        super().__init__(f"{total - len(errors)} of {total} accounts answered; {lines}")
 
 
 def _combine(frames: dict[str, pd.DataFrame], names: list[str], series: bool) -> pd.DataFrame:

@@ -130,7 +130,7 @@ class Transport:
         self.cache = CacheView(self, secret_key)
         if self.cache_enabled and (legacy := store.legacy_answers()):
             logger.warning(
-                "%d answer(s) in %s were cached by an older smsstats_nb with pickle, which can run code: "
+                "%d answers in %s were cached by an older smsstats_nb with pickle, which can run code: "
                 "they are not read, and each is fetched again when asked for (`smsstats cache clear` removes them)",
                 legacy,
                 store.description,

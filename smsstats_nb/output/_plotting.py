@@ -47,7 +47,7 @@ def _check(df: Any, metric: str) -> None:
         )
     missing = {"login", metric} - set(df.columns)
     if missing:
-        raise said(QueryError, "the frame has no column(s) {value}", value=sorted(missing))
+        raise said(QueryError, "the frame has no columns {value}", value=sorted(missing))
 
 
 def _label(df: pd.DataFrame, metric: str) -> str:

@@ -215,7 +215,7 @@ class GuardedAdapter(HTTPAdapter):
         spent = (call.guard.clock.monotonic() if call.guard is not None else time.monotonic()) - call.started
         return TransportError(
             f"network timeout: no complete answer from {self.host} within {call.timeout:g} s "
-            f"({call.requests_sent} attempt(s), {spent:.1f} s in all)"
+            f"({call.requests_sent} attempt{'' if call.requests_sent == 1 else 's'}, {spent:.1f} s in all)"
         )
 
     def _check_status(self, response: requests.Response) -> None:

@@ -117,7 +117,7 @@ def test_a_wrong_password_fails_its_account_only(
     exc = info.value
     assert list(exc.errors) == ["news"] and isinstance(exc.errors["news"], AuthError), exc.errors
     assert set(exc.partial["account"]) == {"shop"} and len(exc.partial) == 4  # the other's rows arrived
-    assert "1 of 2 account(s) answered" in str(exc) and "wrong" not in str(exc)
+    assert "1 of 2 accounts answered" in str(exc) and "wrong" not in str(exc)
     asked = two.stat_requests
     with pytest.raises(AccountsError) as again:
         fetch_accounts(["shop", "news"], "2024-02-01", "2024-02-29", **kw)
