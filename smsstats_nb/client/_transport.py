@@ -130,9 +130,9 @@ class Transport:
         self.cache = CacheView(self, secret_key)
         if self.cache_enabled and (legacy := store.legacy_answers()):
             logger.warning(
-                "%d answers in %s were cached by an older smsstats_nb with pickle, which can run code: "
-                "they are not read, and each is fetched again when asked for (`smsstats cache clear` removes them)",
-                legacy,
+                "%s cached in %s by an older smsstats_nb with pickle, which can run code: "
+                "not read, each fetched again when asked for (`smsstats cache clear` removes them)",
+                f"{legacy} answer" + ("" if legacy == 1 else "s"),
                 store.description,
             )
 
