@@ -27,6 +27,7 @@ class Runner:
         self.name = name
         self.cancel = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last: threading.Thread | None = None  # the last thread started, ``done`` included
 
     @property
     def busy(self) -> bool:
@@ -46,12 +47,14 @@ class Runner:
                 self._thread = None
                 done()
 
-        self._thread = threading.Thread(target=run, name=self.name, daemon=True)
+        self._thread = self._last = threading.Thread(target=run, name=self.name, daemon=True)
         self._thread.start()
 
     def wait(self, timeout: float | None = 120.0) -> bool:
-        """Block until the running work ends (True), or ``timeout`` seconds pass (False)."""
-        thread = self._thread
+        """Block until the running work **and its done hook** end (True), or ``timeout`` seconds pass
+        (False). The last thread is joined, not ``_thread``: that is cleared before ``done`` runs
+        (so ``done`` sees the runner idle), and a caller that returned then would race ``done``."""
+        thread = self._last
         if thread is not None:
             thread.join(timeout)
             return not thread.is_alive()

@@ -578,3 +578,24 @@ def test_switching_a_cached_month_to_weekly_sums_the_cached_days_before_asking(
     dash.confirm_button.click()  # SMSC's own figures per week
     assert dash.wait(60)
     assert server.stat_requests == sent + 5 and not dash.result.attrs.get("composed")
+
+
+def test_wait_returns_only_after_the_done_hook_has_finished() -> None:
+    """The runner clears its busy flag before ``done`` runs; ``wait`` must still wait for ``done``
+    (a caller touching the cache while ``done`` does crashed a worker on SQLite)."""
+    import threading
+
+    from smsstats_nb.dashboard._runner import Runner
+
+    runner = Runner()
+    in_done, finished = threading.Event(), []
+
+    def done() -> None:
+        in_done.set()
+        time.sleep(0.2)  # done's own work (the cache line) takes a moment
+        finished.append(True)
+
+    runner.start(lambda cancel: None, done)
+    in_done.wait(5)
+    assert runner.busy is False  # done sees the runner idle
+    assert runner.wait(5) and finished == [True]  # and wait still waits for done
