@@ -48,7 +48,7 @@ class TableView:
             description=_("Find a login in the table"),
             placeholder=_("part of a login…"),
             style={"description_width": "initial"},
-            layout=w.Layout(width="260px"),
+            layout=w.Layout(width="360px"),
         )
         self.sort_dropdown = w.Dropdown(
             description=_("Sort"),
