@@ -276,6 +276,7 @@ EXPORTED = {
         "SORTS",
         "SUFFIXES",
         "TOP",
+        "check_figure",
         "column_words",
         "download_buttons",
         "error_sentence",

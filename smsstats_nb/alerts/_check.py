@@ -31,11 +31,11 @@ from ..analysis import ProductionCalendar, budget_breaches, budget_period, incid
 from ..client import PeriodHook, StatsClient
 from ..core import DateLike, QueryError, coerce_date, i18n, moscow_today, printable, renamed, said, service_host
 from ..core.i18n import gettext_ as _
-from ..core.i18n import ngettext, pgettext_
+from ..core.i18n import ngettext
 from ..wire import WaitHook
 from ._channels import Channel, ChannelError
 from ._digest import Digest
-from ._messages import Alert, budget_text, event_word, incident_text
+from ._messages import Alert, budget_text, event_word, incident_text, status_word
 from ._rules import Budget, Mute, Rules
 
 __all__ = ["CLAIM_SECONDS", "HISTORY_DAYS", "CheckReport", "Delivery", "check"]
@@ -46,16 +46,6 @@ logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 300.0
 #: Days of history read before ``since`` for the baselines (four weeks of each weekday).
 HISTORY_DAYS = 28
-
-
-def _status(status: str) -> str:
-    """A delivery's state as a column word (its own context: a delivery is «отправлено»)."""
-    words = {
-        "sent": pgettext_("delivery", "sent"),
-        "failed": pgettext_("delivery", "failed"),
-        "would send": pgettext_("delivery", "would send"),
-    }
-    return words.get(status, status)
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ class Delivery:
 
     def __str__(self) -> str:
         tail = f": {self.error}" if self.error else ""
-        status, event, kind = (_status(self.status), event_word(self.alert.event), _(self.alert.kind))
+        status, event, kind = (status_word(self.status), event_word(self.alert.event), _(self.alert.kind))
         return f"{status:<10} {event:<8} {kind:<7} {printable(self.alert.login)} → {self.channel}{tail}"
 
 

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from ._rules import Budget
 
 __all__ = [
-    "BUDGET_TEXT", "EVENTS", "KIND_WORDS", "RESOLVED", "STATUS_WORDS", "Alert", "budget_text", "event_word",
-    "facts_text", "incident_text",
+    "BUDGET_TEXT", "KIND_WORDS", "RESOLVED", "Alert", "budget_text", "event_word", "facts_text",
+    "incident_text", "status_word",
 ]  # fmt: skip
 
 
@@ -35,12 +35,6 @@ KIND_WORDS = {
     "currency": N_("currency"),
     "new": N_("new"),
 }
-
-
-STATUS_WORDS = {"sent": N_("sent"), "failed": N_("failed"), "would send": N_("would send")}
-
-
-EVENTS = (N_("opened"), N_("resolved"), N_("breached"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +212,17 @@ def _percent(share: float) -> str:
     """``+20 %``, ``−70 %`` (a narrow no-break space before the sign in Russian, as analysts write)."""
     sign = "+" if share >= 0 else "−"
     return f"{sign}{abs(share) * 100:.0f}\u00a0%"
+
+
+def status_word(status: str) -> str:
+    """A delivery's state as a column word (its own context: a delivery is «отправлено», not the
+    verb «отправил» of an alert's sentence)."""
+    words = {
+        "sent": pgettext_("delivery", "sent"),
+        "failed": pgettext_("delivery", "failed"),
+        "would send": pgettext_("delivery", "would send"),
+    }
+    return words.get(status, status)
 
 
 def event_word(event: str) -> str:

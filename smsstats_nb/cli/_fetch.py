@@ -61,14 +61,13 @@ def save_plot(
 
 
 def plot_size(size: str) -> tuple[float, float]:
-    """``"12x5"`` → ``(12.0, 5.0)`` inches (checked before anything is fetched)."""
+    """``"12x5"`` → ``(12.0, 5.0)`` inches (its range is :func:`~smsstats_nb.output.check_figure`'s)."""
     import re
 
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*", str(size))
-    width, height = (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
-    if not (1 <= width <= 40 and 1 <= height <= 40):
+    if not m:
         raise said(QueryError, "--plot-size is WIDTHxHEIGHT in inches, e.g. 12x5; not {value}", value=repr(size))
-    return width, height
+    return float(m.group(1)), float(m.group(2))
 
 
 def apply_preset(a: argparse.Namespace, today: Any = None) -> None:
@@ -107,10 +106,13 @@ def cmd_fetch(a: argparse.Namespace) -> int:
     apply_preset(a)
     check_output(a.output, SUFFIXES, "--output")
     check_output(a.plot, (".png",), "--plot")
-    if a.plot:  # the plot's settings, before any request
-        plot_size(a.plot_size)
-        if not 30 <= a.plot_dpi <= 600:
-            raise said(QueryError, "--plot-dpi must be from 30 to 600, not {value}", value=a.plot_dpi)
+    if a.plot:  # the plot's settings, before any request (the library's one check)
+        from ..output import check_figure
+
+        try:
+            check_figure(plot_size(a.plot_size), a.plot_dpi)
+        except QueryError as exc:
+            raise said(QueryError, "--plot-size, --plot-dpi: {exc}", exc=exc) from None
     if a.freq:
         series_queries(a.start, a.end, a.freq, QueryFlags.of(**flags_of(a)))
     else:

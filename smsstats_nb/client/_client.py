@@ -255,6 +255,15 @@ class StatsClient:
                 return self._transport.stamp(pieces_frame(piece), query, from_cache=True, requests=0, composed=False)
         return None
 
+    def cached_series(
+        self, start: DateLike, end: DateLike, freq: str = "D", **flags: Unpack[FlagWords]
+    ) -> pd.DataFrame | None:
+        """The series of ``freq`` over ``[start, end]`` when the cache holds every period of it, else
+        None; never sends a request (what :meth:`cached` is for one period)."""
+        if self.estimate_series(start, end, freq, **flags).requests:
+            return None
+        return self.fetch_series(start, end, freq, progress=False, **flags)
+
     def coverage(
         self,
         start: DateLike,

@@ -162,8 +162,8 @@ class AnswerView:
         try:
             answer = client.cached(a, b, **flags)
             freq = df.attrs.get("freq")
-            if answer is None and freq and client.estimate_series(a, b, freq, **flags).requests == 0:
-                answer = client.fetch_series(a, b, freq, progress=False, **flags)  # all cached: no request
+            if answer is None and freq:
+                answer = client.cached_series(a, b, freq, **flags)  # all cached, or None: no request
         except SmsStatsError:
             answer = None
         return answer
@@ -363,7 +363,7 @@ class AnswerView:
         cost = None
         if client is not None and "account" not in df.columns:  # one account: its cache can fill in
             try:
-                cost = client.estimate_series(first, before, "D", **flags)
+                cost = client.estimate_series(first, before, "D", **flags)  # said below when not cached
                 if cost.requests == 0:
                     earlier = client.fetch_series(first, before, "D", progress=False, **flags)  # all cached
                     history = pd.concat([earlier, self.result], ignore_index=True)

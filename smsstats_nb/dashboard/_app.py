@@ -298,9 +298,9 @@ class StatsDashboard:
             return False
         flags = choice.flags.kwargs()
         try:
-            if client.estimate_series(choice.start, choice.end, "D", **flags).requests:
+            days = client.cached_series(choice.start, choice.end, "D", **flags)  # the cache only
+            if days is None:
                 return False
-            days = client.fetch_series(choice.start, choice.end, "D", progress=False, **flags)  # the cache only
             composed = series_from_days(days, choice.freq)
         except SmsStatsError:
             return False

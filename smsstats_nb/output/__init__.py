@@ -24,13 +24,14 @@ from ._exports import (
     query_facts,
     read_export,
 )
-from ._plotting import METRICS, partial_periods, plot_series, plot_totals, render_png
+from ._plotting import METRICS, check_figure, partial_periods, plot_series, plot_totals, render_png
 
 __all__ = [
     "METRICS",
     "SORTS",
     "SUFFIXES",
     "TOP",
+    "check_figure",
     "column_words",
     "download_buttons",
     "error_sentence",

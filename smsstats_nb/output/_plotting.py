@@ -22,7 +22,7 @@ from ._colours import OTHERS, TOP, login_colour, text, top_logins
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["METRICS", "partial_periods", "plot_series", "plot_totals", "render_png"]
+__all__ = ["METRICS", "check_figure", "partial_periods", "plot_series", "plot_totals", "render_png"]
 
 #: What each metric means (the wire names ``credit`` and ``debit`` are easy to read backwards).
 METRICS = {"sms": N_("messages"), "credit": N_("spent on messages"), "debit": N_("paid in")}
@@ -339,6 +339,24 @@ def _draw_spans(ax: Axes, marked: pd.DataFrame, kind: str, color: str, alpha: fl
             first_span = False
 
 
+def check_figure(size: Any, dpi: Any) -> tuple[float, float]:
+    """``size`` (inches, 1 to 40 each way) and ``dpi`` (30 to 600) checked, before anything is
+    fetched or drawn; returns the size as floats.
+
+    Raises:
+        QueryError: naming the bad one.
+    """
+    if not (isinstance(dpi, int) and not isinstance(dpi, bool) and 30 <= dpi <= 600):
+        raise said(QueryError, "dpi must be a whole number from 30 to 600, not {dpi}", dpi=repr(dpi))
+    try:
+        width, height = (float(v) for v in size)
+    except (TypeError, ValueError):
+        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size)) from None
+    if not (1 <= width <= 40 and 1 <= height <= 40):
+        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size))
+    return width, height
+
+
 def render_png(
     df: pd.DataFrame,
     metric: str = "sms",
@@ -355,14 +373,7 @@ def render_png(
     ``logins`` when given), else totals per login. ``size`` (inches), ``dpi`` and ``title`` are
     yours to set (a slide wants 12×5 at 150). Uses a plain ``Figure`` (not pyplot), so it is
     safe outside the main thread."""
-    if not (isinstance(dpi, int) and not isinstance(dpi, bool) and 30 <= dpi <= 600):
-        raise said(QueryError, "dpi must be a whole number from 30 to 600, not {dpi}", dpi=repr(dpi))
-    try:
-        width, height = (float(v) for v in size)
-    except (TypeError, ValueError):
-        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size)) from None
-    if not (1 <= width <= 40 and 1 <= height <= 40):
-        raise said(QueryError, "size must be (width, height) in inches, not {size}", size=repr(size))
+    check_figure(size, dpi)
     import io
 
     from matplotlib.figure import Figure

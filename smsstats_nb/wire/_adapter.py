@@ -32,7 +32,6 @@ from urllib3.util.retry import Retry
 
 from ..core import (
     AuthError,
-    CancelledError,
     IPBlockedError,
     RateLimitError,
     ResponseFormatError,
@@ -41,7 +40,7 @@ from ..core import (
     said,
 )
 from ..store import Outcome
-from ._guard import CallContext, Guard, current_call
+from ._guard import CallContext, Guard, cancelled, current_call
 from ._http_errors import translate_request_error
 
 __all__ = ["GuardedAdapter", "ServerBusyError", "retry_after_seconds"]
@@ -85,7 +84,7 @@ def _before_request(conn: HTTPConnection) -> None:
     announced = False
     while True:
         if call.cancel is not None and call.cancel.is_set():  # cancelled: no token, no request
-            raise said(CancelledError, "cancelled while waiting for the rate limit; nothing more was sent")
+            raise cancelled()
         if conn.sock is None:
             conn.connect()  # a refused connection raises here: no token spent
         left = guard.try_token()

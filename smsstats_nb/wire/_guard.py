@@ -284,7 +284,7 @@ class Guard:
         if call.on_wait is not None:
             call.on_wait(left)
         if self.clock.wait(call.cancel, min(left, 1.0)):
-            raise said(CancelledError, "cancelled while waiting for the rate limit; nothing more was sent")
+            raise cancelled()
 
     # -- the answer -------------------------------------------------------------------------------------
     def parse(self, content: bytes, call: CallContext) -> pd.DataFrame:
@@ -294,6 +294,11 @@ class Guard:
         except IPBlockedError:
             self.ip_blocked()
             raise
+
+
+def cancelled() -> CancelledError:
+    """The one error of a wait ended by Cancel (the guard's sleep, or a cancel seen before a token)."""
+    return said(CancelledError, "cancelled while waiting for the rate limit; nothing more was sent")
 
 
 def _minutes(seconds: float) -> str:

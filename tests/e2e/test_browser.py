@@ -156,6 +156,17 @@ def _keep(shot: Path, name: str) -> None:
         shutil.copy(shot, Path(keep) / name)
 
 
+def _fetch_daily_anyway(page: Any) -> None:
+    """By day, Fetch, and "Fetch anyway" when a fetch this long asks first."""
+    page.locator("select:has(option:text-is('daily'))").select_option(label="daily")
+    page.wait_for_timeout(300)
+    _button(page, "Fetch").click()
+    page.wait_for_timeout(500)
+    anyway = _button(page, "Fetch anyway")
+    if anyway.is_visible():
+        anyway.click()
+
+
 def test_no_password_then_a_wrong_one_then_the_right_one(tmp_path: Path) -> None:
     """SMSC mode with SMSC_LOGIN and no SMSC_PASSWORD (as the README advises): the password form,
     never Voila's error page; a wrong password is refused and asked again; the right one works."""
@@ -191,13 +202,7 @@ def test_no_password_then_a_wrong_one_then_the_right_one(tmp_path: Path) -> None
                 # SMSC's real limit (3 a minute): the third request goes, the fourth waits; Cancel
                 # during that wait settles at once and sends nothing more
                 _pick(page, "2024-02-01", "2024-02-05")
-                page.locator("select:has(option:text-is('daily'))").select_option(label="daily")
-                page.wait_for_timeout(300)
-                _button(page, "Fetch").click()
-                page.wait_for_timeout(500)
-                anyway = _button(page, "Fetch anyway")
-                if anyway.is_visible():
-                    anyway.click()
+                _fetch_daily_anyway(page)
                 page.locator(".widget-label:has-text('next request in')").first.wait_for(timeout=30_000)
                 sent = server.stat_requests
                 clicked = time.monotonic()

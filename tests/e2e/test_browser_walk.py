@@ -21,7 +21,16 @@ import pytest
 from smsstats_nb.output._exports import read_export
 
 from .browser_russian import russian_walk
-from .test_browser import _button, _chromium, _fetch_and_wait, _keep, _pick, _start_voila, _stop
+from .test_browser import (
+    _button,
+    _chromium,
+    _fetch_and_wait,
+    _fetch_daily_anyway,
+    _keep,
+    _pick,
+    _start_voila,
+    _stop,
+)
 
 pytestmark = [pytest.mark.realtime, pytest.mark.loopback]  # Voila runs the notebook in its own process
 
@@ -124,13 +133,7 @@ def test_the_analysts_walk_at_1366_px(tmp_path: Path) -> None:
 
             # a quarter by day: the progress line while it runs, then Cancel
             _pick(page, "2024-04-01", "2024-06-30")
-            page.locator("select:has(option:text-is('daily'))").select_option(label="daily")
-            page.wait_for_timeout(300)
-            _button(page, "Fetch").click()
-            page.wait_for_timeout(300)
-            anyway = _button(page, "Fetch anyway")
-            if anyway.is_visible():  # a fetch this long asks first
-                anyway.click()
+            _fetch_daily_anyway(page)
             line = _wait_for(
                 page, ".widget-label:has-text('periods done')", r"\d+ of 91 periods done, \d+ to go; about .+ left", 60
             )
