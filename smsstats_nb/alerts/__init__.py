@@ -9,12 +9,15 @@ from ._channels import (
     Channel,
     ChannelError,
     EmailChannel,
+    File,
+    RichMessage,
     TelegramChannel,
     WebhookChannel,
+    rich_email,
 )
 from ._check import HISTORY_DAYS, CheckReport, Delivery, check
 from ._digest import Digest
-from ._messages import Alert
+from ._messages import Alert, incident_text
 from ._rules import (
     Budget,
     Mute,
@@ -34,11 +37,15 @@ __all__ = [
     "Delivery",
     "Digest",
     "EmailChannel",
+    "File",
     "Mute",
+    "RichMessage",
     "Rules",
     "TelegramChannel",
     "WebhookChannel",
     "channels_from",
     "check",
+    "incident_text",
     "load_rules",
+    "rich_email",
 ]

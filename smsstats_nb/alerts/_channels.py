@@ -27,7 +27,9 @@ import smtplib
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
@@ -45,8 +47,11 @@ __all__ = [
     "Channel",
     "ChannelError",
     "EmailChannel",
+    "File",
+    "RichMessage",
     "TelegramChannel",
     "WebhookChannel",
+    "rich_email",
 ]
 
 #: The header of a signed webhook: ``sha256=`` and the hex HMAC-SHA256 of the body (as GitHub signs).
@@ -64,6 +69,41 @@ TELEGRAM_PACE = 1.0
 TELEGRAM_API = "https://api.telegram.org"
 
 
+#: Telegram's longest photo caption and longest message (characters).
+TELEGRAM_CAPTION = 1024
+TELEGRAM_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class File:
+    """A file a message carries: its name (ASCII: every mail reader and Telegram keep it), bytes and
+    MIME type."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime: str
+
+
+@dataclass(frozen=True)
+class RichMessage:
+    """A message with a chart and files (a scheduled report): the channels send it their own way.
+
+    E-mail: an HTML part showing ``chart`` inline (``src="cid:{chart_cid}"`` in ``html``) beside a
+    plain-text part, ``files`` attached. Telegram: the chart as a photo with ``text`` as its caption
+    (a text longer than a caption goes first as a message), each file as a document. Webhook:
+    ``payload`` (the figures) and ``text`` as JSON, signed as the alerts are.
+    """
+
+    id: str
+    subject: str
+    text: str
+    html: str
+    payload: dict[str, Any]
+    chart: File | None = None
+    files: tuple[File, ...] = ()
+    chart_cid: str = "chart@smsstats"
+
+
 class Channel(Protocol):
     """Somewhere an alert can be sent."""
 
@@ -72,6 +112,9 @@ class Channel(Protocol):
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """Deliver one alert, or raise :class:`ChannelError`."""
+
+    def send_rich(self, message: RichMessage) -> None:
+        """Deliver a message with a chart and files, or raise :class:`ChannelError`."""
 
 
 def _webhook_key(secret: str) -> bytes:
@@ -139,7 +182,15 @@ class WebhookChannel:
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """POST ``payload`` (with ``text``) as JSON."""
-        body = json.dumps({"version": PAYLOAD_VERSION, **payload, "text": text}, ensure_ascii=False, default=str)
+        self._post_json({"version": PAYLOAD_VERSION, **payload, "text": text})
+
+    def send_rich(self, message: RichMessage) -> None:
+        """POST the message's figures (``payload``) and ``text`` as JSON, its id as the message id
+        (no chart or file: a receiver that wants them asks the report's folder)."""
+        self._post_json({"version": PAYLOAD_VERSION, "id": message.id, **message.payload, "text": message.text})
+
+    def _post_json(self, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, ensure_ascii=False, default=str)
         raw = body.encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "smsstats_nb alerts"}
         message_id = str(payload.get("id") or _digest(body))  # a message without an alert's id: its body
@@ -209,22 +260,42 @@ class TelegramChannel:
 
     def send(self, payload: dict[str, Any], text: str, subject: str) -> None:
         """``sendMessage`` with the alert's sentence."""
-        body = json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
+        self._paced("sendMessage", self._message_body(text), "application/json")
+
+    def send_rich(self, message: RichMessage) -> None:
+        """The chart as a photo with the text as its caption (a text too long for a caption goes
+        first as a message, and the photo carries the subject), then each file as a document."""
+        text = message.text
+        caption = text
+        if message.chart is None or len(text) > TELEGRAM_CAPTION:
+            self._paced("sendMessage", self._message_body(_cut(text, TELEGRAM_TEXT)), "application/json")
+            caption = _cut(message.subject, TELEGRAM_CAPTION)
+        if message.chart is not None:
+            body, kind = _form({"chat_id": self.chat_id, "caption": caption}, "photo", message.chart)
+            self._paced("sendPhoto", body, kind)
+        for file in message.files:
+            body, kind = _form({"chat_id": self.chat_id}, "document", file)
+            self._paced("sendDocument", body, kind)
+
+    def _message_body(self, text: str) -> bytes:
+        return json.dumps({"chat_id": self.chat_id, "text": text, "disable_web_page_preview": True}).encode()
+
+    def _paced(self, method: str, body: bytes, content_type: str) -> None:
         with TelegramChannel._lock:  # a second since the chat's last message ended
             wait = TelegramChannel._last.get(self.key, -1e18) + TELEGRAM_PACE - self._clock()
             if wait > 0:
                 self._sleep(wait)
         try:
-            self._post(body)
+            self._post(method, body, content_type)
         finally:
             with TelegramChannel._lock:
                 TelegramChannel._last[self.key] = self._clock()
 
-    def _post(self, body: bytes) -> None:
+    def _post(self, method: str, body: bytes, content_type: str) -> None:
         post(  # the Bot API answers 200 when it took the message (4xx with ok:false when not)
-            f"{self._base}/bot{self._token}/sendMessage",
+            f"{self._base}/bot{self._token}/{method}",
             body,
-            {"Content-Type": "application/json"},
+            {"Content-Type": content_type},
             name=self.name,
             timeout=self.timeout,
             retries=self.retries,
@@ -294,6 +365,13 @@ class EmailChannel:
             message["Message-ID"] = f"<{payload['id']}@smsstats>"
             message[ID_HEADER] = str(payload["id"])
         message.set_content(f"{text}\n\n{facts_text(payload)}\n\n-- smsstats_nb alerts\n")
+        self._submit(message)
+
+    def send_rich(self, message: RichMessage) -> None:
+        """One e-mail: HTML with the chart inline and a plain-text part, the files attached."""
+        self._submit(rich_email(message, self.sender, self.to))
+
+    def _submit(self, message: EmailMessage) -> None:
         context = self._tls or ssl.create_default_context()
         try:
             if self.scheme == "smtps":
@@ -330,3 +408,53 @@ class EmailChannel:
                 name=self.name,
                 why=type(exc).__name__,
             ) from None
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut at a line end when it must be cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    return (head.rsplit("\n", 1)[0] if "\n" in head else head) + "…"
+
+
+def _form(fields: dict[str, str], name: str, file: File) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body: the text fields, then ``file`` as the field ``name``."""
+    boundary = f"smsstats-{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode() + value.encode() + b"\r\n"
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{file.name}"\r\n'
+        f"Content-Type: {file.mime}\r\n\r\n".encode()
+        + file.data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def rich_email(message: RichMessage, sender: str, to: list[str]) -> EmailMessage:
+    """The e-mail of a :class:`RichMessage` (RFC 5322, MIME): ``multipart/mixed`` of a
+    ``multipart/alternative`` (the plain text, and the HTML ``multipart/related`` with the chart as
+    its ``cid:`` image) and the files as attachments. Also what a dry run writes as ``.eml``."""
+    mail = EmailMessage()
+    mail["Subject"] = header_text(message.subject)
+    mail["From"] = sender
+    mail["To"] = ", ".join(to)
+    mail["Date"] = email.utils.formatdate(localtime=False)
+    mail["Message-ID"] = f"<{message.id}@smsstats>"
+    mail[ID_HEADER] = message.id
+    mail.set_content(message.text + "\n\n-- smsstats_nb\n")
+    mail.add_alternative(message.html, subtype="html")
+    if message.chart is not None:
+        html_part: Any = mail.get_payload()[1]  # type: ignore[index]
+        maintype, subtype = message.chart.mime.split("/", 1)
+        html_part.add_related(
+            message.chart.data, maintype, subtype, cid=f"<{message.chart_cid}>", filename=message.chart.name
+        )
+    for file in message.files:
+        maintype, subtype = file.mime.split("/", 1)
+        mail.add_attachment(file.data, maintype, subtype, filename=file.name)
+    return mail

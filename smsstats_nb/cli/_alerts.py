@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..alerts import CheckReport
     from ..client import StatsClient
 
-__all__ = ["ALERT_FAILED", "add_alert_options", "alert_hook", "cmd_alerts", "wants_alerts"]
+__all__ = ["ALERT_FAILED", "add_alert_options", "alert_hook", "channel_plan", "cmd_alerts", "wants_alerts"]
 
 #: The exit code of a check whose messages did not all go out (they are sent at the next check).
 ALERT_FAILED = 9
@@ -64,7 +64,7 @@ def wants_alerts(a: argparse.Namespace) -> bool:
     )
 
 
-def _plan(a: argparse.Namespace) -> dict[str, Any]:
+def channel_plan(a: argparse.Namespace) -> dict[str, Any]:
     """Rules, channels and budgets from the options, checked before any password or request."""
     from ..alerts import Budget, channels_from, load_rules
     from ..core import Environment, QueryError, said
@@ -100,7 +100,7 @@ def _test(a: argparse.Namespace) -> int:
     from ..alerts import ChannelError
     from ..core import QueryError, said
 
-    plan = _plan(a)
+    plan = channel_plan(a)
     channels = list(plan["channels"])
     if plan["rules"] is not None:
         channels += [c for named in plan["rules"].channels.values() for c in named]
@@ -152,7 +152,7 @@ def cmd_alerts(a: argparse.Namespace) -> int:
         from ..core import QueryError, said
 
         raise said(QueryError, "alerts check needs --since (the first day alerted on)")
-    plan = _plan(a)
+    plan = channel_plan(a)
     if not plan["dry_run"] and not plan["channels"] and not (plan["rules"] and plan["rules"].channels):
         from ..core import QueryError, said
 
@@ -267,7 +267,7 @@ def alert_hook(a: argparse.Namespace) -> Callable[[StatsClient], None]:
     from ..alerts import check
     from ..core import SmsStatsError
 
-    plan = _plan(a)
+    plan = channel_plan(a)
 
     def run(client: StatsClient) -> None:
         try:

@@ -22,6 +22,7 @@ from ..demo.console import add_arguments as add_demo_arguments
 from ._accounts import add_account_options, add_accounts_parser
 from ._alerts import add_alert_options
 from ._common import EXIT_CODES, Declined, err, error_words
+from ._report import add_report_parser
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -177,6 +178,8 @@ def _parser() -> _Parser:
     s = sub.add_parser("serve-demo", parents=[common], help=_("run the demo SMSC server on 127.0.0.1 until Ctrl-C"))
     add_demo_arguments(s)
 
+    add_report_parser(sub, [common, server_options])
+
     add_accounts_parser(sub, common)
 
     c = sub.add_parser(
@@ -245,6 +248,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ._alerts import cmd_alerts
     from ._demo import cmd_demo, cmd_serve
     from ._fetch import cmd_fetch
+    from ._report import cmd_report
 
     commands = {
         "sync": cmd_sync,
@@ -254,6 +258,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "cache": cmd_cache,
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,
+        "report": cmd_report,
     }
     try:
         _renamed_flags(args)

@@ -25,6 +25,7 @@ from ._exports import (
     read_export,
 )
 from ._plotting import METRICS, check_figure, partial_periods, plot_series, plot_totals, render_png
+from ._workbook import write_workbook
 
 __all__ = [
     "METRICS",
@@ -52,4 +53,5 @@ __all__ = [
     "table_rows",
     "text_table",
     "top_logins",
+    "write_workbook",
 ]

@@ -6,9 +6,12 @@ write-only mode: memory stays flat)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..analysis import LABELS
@@ -127,7 +130,12 @@ def default_title(df: pd.DataFrame) -> str:
 
 
 def write_workbook(
-    df: pd.DataFrame, target: Path, *, previous: pd.DataFrame | None = None, title: str | None = None
+    df: pd.DataFrame,
+    target: Path,
+    *,
+    previous: pd.DataFrame | None = None,
+    title: str | None = None,
+    sheets: Mapping[str, pd.DataFrame] | None = None,
 ) -> None:
     """A report a manager can forward: a title row (the period and the flags), the table with
     headers in words, a totals row per currency, the comparison with an earlier period when
@@ -206,6 +214,8 @@ def write_workbook(
     if series and "login" in df.columns and len(df):
         for metric, name in (("sms", N_("messages by period")), ("credit", N_("spent by period"))):
             _pivot_sheet(book, df, metric, _(name)[:31], text_cell, bold)
+    for name, table in (sheets or {}).items():
+        _plain_sheet(book, table, name[:31], text_cell, bold)
     facts = book.create_sheet("query")
     facts.column_dimensions["A"].width = 18
     facts.column_dimensions["B"].width = 44
@@ -244,6 +254,31 @@ def _pivot_sheet(book: Any, df: pd.DataFrame, metric: str, name: str, text_cell:
             cell.number_format = number
             row.append(cell)
         sheet.append(row)
+
+
+def _plain_sheet(book: Any, table: pd.DataFrame, name: str, text_cell: Any, bold: Any) -> None:
+    """A table as it is: a bold header row, then the rows (a date as its ISO day, a missing value
+    empty, every text a text cell)."""
+    sheet = book.create_sheet(name)
+    from openpyxl.utils import get_column_letter
+
+    for i, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = min(max(12, len(str(column)) + 2), 40)
+    sheet.append([text_cell(sheet, str(c), font=bold) for c in table.columns])
+    for row in table.itertuples(index=False):
+        values: list[Any] = []
+        for value in row:
+            if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
+                values.append(None)
+            elif isinstance(value, (pd.Timestamp, dt.date)):
+                values.append(text_cell(sheet, value.isoformat()[:10]))
+            elif isinstance(value, (bool, np.bool_)):
+                values.append(bool(value))
+            elif isinstance(value, (int, float, np.integer, np.floating)):
+                values.append(float(value) if isinstance(value, (float, np.floating)) else int(value))
+            else:
+                values.append(text_cell(sheet, str(value)))
+        sheet.append(values)
 
 
 #: Excel's day zero (its day numbers count from here).
