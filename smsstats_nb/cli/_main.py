@@ -22,6 +22,7 @@ from ..demo.console import add_arguments as add_demo_arguments
 from ._accounts import add_account_options, add_accounts_parser
 from ._alerts import add_alert_options
 from ._common import EXIT_CODES, Declined, err, error_words
+from ._dashboard import add_dashboard_parser
 from ._report import add_report_parser
 
 __all__ = ["EXIT_CODES", "main"]
@@ -179,6 +180,7 @@ def _parser() -> _Parser:
     add_demo_arguments(s)
 
     add_report_parser(sub, [common, server_options])
+    add_dashboard_parser(sub, common)
 
     add_accounts_parser(sub, common)
 
@@ -246,6 +248,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ._accounts import cmd_accounts
     from ._admin import cmd_cache, cmd_sync
     from ._alerts import cmd_alerts
+    from ._dashboard import cmd_dashboard
     from ._demo import cmd_demo, cmd_serve
     from ._fetch import cmd_fetch
     from ._report import cmd_report
@@ -259,6 +262,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "alerts": cmd_alerts,
         "accounts": cmd_accounts,
         "report": cmd_report,
+        "dashboard": cmd_dashboard,
     }
     try:
         _renamed_flags(args)

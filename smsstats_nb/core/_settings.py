@@ -76,6 +76,11 @@ class Environment:
             ``LANG`` (the language a person reads, in that order).
         query_string: ``QUERY_STRING``, the address's query Voilà hands a page's kernel
             (``?lang=ru``).
+        server_software: ``SERVER_SOFTWARE`` (``voila/0.5.13`` in a Voilà page's kernel).
+        dashboard_token: ``SMSSTATS_DASHBOARD_TOKEN``, the served dashboard's token (never shown).
+        dashboard_account: ``SMSSTATS_DASHBOARD_ACCOUNT``, the named account a served page shows.
+        served: ``SMSSTATS_SERVED`` is set: the page is served to colleagues
+            (``smsstats dashboard --serve``), so it never asks for an SMSC password.
     """
 
     login: str | None = None
@@ -98,6 +103,10 @@ class Environment:
     lc_messages: str | None = None
     lang_locale: str | None = None
     query_string: str | None = None
+    server_software: str | None = None
+    dashboard_token: str | None = attrs.field(default=None, repr=False)
+    dashboard_account: str | None = None
+    served: bool = False
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -128,6 +137,10 @@ class Environment:
             lc_messages=get("LC_MESSAGES"),
             lang_locale=get("LANG"),
             query_string=get("QUERY_STRING"),
+            server_software=get("SERVER_SOFTWARE"),
+            dashboard_token=get("SMSSTATS_DASHBOARD_TOKEN"),
+            dashboard_account=get("SMSSTATS_DASHBOARD_ACCOUNT"),
+            served=bool(get("SMSSTATS_SERVED")),
         )
 
     @staticmethod

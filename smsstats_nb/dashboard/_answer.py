@@ -78,6 +78,7 @@ class AnswerView:
         self._previous: tuple[Comparison, pd.DataFrame | None] | None = None
         self._year_ago: tuple[tuple[dt.date, dt.date], pd.DataFrame | None] | None = None
         self.range_total: pd.DataFrame | None = None  # the whole range's total, when a series asked it first
+        self.wanted: tuple[str, ...] = ()  # logins a link picked, applied when an answer has them
         style = {"description_width": "80px"}
         self.flags_html = w.HTML(value="")
         self.table = TableView(lang, self.view, busy)
@@ -124,7 +125,9 @@ class AnswerView:
         self.result = df
         self.note = note
         logins = sorted(str(x) for x in labels(df).unique())
-        kept = tuple(x for x in self.login_filter.value if x in logins)  # the analyst's pick survives a redraw
+        # the analyst's pick survives a redraw; a link's pick applies to the first answer that has its logins
+        kept = tuple(x for x in (self.login_filter.value or self.wanted) if x in logins)
+        self.wanted = ()
         self.login_filter.unobserve(self.redraw, names="value")
         self.login_filter.options = logins if len(logins) > 1 else []
         self.login_filter.value = kept if len(logins) > 1 else ()

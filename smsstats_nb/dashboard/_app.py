@@ -34,6 +34,7 @@ from ..core import AuthError, CancelledError, QueryError, SmsStatsError, i18n, l
 from ..core.i18n import format_duration, requests_words
 from ..core.i18n import gettext_ as _
 from ..output import friendly_error
+from ._address import AddressBar, View
 from ._answer import AnswerView
 from ._controls import Controls
 from ._plan import Choice, FetchPlan, coverage_words, plan_fetch
@@ -63,6 +64,10 @@ class StatsDashboard:
             ``$SMSSTATS_LANG``, else the locale, else English).
         heading: show the app's title and how to use it above the controls (:func:`dashboard`
             does; a dashboard inside an analysis notebook usually has its own).
+        view: a link's view (:class:`View`, from the page's address) to open: shown at once when
+            the cache holds it, else the page says what it costs and asks before fetching.
+        address: keep the page's address in step with the view (under Voilà: the address bar is
+            always a link to what is on screen).
     """
 
     #: The account picker's first choice: the client the dashboard was started with.
@@ -79,6 +84,8 @@ class StatsDashboard:
         confirm_above: float = CONFIRM_ABOVE,
         lang: str | None = None,
         heading: bool = False,
+        view: View | None = None,
+        address: bool = False,
     ) -> None:
         self.lang = i18n.language(lang)
         self.client = client
@@ -95,6 +102,14 @@ class StatsDashboard:
             self.answer = AnswerView(self.lang, self.controls, lambda: self.client, lambda: self.runner.busy)
             self.progress_words = Progress(self.controls, lambda: self.client)
             self._wire(client, login, heading)
+            self.address = AddressBar() if address else None
+            if self.address is not None:
+                self.widget.children = (*self.widget.children, self.address)
+                self.controls.on_view_change(self._write_address)
+                self.answer.login_filter.observe(self._write_address, names="value")
+            if view is not None:
+                self.open_view(view)
+            self._write_address()
 
     def __getattr__(self, name: str) -> Any:
         """The controls' and the answer's widgets and figures by name (``dash.fetch_button``,
@@ -248,6 +263,60 @@ class StatsDashboard:
         self._update_coverage()
         if client is not None:
             self.answer.set_status(_("Account {name}: pick a period and click Fetch.").format(name=name))
+
+    # -- the view in the address ---------------------------------------------------------------------
+    def current_view(self) -> View:
+        """What the page shows, as a link says it."""
+        logins = tuple(str(x) for x in self.answer.login_filter.value) or self.answer.wanted
+        return self.controls.view(logins, self.lang)
+
+    def _write_address(self, change: Any = None) -> None:
+        if self.address is not None:
+            self.address.query = self.current_view().query()
+
+    @speaks
+    def open_view(self, view: View) -> None:
+        """Show a link's view: the controls set, the answer from the cache at once when it holds it
+        (no request); otherwise what it costs, and Fetch waits for a click."""
+        self.controls.apply(view)
+        self.answer.wanted = view.logins
+        problems = ""
+        if view.problems:
+            problems = " " + _("The link asked for {what}, which this page does not know; left out.").format(
+                what=", ".join(view.problems)
+            )
+        client = self.client
+        if not view.given or client is None or self.runner.busy:
+            if problems:
+                self.answer.set_status(problems.strip())
+            return
+        try:
+            choice = self.controls.read()
+            plan = plan_fetch(client, choice, totals_first=bool(self.controls.totals_first.value))
+            flags = choice.flags.kwargs()
+            cached = (
+                None
+                if choice.accounts
+                else client.cached(choice.start, choice.end, **flags)
+                if choice.freq is None
+                else client.cached_series(choice.start, choice.end, choice.freq, **flags)
+            )
+        except SmsStatsError as exc:
+            self.answer.set_status(friendly_error(exc) + problems, error=True)
+            return
+        if cached is not None:
+            self.answer.show(cached, note=" " + _("This link's view, from the cache: no request was sent.") + problems)
+            return
+        if self._from_cached_days(client, plan):
+            return
+        self._pending = choice
+        self.controls.confirm_text.value = html.escape(
+            _("This link's view is not cached: it needs {requests}, about {eta}. Fetch it?").format(
+                requests=requests_words(plan.requests), eta=format_duration(plan.eta)
+            )
+        )
+        self.controls.confirm_box.layout.display = None
+        self.answer.set_status(_("Waiting for your confirmation.") + problems)
 
     # -- Fetch, confirm, Cancel ---------------------------------------------------------------------
     @speaks

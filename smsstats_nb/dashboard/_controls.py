@@ -14,6 +14,7 @@ from ..core import PRESETS, last_full_month, preset_range
 from ..core.i18n import N_
 from ..core.i18n import gettext_ as _
 from ..output import TOP
+from ._address import View
 from ._plan import GRANULARITY, Choice, read_choice
 
 __all__ = ["WORDS", "Controls", "wrap"]
@@ -163,6 +164,48 @@ class Controls:
             fmt=int(self.fmt_dropdown.value),
             accounts=picked,
         )
+
+    def apply(self, view: View) -> None:
+        """Set the controls to a link's view (the range, the granularity, the metric, the flags)."""
+        if view.range is not None:
+            self.preset_dropdown.value = view.range  # fills the dates
+        elif view.start is not None and view.end is not None:
+            self.preset_dropdown.value = "custom"
+            self.start_picker.value, self.end_picker.value = view.start, view.end
+        self.granularity_dropdown.value = view.granularity
+        self.metric_dropdown.value = view.metric
+        self.mycur_box.value, self.balance2_box.value = view.mycur, view.balance2
+
+    def view(self, logins: tuple[str, ...] = (), lang: str | None = None) -> View:
+        """The view the controls show, as a link says it: a preset while its dates are the preset's,
+        else the dates."""
+        name = self.preset_dropdown.value
+        start, end = self.start_picker.value, self.end_picker.value
+        kept = name in PRESETS and (start, end) == preset_range(name, self.today)
+        return View(
+            range=name if kept else None,
+            start=None if kept else start,
+            end=None if kept else end,
+            granularity=str(self.granularity_dropdown.value),
+            metric=str(self.metric_dropdown.value),
+            logins=logins,
+            mycur=bool(self.mycur_box.value),
+            balance2=bool(self.balance2_box.value),
+            lang=lang,
+        )
+
+    def on_view_change(self, callback: Any) -> None:
+        """Call ``callback`` when anything a link carries changes (the metric too)."""
+        for control in (
+            self.preset_dropdown,
+            self.start_picker,
+            self.end_picker,
+            self.granularity_dropdown,
+            self.metric_dropdown,
+            self.mycur_box,
+            self.balance2_box,
+        ):
+            control.observe(callback, names="value")
 
     def on_change(self, callback: Any) -> None:
         """Call ``callback`` when the range, the granularity or a flag changes."""

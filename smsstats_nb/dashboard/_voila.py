@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ..client import StatsClient, connect
 from ..core import Environment, QueryError, i18n
 from ..core.i18n import gettext_ as _
+from ._address import View
 from ._app import StatsDashboard
 
 __all__ = ["dashboard", "page_lang"]
@@ -22,6 +24,21 @@ def page_lang(query: str | None = None) -> str | None:
 
 
 def dashboard(*, today: dt.date | None = None, lang: str | None = None, heading: bool = True) -> StatsDashboard:
+    """The dashboard for a notebook or Voilà, in every credential state (see :func:`_build`);
+    under Voilà it opens the view its address names and keeps the address in step with the page."""
+    env = Environment.read()
+    voila = (env.server_software or "").startswith("voila")
+    view = View.parse(env.query_string) if voila else None
+    dash = _build(env, today=today, lang=lang if lang is not None else page_lang(), heading=heading, address=voila)
+    if view is not None:
+        with i18n.using(dash.lang):
+            dash.open_view(view)
+    return dash
+
+
+def _build(
+    env: Environment, *, today: dt.date | None, lang: str | None, heading: bool, address: bool
+) -> StatsDashboard:
     """The dashboard for a notebook or Voilà, in every credential state.
 
     With ``SMSC_LOGIN`` (and ``SMSC_PASSWORD``) or ``SMSC_APIKEY`` set it talks to SMSC (or
@@ -31,15 +48,18 @@ def dashboard(*, today: dt.date | None = None, lang: str | None = None, heading:
     ``$SMSSTATS_LANG``, else the locale, else English); ``heading``:
     the app's title and how to use it above the controls (in that language).
     """
-    env = Environment.read()
-    lang = lang if lang is not None else page_lang()
+    options: dict[str, Any] = {"today": today, "lang": lang, "heading": heading, "address": address}
+    if env.dashboard_account:  # a served page's named account (its secret in the server's keyring)
+        return StatsDashboard(StatsClient.from_account(env.dashboard_account), **options)
     if env.has_credentials:
         try:
-            return StatsDashboard(StatsClient(), today=today, lang=lang, heading=heading)
-        except QueryError:  # a login without a password: ask for it in the page
-            return StatsDashboard(None, today=today, login=env.login, lang=lang, heading=heading)
+            return StatsDashboard(StatsClient(), **options)
+        except QueryError:  # a login without a password: ask for it in the page (never when served)
+            if env.served:
+                raise
+            return StatsDashboard(None, login=env.login, **options)
     session = connect()
-    dash = StatsDashboard(session.client, today=today, lang=lang, heading=heading)
+    dash = StatsDashboard(session.client, **options)
     dash.session = session
     with i18n.using(dash.lang):
         dash.answer.set_status(

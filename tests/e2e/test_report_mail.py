@@ -30,9 +30,7 @@ def test_the_reports_html_shows_its_inline_chart_in_chromium(
     raw = bytes(rich_email(report.message(), "smsstats@example.com", ["boss@example.com"]))
     mail = message_from_bytes(raw, policy=policy.strict)
     html = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_content()
-    images = {
-        p["Content-ID"].strip("<>"): p.get_content() for p in mail.walk() if p.get_content_type() == "image/png"
-    }
+    images = {p["Content-ID"].strip("<>"): p.get_content() for p in mail.walk() if p.get_content_type() == "image/png"}
     assert len(images) == 1
     for cid, data in images.items():  # what a mail reader does with cid: (RFC 2392)
         html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(data).decode())

@@ -1,0 +1,181 @@
+"""``smsstats dashboard --serve`` as colleagues meet it, checked with plain HTTP and a websocket:
+no page without the token, no notebook tree, terminal or contents, no code from the page, and the
+SMSC password nowhere in what the page is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from smsstats_nb.cli._main import main
+from smsstats_nb.demo import DemoServer
+
+from ..conftest import free_port
+
+pytestmark = [pytest.mark.realtime, pytest.mark.loopback]
+
+TOKEN = "served-dashboard-token-for-the-test"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    pytest.importorskip("voila")
+    folder = tmp_path_factory.mktemp("served")
+    with DemoServer(window=1.0) as smsc:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSC_", "SMSSTATS_"))}
+        env.update(
+            SMSC_LOGIN=smsc.login,
+            SMSC_PASSWORD=smsc.psw,
+            SMSC_BASE_URL=smsc.url,
+            SMSSTATS_CACHE_DIR=str(folder / "cache"),
+            SMSSTATS_DASHBOARD_TOKEN=TOKEN,
+            SMSSTATS_KDF_ROUNDS=os.environ.get("SMSSTATS_KDF_ROUNDS", "1000"),
+        )
+        log = (folder / "server.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smsstats_nb.cli", "dashboard", "--serve", "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited: {(folder / 'server.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        try:
+            yield {"url": f"http://127.0.0.1:{port}/", "port": port, "psw": smsc.psw, "proc": proc, "folder": folder}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+
+def _get(url: str, token: str | None = None) -> requests.Response:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.get(url, headers=headers, allow_redirects=False, timeout=60)
+
+
+def test_no_page_without_the_token(served: dict[str, Any]) -> None:
+    for token in (None, "a-wrong-token-of-some-length"):
+        answer = _get(served["url"], token)
+        assert answer.status_code in (302, 403) and "/login" in answer.headers.get("Location", "/login")
+        assert "kernelId" not in answer.text
+    assert _get(served["url"], TOKEN).status_code == 200
+    # the token once in the address, then a cookie (how a colleague opens the link)
+    with requests.Session() as browser:
+        assert browser.get(served["url"] + f"?token={TOKEN}", timeout=60).status_code == 200
+        assert browser.get(served["url"], timeout=60, allow_redirects=False).status_code == 200
+
+
+def test_no_tree_terminal_contents_or_file_even_with_the_token(served: dict[str, Any]) -> None:
+    for path in ("tree", "tree/", "lab", "notebooks/dashboard.ipynb", "api/contents", "api/contents/dashboard.ipynb",
+                 "api/kernels", "api/sessions", "api/terminals", "terminals/1", "files/dashboard.ipynb",
+                 "voila/files/dashboard.ipynb", "voila/render/dashboard.ipynb", "api/kernelspecs"):  # fmt: skip
+        answer = _get(served["url"] + path, TOKEN)
+        assert answer.status_code != 200, path
+        if answer.status_code in (301, 302):  # Voilà sends an unknown path to its file handler …
+            follow = _get(requests.compat.urljoin(served["url"], answer.headers["Location"]), TOKEN)
+            assert follow.status_code in (403, 404), path  # … which serves no file at all
+
+
+def test_the_smsc_password_never_reaches_the_page(served: dict[str, Any]) -> None:
+    page = _get(served["url"], TOKEN).text
+    assert "kernelId" in page  # the app itself, with its widgets' state
+    assert served["psw"] not in page and "SMSC_PASSWORD" not in page
+    assert TOKEN not in page  # nor the token it was opened with
+
+
+def _kernel_id(page: str) -> str:
+    found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page)
+    assert found, "no kernel id in the page"
+    return found.group(1)
+
+
+def _message(msg_type: str, content: dict[str, Any], session: str) -> str:
+    header = {"msg_id": uuid.uuid4().hex, "username": "x", "session": session, "msg_type": msg_type,
+              "version": "5.3", "date": "2024-01-01T00:00:00Z"}  # fmt: skip
+    return json.dumps(
+        {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell", "buffers": []}
+    )
+
+
+def test_the_page_cannot_run_code_in_its_kernel(served: dict[str, Any]) -> None:
+    """Voilà lets a page's kernel take widget messages only: an execute_request sent over the
+    page's own websocket is dropped (a kernel_info_request on the same socket is answered, so the
+    socket works and the test can fail)."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    kernel = _kernel_id(_get(served["url"], TOKEN).text)
+    marker = Path(served["folder"]) / "pwned"
+    session = uuid.uuid4().hex
+
+    async def talk() -> list[str]:
+        url = f"ws://127.0.0.1:{served['port']}/api/kernels/{kernel}/channels?session_id={session}"
+        ws = await websocket_connect(
+            HTTPRequest(url, headers={"Authorization": f"token {TOKEN}", "Origin": served["url"].rstrip("/")})
+        )
+        code = f"open({str(marker)!r}, 'w').write('x')"
+        await ws.write_message(_message("execute_request", {"code": code, "silent": False}, session))
+        await ws.write_message(_message("kernel_info_request", {}, session))
+        seen: list[str] = []
+        end = time.monotonic() + 8
+        while time.monotonic() < end:
+            try:
+                raw = await asyncio.wait_for(ws.read_message(), timeout=end - time.monotonic())
+            except TimeoutError:
+                break
+            if raw is None:
+                break
+            kind = json.loads(raw)["header"]["msg_type"] if isinstance(raw, str) else "binary"
+            seen.append(kind)
+            if kind == "kernel_info_reply":
+                await asyncio.sleep(1.5)  # time for an execute to have run, had it been let through
+                break
+        ws.close()
+        return seen
+
+    seen = asyncio.run(talk())
+    assert "kernel_info_reply" in seen  # the socket talks to the kernel …
+    assert "execute_reply" not in seen and "execute_input" not in seen and not marker.exists()  # … code never runs
+    log = (Path(served["folder"]) / "server.log").read_text()
+    assert 'Received message of type "execute_request", which is not allowed' in log  # refused, not malformed
+
+
+def test_serving_refuses_a_login_without_a_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("voila")
+    monkeypatch.setenv("SMSC_LOGIN", "someone")
+    monkeypatch.delenv("SMSC_PASSWORD", raising=False)
+    monkeypatch.delenv("SMSC_APIKEY", raising=False)
+    assert main(["dashboard", "--serve", "--port", str(free_port())]) == 2
+    assert "never asks for the SMSC password" in capsys.readouterr().err
+    monkeypatch.setenv("SMSC_PASSWORD", "x")
+    monkeypatch.setenv("SMSSTATS_DASHBOARD_TOKEN", "short")
+    assert main(["dashboard", "--serve", "--port", str(free_port())]) == 2
+    assert "at least 16 characters" in capsys.readouterr().err
+    assert main(["dashboard"]) == 2 and "needs --serve" in capsys.readouterr().err
