@@ -278,8 +278,9 @@ class StatsDashboard:
     def open_view(self, view: View) -> None:
         """Show a link's view: the controls set, the answer from the cache at once when it holds it
         (no request); otherwise what it costs, and Fetch waits for a click."""
-        self.controls.apply(view)
         self.answer.wanted = view.logins
+        self.controls.apply(view)
+        self._write_address()
         problems = ""
         if view.problems:
             problems = " " + _("The link asked for {what}, which this page does not know; left out.").format(
@@ -311,7 +312,7 @@ class StatsDashboard:
             return
         self._pending = choice
         self.controls.confirm_text.value = html.escape(
-            _("This link's view is not cached: it needs {requests}, about {eta}. Fetch it?").format(
+            _("This link's view is not cached: it needs {requests} ({eta}). Fetch it?").format(
                 requests=requests_words(plan.requests), eta=format_duration(plan.eta)
             )
         )

@@ -179,3 +179,47 @@ def test_serving_refuses_a_login_without_a_password(
     assert main(["dashboard", "--serve", "--port", str(free_port())]) == 2
     assert "at least 16 characters" in capsys.readouterr().err
     assert main(["dashboard"]) == 2 and "needs --serve" in capsys.readouterr().err
+
+
+def _status(page: Any, expect: str, seconds: float = 90) -> str:
+    status = page.locator(".smsstats-status")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if status.count() and expect in (text := status.inner_text()) and "oading" not in text:
+            return str(text)
+        page.wait_for_timeout(250)
+    pytest.fail(f"status never said {expect!r}; it says {status.inner_text() if status.count() else None!r}")
+
+
+def test_a_link_opens_its_view_in_chromium_and_the_address_follows_the_controls(served: dict[str, Any]) -> None:
+    """A colleague's link: asked first when not cached, shown at once when it is; the address bar
+    keeps the view (and drops the token the link was opened with)."""
+    from .test_browser import _button, _chromium, _keep
+
+    # two days: two requests, within one window of the quota
+    view = "range=custom&start=2024-01-08&end=2024-01-09&freq=D&metric=credit&logins=demo_shop,demo"
+    with _chromium(width=1200, height=1000) as page:
+        page.goto(served["url"] + f"?token={TOKEN}&{view}", timeout=90_000)
+        _status(page, "Waiting for your confirmation")
+        assert "not cached: it needs 2 requests" in page.locator(".widget-html").all_inner_texts().__str__()
+        _button(page, "Fetch anyway").click()
+        _status(page, "rows")
+        page.wait_for_timeout(500)
+        assert "token=" not in page.url and "metric=credit" in page.url and "logins=demo%2Cdemo_shop" not in page.url
+        assert "logins=demo_shop,demo" in page.url or "logins=demo,demo_shop" in page.url
+        shot = Path(served["folder"]) / "link-view.png"
+        page.screenshot(path=str(shot), full_page=True)
+        _keep(shot, "served-link-view.png")
+        # the user switches the metric: the address follows, no new history entry
+        page.locator("select:has(option:text-is('messages (sms)'))").select_option(label="messages (sms)")
+        page.wait_for_timeout(800)
+        assert "metric=" not in page.url and "freq=D" in page.url
+        link = page.url
+    with _chromium(width=1200, height=1000) as page:  # the colleague opens the link: the cache answers
+        page.goto(served["url"] + f"?token={TOKEN}", timeout=90_000)  # the cookie
+        page.goto(link, timeout=90_000)
+        said = _status(page, "no request was sent")
+        assert "demo_shop" in page.locator("body").inner_text() and "rows" in said
+        shot = Path(served["folder"]) / "link-cached.png"
+        page.screenshot(path=str(shot), full_page=True)
+        _keep(shot, "served-link-cached.png")
