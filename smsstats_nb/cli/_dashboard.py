@@ -43,7 +43,6 @@ def add_dashboard_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_dashboard(a: argparse.Namespace) -> int:
     import getpass
-    import os
 
     from ..core import Environment, QueryError, said
 
@@ -61,7 +60,7 @@ def cmd_dashboard(a: argparse.Namespace) -> int:
 
     env = Environment.read()
     if a.cache_dir:
-        os.environ["SMSSTATS_CACHE_DIR"] = a.cache_dir  # the page's kernels read it
+        Environment.hand_down({"SMSSTATS_CACHE_DIR": a.cache_dir})  # the page's kernels read it
     problem = served_credentials_problem(env, a.account)
     if problem:
         raise said(
@@ -71,7 +70,7 @@ def cmd_dashboard(a: argparse.Namespace) -> int:
             problem=problem,
         )
     token = env.dashboard_token
-    password_hash = os.environ.get("SMSSTATS_DASHBOARD_PASSWORD_HASH") or None
+    password_hash = env.dashboard_password_hash
     if a.password:
         from jupyter_server.auth.security import passwd
 

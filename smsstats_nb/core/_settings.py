@@ -78,6 +78,8 @@ class Environment:
             (``?lang=ru``).
         server_software: ``SERVER_SOFTWARE`` (``voila/0.5.13`` in a Voilà page's kernel).
         dashboard_token: ``SMSSTATS_DASHBOARD_TOKEN``, the served dashboard's token (never shown).
+        dashboard_password_hash: ``SMSSTATS_DASHBOARD_PASSWORD_HASH``, a Jupyter server password
+            hash for the served dashboard (never shown).
         dashboard_account: ``SMSSTATS_DASHBOARD_ACCOUNT``, the named account a served page shows.
         served: ``SMSSTATS_SERVED`` is set: the page is served to colleagues
             (``smsstats dashboard --serve``), so it never asks for an SMSC password.
@@ -105,6 +107,7 @@ class Environment:
     query_string: str | None = None
     server_software: str | None = None
     dashboard_token: str | None = attrs.field(default=None, repr=False)
+    dashboard_password_hash: str | None = attrs.field(default=None, repr=False)
     dashboard_account: str | None = None
     served: bool = False
 
@@ -139,9 +142,19 @@ class Environment:
             query_string=get("QUERY_STRING"),
             server_software=get("SERVER_SOFTWARE"),
             dashboard_token=get("SMSSTATS_DASHBOARD_TOKEN"),
+            dashboard_password_hash=get("SMSSTATS_DASHBOARD_PASSWORD_HASH"),
             dashboard_account=get("SMSSTATS_DASHBOARD_ACCOUNT"),
             served=bool(get("SMSSTATS_SERVED")),
         )
+
+    @staticmethod
+    def hand_down(values: Mapping[str, str], drop: tuple[str, ...] = ()) -> None:
+        """Set ``values`` in this process's environment and remove ``drop`` from it: what the
+        processes it starts inherit (the served dashboard's kernels get ``SMSSTATS_SERVED`` and
+        never its token)."""
+        for name in drop:
+            os.environ.pop(name, None)
+        os.environ.update(values)
 
     @staticmethod
     def variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:

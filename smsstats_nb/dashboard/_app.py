@@ -268,7 +268,7 @@ class StatsDashboard:
     def current_view(self) -> View:
         """What the page shows, as a link says it."""
         logins = tuple(str(x) for x in self.answer.login_filter.value) or self.answer.wanted
-        return self.controls.view(logins, self.lang)
+        return self.controls.to_view(logins, self.lang)
 
     def _write_address(self, change: Any = None) -> None:
         if self.address is not None:

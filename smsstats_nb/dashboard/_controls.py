@@ -176,7 +176,7 @@ class Controls:
         self.metric_dropdown.value = view.metric
         self.mycur_box.value, self.balance2_box.value = view.mycur, view.balance2
 
-    def view(self, logins: tuple[str, ...] = (), lang: str | None = None) -> View:
+    def to_view(self, logins: tuple[str, ...] = (), lang: str | None = None) -> View:
         """The view the controls show, as a link says it: a preset while its dates are the preset's,
         else the dates."""
         name = self.preset_dropdown.value

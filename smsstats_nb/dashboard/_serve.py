@@ -12,7 +12,6 @@ the page never asks for it and is never sent it.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,11 +82,8 @@ def serve(options: ServeOptions) -> None:  # pragma: no cover - runs until stopp
     options.check()
     if not options.token and not options.password_hash:
         raise said(QueryError, "the served dashboard needs a token or a password")
-    os.environ.pop("SMSSTATS_DASHBOARD_TOKEN", None)
-    os.environ.pop("SMSSTATS_DASHBOARD_PASSWORD_HASH", None)
-    os.environ["SMSSTATS_SERVED"] = "1"
-    if options.account:
-        os.environ["SMSSTATS_DASHBOARD_ACCOUNT"] = options.account
+    handed = {"SMSSTATS_SERVED": "1", **({"SMSSTATS_DASHBOARD_ACCOUNT": options.account} if options.account else {})}
+    Environment.hand_down(handed, drop=("SMSSTATS_DASHBOARD_TOKEN", "SMSSTATS_DASHBOARD_PASSWORD_HASH"))
     app = Voila(config=options.config())
     app.initialize([str(APP)])
     app.start()

@@ -34,7 +34,7 @@ ALLOWED = {
     "Ctrl", "errorN", "add", "list", "remove", "run", "status", "check", "info", "clear", "fetch",
     "sync", "alerts", "accounts", "cache", "serve", "lang", "since", "until", "share", "https", "smsc",
     "smscentre", "com", "yyyy", "StatsDashboard", "usd", "off", "reset", "slow", "truncate", "html", "plain", "stderr",
-    "mute", "none", "test",
+    "mute", "none", "test", "report", "dashboard", "last", "week", "month", "quarter", "token",
 }  # fmt: skip
 
 
@@ -170,7 +170,7 @@ def test_plots_in_russian_month_names_separators_and_words(server: DemoServer, c
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["fetch"], ["sync"], ["alerts"], ["demo"], ["serve-demo"], ["accounts"], ["cache"]],
+    [[], ["fetch"], ["sync"], ["alerts"], ["report"], ["dashboard"], ["demo"], ["serve-demo"], ["accounts"], ["cache"]],
     ids=lambda c: " ".join(c) or "smsstats",
 )
 def test_every_help_page_in_russian(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
