@@ -145,9 +145,11 @@ def _by_currency(df: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _by_login(df: pd.DataFrame | None) -> pd.DataFrame:
+    """``sms`` and ``credit`` per (login, currency), the two as the index (empty: the same shape)."""
+    index = pd.MultiIndex.from_arrays([[], []], names=["login", "currency"])
     if df is None or df.empty:
-        return pd.DataFrame(columns=["sms", "credit"], dtype="float64")
-    keys = [df["login"].astype(str), df["currency"].astype(str)]
+        return pd.DataFrame({"sms": [], "credit": []}, index=index, dtype="float64")
+    keys = [df["login"].astype(str).rename("login"), df["currency"].astype(str).rename("currency")]
     return df.groupby(keys, observed=True)[["sms", "credit"]].sum().astype("float64")
 
 

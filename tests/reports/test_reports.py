@@ -168,12 +168,20 @@ class TelegramStandIn:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.refuse: set[str] = set()  # methods answered 400 (a hostile or broken Bot API)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 method = self.path.rsplit("/", 1)[-1]
+                if method in owner.refuse:
+                    answer = b'{"ok": false, "error_code": 400, "description": "Bad Request: file too big"}'
+                    self.send_response(400)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 kind = self.headers.get("Content-Type", "")
                 if kind.startswith("multipart/form-data"):
                     mail = message_from_bytes(f"Content-Type: {kind}\r\n\r\n".encode() + body, policy=policy.HTTP)
@@ -350,3 +358,65 @@ def test_channels_from_the_environment_keep_their_secrets(monkeypatch: pytest.Mo
     with pytest.raises(QueryError):
         channels_from(emails=["boss@example.com"], env=env)
     _ = time  # the module's clock is never slept on: the senders' pauses are injected
+
+
+def test_a_telegram_api_that_refuses_the_document_gets_the_whole_report_again_next_run(
+    warm_client: Make, telegram: TelegramStandIn
+) -> None:
+    """Delivery is at least once: the photo went, the document did not, so the report is not
+    marked and the next run sends it whole (the chat may see the photo twice, never no workbook)."""
+    client = warm_client()
+    report = build_report({None: client}, *PERIODS["week"])
+    chat = TelegramChannel("42", "123:secret-bot-token", api_base=telegram.url, sleep=lambda s: None)
+    store = client.transport.store
+    telegram.refuse = {"sendDocument"}
+    (failed,) = send_report(store, report.ident, report.message(), [chat])
+    assert failed.status == "failed" and "HTTP 400" in str(failed) and "secret-bot-token" not in str(failed)
+    telegram.refuse = set()
+    (sent,) = send_report(store, report.ident, report.message(), [chat])
+    assert sent.status == "sent" and [c["method"] for c in telegram.calls].count("sendDocument") == 1
+
+
+def test_an_smtp_server_that_rejects_the_message_is_a_failure_sent_again_next_run(warm_client: Make) -> None:
+    from aiosmtpd.controller import Controller
+
+    taken: list[bytes] = []
+    refuse = [True]
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            if refuse[0]:
+                return "554 5.6.0 message rejected"
+            taken.append(bytes(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        client = warm_client()
+        report = build_report({None: client}, *PERIODS["week"])
+        channel = EmailChannel(["boss@example.com"], f"smtp+plain://127.0.0.1:{controller.port}")
+        store = client.transport.store
+        (failed,) = send_report(store, report.ident, report.message(), [channel])
+        assert failed.status == "failed" and taken == []
+        refuse[0] = False
+        (sent,) = send_report(store, report.ident, report.message(), [channel])
+        assert sent.status == "sent" and len(taken) == 1
+    finally:
+        controller.stop()
+
+
+def test_a_period_without_messages_is_a_report_that_says_so(tmp_path: Path) -> None:
+    with DemoServer(window=1.0, limit=1000) as server:
+        client = StatsClient(server.login, server.psw, base_url=server.url, cache=tmp_path, rate_limit=FAST)
+        try:
+            report = build_report({None: client}, "2019-06-03", "2019-06-09", period="last-week")
+            assert report.kpis().empty and "No messages in the period." in report.text
+            message = report.message()  # the chart and the workbook still made
+            assert (
+                message.chart is not None
+                and message.chart.data[:4] == b"\x89PNG"
+                and message.files[0].data[:2] == b"PK"
+            )
+        finally:
+            client.close()
