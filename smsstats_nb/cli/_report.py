@@ -125,7 +125,7 @@ def cmd_report(a: argparse.Namespace) -> int:
         if requests:
             question = _("the report first fetches what is not cached: {requests}, {wait}").format(
                 requests=requests_words(requests),
-                wait=_("at once") if eta < 1 else _("about {eta}").format(eta=format_duration(eta)),
+                wait=format_duration(eta) if eta < 1 else _("about {eta}").format(eta=format_duration(eta)),
             )
             confirm(question, a.yes)
             err("smsstats: " + question)

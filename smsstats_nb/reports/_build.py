@@ -281,6 +281,7 @@ class Report:
 
     def _kpi_lines(self, rows: pd.DataFrame) -> list[str]:
         lines: list[str] = []
+        several = rows["currency"].nunique() > 1  # the currency heads a line only when it tells them apart
         for r in _rows(rows):
             cur = str(r.currency)
             messages = i18n.format_number(int(r.sms))
@@ -289,19 +290,17 @@ class Report:
                 year = _("; a year earlier {amount}").format(amount=i18n.format_money(float(r.credit_year), cur))
             else:
                 year = _("; a year earlier: not cached")
-            lines.append(
-                _(
-                    "{cur}: {messages} messages ({sms_change}), spent {spent} ({credit_change}){year}; paid in {paid}"
-                ).format(
-                    cur=i18n.currency_name(cur),
-                    messages=messages,
-                    sms_change=self._pct(r.sms_change),
-                    spent=i18n.format_money(float(r.credit), cur),
-                    credit_change=self._pct(r.credit_change),
-                    year=year,
-                    paid=i18n.format_money(float(r.debit), cur),
-                )
+            line = _(
+                "{messages} messages ({sms_change}), spent {spent} ({credit_change}){year}; paid in {paid}"
+            ).format(
+                messages=messages,
+                sms_change=self._pct(r.sms_change),
+                spent=i18n.format_money(float(r.credit), cur),
+                credit_change=self._pct(r.credit_change),
+                year=year,
+                paid=i18n.format_money(float(r.debit), cur),
             )
+            lines.append(f"{i18n.currency_name(cur)}: {line}" if several else line[:1].upper() + line[1:])
         return lines or [_("No messages in the period.")]
 
     @staticmethod
