@@ -56,7 +56,7 @@ def cmd_dashboard(a: argparse.Namespace) -> int:
         import voila  # noqa: F401
     except ImportError:
         raise said(QueryError, "serving the dashboard needs Voilà: pip install 'smsstats_nb[serve]'") from None
-    from ..dashboard import ServeOptions, new_token, serve, served_credentials_problem
+    from ._serve import ServeOptions, new_token, serve, served_credentials_problem
 
     env = Environment.read()
     if a.cache_dir:

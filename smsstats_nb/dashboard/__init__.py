@@ -14,25 +14,19 @@ from ._app import StatsDashboard
 from ._controls import Controls
 from ._plan import Choice, FetchPlan, plan_fetch, read_choice
 from ._runner import Runner
-from ._serve import APP, ServeOptions, new_token, serve, served_credentials_problem
 from ._voila import dashboard, page_lang
 
 __all__ = [
-    "APP",
     "AddressBar",
     "AnswerView",
     "Choice",
     "Controls",
     "FetchPlan",
     "Runner",
-    "ServeOptions",
     "StatsDashboard",
     "View",
     "dashboard",
-    "new_token",
     "page_lang",
     "plan_fetch",
     "read_choice",
-    "serve",
-    "served_credentials_problem",
 ]

@@ -21,8 +21,9 @@ from ..core import Environment, QueryError, said
 
 __all__ = ["APP", "ServeOptions", "new_token", "serve", "served_credentials_problem"]
 
-#: The app Voilà serves: one cell, ``dashboard()``.
-APP = Path(__file__).with_name("app") / "dashboard.ipynb"
+#: The app Voilà serves: one cell, ``dashboard()`` (a file of the dashboard package, found by its
+#: path: the terminal and the page are sibling layers, neither imports the other).
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app" / "dashboard.ipynb"
 
 
 @dataclass(frozen=True)
