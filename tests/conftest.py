@@ -123,13 +123,13 @@ FIRST, LAST = "2024-03-04", "2024-07-02"
 FAST = (1000, 1.0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one per worker: seven modules read it, none changes it
 def warm_server() -> Iterator[DemoServer]:
     with DemoServer(window=1.0, limit=FAST[0]) as srv:
         yield srv
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # never written: each test gets a copy (warm_cache)
 def warm_template(warm_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = tmp_path_factory.mktemp("warm") / "cache"
     with StatsClient(

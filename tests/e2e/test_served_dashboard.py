@@ -215,11 +215,55 @@ def test_a_link_opens_its_view_in_chromium_and_the_address_follows_the_controls(
         page.wait_for_timeout(800)
         assert "metric=" not in page.url and "freq=D" in page.url
         link = page.url
-    with _chromium(width=1200, height=1000) as page:  # the colleague opens the link: the cache answers
-        page.goto(served["url"] + f"?token={TOKEN}", timeout=90_000)  # the cookie
-        page.goto(link, timeout=90_000)
+        page.goto(link, timeout=90_000)  # the link opened again (a new page, a new kernel): the cache answers
         said = _status(page, "no request was sent")
         assert "demo_shop" in page.locator("body").inner_text() and "rows" in said
         shot = Path(served["folder"]) / "link-cached.png"
         page.screenshot(path=str(shot), full_page=True)
         _keep(shot, "served-link-cached.png")
+
+
+def test_a_password_instead_of_a_token_through_jupyter_servers_login_page(tmp_path: Path) -> None:
+    """``SMSSTATS_DASHBOARD_PASSWORD_HASH`` (a Jupyter server hash): no page without logging in,
+    a wrong password refused, the right one lets the browser in (the login form's xsrf included)."""
+    pytest.importorskip("voila")
+    from jupyter_server.auth.security import passwd
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSC_", "SMSSTATS_"))}
+    env.update(
+        SMSSTATS_DASHBOARD_PASSWORD_HASH=passwd("correct horse battery"),
+        SMSSTATS_CACHE_DIR=str(tmp_path / "cache"),
+        SMSSTATS_DEMO_CACHE_DIR=str(tmp_path / "demo"),
+    )
+    with (tmp_path / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smsstats_nb.cli", "dashboard", "--serve", "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(url + "login", timeout=5)
+                    break
+                except requests.ConnectionError:
+                    assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "server.log").read_text()
+                    time.sleep(0.3)
+            assert _get(url).status_code == 302
+            with requests.Session() as browser:
+                browser.get(url + "login", timeout=30)
+                xsrf = browser.cookies.get("_xsrf")
+                wrong = browser.post(url + "login", data={"password": "wrong", "_xsrf": xsrf}, timeout=30)
+                assert browser.get(url, timeout=60, allow_redirects=False).status_code == 302, wrong.status_code
+                browser.post(url + "login", data={"password": "correct horse battery", "_xsrf": xsrf}, timeout=30)
+                page = browser.get(url, timeout=60, allow_redirects=False)
+                assert page.status_code == 200 and "kernelId" in page.text
+            assert "correct horse" not in (tmp_path / "server.log").read_text()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
