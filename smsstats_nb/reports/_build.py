@@ -26,6 +26,7 @@ from ..analysis import (
     Comparison,
     ProductionCalendar,
     budget_breaches,
+    compare_periods,
     comparison_period,
     forecast_history,
     forecast_month,
@@ -510,25 +511,23 @@ class Report:
         with i18n.using(self.lang):
             frames, before = [], []
             for s in self.sections:
-                totals, previous = s.totals.copy(), s.previous
-                if len(self.sections) > 1:
-                    totals.insert(0, "account", s.account)
-                    previous = previous.assign(login=f"{s.account}/" + previous["login"].astype(str))
-                    totals["login"] = f"{s.account}/" + totals["login"].astype(str)
+                totals, previous = s.totals.copy(), s.previous.copy()
+                if len(self.sections) > 1:  # a login is unique within its account: account/login
+                    totals["login"] = (f"{s.account}/" + totals["login"].astype(str)).astype("string")
+                    previous["login"] = (f"{s.account}/" + previous["login"].astype(str)).astype("string")
                 frames.append(totals)
                 before.append(previous)
             table = pd.concat(frames, ignore_index=True)
-            if "account" in table.columns:
-                table["login"] = table["login"].astype(str).str.split("/", n=1).str[1]
             table.attrs.update(self.sections[0].totals.attrs)
             table.attrs.update(start=self.start.isoformat(), end=self.end.isoformat())
-            previous_all = pd.concat(before, ignore_index=True)
-            if "account" in table.columns:  # the comparison is joined on the login: keep it unique
-                previous_all = previous_all.assign(login=previous_all["login"].astype(str).str.split("/", n=1).str[1])
+            try:  # each login's change beside it, as the dashboard's workbook has it
+                compared: pd.DataFrame | None = compare_periods(pd.concat(before, ignore_index=True), table)
+            except QueryError:  # a login in two currencies: the KPI sheet has the change per currency
+                compared = None
             sheets = {_("KPIs"): self._kpi_sheet(), _("incidents"): self._incident_sheet()}
             with tempfile.TemporaryDirectory() as folder:
                 target = Path(folder) / "report.xlsx"
-                write_workbook(table, target, previous=previous_all, title=self.title(), sheets=sheets)
+                write_workbook(table, target, previous=compared, title=self.title(), sheets=sheets)
                 return target.read_bytes()
 
     def _kpi_sheet(self) -> pd.DataFrame:

@@ -110,6 +110,15 @@ def test_a_report_by_email_parses_strictly_shows_its_chart_inline_and_its_workbo
     spent = "spent" if lang == "en" else "потрачено"
     truth = client.fetch(start, end)
     assert kpis[spent].sum() == pytest.approx(float(truth["credit"].sum()))
+    # the stats sheet: each login's figures with the compared period's beside them
+    raw = pd.read_excel(io.BytesIO(found["workbook"].get_content()), sheet_name="stats", header=None)
+    headers = [str(v) for v in raw.iloc[2].tolist()]  # under the title and a blank row
+    before = headers.index("spent, previous period" if lang == "en" else "расходы, прошлый период")
+    rows = raw.iloc[3 : 3 + len(truth)]
+    assert rows.iloc[:, 0].astype(str).tolist() == truth["login"].astype(str).tolist()
+    compared = client.fetch(report.comparison.start, report.comparison.end).set_index("login")["credit"]
+    for login, value in zip(rows.iloc[:, 0], rows.iloc[:, before], strict=True):
+        assert value == pytest.approx(float(compared.get(login, 0.0)))
     # the text says the period and the comparison in the person's language
     text = found["text"]
     if lang == "ru":
