@@ -68,6 +68,9 @@ class StatsDashboard:
             the cache holds it, else the page says what it costs and asks before fetching.
         address: keep the page's address in step with the view (under Voilà: the address bar is
             always a link to what is on screen).
+        served: the page is served to colleagues (``smsstats dashboard --serve``): it shows the
+            account it was started with only, never the accounts file's others (their secrets
+            are the server's, not the page's to hand out), and never asks for a password.
     """
 
     #: The account picker's first choice: the client the dashboard was started with.
@@ -86,6 +89,7 @@ class StatsDashboard:
         heading: bool = False,
         view: View | None = None,
         address: bool = False,
+        served: bool = False,
     ) -> None:
         self.lang = i18n.language(lang)
         self.client = client
@@ -94,6 +98,7 @@ class StatsDashboard:
         self.confirm_above = confirm_above
         self.today = today  # the day the presets count from (None: today in Moscow)
         self.runner = Runner()
+        self.served = served
         self.plan: FetchPlan | None = None  # the fetch running or last run
         self._pending: Choice | None = None  # a fetch waiting for its confirmation
         self._last_draw = 0.0
@@ -228,6 +233,8 @@ class StatsDashboard:
         from ..client import load_accounts
 
         c = self.controls
+        if self.served:  # colleagues see the account the service was started with, and no other
+            return
         try:
             names = sorted(load_accounts())
         except QueryError as exc:

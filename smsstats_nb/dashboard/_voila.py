@@ -48,7 +48,9 @@ def _build(
     ``$SMSSTATS_LANG``, else the locale, else English); ``heading``:
     the app's title and how to use it above the controls (in that language).
     """
-    options: dict[str, Any] = {"today": today, "lang": lang, "heading": heading, "address": address}
+    options: dict[str, Any] = {
+        "today": today, "lang": lang, "heading": heading, "address": address, "served": env.served,
+    }  # fmt: skip
     if env.dashboard_account:  # a served page's named account (its secret in the server's keyring)
         return StatsDashboard(StatsClient.from_account(env.dashboard_account), **options)
     if env.has_credentials:

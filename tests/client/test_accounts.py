@@ -213,6 +213,8 @@ def test_the_dashboard_compares_several_accounts(keyring_file: Path, cache_dir: 
         add_account("news", login="news", secret=NEWS_PSW, base_url=server.url)
         add_account("broken", login="news", secret="wrong", base_url=server.url)
         started = StatsClient(server.login, server.psw, base_url=server.url, cache=cache_dir)
+        served = StatsDashboard(started, today=dt.date(2024, 2, 10), served=True)  # for colleagues
+        assert served.account_dropdown.layout.display == "none" and served.compare_accounts.options == ()
         dash = StatsDashboard(started, today=dt.date(2024, 2, 10))
         assert dash.compare_accounts.layout.display is None
         dash.compare_accounts.value = ("shop", "news")
