@@ -127,8 +127,10 @@ def cmd_report(a: argparse.Namespace) -> int:
                 requests=requests_words(requests),
                 wait=format_duration(eta) if eta < 1 else _("about {eta}").format(eta=format_duration(eta)),
             )
-            confirm(question, a.yes)
-            err("smsstats: " + question)
+            if a.yes:  # said, since nobody was asked
+                err("smsstats: " + question)
+            else:
+                confirm(question, a.yes)
         waiting = WaitLine(first.settings.rate_limit, first.eta)
         try:
             report = build_report(
