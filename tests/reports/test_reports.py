@@ -146,8 +146,24 @@ def test_the_report_figures_are_the_periods_against_the_compared_period(warm_cli
     assert "a year earlier: not cached" in report.text
     top = report.top_logins(report.sections[0])
     assert list(top["credit"]) == sorted(top["credit"], reverse=True) and top["login"].iloc[0] == "demo_shop"
+    shop_june, shop_may = (float(f.loc[f["login"] == "demo_shop", "credit"].sum()) for f in (june, may))
+    assert top["change"].iloc[0] == pytest.approx((shop_june / shop_may - 1) * 100)  # each login's own change
     # the silent login of the demo data is the period's incident
     assert "demo_support" in set(report.sections[0].incidents["login"])
+
+
+def test_the_periods_budget_breaches_are_listed(warm_client: Make) -> None:
+    from smsstats_nb.alerts import Budget
+
+    client = warm_client()
+    days = client.fetch_series("2024-06-17", "2024-06-23", "D", progress=False)
+    per_day = days.groupby("period_start")["credit"].sum()
+    limit = float(per_day.median())  # about half the days go over it
+    report = build_report({None: client}, "2024-06-17", "2024-06-23", budgets=[Budget(limit=limit, freq="D")])
+    breaches = report.sections[0].breaches
+    assert len(breaches) == int((per_day > limit).sum()) > 0
+    assert f"{len(breaches)} budget breach" in report.text and "against a limit of" in report.text
+    assert len(report.payload()["accounts"][0]["breaches"]) == len(breaches)
 
 
 def test_a_year_earlier_is_shown_when_it_is_cached(warm_client: Make, warm_server: DemoServer) -> None:
