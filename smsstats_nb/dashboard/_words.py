@@ -48,5 +48,8 @@ def about_html() -> str:
         "with a login but no password it asks for the password in the page (never saved). A fetch that "
         "would wait more than a minute asks first; a series shows the range's total first (one request "
         "more, in <i>Advanced</i>), then fills newest first. Serve it as an app with "
-        "<code>voila notebooks/04_dashboard.ipynb</code>; <code>SMSSTATS_LANG=ru</code> shows it in Russian."
+        "<code>voila notebooks/04_dashboard.ipynb</code>, or always on for colleagues with "
+        "<code>smsstats dashboard --serve</code> (a token, and the SMSC password stays on the server); "
+        "as an app its address is a link to the view on screen. <code>SMSSTATS_LANG=ru</code> shows it "
+        "in Russian."
     )
