@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# 5 workers on 2 cores: the suite waits on sockets, subprocesses and real windows about a third of the time
-# (measured here: 4 workers 116 s, 5 workers 105 s, 6 slower); each notebook and test file stays on one worker
-PYTEST_WORKERS ?= 5
+# 3 workers on 2 cores: the suite waits on sockets, subprocesses and real windows part of the time, but
+# since the served dashboard and the reports it is mostly CPU (Voilà kernels, Chromium): measured here with
+# the 1,029 tests, 2 workers 138 s, 3 workers 120 and 126 s, 4 workers 123 and 129 s, 5 workers 147-156 s;
+# each notebook and test file stays on one worker
+PYTEST_WORKERS ?= 3
 # test-fast has no kernels or browsers waiting: fewer workers than the 2 cores x waits of the full run
 FAST_WORKERS ?= 3
 PYTEST_ARGS ?=
