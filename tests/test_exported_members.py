@@ -271,6 +271,7 @@ EXPORTED = {
         "WebhookChannel",
         "channels_from",
         "check",
+        "claim_owner",
         "incident_text",
         "load_rules",
         "rich_email",

@@ -15,7 +15,7 @@ from ._channels import (
     WebhookChannel,
     rich_email,
 )
-from ._check import HISTORY_DAYS, CheckReport, Delivery, check
+from ._check import HISTORY_DAYS, CheckReport, Delivery, check, claim_owner
 from ._digest import Digest
 from ._messages import Alert, incident_text
 from ._rules import (
@@ -45,6 +45,7 @@ __all__ = [
     "WebhookChannel",
     "channels_from",
     "check",
+    "claim_owner",
     "incident_text",
     "load_rules",
     "rich_email",

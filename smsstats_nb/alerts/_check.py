@@ -38,7 +38,7 @@ from ._digest import Digest
 from ._messages import Alert, budget_text, event_word, incident_text, status_word
 from ._rules import Budget, Mute, Rules
 
-__all__ = ["CLAIM_SECONDS", "HISTORY_DAYS", "CheckReport", "Delivery", "check"]
+__all__ = ["CLAIM_SECONDS", "HISTORY_DAYS", "CheckReport", "Delivery", "check", "claim_owner"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,9 @@ class CheckReport:
         return "; ".join(parts) + "."
 
 
-def _owner() -> str:
+def claim_owner() -> str:
+    """Who claims a message in the alert log: this machine, this process and this run (a claim
+    outlives nobody: it expires after its seconds)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -275,7 +277,7 @@ def _deliver(
     digest sent once, every key marked after; a failure releases them all (the next check sends
     them again, never lost, never twice)."""
     store = client.transport.store
-    owner = _owner()
+    owner = claim_owner()
 
     def key(ident: str, event: str, channel: Channel) -> str:
         return f"{ident}|{event}|{channel.key}"

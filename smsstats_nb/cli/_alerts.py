@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from ..alerts import CheckReport
     from ..client import StatsClient
 
-__all__ = ["ALERT_FAILED", "add_alert_options", "alert_hook", "channel_plan", "cmd_alerts", "wants_alerts"]
+__all__ = [
+    "ALERT_FAILED",
+    "add_alert_options",
+    "alert_hook",
+    "channel_plan",
+    "cmd_alerts",
+    "configured_channels",
+    "wants_alerts",
+]
 
 #: The exit code of a check whose messages did not all go out (they are sent at the next check).
 ALERT_FAILED = 9
@@ -92,6 +100,17 @@ def channel_plan(a: argparse.Namespace) -> dict[str, Any]:
     return {"rules": rules, "channels": channels, "budgets": budgets, "metric": a.metric, "dry_run": a.dry_run}
 
 
+def configured_channels(plan: dict[str, Any]) -> list[Any]:
+    """The options' channels and the rules file's named ones, each once (by its key)."""
+    channels = list(plan["channels"])
+    if plan["rules"] is not None:
+        channels += [c for named in plan["rules"].channels.values() for c in named]
+    seen: dict[str, Any] = {}
+    for channel in channels:
+        seen.setdefault(channel.key, channel)
+    return list(seen.values())
+
+
 def _test(a: argparse.Namespace) -> int:
     """``alerts test``: one test message to each configured channel (the options' and the rules
     file's), no password and no request to SMSC; 0 when every channel took it."""
@@ -100,13 +119,7 @@ def _test(a: argparse.Namespace) -> int:
     from ..alerts import ChannelError
     from ..core import QueryError, said
 
-    plan = channel_plan(a)
-    channels = list(plan["channels"])
-    if plan["rules"] is not None:
-        channels += [c for named in plan["rules"].channels.values() for c in named]
-    seen: dict[str, Any] = {}
-    for channel in channels:
-        seen.setdefault(channel.key, channel)
+    seen = {c.key: c for c in configured_channels(channel_plan(a))}
     if not seen:
         raise said(
             QueryError, "alerts test: no channel; give --webhook, --email with --smtp, --telegram-chat or --rules"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.i18n import gettext_ as _
-from ._alerts import ALERT_FAILED, add_alert_options, channel_plan
+from ._alerts import ALERT_FAILED, add_alert_options, channel_plan, configured_channels
 from ._common import WaitLine, client_for, confirm, err, out
 
 if TYPE_CHECKING:
@@ -77,10 +77,8 @@ def cmd_report(a: argparse.Namespace) -> int:
     if a.top < 1:
         raise said(QueryError, "--top must be 1 or more, not {top}", top=a.top)
     plan = channel_plan(a)  # the channels, checked before any password or request
-    channels = list(plan["channels"])
+    channels = configured_channels(plan)
     rules = plan["rules"]
-    if rules is not None:
-        channels += [c for named in rules.channels.values() for c in named]
     if not a.dry_run and not channels:
         raise said(
             QueryError, "no channel to send to: give --webhook, --email with --smtp or --telegram-chat (or --dry-run)"

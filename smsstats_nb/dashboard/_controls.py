@@ -195,16 +195,10 @@ class Controls:
         )
 
     def on_view_change(self, callback: Any) -> None:
-        """Call ``callback`` when anything a link carries changes (the metric too)."""
-        for control in (
-            self.preset_dropdown,
-            self.start_picker,
-            self.end_picker,
-            self.granularity_dropdown,
-            self.metric_dropdown,
-            self.mycur_box,
-            self.balance2_box,
-        ):
+        """Call ``callback`` when anything a link carries changes: what :meth:`on_change` watches,
+        the preset and the metric."""
+        self.on_change(callback)
+        for control in (self.preset_dropdown, self.metric_dropdown):
             control.observe(callback, names="value")
 
     def on_change(self, callback: Any) -> None:

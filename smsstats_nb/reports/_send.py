@@ -10,14 +10,11 @@ machines on one Redis: one claims, the other sees the claim and sends nothing.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..alerts import Channel, ChannelError, RichMessage, rich_email
+from ..alerts import Channel, ChannelError, RichMessage, claim_owner, rich_email
 from ..core import i18n
 from ..core.i18n import gettext_ as _
 from ..store import Store
@@ -69,15 +66,11 @@ def pending(store: Store, ident: str, channels: Sequence[Channel]) -> list[Chann
     return [c for c in unique if report_key(ident, c) not in done]
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def send_report(store: Store, ident: str, message: RichMessage, channels: Sequence[Channel]) -> list[ReportDelivery]:
     """Send ``message`` to each channel that has not had the report ``ident``: claimed before,
     marked after, released on a failure (the next run sends it). One channel's failure never
     keeps the others from theirs."""
-    owner = _owner()
+    owner = claim_owner()
     out: list[ReportDelivery] = []
     for channel in _unique(channels):
         key = report_key(ident, channel)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,16 +14,6 @@ pytestmark = [pytest.mark.realtime, pytest.mark.loopback]  # the CLI builds its 
 
 SINCE, AS_OF = "2024-04-01", "2024-06-30"
 TOKEN_PATH = "/hooks/T0/secret-token-in-the-path"
-
-
-@pytest.fixture
-def warm(warm_server: DemoServer, warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
-    """The days the check reads, cached beforehand (a copy per test); the CLI's environment."""
-    monkeypatch.setenv("SMSC_LOGIN", warm_server.login)
-    monkeypatch.setenv("SMSC_PASSWORD", warm_server.psw)
-    monkeypatch.setenv("SMSC_BASE_URL", warm_server.url)
-    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(warm_cache))
-    return warm_server
 
 
 @pytest.fixture

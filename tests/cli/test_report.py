@@ -21,13 +21,11 @@ TOKEN_PATH = "/hooks/T0/secret-token-in-the-path"
 
 
 @pytest.fixture
-def warm(warm_server: DemoServer, warm_cache: Path, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
-    monkeypatch.setenv("SMSC_LOGIN", warm_server.login)
-    monkeypatch.setenv("SMSC_PASSWORD", warm_server.psw)
-    monkeypatch.setenv("SMSC_BASE_URL", warm_server.url)
-    monkeypatch.setenv("SMSSTATS_CACHE_DIR", str(warm_cache))
+def warm(warm: DemoServer, monkeypatch: pytest.MonkeyPatch) -> DemoServer:
+    """The CLI's warm demo environment (``tests/cli/conftest.py``), its quota as wide as the warm
+    server's: a report reads weeks of days."""
     _no_quota_minute(monkeypatch)
-    return warm_server
+    return warm
 
 
 def _monday(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
